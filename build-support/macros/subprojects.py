@@ -1,0 +1,134 @@
+# Macros for nova-split's two kinds of subproject. A driver's BUILD file is one call:
+#
+#     nova_driver(name="libvirt", driver_class="LibvirtDriver", module_mapping={...})
+#
+# and nova-common's is one call to nova_common_library(). The macros derive every target from
+# the name, so each subproject gets the same shape: sources and tests (tests beside code,
+# `*_test.py`; slow, end-to-end ones `*_integration_test.py`), a wheel with the driver's entry
+# point, and the visibility rules that keep drivers apart. Versions, descriptions and the nova-common range live in each subproject's
+# `subproject.toml` and are applied by the nova_split_pants plugin.
+
+
+def _all_resolves():
+    """The resolve names from pants.toml's [python.resolves] section.
+
+    pants.toml is the one registry of subprojects: a driver is its directory plus its resolve
+    line there. nova-common must be usable from every resolve, so its targets are parametrized
+    over all of them; reading the list here keeps that from becoming a second list to maintain.
+    Any change to pants.toml restarts Pants' scheduler, so this never goes stale.
+    """
+    names = []
+    section = None
+    for raw in open("pants.toml").read().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line.startswith("["):
+            section = line
+        elif section == "[python.resolves]" and "=" in line:
+            names.append(line.split("=", 1)[0].strip().strip('"'))
+    if "common" not in names:
+        raise ValueError("pants.toml's [python.resolves] must define the 'common' resolve")
+    return names
+
+
+def nova_common_library(entry_points):
+    """nova-common: sources usable from every resolve, tests run once (in 'common'), one wheel."""
+    resolves = _all_resolves()
+    # nova-common's own third-party requirements exist in every resolve, so a driver team never
+    # lists them; pytest is here for the conformance suite (the wheel's `testing` extra).
+    python_requirements(name="reqs", source="requirements.txt", resolve=parametrize(*resolves))
+    python_sources(
+        name="lib",
+        sources=["nova_common/**/*.py", "!nova_common/**/*_test.py"],
+        resolve=parametrize(*resolves),
+    )
+    python_tests(
+        name="tests",
+        sources=["nova_common/**/*_test.py", "!nova_common/**/*_integration_test.py"],
+        resolve="common",
+    )
+    python_tests(name="integration", sources=["nova_common/**/*_integration_test.py"], resolve="common")
+    # Entry points name modules that exist once per resolve; the dist takes them from 'common'.
+    ambiguous = []
+    for group in entry_points.values():
+        for target in group.values():
+            module = target.split(":")[0]
+            rel = module.replace(".", "/") + ".py"
+            up = "/".join([".."] * rel.count("/"))
+            ambiguous += ["!" + build_file_dir().as_posix() + "/" + rel + ":" + up + "/lib@resolve=" + r
+                          for r in resolves if r != "common"]
+    python_distribution(
+        name="dist",
+        # Every parametrized copy: otherwise a driver wheel would inline nova-common's code.
+        dependencies=[":lib@resolve=" + r for r in resolves] + ambiguous,
+        provides=python_artifact(name="nova-common"),
+        entry_points=entry_points,
+        long_description_path="nova-common/README.md",
+    )
+
+
+def nova_driver(name, driver_class, module_mapping=None, test_utils=(), test_dependencies=()):
+    """A hypervisor driver in drivers/<name>: its own resolve, wheel, entry point and rules.
+
+    name: the driver's short public name, which is also its resolve, its package suffix
+        (`nova_<name>`), its distribution suffix (`nova-<name>`) and its entry point name.
+    driver_class: the ComputeDriver subclass in `nova_<name>/driver.py`.
+    module_mapping: import names of requirements that Pants cannot guess.
+    test_utils: test-support modules (peer fixtures), relative to the driver dir; not in the wheel.
+    test_dependencies: extra targets the tests need (peer binaries, fixtures' data).
+
+    Every subproject has at least one `*_integration_test.py`: its end-to-end test of
+    `nova-compute` through the installed entry point (the glob must match: globs that match
+    nothing are errors here).
+    """
+    package = "nova_" + name
+    python_requirements(
+        name="reqs", source="requirements.txt", resolve=name, module_mapping=module_mapping or {}
+    )
+    excluded = ["!" + f for f in test_utils]
+    python_sources(name="lib", sources=[package + "/**/*.py", "!" + package + "/**/*_test.py"] + excluded, resolve=name)
+    if test_utils:
+        python_test_utils(name="test-utils", sources=list(test_utils), resolve=name)
+    python_tests(
+        name="tests",
+        sources=[package + "/**/*_test.py", "!" + package + "/**/*_integration_test.py"],
+        resolve=name,
+        dependencies=list(test_dependencies),
+    )
+    python_tests(
+        name="integration",
+        sources=[package + "/**/*_integration_test.py"],
+        resolve=name,
+        dependencies=list(test_dependencies),
+    )
+    python_distribution(
+        name="dist",
+        dependencies=[":lib"],
+        provides=python_artifact(name="nova-" + name),
+        entry_points={"nova.compute.drivers": {name: package + ".driver:" + driver_class}},
+        long_description_path="drivers/" + name + "/README.md",
+    )
+    _driver_visibility()
+
+
+def _driver_visibility():
+    # A driver's code may depend on its own targets and on nova-common's public API, nothing
+    # else: not another driver, not nova-common's compute service (core-internal). Its
+    # end-to-end tests may also use the compute service, which is how they drive the driver. Third-party packages of other drivers are out of reach anyway:
+    # they live in other resolves.
+    __dependencies_rules__(
+        (
+            {"type": "python_tests"},
+            "/**",
+            "//nova-common/**",
+            "!//drivers/**",
+            "!*",
+        ),
+        (
+            "*",
+            "/**",
+            "!//nova-common/nova_common/compute/**",
+            "//nova-common/**",
+            "!//drivers/**",
+            "!*",
+        ),
+    )

@@ -1,0 +1,1 @@
+"""nova-libvirt: the libvirt compute driver (registered as ``libvirt``)."""

@@ -1,0 +1,240 @@
+"""The driver conformance suite: every driver runs it against itself.
+
+Usage, in a driver's test module (the whole thing is about ten lines)::
+
+    import pytest
+    from nova_common.testing.conformance import DriverConformance
+
+    class TestMyDriverConformance(DriverConformance):
+        @pytest.fixture
+        def driver(self, tmp_path):
+            drv = MyDriver(RecordingVirtAPI(tmp_path), {"url": ...})
+            drv.init_host("conformance-host")
+            yield drv
+            drv.cleanup_host("conformance-host")
+
+Tests of optional operations are skipped when the driver's ``capabilities`` leave them out, and
+for every capability left out the suite checks that the operation raises ``NotSupported``
+rather than pretending to succeed. A driver declaring a capability must override its methods.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest  # pants: no-infer-dep (drivers' test modules depend on pytest themselves)
+
+from nova_common.api_version import negotiate
+from nova_common.driver import ComputeDriver
+from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState, NotSupported
+from nova_common.objects import (
+    OPTIONAL_OPERATIONS,
+    BlockDevice,
+    HostResources,
+    Instance,
+    InstanceInfo,
+    NetworkInfo,
+    PowerState,
+    RebootType,
+)
+from nova_common.testing.factories import make_image, make_instance, make_network_info
+
+__all__ = ["DriverConformance"]
+
+_CAPABILITY_FLAGS = sorted(OPTIONAL_OPERATIONS)
+
+
+class DriverConformance:
+    """Subclass it in a ``*_test.py`` module and provide a ``driver`` fixture (see module doc)."""
+
+    @pytest.fixture
+    def driver(self) -> ComputeDriver:
+        raise NotImplementedError("a DriverConformance subclass must define the 'driver' fixture")
+
+    @pytest.fixture
+    def network_info(self) -> NetworkInfo:
+        return make_network_info()
+
+    @pytest.fixture
+    def instance(self, driver: ComputeDriver, network_info: NetworkInfo) -> Iterator[Instance]:
+        """A running instance, destroyed afterwards whatever the test did to it."""
+        inst = make_instance(name=f"conf-{uuid.uuid4().hex[:8]}")
+        driver.spawn(inst, make_image(), network_info)
+        yield inst
+        driver.destroy(inst, network_info)
+
+    # -- declarations ----------------------------------------------------------------------------
+
+    def test_declares_name_and_negotiable_api(self, driver: ComputeDriver) -> None:
+        assert isinstance(driver.name, str) and driver.name.isidentifier()
+        negotiate(driver.name, driver.api_versions)
+
+    @pytest.mark.parametrize("flag", _CAPABILITY_FLAGS)
+    def test_declared_capability_is_implemented(self, driver: ComputeDriver, flag: str) -> None:
+        if not getattr(driver.capabilities, flag):
+            pytest.skip(f"{flag} not declared")
+        for method in OPTIONAL_OPERATIONS[flag]:
+            assert getattr(type(driver), method) is not getattr(ComputeDriver, method), (
+                f"{driver.name} declares {flag} but does not override {method}()"
+            )
+
+    @pytest.mark.parametrize("flag", _CAPABILITY_FLAGS)
+    def test_undeclared_capability_raises_not_supported(
+        self, driver: ComputeDriver, instance: Instance, network_info: NetworkInfo, flag: str
+    ) -> None:
+        if getattr(driver.capabilities, flag):
+            pytest.skip(f"{flag} declared")
+        calls = {
+            "pause": lambda: driver.pause(instance),
+            "unpause": lambda: driver.unpause(instance),
+            "suspend": lambda: driver.suspend(instance),
+            "resume": lambda: driver.resume(instance, network_info),
+            "snapshot": lambda: driver.snapshot(instance, "img"),
+            "attach_volume": lambda: driver.attach_volume(instance, _volume()),
+            "detach_volume": lambda: driver.detach_volume(instance, "vol"),
+            "plug_vifs": lambda: driver.plug_vifs(instance, network_info),
+            "unplug_vifs": lambda: driver.unplug_vifs(instance, network_info),
+            "get_console_output": lambda: driver.get_console_output(instance),
+        }
+        for method in OPTIONAL_OPERATIONS[flag]:
+            with pytest.raises(NotSupported):
+                calls[method]()
+
+    # -- host ------------------------------------------------------------------------------------
+
+    def test_nodes_and_resources(self, driver: ComputeDriver) -> None:
+        nodes = driver.get_available_nodes(refresh=True)
+        assert nodes and all(isinstance(n, str) for n in nodes)
+        res = driver.get_available_resource(nodes[0])
+        assert isinstance(res, HostResources)
+        assert res.vcpus > 0 and res.memory_mb > 0
+        assert 0 <= res.vcpus_used and 0 <= res.memory_mb_used <= res.memory_mb
+
+    def test_unknown_node_is_rejected(self, driver: ComputeDriver) -> None:
+        with pytest.raises(ValueError):
+            driver.get_available_resource("no-such-node-" + uuid.uuid4().hex)
+
+    def test_resources_count_a_new_instance(self, driver: ComputeDriver, network_info: NetworkInfo) -> None:
+        node = driver.get_available_nodes()[0]
+        before = driver.get_available_resource(node)
+        inst = make_instance(name=f"conf-res-{uuid.uuid4().hex[:8]}")
+        driver.spawn(inst, make_image(), network_info)
+        try:
+            after = driver.get_available_resource(node)
+            assert after.memory_mb_used >= before.memory_mb_used + inst.flavor.memory_mb
+        finally:
+            driver.destroy(inst, network_info)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def test_spawn_lists_and_reports_running(self, driver: ComputeDriver, instance: Instance) -> None:
+        assert instance.uuid in driver.list_instances()
+        info = driver.get_info(instance)
+        assert isinstance(info, InstanceInfo)
+        assert info.state is PowerState.RUNNING
+
+    def test_spawn_twice_raises_instance_exists(
+        self, driver: ComputeDriver, instance: Instance, network_info: NetworkInfo
+    ) -> None:
+        with pytest.raises(InstanceExists):
+            driver.spawn(instance, make_image(), network_info)
+        assert driver.get_info(instance).state is PowerState.RUNNING
+
+    def test_destroy_removes_and_is_idempotent(self, driver: ComputeDriver, network_info: NetworkInfo) -> None:
+        inst = make_instance(name=f"conf-del-{uuid.uuid4().hex[:8]}")
+        driver.spawn(inst, make_image(), network_info)
+        driver.destroy(inst, network_info)
+        assert inst.uuid not in driver.list_instances()
+        with pytest.raises(InstanceNotFound):
+            driver.get_info(inst)
+        driver.destroy(inst, network_info)
+
+    def test_unknown_instance_is_not_found(self, driver: ComputeDriver, network_info: NetworkInfo) -> None:
+        ghost = make_instance(name="never-spawned")
+        with pytest.raises(InstanceNotFound):
+            driver.get_info(ghost)
+        with pytest.raises(InstanceNotFound):
+            driver.power_off(ghost)
+        with pytest.raises(InstanceNotFound):
+            driver.reboot(ghost, network_info, RebootType.HARD)
+
+    @pytest.mark.parametrize("reboot_type", list(RebootType))
+    def test_reboot_keeps_running(
+        self, driver: ComputeDriver, instance: Instance, network_info: NetworkInfo, reboot_type: RebootType
+    ) -> None:
+        driver.reboot(instance, network_info, reboot_type)
+        assert driver.get_info(instance).state is PowerState.RUNNING
+
+    def test_power_off_and_on(self, driver: ComputeDriver, instance: Instance, network_info: NetworkInfo) -> None:
+        driver.power_off(instance)
+        assert driver.get_info(instance).state is PowerState.SHUTDOWN
+        driver.power_off(instance)  # idempotent
+        assert instance.uuid in driver.list_instances()
+        driver.power_on(instance, network_info)
+        assert driver.get_info(instance).state is PowerState.RUNNING
+        driver.power_on(instance, network_info)  # idempotent
+        assert driver.get_info(instance).state is PowerState.RUNNING
+
+    def test_reboot_of_stopped_instance_is_refused(
+        self, driver: ComputeDriver, instance: Instance, network_info: NetworkInfo
+    ) -> None:
+        driver.power_off(instance)
+        with pytest.raises(InvalidPowerState):
+            driver.reboot(instance, network_info, RebootType.HARD)
+        assert driver.get_info(instance).state is PowerState.SHUTDOWN
+
+    # -- optional operations ---------------------------------------------------------------------
+
+    def test_pause_and_unpause(self, driver: ComputeDriver, instance: Instance) -> None:
+        _require(driver, "supports_pause")
+        driver.pause(instance)
+        assert driver.get_info(instance).state is PowerState.PAUSED
+        with pytest.raises(InvalidPowerState):
+            driver.pause(instance)
+        driver.unpause(instance)
+        assert driver.get_info(instance).state is PowerState.RUNNING
+        with pytest.raises(InvalidPowerState):
+            driver.unpause(instance)
+
+    def test_suspend_and_resume(self, driver: ComputeDriver, instance: Instance, network_info: NetworkInfo) -> None:
+        _require(driver, "supports_suspend")
+        driver.suspend(instance)
+        assert driver.get_info(instance).state is PowerState.SUSPENDED
+        driver.resume(instance, network_info)
+        assert driver.get_info(instance).state is PowerState.RUNNING
+        with pytest.raises(InvalidPowerState):
+            driver.resume(instance, network_info)
+
+    def test_snapshot(self, driver: ComputeDriver, instance: Instance) -> None:
+        _require(driver, "supports_snapshot")
+        image = driver.snapshot(instance, "snap-" + uuid.uuid4().hex[:8])
+        assert image.id.startswith("snap-")
+        assert driver.get_info(instance).state is PowerState.RUNNING
+
+    def test_volume_attach_and_detach(self, driver: ComputeDriver, instance: Instance) -> None:
+        _require(driver, "supports_volume_attach")
+        vol = _volume()
+        driver.attach_volume(instance, vol)
+        driver.detach_volume(instance, vol.volume_id)
+        driver.detach_volume(instance, vol.volume_id)  # idempotent
+
+    def test_vif_plug_and_unplug(self, driver: ComputeDriver, instance: Instance, network_info: NetworkInfo) -> None:
+        _require(driver, "supports_vif_plug")
+        driver.plug_vifs(instance, network_info)
+        driver.plug_vifs(instance, network_info)
+        driver.unplug_vifs(instance, network_info)
+        driver.unplug_vifs(instance, network_info)
+
+    def test_console_output(self, driver: ComputeDriver, instance: Instance) -> None:
+        _require(driver, "supports_console_output")
+        assert isinstance(driver.get_console_output(instance), str)
+
+
+def _require(driver: ComputeDriver, flag: str) -> None:
+    if not getattr(driver.capabilities, flag):
+        pytest.skip(f"{driver.name} does not declare {flag}")
+
+
+def _volume() -> BlockDevice:
+    return BlockDevice(volume_id="vol-" + uuid.uuid4().hex[:8], device_name="vdb", size_gb=1)

@@ -1,0 +1,60 @@
+"""Builders for valid objects with sensible defaults, for tests."""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from pathlib import Path
+
+from nova_common.objects import Flavor, ImageMeta, Instance, LifecycleEvent, NetworkInfo, VIF
+from nova_common.virtapi import VirtAPI
+
+__all__ = ["RecordingVirtAPI", "make_flavor", "make_image", "make_instance", "make_network_info"]
+
+
+def make_flavor(**overrides: object) -> Flavor:
+    """A small flavor (1 vCPU, 128 MiB, 1 GB)."""
+    values: dict[str, object] = {"name": "m1.nano", "vcpus": 1, "memory_mb": 128, "root_gb": 1}
+    values.update(overrides)
+    return Flavor(**values)  # type: ignore[arg-type]
+
+
+def make_instance(name: str = "conformance-vm", **overrides: object) -> Instance:
+    """A new instance with a fresh uuid and :func:`make_flavor`'s flavor."""
+    values: dict[str, object] = {
+        "uuid": str(uuidlib.uuid4()),
+        "name": name,
+        "flavor": make_flavor(),
+        "image_ref": "cirros-0.6",
+    }
+    values.update(overrides)
+    return Instance(**values)  # type: ignore[arg-type]
+
+
+def make_image(image_id: str = "cirros-0.6") -> ImageMeta:
+    """A raw image."""
+    return ImageMeta(id=image_id, name=image_id, disk_format="raw")
+
+
+def make_network_info(count: int = 1) -> NetworkInfo:
+    """``count`` bridged interfaces with distinct MAC addresses."""
+    return NetworkInfo(
+        vifs=[
+            VIF(id=str(uuidlib.uuid4()), address=f"fa:16:3e:00:00:{i:02x}", network_name="private", bridge="br100")
+            for i in range(count)
+        ]
+    )
+
+
+class RecordingVirtAPI(VirtAPI):
+    """A VirtAPI that keeps the events a driver emits, with a state dir of the test's choosing."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self._state_dir = state_dir
+        self.events: list[LifecycleEvent] = []
+
+    @property
+    def state_dir(self) -> Path:
+        return self._state_dir
+
+    def emit_event(self, event: LifecycleEvent) -> None:
+        self.events.append(event)
