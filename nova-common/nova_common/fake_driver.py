@@ -58,7 +58,9 @@ class FakeDriver(ComputeDriver):
 
     def __init__(self, virtapi: VirtAPI, options: Mapping[str, str]) -> None:
         super().__init__(virtapi, options)
-        self._size = {k: _positive_int(options, k, d) for k, d in (("vcpus", 16), ("memory_mb", 32768), ("disk_gb", 1000))}
+        self._size = {
+            k: _positive_int(options, k, d) for k, d in (("vcpus", 16), ("memory_mb", 32768), ("disk_gb", 1000))
+        }
         unknown = set(options) - set(self._size)
         if unknown:
             raise InvalidDriverConfig(driver=self.name, option=sorted(unknown)[0], reason="unknown option")

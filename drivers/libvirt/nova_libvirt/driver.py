@@ -13,11 +13,11 @@ and the driver does not claim what the tests cannot prove.
 from __future__ import annotations
 
 import time
-from xml.sax.saxutils import escape
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
+from xml.sax.saxutils import escape
 
 import libvirt
 

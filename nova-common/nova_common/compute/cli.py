@@ -97,9 +97,9 @@ def _print(rows: list[dict[str, Any]], fmt: str) -> None:
         return
     cols = list(rows[0])
     widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in cols]
-    print("  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip())
+    print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
     for r in rows:
-        print("  ".join(str(r[c]).ljust(w) for c, w in zip(cols, widths)).rstrip())
+        print("  ".join(str(r[c]).ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
 
 
 def _show_rows(instance: Instance, info: InstanceInfo | None) -> list[dict[str, Any]]:
@@ -146,7 +146,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "boot":
             _print([_instance_row(manager.boot(args.name, args.flavor, args.image))], args.format)
         elif args.command == "list":
-            _print([_instance_row(i) for i in manager.list()], args.format)
+            _print([_instance_row(i) for i in manager.instances()], args.format)
         elif args.command == "show":
             _print(_show_rows(*manager.show(args.instance)), args.format)
         elif args.command == "reboot":

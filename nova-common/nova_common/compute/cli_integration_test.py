@@ -19,7 +19,9 @@ from nova_common.testing.distributions import install_distribution
 @pytest.fixture(autouse=True)
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     site = tmp_path / "site"
-    install_distribution(site, "nova-common", "1.0.0", {"nova.compute.drivers": {"fake": "nova_common.fake_driver:FakeDriver"}})
+    install_distribution(
+        site, "nova-common", "1.0.0", {"nova.compute.drivers": {"fake": "nova_common.fake_driver:FakeDriver"}}
+    )
     monkeypatch.syspath_prepend(str(site))
     yield site
 
@@ -81,7 +83,9 @@ def test_incompatible_driver_is_refused_naming_both_ranges(
         "    name = 'future'\n"
         "    api_versions = APIVersionRange('2.0', '2.1')\n"
     )
-    install_distribution(site, "nova-future", "2.0.0", {"nova.compute.drivers": {"future": "future_driver:FutureDriver"}})
+    install_distribution(
+        site, "nova-future", "2.0.0", {"nova.compute.drivers": {"future": "future_driver:FutureDriver"}}
+    )
     code, _, err = _run(capsys, "--state-dir", str(tmp_path / "state"), "--driver", "future", "list")
     assert code == 1
     assert "driver 'future' supports driver API 2.0-2.1, but this nova-common provides 1.0;" in err

@@ -118,7 +118,8 @@ class ComputeManager:
         except InstanceNotFound:
             return instance, None
 
-    def list(self) -> list[Instance]:
+    def instances(self) -> list[Instance]:
+        """Every instance record, by name."""
         return self.store.list()
 
     def reboot(self, ref: str, hard: bool = False) -> Instance:

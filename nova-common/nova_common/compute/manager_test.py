@@ -46,7 +46,7 @@ def manager(tmp_path: Path) -> Iterator[ComputeManager]:
 def test_lifecycle_updates_records(manager: ComputeManager) -> None:
     inst = manager.boot("web1", "m1.tiny", "cirros")
     assert (inst.vm_state, inst.power_state) == (VMState.ACTIVE, PowerState.RUNNING)
-    assert [i.name for i in manager.list()] == ["web1"]
+    assert [i.name for i in manager.instances()] == ["web1"]
     assert manager.stop("web1").vm_state is VMState.STOPPED
     assert manager.start(inst.uuid).power_state is PowerState.RUNNING
     assert manager.pause("web1").vm_state is VMState.PAUSED
@@ -55,7 +55,7 @@ def test_lifecycle_updates_records(manager: ComputeManager) -> None:
     record, info = manager.show("web1")
     assert info is not None and info.state is PowerState.RUNNING and record.flavor.name == "m1.tiny"
     manager.delete("web1")
-    assert manager.list() == [] and manager.driver.list_instances() == []
+    assert manager.instances() == [] and manager.driver.list_instances() == []
     with pytest.raises(UnknownInstance):
         manager.show("web1")
 
@@ -66,14 +66,14 @@ def test_names_are_unique_and_flavors_known(manager: ComputeManager) -> None:
         manager.boot("web1", "m1.tiny", "cirros")
     with pytest.raises(UnknownFlavor, match="known flavors: m1.nano"):
         manager.boot("web2", "m9.huge", "cirros")
-    assert [i.name for i in manager.list()] == ["web1"]
+    assert [i.name for i in manager.instances()] == ["web1"]
 
 
 def test_failed_boot_leaves_no_record_and_no_guest(tmp_path: Path) -> None:
     manager = _manager(tmp_path, _FailingSpawnDriver)
     with pytest.raises(BootFailed, match="hypervisor exploded"):
         manager.boot("doomed", "m1.tiny", "cirros")
-    assert manager.list() == []
+    assert manager.instances() == []
     assert manager.driver.list_instances() == []
 
 

@@ -23,7 +23,7 @@ import hashlib
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar, dataclass_transform
+from typing import Any, ClassVar, TypeVar, cast, dataclass_transform
 
 from packaging.version import Version
 
@@ -48,7 +48,9 @@ def obj_field(
 ) -> Any:
     """Declare a field with a default and, optionally, the object version that added it."""
     metadata = {_ADDED_IN: added_in} if added_in else {}
-    return dataclasses.field(default=default, default_factory=default_factory, metadata=metadata)
+    if default_factory is not dataclasses.MISSING:
+        return dataclasses.field(default_factory=default_factory, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 def object_registry() -> Mapping[str, type[VersionedObject]]:
@@ -92,7 +94,7 @@ class VersionedObject:
             raise ObjectValidationError(
                 f"{type(self).__name__} has no version {version}; known: {', '.join(self.CHANGES)}"
             )
-        data = {f.name: _to_primitive(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        data = {f.name: _to_primitive(getattr(self, f.name)) for f in dataclasses.fields(cast(Any, self))}
         self.obj_make_compatible(data, version)
         return {
             "nova_object.name": type(self).__name__,
@@ -107,7 +109,7 @@ class VersionedObject:
         for any other change, e.g. a field whose meaning was widened.
         """
         target = Version(target_version)
-        for f in dataclasses.fields(self):
+        for f in dataclasses.fields(cast(Any, self)):
             added_in = f.metadata.get(_ADDED_IN)
             if added_in and Version(added_in) > target:
                 primitive.pop(f.name, None)

@@ -1,13 +1,13 @@
 import pytest
 
 from nova_common.objects import (
+    VIF,
     Flavor,
     Instance,
     NetworkInfo,
     ObjectValidationError,
     PowerState,
     VersionedObject,
-    VIF,
     obj_field,
     object_registry,
 )

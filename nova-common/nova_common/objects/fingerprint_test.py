@@ -35,6 +35,5 @@ def test_object_fingerprints_match_their_versions() -> None:
             problems.append(f"  {name}: recorded {want}, now {got}")
     assert not problems, (
         "versioned objects changed; please make sure the versions have been bumped "
-        "(see the steps at the top of nova-common/nova_common/objects/fingerprint_test.py):\n"
-        + "\n".join(problems)
+        "(see the steps at the top of nova-common/nova_common/objects/fingerprint_test.py):\n" + "\n".join(problems)
     )

@@ -21,7 +21,8 @@ rather than pretending to succeed. A driver declaring a capability must override
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest  # pants: no-infer-dep (drivers' test modules depend on pytest themselves)
 
@@ -49,7 +50,8 @@ class DriverConformance:
     """Subclass it in a ``*_test.py`` module and provide a ``driver`` fixture (see module doc)."""
 
     @pytest.fixture
-    def driver(self) -> ComputeDriver:
+    def driver(self, *args: Any, **kwargs: Any) -> Any:
+        """Override with a fixture yielding an initialised driver (any fixtures as arguments)."""
         raise NotImplementedError("a DriverConformance subclass must define the 'driver' fixture")
 
     @pytest.fixture
@@ -75,9 +77,9 @@ class DriverConformance:
         if not getattr(driver.capabilities, flag):
             pytest.skip(f"{flag} not declared")
         for method in OPTIONAL_OPERATIONS[flag]:
-            assert getattr(type(driver), method) is not getattr(ComputeDriver, method), (
-                f"{driver.name} declares {flag} but does not override {method}()"
-            )
+            assert getattr(type(driver), method) is not getattr(
+                ComputeDriver, method
+            ), f"{driver.name} declares {flag} but does not override {method}()"
 
     @pytest.mark.parametrize("flag", _CAPABILITY_FLAGS)
     def test_undeclared_capability_raises_not_supported(
@@ -85,7 +87,7 @@ class DriverConformance:
     ) -> None:
         if getattr(driver.capabilities, flag):
             pytest.skip(f"{flag} declared")
-        calls = {
+        calls: dict[str, Callable[[], object]] = {
             "pause": lambda: driver.pause(instance),
             "unpause": lambda: driver.unpause(instance),
             "suspend": lambda: driver.suspend(instance),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid as uuidlib
 from pathlib import Path
 
-from nova_common.objects import Flavor, ImageMeta, Instance, LifecycleEvent, NetworkInfo, VIF
+from nova_common.objects import VIF, Flavor, ImageMeta, Instance, LifecycleEvent, NetworkInfo
 from nova_common.virtapi import VirtAPI
 
 __all__ = ["RecordingVirtAPI", "make_flavor", "make_image", "make_instance", "make_network_info"]
