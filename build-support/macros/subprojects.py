@@ -57,7 +57,7 @@ def nova_common_library(entry_points):
             ambiguous += ["!" + build_file_dir().as_posix() + "/" + rel + ":" + up + "/lib@resolve=" + r
                           for r in resolves if r != "common"]
     # The core never depends on a driver (it finds them through entry points at run time).
-    __dependencies_rules__(("*", "!//drivers/**", "*"))
+    __dependencies_rules__(("*", "!//drivers/*/nova_*/**", "*"))
     python_distribution(
         name="dist",
         # Every parametrized copy: otherwise a driver wheel would inline nova-common's code.
