@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import abc
+import logging
 from pathlib import Path
 
 from nova_common.objects import LifecycleEvent
 
-__all__ = ["VirtAPI"]
+__all__ = ["LocalVirtAPI", "VirtAPI"]
+
+LOG = logging.getLogger(__name__)
 
 
 class VirtAPI(abc.ABC):
@@ -23,3 +26,23 @@ class VirtAPI(abc.ABC):
     def emit_event(self, event: LifecycleEvent) -> None:
         """Report a guest state change the hypervisor noticed on its own (guest shut itself down,
         crashed, ...). Must not raise; may be called from any thread."""
+
+
+class LocalVirtAPI(VirtAPI):
+    """The VirtAPI of a single compute process: a state directory and an event log.
+
+    Used by the compute service and by driver tests (``testing.factories.RecordingVirtAPI``).
+    """
+
+    def __init__(self, state_dir: Path) -> None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self._state_dir = state_dir
+        self.events: list[LifecycleEvent] = []
+
+    @property
+    def state_dir(self) -> Path:
+        return self._state_dir
+
+    def emit_event(self, event: LifecycleEvent) -> None:
+        LOG.info("lifecycle event: %s is now %s", event.instance_uuid, event.power_state.value)
+        self.events.append(event)

@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from nova_common.compute.flavors import FLAVORS
-from nova_common.compute.manager import ComputeManager, ComputeVirtAPI
+from nova_common.compute.manager import ComputeManager
 from nova_common.compute.store import InstanceStore
 from nova_common.exception import NovaError
 from nova_common.loader import installed_drivers, load_driver
 from nova_common.objects import HostResources, Instance, InstanceInfo
+from nova_common.virtapi import LocalVirtAPI
 
 __all__ = ["main"]
 
@@ -129,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
     state_dir = args.state_dir or Path(
         os.environ.get("NOVA_COMPUTE_STATE_DIR") or Path.home() / ".local/state/nova-compute" / args.driver
     )
-    virtapi = ComputeVirtAPI(state_dir)
+    virtapi = LocalVirtAPI(state_dir)
     loaded = load_driver(args.driver, virtapi, _driver_options(args.driver_opt))
     store = InstanceStore(state_dir / "instances.sqlite", args.driver)
     driver = loaded.driver

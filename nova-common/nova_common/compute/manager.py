@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import uuid as uuidlib
 from dataclasses import dataclass
-from pathlib import Path
 
 from nova_common.compute.errors import BootFailed
 from nova_common.compute.flavors import get_flavor
@@ -17,15 +16,13 @@ from nova_common.objects import (
     ImageMeta,
     Instance,
     InstanceInfo,
-    LifecycleEvent,
     NetworkInfo,
     PowerState,
     RebootType,
     VMState,
 )
-from nova_common.virtapi import VirtAPI
 
-__all__ = ["ComputeManager", "ComputeVirtAPI", "StateChange"]
+__all__ = ["ComputeManager", "StateChange"]
 
 LOG = logging.getLogger(__name__)
 
@@ -49,23 +46,6 @@ class StateChange:
     old: str
     new: str
     reason: str
-
-
-class ComputeVirtAPI(VirtAPI):
-    """The compute service's side of :class:`VirtAPI`: a state dir and an event log."""
-
-    def __init__(self, state_dir: Path) -> None:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        self._state_dir = state_dir
-        self.events: list[LifecycleEvent] = []
-
-    @property
-    def state_dir(self) -> Path:
-        return self._state_dir
-
-    def emit_event(self, event: LifecycleEvent) -> None:
-        LOG.info("lifecycle event: %s is now %s", event.instance_uuid, event.power_state.value)
-        self.events.append(event)
 
 
 class ComputeManager:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid as uuidlib
-from pathlib import Path
 
-from nova_common.objects import VIF, Flavor, ImageMeta, Instance, LifecycleEvent, NetworkInfo
-from nova_common.virtapi import VirtAPI
+from nova_common.objects import VIF, Flavor, ImageMeta, Instance, NetworkInfo
+from nova_common.virtapi import LocalVirtAPI
 
 __all__ = ["RecordingVirtAPI", "make_flavor", "make_image", "make_instance", "make_network_info"]
 
@@ -45,16 +44,5 @@ def make_network_info(count: int = 1) -> NetworkInfo:
     )
 
 
-class RecordingVirtAPI(VirtAPI):
-    """A VirtAPI that keeps the events a driver emits, with a state dir of the test's choosing."""
-
-    def __init__(self, state_dir: Path) -> None:
-        self._state_dir = state_dir
-        self.events: list[LifecycleEvent] = []
-
-    @property
-    def state_dir(self) -> Path:
-        return self._state_dir
-
-    def emit_event(self, event: LifecycleEvent) -> None:
-        self.events.append(event)
+#: A VirtAPI that keeps the events a driver emits, with a state dir of the test's choosing.
+RecordingVirtAPI = LocalVirtAPI
