@@ -1,0 +1,45 @@
+"""``nova-split``: the single entry point of the repository tooling.
+
+Each subcommand lives in its own module with ``add_arguments(parser)`` and
+``run(args) -> int``; this module only dispatches and handles errors: a :class:`ToolError` is
+one line on stderr and exit 1, Ctrl-C exits 130, anything else keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+from nova_split_tools import plan_cmd
+from nova_split_tools.errors import ToolError
+
+__all__ = ["main"]
+
+COMMANDS: dict[str, ModuleType] = {"plan": plan_cmd}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nova-split", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--repo", type=Path, default=Path.cwd(), help="the repository root (default: current dir)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module in COMMANDS.items():
+        doc = (module.__doc__ or "").strip().splitlines()[0]
+        cmd = sub.add_parser(name, help=doc, description=module.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(cmd)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        result: int = COMMANDS[args.command].run(args)
+        return result
+    except ToolError as e:
+        print(f"nova-split {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"nova-split {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,93 @@
+"""The build graph, as Pants infers it, file by file.
+
+One ``pants peek ::`` gives every target with its sources and (inferred) dependencies; this
+module turns that into file-level edges: for each file, the files whose targets depend on it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nova_split_tools.errors import ToolError
+
+__all__ = ["Graph", "load_graph", "run_pants"]
+
+
+def run_pants(root: Path, args: Sequence[str], *, pantsd: bool = True) -> str:
+    """Run ``./pants`` in ``root`` and return its stdout; a failure is a one-line ToolError."""
+    cmd = [str(root / "pants"), *([] if pantsd else ["--no-pantsd"]), *args]
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    if proc.returncode != 0:
+        last = [line for line in proc.stderr.splitlines() if line.strip()][-1:] or ["(no output)"]
+        raise ToolError(f"'./pants {' '.join(args)}' failed in {root}: {last[0].strip()}")
+    return proc.stdout
+
+
+@dataclass
+class Graph:
+    """File-level dependency graph of one revision of the repository."""
+
+    #: file -> the targets that own it
+    owners: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    #: target -> its source files
+    sources: dict[str, list[str]] = field(default_factory=dict)
+    #: target -> targets that depend on it
+    dependents: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    #: target -> its target type
+    types: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_peek(cls, targets: Iterable[Mapping[str, Any]]) -> Graph:
+        graph = cls()
+        for t in targets:
+            address = t["address"]
+            graph.types[address] = t["target_type"]
+            graph.sources[address] = list(t.get("sources", []))
+            for src in graph.sources[address]:
+                graph.owners[src].add(address)
+            for dep in t.get("dependencies", []):
+                graph.dependents[dep].add(address)
+        return graph
+
+    def reach(self, files: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Every file that transitively depends on ``files``, with the shortest chain to it.
+
+        A chain is the sequence of files from a changed file to the dependent file, so a plan
+        can say why (``objects/network.py -> nova_libvirt/guest_xml.py -> nova_libvirt/driver.py``).
+        """
+        starts = list(files)
+        chains: dict[str, tuple[str, ...]] = {f: (f,) for f in starts}
+        queue: deque[tuple[str, tuple[str, ...]]] = deque(
+            (owner, (f,)) for f in starts for owner in sorted(self.owners.get(f, ()))
+        )
+        seen: set[str] = set()
+        while queue:
+            target, chain = queue.popleft()
+            if target in seen:
+                continue
+            seen.add(target)
+            own = self.sources.get(target, [])
+            if len(own) == 1:  # a file's own target: the chain now reaches that file
+                if chain[-1] != own[0]:
+                    chain = (*chain, own[0])
+                chains.setdefault(own[0], chain)
+            queue.extend((dependent, chain) for dependent in sorted(self.dependents.get(target, ())))
+        return chains
+
+    def is_test(self, path: str) -> bool:
+        return any(self.types.get(t) == "python_test" for t in self.owners.get(path, ()))
+
+
+def load_graph(root: Path, *, pantsd: bool = True) -> Graph:
+    """The graph of the work tree at ``root`` (one ``pants peek ::``)."""
+    out = run_pants(root, ["peek", "--exclude-defaults", "::"], pantsd=pantsd)
+    try:
+        return Graph.from_peek(json.loads(out))
+    except (json.JSONDecodeError, KeyError) as e:
+        raise ToolError(f"could not read the build graph from 'pants peek': {e}") from None

@@ -1,0 +1,86 @@
+"""Git facts the tooling needs, through GitPython: revision ranges and what they changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from nova_split_tools.errors import ToolError
+
+__all__ = ["Change", "Repository"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed path. ``status`` is git's letter: A, M, D, R (``old_path`` set), T."""
+
+    path: str
+    status: str
+    old_path: str | None = None
+
+
+class Repository:
+    """A git work tree, opened at its root."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self.git = git.Repo(path, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise ToolError(f"{path} is not inside a git repository; run from a nova-split clone or pass --repo") from None
+        if self.git.working_tree_dir is None:
+            raise ToolError(f"{path} is a bare repository; the tooling needs a work tree")
+        self.root = Path(self.git.working_tree_dir)
+
+    def resolve(self, rev: str) -> str:
+        """The commit id of ``rev``; an unknown ref is a one-line error."""
+        try:
+            return self.git.rev_parse(f"{rev}^{{commit}}").hexsha
+        except (git.BadName, ValueError):
+            hint = " (a shallow clone may lack it: git fetch --deepen=100, or --unshallow)" if self.is_shallow else ""
+            raise ToolError(f"unknown revision {rev!r}{hint}") from None
+
+    @property
+    def is_shallow(self) -> bool:
+        return (Path(self.git.git_dir) / "shallow").exists()
+
+    def default_base(self, candidates: tuple[str, ...] = ("origin/main", "main")) -> str:
+        """The merge base of HEAD with the main branch: what a branch's CI should compare against."""
+        for ref in candidates:
+            try:
+                self.git.rev_parse(f"{ref}^{{commit}}")
+            except (git.BadName, ValueError):
+                continue
+            return self.merge_base(ref, "HEAD")
+        raise ToolError("no main branch found (tried origin/main, main); pass the base revision explicitly")
+
+    def merge_base(self, a: str, b: str) -> str:
+        bases = self.git.merge_base(self.resolve(a), self.resolve(b))
+        if not bases:
+            if self.is_shallow:
+                raise ToolError(
+                    f"{a} and {b} have no common ancestor in this shallow clone; "
+                    "fetch more history (git fetch --deepen=200, or git fetch --unshallow) and retry"
+                )
+            raise ToolError(f"{a} and {b} have no common ancestor; pass an explicit base revision")
+        return str(bases[0].hexsha)
+
+    def dirty_paths(self) -> list[str]:
+        """Tracked files with uncommitted changes, and untracked files not ignored."""
+        changed = {d.a_path for d in self.git.index.diff(None)} | {d.a_path for d in self.git.index.diff("HEAD")}
+        return sorted(p for p in changed | set(self.git.untracked_files) if p)
+
+    def changes(self, base: str, head: str) -> list[Change]:
+        """What ``base..head`` changed, with renames detected as git does."""
+        diffs = self.git.commit(self.resolve(base)).diff(self.resolve(head), R=False, find_renames=True)
+        out: list[Change] = []
+        for d in diffs:
+            status = (d.change_type or "M")[0]
+            if status == "R":
+                out.append(Change(path=str(d.b_path), status="R", old_path=str(d.a_path)))
+            elif status == "D":
+                out.append(Change(path=str(d.a_path), status="D"))
+            else:
+                out.append(Change(path=str(d.b_path or d.a_path), status=status))
+        return sorted(out, key=lambda c: c.path)

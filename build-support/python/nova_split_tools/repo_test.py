@@ -1,0 +1,95 @@
+"""Repository against real git repositories built in the test."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from nova_split_tools.errors import ToolError
+from nova_split_tools.repo import Change, Repository
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def commit(repo: Path, message: str, files: dict[str, str | None]) -> str:
+    for name, content in files.items():
+        path = repo / name
+        if content is None:
+            git(repo, "rm", "-q", name)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+        git(repo, "add", name)
+    git(repo, "commit", "-qm", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "t@example.invalid")
+    git(root, "config", "user.name", "t")
+    commit(root, "base", {"a.py": "a = 1\n" * 20, "b.py": "b = 2\n", "docs/x.md": "x\n"})
+    return root
+
+
+def test_changes_report_added_modified_deleted_and_renamed(repo: Path) -> None:
+    base = git(repo, "rev-parse", "HEAD")
+    git(repo, "mv", "a.py", "moved.py")
+    commit(repo, "work", {"b.py": "b = 3\n", "c.py": "c = 1\n", "docs/x.md": None})
+    assert Repository(repo).changes(base, "HEAD") == [
+        Change("b.py", "M"),
+        Change("c.py", "A"),
+        Change("docs/x.md", "D"),
+        Change("moved.py", "R", old_path="a.py"),
+    ]
+
+
+def test_default_base_is_the_merge_base_with_main(repo: Path) -> None:
+    fork = git(repo, "rev-parse", "HEAD")
+    git(repo, "checkout", "-qb", "topic")
+    commit(repo, "topic work", {"c.py": "c\n"})
+    git(repo, "checkout", "-q", "main")
+    commit(repo, "main moves on", {"d.py": "d\n"})
+    git(repo, "checkout", "-q", "topic")
+    r = Repository(repo)
+    assert r.default_base() == fork
+    assert [c.path for c in r.changes(r.default_base(), "HEAD")] == ["c.py"]
+
+
+def test_unknown_revision_is_one_clear_line(repo: Path) -> None:
+    with pytest.raises(ToolError, match=r"^unknown revision 'no-such-branch'$"):
+        Repository(repo).resolve("no-such-branch")
+
+
+def test_shallow_clone_without_the_merge_base_says_how_much_to_fetch(repo: Path, tmp_path: Path) -> None:
+    for i in range(3):
+        commit(repo, f"c{i}", {"b.py": f"b = {i}\n"})
+    git(repo, "checkout", "-qb", "topic", "HEAD~3")
+    commit(repo, "topic", {"t.py": "t\n"})
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth=1", "--no-single-branch", f"file://{repo}", str(shallow))
+    r = Repository(shallow)
+    assert r.is_shallow
+    with pytest.raises(ToolError, match="shallow clone; fetch more history .*--deepen"):
+        r.merge_base("origin/main", "origin/topic")
+    with pytest.raises(ToolError, match="shallow clone may lack it"):
+        r.resolve("HEAD~5")
+
+
+def test_dirty_paths_lists_modified_staged_and_untracked(repo: Path) -> None:
+    assert Repository(repo).dirty_paths() == []
+    (repo / "b.py").write_text("changed\n")
+    (repo / "new.py").write_text("new\n")
+    (repo / "c.py").write_text("staged\n")
+    git(repo, "add", "c.py")
+    assert Repository(repo).dirty_paths() == ["b.py", "c.py", "new.py"]
+
+
+def test_not_a_repository(tmp_path: Path) -> None:
+    with pytest.raises(ToolError, match="is not inside a git repository"):
+        Repository(tmp_path)
