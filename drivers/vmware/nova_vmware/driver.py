@@ -157,7 +157,7 @@ class VMwareDriver(ComputeDriver):
         if self._si is not None:
             try:
                 _connect.Disconnect(self._si)
-            except Exception:  # noqa: S110  (must not raise: the session may already be gone)
+            except Exception:  # must not raise: the session may already be gone
                 pass
             self._si = None
 
@@ -318,9 +318,12 @@ class VMwareDriver(ComputeDriver):
                 f"create the VM of {instance.uuid}", lambda: self._datacenter.vmFolder.CreateVM_Task(spec, pool)
             )
             self._power_on_vm(instance, ref)
-        except BaseException:
+        except BaseException as failure:
             # The contract: a failed spawn leaves no VM (and no disk) behind.
-            self._remove(instance, destroy_disks=True)
+            try:
+                self._remove(instance, destroy_disks=True)
+            except Exception as cleanup:
+                failure.add_note(f"cleaning up the partial VM failed too: {cleanup}")
             raise
 
     def _power_on_vm(self, instance: Instance, ref: Any) -> None:
