@@ -1,0 +1,1 @@
+"""nova-vmware: the VMware vSphere compute driver (registered as ``vmware``)."""

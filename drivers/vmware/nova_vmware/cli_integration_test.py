@@ -1,0 +1,96 @@
+"""nova-compute with the vmware driver, found by its entry point, against a real vcsim."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nova_common.compute.cli import main
+from nova_common.testing.distributions import install_distribution
+
+import nova_vmware.driver  # noqa: F401  (named by the entry point below; a dependency)
+from nova_vmware.vcsim_fixture import Vcsim
+
+
+@pytest.fixture(autouse=True)
+def _installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    site = tmp_path / "site"
+    entry_point = {"nova.compute.drivers": {"vmware": "nova_vmware.driver:VMwareDriver"}}
+    install_distribution(site, "nova-vmware", "1.0.0", entry_point)
+    monkeypatch.syspath_prepend(str(site))
+    yield
+
+
+def _argv(vcsim: Vcsim, state: Path, *argv: str) -> list[str]:
+    opts = [f"url=http://{vcsim.username}:{vcsim.password}@{vcsim.url.split('://', 1)[1]}", "cluster=DC0_C0"]
+    driver = ["--driver", "vmware", *(a for o in opts for a in ("--driver-opt", o))]
+    return ["--state-dir", str(state), "--format", "json", *driver, *argv]
+
+
+def _json(capsys: pytest.CaptureFixture[str], vcsim: Vcsim, state: Path, *argv: str) -> list[dict[str, str]]:
+    assert main(_argv(vcsim, state, *argv)) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    return json.loads(out) if out.strip().startswith("[") else []
+
+
+def test_boot_list_reboot_stop_start_delete_across_restarts(
+    tmp_path: Path, vcsim: Vcsim, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state"
+    [booted] = _json(capsys, vcsim, state, "boot", "web1")
+    assert (booted["vm_state"], booted["power_state"]) == ("active", "running")
+    _json(capsys, vcsim, state, "boot", "web2", "--flavor", "m1.small")
+    [stopped] = _json(capsys, vcsim, state, "stop", "web2")
+    assert stopped["power_state"] == "shutdown"
+
+    # Every main() call is a fresh compute service and a fresh vSphere session: records come
+    # from SQLite, VMs from vcsim; the two agree.
+    listed = {r["name"]: r for r in _json(capsys, vcsim, state, "list")}
+    assert set(listed) == {"web1", "web2"}
+    assert (listed["web1"]["power_state"], listed["web2"]["power_state"]) == ("running", "shutdown")
+    assert _json(capsys, vcsim, state, "sync") == []
+
+    [rebooted] = _json(capsys, vcsim, state, "reboot", "web1")
+    assert rebooted["power_state"] == "running"
+    [rebooted] = _json(capsys, vcsim, state, "reboot", "web1", "--hard")
+    assert rebooted["power_state"] == "running"
+    [shown] = _json(capsys, vcsim, state, "show", "web1")
+    assert shown["hypervisor"] == "running" and shown["hypervisor_id"].startswith("vm-")
+    [host] = _json(capsys, vcsim, state, "host")
+    assert host["node"] == "DC0_C0" and host["hypervisor"] == "VMware vCenter Server 6.5.0"
+    assert host["memory_mb"] == "2560/12286" and host["vcpus"] == "2/6"
+
+    [started] = _json(capsys, vcsim, state, "start", "web2")
+    assert started["power_state"] == "running"
+    _json(capsys, vcsim, state, "delete", "web1")
+    _json(capsys, vcsim, state, "delete", "web2")
+    assert _json(capsys, vcsim, state, "list") == []
+    [host] = _json(capsys, vcsim, state, "host")
+    assert host["memory_mb"] == "0/12286"
+
+
+def test_vmware_is_installed_as_a_driver(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--format", "json", "drivers"]) == 0
+    drivers = {d["driver"]: d["distribution"] for d in json.loads(capsys.readouterr().out)}
+    assert drivers["vmware"] == "nova-vmware 1.0.0"
+
+
+def test_pause_is_refused_as_unsupported(tmp_path: Path, vcsim: Vcsim, capsys: pytest.CaptureFixture[str]) -> None:
+    _json(capsys, vcsim, tmp_path / "state", "boot", "web1")
+    assert main(_argv(vcsim, tmp_path / "state", "pause", "web1")) == 1
+    assert capsys.readouterr().err == "nova-compute: error: driver 'vmware' does not support pause\n"
+    _json(capsys, vcsim, tmp_path / "state", "delete", "web1")
+
+
+def test_expected_failures_print_one_line(tmp_path: Path, vcsim: Vcsim, capsys: pytest.CaptureFixture[str]) -> None:
+    state = str(tmp_path / "state")
+    assert main(["--state-dir", state, "--driver", "vmware", "list"]) == 1
+    assert capsys.readouterr().err == (
+        "nova-compute: error: invalid option 'url' for driver 'vmware': "
+        "required: the vSphere SDK URL, e.g. https://vcenter.example.org/sdk\n"
+    )
+    argv = ["--state-dir", state, "--driver", "vmware", "--driver-opt", "url=http://u:p@127.0.0.1:1/sdk", "list"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nova-compute: error: vmware failed to connect to http://127.0.0.1:1/sdk: ")
+    assert err.count("\n") == 1
