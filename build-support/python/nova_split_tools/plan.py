@@ -152,6 +152,7 @@ def compute_plan(
         for d in decisions.values():
             d.run = d.voting = True
             d.tests.clear()
+            d.why = [f"everything runs: {r}" for r in run_all] + d.why
     only_docs = bool(docs) and not run_all and not any(d.run for d in decisions.values())
     return Plan(decisions, bool(run_all), run_all, only_docs)
 

@@ -95,6 +95,7 @@ def test_build_configuration_runs_everything_with_a_reason(path: str) -> None:
     p = plan(Change(path, "M"))
     assert p.run_all and p.run_all_reasons == [f"{path}: build configuration affects every subproject"]
     assert all(d.run and d.voting for d in p.subprojects.values())
+    assert p.subprojects["xen"].why == [f"everything runs: {path}: build configuration affects every subproject"]
     assert p.test_specs({s.name: s for s in _subprojects()}) == ["::"]
 
 
