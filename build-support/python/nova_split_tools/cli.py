@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from nova_split_tools import plan_cmd
+from nova_split_tools import ci_config_cmd, plan_cmd
 from nova_split_tools.errors import ToolError
 
 __all__ = ["main"]
 
-COMMANDS: dict[str, ModuleType] = {"plan": plan_cmd}
+COMMANDS: dict[str, ModuleType] = {"plan": plan_cmd, "ci-config": ci_config_cmd}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module in COMMANDS.items():
         doc = (module.__doc__ or "").strip().splitlines()[0]
-        cmd = sub.add_parser(name, help=doc, description=module.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        cmd = sub.add_parser(
+            name, help=doc, description=module.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
         module.add_arguments(cmd)
     return parser
 

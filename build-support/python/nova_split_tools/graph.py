@@ -41,6 +41,8 @@ class Graph:
     dependents: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     #: target -> its target type
     types: dict[str, str] = field(default_factory=dict)
+    #: target -> the targets it depends on
+    dependencies: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def from_peek(cls, targets: Iterable[Mapping[str, Any]]) -> Graph:
@@ -51,7 +53,8 @@ class Graph:
             graph.sources[address] = list(t.get("sources", []))
             for src in graph.sources[address]:
                 graph.owners[src].add(address)
-            for dep in t.get("dependencies", []):
+            graph.dependencies[address] = list(t.get("dependencies", []))
+            for dep in graph.dependencies[address]:
                 graph.dependents[dep].add(address)
         return graph
 
@@ -79,6 +82,20 @@ class Graph:
                 chains.setdefault(own[0], chain)
             queue.extend((dependent, chain) for dependent in sorted(self.dependents.get(target, ())))
         return chains
+
+    def closure(self, prefix: str) -> set[str]:
+        """Every file that the targets under directory ``prefix`` depend on, transitively."""
+        start = [t for t, srcs in self.sources.items() if any(s.startswith(prefix + "/") for s in srcs)]
+        start += [t for t in self.types if t.startswith(prefix + ":") or t.startswith(prefix + "/")]
+        seen: set[str] = set()
+        stack = list(start)
+        while stack:
+            target = stack.pop()
+            if target in seen:
+                continue
+            seen.add(target)
+            stack.extend(self.dependencies.get(target, ()))
+        return {path for t in seen for path in self.sources.get(t, ())}
 
     def is_test(self, path: str) -> bool:
         return any(self.types.get(t) == "python_test" for t in self.owners.get(path, ()))

@@ -29,10 +29,10 @@ from nova_split_tools.graph import Graph
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CORE, CorePolicy, Subproject
 
-__all__ = ["Decision", "Plan", "compute_plan"]
+__all__ = ["ROOT_FILES", "ROOT_PREFIXES", "Decision", "Plan", "compute_plan"]
 
-_ROOT_FILES = {"pants.toml", "pants", "pyproject.toml", "BUILD", ".gitignore"}
-_ROOT_PREFIXES = (".ci/", "build-support/macros/", "build-support/pants-plugins/", "build-support/bin/")
+ROOT_FILES = {"pants.toml", "pants", "pyproject.toml", "BUILD", ".gitignore"}
+ROOT_PREFIXES = (".ci/", "build-support/macros/", "build-support/pants-plugins/", "build-support/bin/")
 _DOC_SUFFIXES = {".md", ".rst"}
 _METADATA = {"BUILD", "subproject.toml", "requirements.txt", "system-deps"}
 
@@ -67,7 +67,7 @@ class Plan:
 
 
 def _is_root(path: str) -> bool:
-    return path in _ROOT_FILES or path.startswith(_ROOT_PREFIXES)
+    return path in ROOT_FILES or path.startswith(ROOT_PREFIXES)
 
 
 def _is_doc(path: str) -> bool:
@@ -101,9 +101,11 @@ def compute_plan(
             d.voting = True
 
     for change in changes:
-        sides = [("base", change.old_path), ("head", change.path)] if change.status == "R" else [
-            ("base" if change.status == "D" else "head", change.path)
-        ]
+        sides = (
+            [("base", change.old_path), ("head", change.path)]
+            if change.status == "R"
+            else [("base" if change.status == "D" else "head", change.path)]
+        )
         for side, path in sides:
             assert path is not None
             lock_owners = [s for s in subprojects if s.lockfile == path]
@@ -131,7 +133,9 @@ def compute_plan(
         graph = head_graph if side == "head" else base_graph()
         unowned = [p for p in paths if p not in graph.owners]
         for p in unowned:
-            run_all.append(f"{p}: owned by no target ({'deleted; ' if side == 'base' else ''}running everything to be safe)")
+            run_all.append(
+                f"{p}: owned by no target ({'deleted; ' if side == 'base' else ''}running everything to be safe)"
+            )
         reached = graph.reach(p for p in paths if p in graph.owners)
         for path, chain in sorted(reached.items()):
             s = owner_of(path)

@@ -29,7 +29,11 @@ def _graph() -> Graph:
     targets += [
         _file(f"{NC}/driver_test.py", "common", [f"{NC}/driver.py:lib@resolve=common"], "python_test"),
         _file(f"{LV}/guest_xml.py", "libvirt", [f"{NC}/objects/network.py:lib@resolve=libvirt"]),
-        _file(f"{LV}/driver.py", "libvirt", [f"{LV}/guest_xml.py:lib@resolve=libvirt", f"{NC}/driver.py:lib@resolve=libvirt"]),
+        _file(
+            f"{LV}/driver.py",
+            "libvirt",
+            [f"{LV}/guest_xml.py:lib@resolve=libvirt", f"{NC}/driver.py:lib@resolve=libvirt"],
+        ),
         _file(f"{LV}/driver_test.py", "libvirt", [f"{LV}/driver.py:lib@resolve=libvirt"], "python_test"),
         _file(f"{XN}/driver.py", "xen", [f"{NC}/driver.py:lib@resolve=xen"]),
         _file(f"{XN}/driver_test.py", "xen", [f"{XN}/driver.py:lib@resolve=xen"], "python_test"),
@@ -87,10 +91,15 @@ def test_driver_policy_never_silences_its_own_changes() -> None:
 
 def test_lockfile_runs_only_its_resolve() -> None:
     assert runs(plan(Change("drivers/xen/xen.lock", "M"))) == {"xen": (True, True)}
-    assert runs(plan(Change("nova-common/common.lock", "M"))) == {"nova-common": (True, True), "build-support": (True, True)}
+    assert runs(plan(Change("nova-common/common.lock", "M"))) == {
+        "nova-common": (True, True),
+        "build-support": (True, True),
+    }
 
 
-@pytest.mark.parametrize("path", ["pants.toml", "pants", ".ci/run", "build-support/macros/subprojects.py", "pyproject.toml"])
+@pytest.mark.parametrize(
+    "path", ["pants.toml", "pants", ".ci/run", "build-support/macros/subprojects.py", "pyproject.toml"]
+)
 def test_build_configuration_runs_everything_with_a_reason(path: str) -> None:
     p = plan(Change(path, "M"))
     assert p.run_all and p.run_all_reasons == [f"{path}: build configuration affects every subproject"]

@@ -28,7 +28,9 @@ class Repository:
         try:
             self.git = git.Repo(path, search_parent_directories=True)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise ToolError(f"{path} is not inside a git repository; run from a nova-split clone or pass --repo") from None
+            raise ToolError(
+                f"{path} is not inside a git repository; run from a nova-split clone or pass --repo"
+            ) from None
         if self.git.working_tree_dir is None:
             raise ToolError(f"{path} is a bare repository; the tooling needs a work tree")
         self.root = Path(self.git.working_tree_dir)
