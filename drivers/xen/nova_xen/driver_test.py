@@ -1,6 +1,8 @@
 """xen-specific behaviour and failure paths, against the wire-level XenAPI fake."""
 
+import http.server
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,6 +156,22 @@ def test_unreachable_url_is_the_drivers_connection_error(tmp_path: Path) -> None
     drv = XenDriver(RecordingVirtAPI(tmp_path), {"url": f"http://127.0.0.1:{port}/", "password": "x"})
     with pytest.raises(XenConnectionError, match=f"cannot reach XenAPI at http://127.0.0.1:{port}/: .*refused"):
         drv.init_host("h")
+
+
+def test_a_url_that_is_not_xenapi_is_the_drivers_connection_error(tmp_path: Path) -> None:
+    # A plain web server: it answers the XML-RPC POST with an HTTP error, not an envelope.
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        drv = XenDriver(RecordingVirtAPI(tmp_path), {"url": url, "password": "x"})
+        with pytest.raises(XenConnectionError, match=f"cannot reach XenAPI at {url}: .*501"):
+            drv.init_host("h")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def test_calls_before_init_host_are_a_driver_error(tmp_path: Path) -> None:

@@ -176,7 +176,10 @@ class FakeXenServer:
         )
         server.register_instance(self)
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-xapi", daemon=True)
+        # A short poll interval: shutdown() waits for the serving loop to notice it.
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-xapi", daemon=True
+        )
         self._thread.start()
         return self
 
