@@ -68,13 +68,18 @@ def nova_common_library(entry_points):
     )
 
 
-def nova_driver(name, driver_class, module_mapping=None, test_utils=(), test_dependencies=()):
+def nova_driver(
+    name, driver_class, module_mapping=None, test_utils=(), test_dependencies=(), requirement_overrides=None
+):
     """A hypervisor driver in drivers/<name>: its own resolve, wheel, entry point and rules.
 
     name: the driver's short public name, which is also its resolve, its package suffix
         (`nova_<name>`), its distribution suffix (`nova-<name>`) and its entry point name.
     driver_class: the ComputeDriver subclass in `nova_<name>/driver.py`.
     module_mapping: import names of requirements that Pants cannot guess.
+    requirement_overrides: per-requirement fields for python_requirements' `overrides`, e.g.
+        `{"os-win": {"dependencies": [":reqs#six"]}}` for a package that imports another one
+        without declaring it (the wheel then requires both).
     test_utils: test-support modules (peer fixtures), relative to the driver dir; not in the wheel.
     test_dependencies: extra targets the tests need (peer binaries, fixtures' data).
 
@@ -84,7 +89,11 @@ def nova_driver(name, driver_class, module_mapping=None, test_utils=(), test_dep
     """
     package = "nova_" + name
     python_requirements(
-        name="reqs", source="requirements.txt", resolve=name, module_mapping=module_mapping or {}
+        name="reqs",
+        source="requirements.txt",
+        resolve=name,
+        module_mapping=module_mapping or {},
+        overrides=requirement_overrides or {},
     )
     excluded = ["!" + f for f in test_utils]
     python_sources(name="lib", sources=[package + "/**/*.py", "!" + package + "/**/*_test.py"] + excluded, resolve=name)

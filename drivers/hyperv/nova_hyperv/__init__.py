@@ -1,0 +1,1 @@
+"""nova-hyperv: the Hyper-V compute driver over os-win (registered as ``hyperv``)."""

@@ -1,0 +1,102 @@
+"""nova-compute with the xen driver, found by its entry point, against the wire-level XenAPI fake."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nova_common.compute.cli import main
+from nova_common.testing.distributions import install_distribution
+
+import nova_xen.driver  # noqa: F401  (named by the entry point below; a dependency)
+from nova_xen.xenapi_fake import FakeXenServer, running_fake
+
+
+@pytest.fixture(autouse=True)
+def _installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    site = tmp_path / "site"
+    entry_point = {"nova.compute.drivers": {"xen": "nova_xen.driver:XenDriver"}}
+    install_distribution(site, "nova-xen", "1.0.0", entry_point)
+    monkeypatch.syspath_prepend(str(site))
+    yield
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeXenServer]:
+    # One fake XenServer for the whole test: it outlives every main() call, like a real host.
+    with running_fake() as f:
+        yield f
+
+
+def _argv(fake: FakeXenServer, state: Path, password: str | None = None) -> list[str]:
+    return [
+        "--driver", "xen",
+        "--driver-opt", f"url={fake.url}",
+        "--driver-opt", "username=root",
+        "--driver-opt", f"password={fake.password if password is None else password}",
+        "--state-dir", str(state),
+        "--format", "json",
+    ]  # fmt: skip
+
+
+def _json(capsys: pytest.CaptureFixture[str], fake: FakeXenServer, state: Path, *argv: str) -> list[dict[str, str]]:
+    assert main([*_argv(fake, state), *argv]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    return json.loads(out) if out.strip().startswith("[") else []
+
+
+def test_boot_list_reboot_stop_start_delete_across_restarts(
+    tmp_path: Path, fake: FakeXenServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state"
+    [booted] = _json(capsys, fake, state, "boot", "web1")
+    assert (booted["vm_state"], booted["power_state"]) == ("active", "running")
+    _json(capsys, fake, state, "boot", "web2", "--flavor", "m1.small")
+    _json(capsys, fake, state, "stop", "web2")
+
+    # Every main() call is a fresh compute service and a fresh XenAPI session: records come
+    # from SQLite, VMs from the fake XenServer; the two agree.
+    listed = {r["name"]: r for r in _json(capsys, fake, state, "list")}
+    assert set(listed) == {"web1", "web2"}
+    assert listed["web2"]["power_state"] == "shutdown"
+    assert _json(capsys, fake, state, "sync") == []
+
+    [rebooted] = _json(capsys, fake, state, "reboot", "web1", "--hard")
+    assert rebooted["power_state"] == "running"
+    [started] = _json(capsys, fake, state, "start", "web2")
+    assert started["power_state"] == "running"
+    [shown] = _json(capsys, fake, state, "show", "web1")
+    xen_uuid = next(v["uuid"] for v in fake.vms.values() if v["other_config"].get("nova_uuid") == booted["uuid"])
+    assert (shown["hypervisor"], shown["hypervisor_id"]) == ("running", xen_uuid)
+    [host] = _json(capsys, fake, state, "host")
+    assert host["hypervisor"] == "XCP-ng 8.2.1" and host["node"] == "xenserver-fake"
+
+    _json(capsys, fake, state, "delete", "web1")
+    _json(capsys, fake, state, "delete", "web2")
+    assert _json(capsys, fake, state, "list") == []
+    assert set(fake.vms) == {fake.dom0_ref, fake.template_ref}
+    assert fake.sessions == set()  # every main() logged out
+
+
+def test_xen_is_installed_as_a_driver(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--format", "json", "drivers"]) == 0
+    drivers = {d["driver"]: d["distribution"] for d in json.loads(capsys.readouterr().out)}
+    assert drivers["xen"] == "nova-xen 1.0.0"
+
+
+def test_wrong_password_is_one_line(tmp_path: Path, fake: FakeXenServer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*_argv(fake, tmp_path / "state", password="wrong"), "list"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"nova-compute: error: XenAPI at {fake.url} rejected the credentials of user 'root': Authentication failure\n"
+    )
+
+
+def test_pause_of_stopped_instance_fails_cleanly(
+    tmp_path: Path, fake: FakeXenServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _json(capsys, fake, tmp_path / "state", "boot", "web1")
+    _json(capsys, fake, tmp_path / "state", "stop", "web1")
+    assert main([*_argv(fake, tmp_path / "state"), "pause", "web1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nova-compute: error: cannot pause instance ") and err.endswith("while it is shutdown\n")
