@@ -138,17 +138,17 @@ def compute_plan(
             )
         reached = graph.reach(p for p in paths if p in graph.owners)
         for path, chain in sorted(reached.items()):
-            s = owner_of(path)
-            if s is None:
+            reached_sub = owner_of(path)
+            if reached_sub is None:
                 continue
             changed_sub = owner_of(chain[0])
             reason = " -> ".join(chain) + (" (deleted)" if side == "base" and len(chain) == 1 else "")
-            if changed_sub is not None and changed_sub.name == CORE and s.is_driver:
-                core_reaches(s, reason)
+            if changed_sub is not None and changed_sub.name == CORE and reached_sub.is_driver:
+                core_reaches(reached_sub, reason)
             else:
-                own(s, reason)
+                own(reached_sub, reason)
             if graph.is_test(path) and side == "head":
-                decisions[s.name].tests.add(path)
+                decisions[reached_sub.name].tests.add(path)
 
     for d in decisions.values():
         d.why = _dedupe_chains(d.why)

@@ -28,6 +28,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
+from os_win import constants, utilsfactory
+from os_win import exceptions as os_win_exc
+
 from nova_common.api_version import APIVersionRange
 from nova_common.driver import ComputeDriver
 from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState
@@ -43,9 +46,6 @@ from nova_common.objects import (
     RebootType,
 )
 from nova_common.virtapi import VirtAPI
-from os_win import constants, utilsfactory
-from os_win import exceptions as os_win_exc
-
 from nova_hyperv.config import HyperVConfig
 from nova_hyperv.exception import HyperVError, HyperVUnavailable
 

@@ -4,12 +4,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState
-from nova_common.objects import PowerState, RebootType
-from nova_common.testing.factories import RecordingVirtAPI, make_flavor, make_image, make_instance, make_network_info
 from os_win import constants, utilsfactory
 from os_win import exceptions as os_win_exc
 
+from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState
+from nova_common.objects import PowerState, RebootType
+from nova_common.testing.factories import RecordingVirtAPI, make_flavor, make_image, make_instance, make_network_info
 from nova_hyperv import driver as driver_module
 from nova_hyperv.config import HyperVConfig
 from nova_hyperv.driver import HyperVDriver, vm_name

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyVmomi
+from pyVim import connect as pyvim_connect
+
 from nova_common.api_version import APIVersionRange
 from nova_common.driver import ComputeDriver
 from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState
@@ -38,8 +40,6 @@ from nova_common.objects import (
     RebootType,
 )
 from nova_common.virtapi import VirtAPI
-from pyVim import connect as pyvim_connect
-
 from nova_vmware import vm_spec
 from nova_vmware.config import VMwareConfig
 from nova_vmware.exception import VMwareConfigError, VMwareError

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 import pyVmomi
+
 from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState
 from nova_common.objects import Instance, PowerState, RebootType
 from nova_common.testing.factories import RecordingVirtAPI, make_flavor, make_image, make_instance, make_network_info
-
 from nova_vmware.config import VMwareConfig
 from nova_vmware.driver import VMwareDriver
 from nova_vmware.exception import VMwareConfigError, VMwareError

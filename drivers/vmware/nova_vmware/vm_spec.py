@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pyVmomi
+
 from nova_common.objects import Instance, NetworkInfo
 
 __all__ = ["UUID_KEY", "config_spec", "extra_config", "flavor_size", "is_nova_vm", "vm_name"]

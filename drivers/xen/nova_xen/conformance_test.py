@@ -4,9 +4,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from nova_common.testing.conformance import DriverConformance
 from nova_common.testing.factories import RecordingVirtAPI
-
 from nova_xen.driver import XenDriver
 from nova_xen.xenapi_fake import running_fake
 

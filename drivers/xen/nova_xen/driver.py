@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import XenAPI
+
 from nova_common.api_version import APIVersionRange
 from nova_common.driver import ComputeDriver
 from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState
@@ -36,7 +37,6 @@ from nova_common.objects import (
     RebootType,
 )
 from nova_common.virtapi import VirtAPI
-
 from nova_xen.config import XenConfig
 from nova_xen.exception import XenAuthError, XenConnectionError, XenError
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from nova_common.exception import InstanceNotFound, InvalidPowerState
 from nova_common.objects import PowerState, RebootType
 from nova_common.testing.factories import RecordingVirtAPI, make_flavor, make_image, make_instance, make_network_info
-
 from nova_xen.config import XenConfig
 from nova_xen.driver import NOVA_UUID_KEY, XenDriver
 from nova_xen.exception import XenAuthError, XenConfigError, XenConnectionError, XenError
