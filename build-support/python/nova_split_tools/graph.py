@@ -22,7 +22,10 @@ __all__ = ["Graph", "load_graph", "run_pants"]
 def run_pants(root: Path, args: Sequence[str], *, pantsd: bool = True) -> str:
     """Run ``./pants`` in ``root`` and return its stdout; a failure is a one-line ToolError."""
     cmd = [str(root / "pants"), *([] if pantsd else ["--no-pantsd"]), *args]
-    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    try:
+        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise ToolError(f"no ./pants in {root}; run the tooling inside a nova-split checkout") from None
     if proc.returncode != 0:
         last = [line for line in proc.stderr.splitlines() if line.strip()][-1:] or ["(no output)"]
         raise ToolError(f"'./pants {' '.join(args)}' failed in {root}: {last[0].strip()}")

@@ -1,0 +1,56 @@
+"""The CLI's error contract: expected failures are one line on stderr and exit 1."""
+
+from pathlib import Path
+
+import pytest
+
+from nova_split_tools.cli import main
+from nova_split_tools.repo_test import commit, git
+
+
+def _repo(tmp_path: Path, pants_toml: str | None) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "t@example.invalid")
+    git(root, "config", "user.name", "t")
+    files = {"a.py": "a\n"} | ({"pants.toml": pants_toml} if pants_toml is not None else {})
+    commit(root, "base", files)
+    return root
+
+
+_CONF = "[python.resolves]\ncommon = 'c.lock'\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "pants_toml", "message"),
+    [
+        (["plan"], None, "pants.toml"),
+        (["plan"], "[python.resolves]\nxen = 'drivers/xen/xen.lock'\n", "has no 'common' resolve"),
+        (["plan", "nope..HEAD"], _CONF, "unknown revision 'nope'"),
+        (["plan", "--paths-from", "/nonexistent/list"], _CONF, "cannot read --paths-from"),
+        (["plan", "--paths-from", "PATHS"], _CONF, r"\.\./escape\.py is outside the repository"),
+        (["plan", "--paths-from", "EMPTY"], _CONF, "listed no paths"),
+        (["plan", "HEAD"], _CONF, "no ./pants in"),
+        (["plan", "HEAD", "--paths-from", "-"], _CONF, "not both"),
+    ],
+)
+def test_expected_failures_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], pants_toml: str | None, message: str
+) -> None:
+    root = _repo(tmp_path, pants_toml)
+    (tmp_path / "PATHS").write_text("a.py\n../escape.py\n")
+    (tmp_path / "EMPTY").write_text("\n")
+    argv = [str(tmp_path / a) if a in ("PATHS", "EMPTY") else a for a in argv]
+    code = main(["--repo", str(root), *argv])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("nova-split plan: error: ") and err.count("\n") == 1
+    assert __import__("re").search(message, err), err
+
+
+def test_dirty_work_tree_is_refused_with_the_way_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _repo(tmp_path, "[python.resolves]\ncommon = 'c.lock'\n")
+    (root / "a.py").write_text("changed\n")
+    assert main(["--repo", str(root), "plan", "HEAD"]) == 1
+    assert "uncommitted changes (a.py); commit or stash them, or plan them as paths" in capsys.readouterr().err
