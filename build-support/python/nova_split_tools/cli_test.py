@@ -14,7 +14,9 @@ def _repo(tmp_path: Path, pants_toml: str | None) -> Path:
     git(root, "init", "-q", "-b", "main")
     git(root, "config", "user.email", "t@example.invalid")
     git(root, "config", "user.name", "t")
-    files = {"a.py": "a\n"} | ({"pants.toml": pants_toml} if pants_toml is not None else {})
+    files: dict[str, str | None] = {"a.py": "a\n"}
+    if pants_toml is not None:
+        files["pants.toml"] = pants_toml
     commit(root, "base", files)
     return root
 
