@@ -32,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--paths-from", metavar="FILE", help="read changed paths from FILE, one per line ('-': stdin)")
     parser.add_argument("--format", choices=("table", "json", "github"), default="table")
     parser.add_argument("--run", action="store_true", help="run 'pants test' on exactly the planned tests")
+    parser.add_argument("--no-pantsd", action="store_true", help="do not use (or start) the Pants daemon")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
                     "or plan them as paths: git status --porcelain | cut -c4- | nova-split plan --paths-from -"
                 )
         changes = repo.changes(base, head or "HEAD")
-    head_graph = load_graph(repo.root) if head is None else _graph_at(repo, head)
+    head_graph = load_graph(repo.root, pantsd=not args.no_pantsd) if head is None else _graph_at(repo, head)
     plan = compute_plan(changes, subprojects, head_graph, lambda: _graph_at(repo, base))
     by_name = {s.name: s for s in subprojects}
     if args.format == "json":

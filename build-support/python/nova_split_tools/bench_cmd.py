@@ -1,0 +1,92 @@
+"""bench: how fast planning is, and what the plan saves, measured in one run.
+
+In a scratch clone with a one-file driver change committed on top, it times (median of
+``--repeats`` runs): the floor ``git diff --name-only``, Pants' own
+``list --changed-since --changed-dependents=transitive``, and ``nova-split plan`` -- cold
+(no Pants daemon) and warm (daemon running) -- then the wall time of the planned CI run against
+the full suite (both ``pants test --force``, after a warm-up). Figures, not assertions: the
+ratios are against baselines measured in the same run, since these machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from nova_split_tools.errors import ToolError
+from nova_split_tools.graph import load_graph
+from nova_split_tools.plan import compute_plan
+from nova_split_tools.repo import Repository
+from nova_split_tools.subprojects import load_subprojects
+
+__all__ = ["add_arguments", "run"]
+
+CHANGED = "drivers/libvirt/nova_libvirt/config.py"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per warm figure (default: %(default)s)")
+    parser.add_argument("--skip-ci-run", action="store_true", help="only time the planning, not the test runs")
+
+
+def _time(cmd: list[str], cwd: Path, repeats: int) -> float:
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+        samples.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            raise ToolError(f"'{' '.join(cmd)}' failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+    return statistics.median(samples)
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = Repository(args.repo)
+    if args.repeats < 1:
+        raise ToolError("--repeats must be at least 1")
+    with tempfile.TemporaryDirectory(prefix="nova-split-bench-") as tmp:
+        clone = Path(tmp) / "clone"
+        subprocess.run(["git", "clone", "-q", str(repo.root), str(clone)], check=True)
+        (clone / CHANGED).write_text((clone / CHANGED).read_text() + "# bench: a one-line driver change\n")
+        env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@nova-split.invalid"}
+        env |= {"GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@nova-split.invalid"}
+        subprocess.run(["git", "commit", "-qam", "bench change"], cwd=clone, check=True, env=env)
+        pants = str(clone / "pants")
+        tool = [sys.executable, "-m", "nova_split_tools", "--repo", str(clone)]
+        listing = ["list", "--changed-since=HEAD~1", "--changed-dependents=transitive"]
+        rows: list[tuple[str, float, float | None]] = []
+        floor = _time(["git", "diff", "--name-only", "HEAD~1"], clone, args.repeats)
+        rows.append(("git diff --name-only (floor)", floor, None))
+        cold_list = _time([pants, "--no-pantsd", *listing], clone, 1)
+        cold_plan = _time([*tool, "plan", "HEAD~1", "--no-pantsd"], clone, 1)
+        rows += [("pants list --changed-since, cold", cold_list, None), ("nova-split plan, cold", cold_plan, cold_list)]
+        _time([pants, "--version"], clone, 1)  # start the daemon
+        warm_list = _time([pants, *listing], clone, args.repeats)
+        warm_plan = _time([*tool, "plan", "HEAD~1"], clone, args.repeats)
+        rows += [("pants list --changed-since, warm", warm_list, None), ("nova-split plan, warm", warm_plan, warm_list)]
+        print(f"{'measure':40} {'seconds':>8}  ratio")
+        for name, secs, base in rows:
+            ratio = f"{secs / base:.2f}x of pants list" if base else f"{secs / floor:.0f}x of git diff"
+            print(f"{name:40} {secs:8.2f}  {ratio}")
+        if args.skip_ci_run:
+            return 0
+        clone_repo = Repository(clone)
+        subprojects = load_subprojects(clone)
+        plan = compute_plan(
+            clone_repo.changes("HEAD~1", "HEAD"), subprojects, load_graph(clone), lambda: load_graph(clone)
+        )
+        specs = plan.test_specs({s.name: s for s in subprojects})
+        _time([pants, "test", "::"], clone, 1)  # warm-up: build every test's environment once
+        planned_run = _time([pants, "test", "--force", *specs], clone, 1)
+        full_run = _time([pants, "test", "--force", "::"], clone, 1)
+        print(
+            f"{'planned CI run (' + ' '.join(specs) + ')':40} {planned_run:8.2f}  {planned_run / full_run:.2f}x of the full suite"
+        )
+        print(f"{'full suite (pants test --force ::)':40} {full_run:8.2f}")
+    return 0
