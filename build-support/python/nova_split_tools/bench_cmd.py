@@ -85,8 +85,7 @@ def run(args: argparse.Namespace) -> int:
         _time([pants, "test", "::"], clone, 1)  # warm-up: build every test's environment once
         planned_run = _time([pants, "test", "--force", *specs], clone, 1)
         full_run = _time([pants, "test", "--force", "::"], clone, 1)
-        print(
-            f"{'planned CI run (' + ' '.join(specs) + ')':40} {planned_run:8.2f}  {planned_run / full_run:.2f}x of the full suite"
-        )
+        label = f"planned CI run ({' '.join(specs)})"
+        print(f"{label:40} {planned_run:8.2f}  {planned_run / full_run:.2f}x of the full suite")
         print(f"{'full suite (pants test --force ::)':40} {full_run:8.2f}")
     return 0
