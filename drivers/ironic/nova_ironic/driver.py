@@ -22,9 +22,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import openstack
-from openstack import exceptions as os_exceptions
-from openstack.baremetal.v1.node import Node
-
 from nova_common.api_version import APIVersionRange
 from nova_common.driver import ComputeDriver
 from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState
@@ -41,6 +38,9 @@ from nova_common.objects import (
     RebootType,
 )
 from nova_common.virtapi import VirtAPI
+from openstack import exceptions as os_exceptions
+from openstack.baremetal.v1.node import Node
+
 from nova_ironic.config import IronicConfig
 from nova_ironic.exception import IronicError, NoAvailableNode
 
@@ -154,7 +154,8 @@ class IronicDriver(ComputeDriver):
         return nodes[0]
 
     def _refetch(self, node: Node) -> Node:
-        return self._call(f"get node {node.id}", lambda: self.baremetal.get_node(node.id))
+        fresh: Node = self._call(f"get node {node.id}", lambda: self.baremetal.get_node(node.id))
+        return fresh
 
     def _poll(self, node: Node, operation: str, done: Callable[[Node], bool]) -> Node:
         """Re-read ``node`` until ``done(node)`` or the configured timeout (backing off to 2 s)."""
@@ -409,5 +410,3 @@ def _fits(node: Node, flavor: Flavor) -> bool:
         and _int(props, "memory_mb") >= flavor.memory_mb
         and _int(props, "local_gb") >= flavor.root_gb + flavor.ephemeral_gb
     )
-
-

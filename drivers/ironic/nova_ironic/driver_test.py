@@ -3,10 +3,10 @@
 from pathlib import Path
 
 import pytest
-
 from nova_common.exception import InstanceNotFound
 from nova_common.objects import PowerState, RebootType
 from nova_common.testing.factories import RecordingVirtAPI, make_flavor, make_image, make_instance, make_network_info
+
 from nova_ironic.config import IronicConfig
 from nova_ironic.driver import IronicDriver
 from nova_ironic.exception import IronicConfigError, IronicError, NoAvailableNode
@@ -41,7 +41,12 @@ def test_bad_options_name_the_option(options: dict[str, str], message: str) -> N
 
 def test_options_are_parsed() -> None:
     cfg = IronicConfig.from_options({"url": "http://i:6385/", "timeout": "30", "image_base_url": "http://img/x/"})
-    assert (cfg.url, cfg.timeout, cfg.image_base_url, cfg.resource_class) == ("http://i:6385", 30.0, "http://img/x", None)
+    assert (cfg.url, cfg.timeout, cfg.image_base_url, cfg.resource_class) == (
+        "http://i:6385",
+        30.0,
+        "http://img/x",
+        None,
+    )
 
 
 def test_unreachable_endpoint_is_a_driver_error(tmp_path: Path) -> None:
