@@ -242,7 +242,8 @@ def run_ironic() -> Iterator[IronicPeer]:
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         if dbsync.returncode != 0:
-            raise PeerError(f"ironic-dbsync create_schema failed: {dbsync.stderr.strip().splitlines()[-1:]}")
+            last = (dbsync.stderr.strip().splitlines() or ["no output"])[-1]
+            raise PeerError(f"the Ironic test peer's 'ironic-dbsync create_schema' failed: {last}")
         with open(log, "wb") as out:
             proc = subprocess.Popen(
                 [python, "-c", "import sys; from ironic.command.singleprocess import main; sys.exit(main())",
