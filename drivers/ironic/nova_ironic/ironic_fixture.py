@@ -38,6 +38,7 @@ import openstack
 import pytest
 
 __all__ = [
+    "IRONIC_CONSTRAINTS",
     "IRONIC_REQUIREMENTS",
     "IronicPeer",
     "PeerError",
@@ -51,6 +52,32 @@ __all__ = [
 
 #: What the peer virtualenv holds. Changing it builds a new virtualenv (the hash names it).
 IRONIC_REQUIREMENTS = ("ironic==39.0.0",)
+#: Every package that ironic 39.0.0 pulled in when this peer was verified, pinned (as pip
+#: constraints) so that a later release of one of them cannot change the peer under the tests.
+IRONIC_CONSTRAINTS = """
+alembic==1.20.1 amqp==5.4.2 attrs==26.1.0 automaton==3.5.0 bcrypt==5.0.0 cachetools==8.0.1
+certifi==2026.10.18 cffi==2.1.1 charset-normalizer==3.5.2 cheroot==11.1.2 construct==2.10.70
+cotyledon==2.2.0 cryptography==50.0.2 debtcollector==3.1.0 decorator==5.3.1 dnspython==2.9.2
+dogpile.cache==1.5.0 eventlet==0.41.3 fasteners==0.20 futurist==3.5.0 greenlet==3.5.6 idna==3.20
+ifaddr==0.2.0 iso8601==2.1.0 jaraco.functools==4.6.0 Jinja2==3.1.6 jmespath==1.1.0
+jsonpatch==1.47 jsonpointer==3.12 jsonschema==4.26.0 jsonschema-specifications==2025.9.1
+jwcrypto==1.6.1 keystoneauth1==5.18.1 keystonemiddleware==13.0.1 kombu==5.7.0 lark==1.3.1
+Mako==1.4.3 MarkupSafe==3.0.4 microversion_parse==2.1.0 more-itertools==11.2.1 msgpack==1.2.4
+netaddr==1.3.0 numpy==2.4.6 openstacksdk==4.22.0 os-service-types==1.9.0 os-traits==3.9.0
+oslo.cache==4.3.0 oslo.concurrency==7.6.1 oslo.config==10.7.0 oslo.context==6.5.0
+oslo.db==18.1.1 oslo.i18n==6.9.0 oslo.log==8.3.2 oslo.messaging==18.3.1 oslo.metrics==0.17.0
+oslo.middleware==8.2.0 oslo.policy==6.0.1 oslo.serialization==5.11.0 oslo.service==4.8.0
+oslo.upgradecheck==2.8.0 oslo.utils==10.2.0 oslo.versionedobjects==3.12.0 osprofiler==4.4.0
+packaging==26.3 Paste==3.10.1 PasteDeploy==3.1.0 pbr==7.1.3 pecan==1.8.0 platformdirs==4.14.7
+prettytable==3.18.0 prometheus_client==0.26.0 psutil==7.2.2 pycadf==4.1.0 pycdlib==1.22.0
+pycparser==3.12 PyJWT==2.15.1 pyparsing==3.3.3 python-dateutil==4.0.0
+python-keystoneclient==6.0.0 PyYAML==6.0.3 redis==8.1.0 referencing==0.37.0 repoze-lru==0.8
+requests==2.34.2 rfc3986==2.0.0 Routes==2.5.1 rpds-py==2026.9.1 setproctitle==1.3.8 six==1.17.0
+SQLAlchemy==2.1.9 statsd==4.0.1 stevedore==5.10.0 sushy==5.14.0 tenacity==9.2.1
+testresources==2.1.2 testscenarios==0.7.0 tooz==9.1.0 typing_extensions==4.16.0 tzdata==2026.6
+urllib3==2.8.0 vine==5.1.0 voluptuous==0.16.0 wcwidth==0.9.4 WebOb==1.8.11 websockify==0.13.0
+wrapt==2.5.2 yappi==1.7.6 zeroconf==0.154.0
+""".split()
 
 _START_TIMEOUT = 60.0
 _PIP_TIMEOUT = 900.0
@@ -68,7 +95,7 @@ def peer_venv() -> Path:
     """The virtualenv with the Ironic server, built the first time (serialized by a lock)."""
     if sys.version_info < (3, 11):
         raise PeerError(f"the Ironic test peer needs Python >= 3.11; the tests run on {sys.version.split()[0]}")
-    spec = "\n".join(IRONIC_REQUIREMENTS) + f"\npython{sys.version_info[0]}.{sys.version_info[1]}"
+    spec = "\n".join((*IRONIC_REQUIREMENTS, *IRONIC_CONSTRAINTS, f"python{sys.version_info[0]}.{sys.version_info[1]}"))
     venv = _cache_root() / ("ironic-" + hashlib.sha256(spec.encode()).hexdigest()[:16])
     marker = venv / ".complete"
     if marker.exists():
@@ -95,10 +122,12 @@ def _build_venv(venv: Path) -> None:
         if ca and os.path.isfile(ca):
             cert = ["--cert", ca]
             break
+    constraints = venv.parent / (venv.name + ".constraints.txt")
+    constraints.write_text("\n".join(IRONIC_CONSTRAINTS) + "\n")
     steps = [
         [sys.executable, "-m", "venv", str(venv)],
         [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *cert,
-         *IRONIC_REQUIREMENTS],
+         "-c", str(constraints), *IRONIC_REQUIREMENTS],
     ]  # fmt: skip
     for argv in steps:
         try:
