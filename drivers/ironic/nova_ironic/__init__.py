@@ -1,0 +1,1 @@
+"""nova-ironic: the Ironic bare-metal compute driver (registered as ``ironic``)."""

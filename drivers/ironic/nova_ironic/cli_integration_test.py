@@ -1,0 +1,107 @@
+"""nova-compute with the ironic driver, found by its entry point, against a real Ironic server."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nova_common.compute.cli import main
+from nova_common.testing.distributions import install_distribution
+
+import nova_ironic.driver  # noqa: F401  (named by the entry point below; a dependency)
+from nova_ironic.ironic_fixture import IronicPeer, unique_resource_class
+
+pytest_plugins = ["nova_ironic.ironic_fixture"]
+
+
+@pytest.fixture(autouse=True)
+def _installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    site = tmp_path / "site"
+    entry_point = {"nova.compute.drivers": {"ironic": "nova_ironic.driver:IronicDriver"}}
+    install_distribution(site, "nova-ironic", "1.0.0", entry_point)
+    monkeypatch.syspath_prepend(str(site))
+    yield
+
+
+@pytest.fixture
+def argv(tmp_path: Path, ironic_peer: IronicPeer) -> list[str]:
+    """nova-compute's options for a compute service managing two fresh nodes."""
+    rc = unique_resource_class()
+    ironic_peer.enroll(rc, count=2)
+    return [
+        "--state-dir", str(tmp_path / "state"),
+        "--driver", "ironic",
+        "--driver-opt", f"url={ironic_peer.url}",
+        "--driver-opt", f"resource_class={rc}",
+        "--driver-opt", f"image_base_url={ironic_peer.image_base_url}",
+        "--format", "json",
+    ]  # fmt: skip
+
+
+def _json(capsys: pytest.CaptureFixture[str], argv: list[str], *command: str) -> list[dict[str, str]]:
+    assert main([*argv, *command]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    return json.loads(out) if out.strip().startswith("[") else []
+
+
+def test_boot_list_reboot_stop_start_delete_across_restarts(
+    argv: list[str], ironic_peer: IronicPeer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [booted] = _json(capsys, argv, "boot", "web1")
+    assert (booted["vm_state"], booted["power_state"]) == ("active", "running")
+    _json(capsys, argv, "boot", "web2", "--flavor", "m1.small")
+    [stopped] = _json(capsys, argv, "stop", "web2")
+    assert (stopped["vm_state"], stopped["power_state"]) == ("stopped", "shutdown")
+
+    # Every main() call is a fresh compute service: records come from SQLite, nodes from Ironic.
+    listed = {r["name"]: r for r in _json(capsys, argv, "list")}
+    assert set(listed) == {"web1", "web2"}
+    assert listed["web2"]["power_state"] == "shutdown"
+    assert _json(capsys, argv, "sync") == []
+
+    [rebooted] = _json(capsys, argv, "reboot", "web1", "--hard")
+    assert rebooted["power_state"] == "running"
+    [started] = _json(capsys, argv, "start", "web2")
+    assert started["power_state"] == "running"
+    [shown] = _json(capsys, argv, "show", "web1")
+    node = ironic_peer.conn.baremetal.get_node(shown["hypervisor_id"])
+    assert (shown["hypervisor"], node.instance_id) == ("running", booted["uuid"])
+    hosts = _json(capsys, argv, "host")
+    assert sorted(h["memory_mb"] for h in hosts) == ["8192/8192", "8192/8192"]
+    assert {h["hypervisor"] for h in hosts} == {"ironic 1"}
+
+    _json(capsys, argv, "delete", "web1")
+    _json(capsys, argv, "delete", "web2")
+    assert _json(capsys, argv, "list") == []
+    assert sorted(h["memory_mb"] for h in _json(capsys, argv, "host")) == ["0/8192", "0/8192"]
+
+
+def test_boot_without_a_free_node_fails_in_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    _json(capsys, argv, "boot", "a")
+    _json(capsys, argv, "boot", "b")
+    assert main([*argv, "boot", "c"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nova-compute: error: booting 'c' failed and was rolled back") and err.count("\n") == 1
+    assert "is in provision state 'available'" in err
+    assert [r["name"] for r in _json(capsys, argv, "list")] == ["a", "b"]
+
+
+def test_unreachable_ironic_fails_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from nova_ironic.ironic_fixture import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    assert main(["--state-dir", str(tmp_path), "--driver", "ironic", "--driver-opt", f"url={url}", "list"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"nova-compute: error: Ironic failed to reach the Ironic API at {url}: ")
+    assert err.count("\n") == 1
+
+
+def test_missing_url_names_the_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--state-dir", str(tmp_path), "--driver", "ironic", "list"]) == 1
+    assert "invalid option 'url' for driver 'ironic': required" in capsys.readouterr().err
+
+
+def test_ironic_is_installed_as_a_driver(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--format", "json", "drivers"]) == 0
+    drivers = {d["driver"]: d["distribution"] for d in json.loads(capsys.readouterr().out)}
+    assert drivers["ironic"] == "nova-ironic 1.0.0"
