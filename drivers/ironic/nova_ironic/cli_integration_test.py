@@ -5,10 +5,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from nova_common.compute.cli import main
-from nova_common.testing.distributions import install_distribution
 
 import nova_ironic.driver  # noqa: F401  (named by the entry point below; a dependency)
+from nova_common.compute.cli import main
+from nova_common.testing.distributions import install_distribution
 from nova_ironic.ironic_fixture import IronicPeer, unique_resource_class
 
 pytest_plugins = ["nova_ironic.ironic_fixture"]

@@ -4,9 +4,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from nova_common.testing.conformance import DriverConformance
 from nova_common.testing.factories import RecordingVirtAPI
-
 from nova_ironic.driver import IronicDriver
 from nova_ironic.ironic_fixture import IronicPeer, unique_resource_class
 

@@ -22,6 +22,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import openstack
+from openstack import exceptions as os_exceptions
+from openstack.baremetal.v1.node import Node
+
 from nova_common.api_version import APIVersionRange
 from nova_common.driver import ComputeDriver
 from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState
@@ -38,9 +41,6 @@ from nova_common.objects import (
     RebootType,
 )
 from nova_common.virtapi import VirtAPI
-from openstack import exceptions as os_exceptions
-from openstack.baremetal.v1.node import Node
-
 from nova_ironic.config import IronicConfig
 from nova_ironic.exception import IronicError, NoAvailableNode
 

@@ -3,10 +3,10 @@
 from pathlib import Path
 
 import pytest
+
 from nova_common.exception import InstanceNotFound
 from nova_common.objects import PowerState, RebootType
 from nova_common.testing.factories import RecordingVirtAPI, make_flavor, make_image, make_instance, make_network_info
-
 from nova_ironic.config import IronicConfig
 from nova_ironic.driver import IronicDriver
 from nova_ironic.exception import IronicConfigError, IronicError, NoAvailableNode
