@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import socket
 import sys
-import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
@@ -45,6 +44,7 @@ from nova_common.objects import (
     PowerState,
     RebootType,
 )
+from nova_common.power import graceful_power_off
 from nova_common.virtapi import VirtAPI
 from nova_hyperv.config import HyperVConfig
 from nova_hyperv.exception import HyperVError, HyperVUnavailable
@@ -282,20 +282,21 @@ class HyperVDriver(ComputeDriver):
 
     def power_off(self, instance: Instance, timeout: int = 0, retry_interval: int = 0) -> None:
         name = self._vm(instance)
-        state = self._hyperv_state(name, instance)
-        if state == constants.HYPERV_VM_STATE_DISABLED:
-            return
-        if state == constants.HYPERV_VM_STATE_ENABLED and timeout > 0:
-            # Ask the guest through its shutdown integration service, then wait.
+
+        def ask_guest() -> bool:
+            # Only a running guest can be asked, through its shutdown integration service.
+            if self._hyperv_state(name, instance) != constants.HYPERV_VM_STATE_ENABLED:
+                return False
             self._call(f"shut down {instance.uuid}", lambda: self.vmutils.soft_shutdown_vm(name), instance)
-            deadline = time.monotonic() + timeout
-            while self._hyperv_state(name, instance) != constants.HYPERV_VM_STATE_DISABLED:
-                if time.monotonic() >= deadline:
-                    break
-                time.sleep(max(retry_interval, 0.1))
-            else:
-                return
-        self._set_state(name, instance, "turn off", constants.HYPERV_VM_STATE_DISABLED)
+            return True
+
+        graceful_power_off(
+            timeout=timeout,
+            retry_interval=retry_interval,
+            is_off=lambda: self._hyperv_state(name, instance) == constants.HYPERV_VM_STATE_DISABLED,
+            request_shutdown=ask_guest,
+            force_off=lambda: self._set_state(name, instance, "turn off", constants.HYPERV_VM_STATE_DISABLED),
+        )
 
     def power_on(
         self,

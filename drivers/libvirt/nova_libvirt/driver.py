@@ -12,7 +12,6 @@ and the driver does not claim what the tests cannot prove.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +34,7 @@ from nova_common.objects import (
     PowerState,
     RebootType,
 )
+from nova_common.power import graceful_power_off
 from nova_common.virtapi import VirtAPI
 from nova_libvirt import guest_xml, test_host
 from nova_libvirt.config import LibvirtConfig
@@ -246,16 +246,19 @@ class LibvirtDriver(ComputeDriver):
 
     def power_off(self, instance: Instance, timeout: int = 0, retry_interval: int = 0) -> None:
         dom = self._domain(instance)
+
+        def ask_guest() -> bool:
+            dom.shutdown()
+            return True
+
         with self._changing(f"power off {instance.uuid}"):
-            if not dom.isActive():
-                return
-            if timeout > 0:
-                dom.shutdown()
-                deadline = time.monotonic() + timeout
-                while dom.isActive() and time.monotonic() < deadline:
-                    time.sleep(max(retry_interval, 0.1))
-            if dom.isActive():
-                dom.destroy()
+            graceful_power_off(
+                timeout=timeout,
+                retry_interval=retry_interval,
+                is_off=lambda: not dom.isActive(),
+                request_shutdown=ask_guest,
+                force_off=dom.destroy,
+            )
 
     def power_on(
         self,

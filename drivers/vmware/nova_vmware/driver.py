@@ -39,6 +39,7 @@ from nova_common.objects import (
     PowerState,
     RebootType,
 )
+from nova_common.power import graceful_power_off
 from nova_common.virtapi import VirtAPI
 from nova_vmware import vm_spec
 from nova_vmware.config import VMwareConfig
@@ -371,16 +372,13 @@ class VMwareDriver(ComputeDriver):
 
     def power_off(self, instance: Instance, timeout: int = 0, retry_interval: int = 0) -> None:
         vm = self._vm(instance)
-        if vm.state is PowerState.SHUTDOWN:
-            return
-        if timeout > 0 and vm.state is PowerState.RUNNING and self._shutdown_guest(instance, vm):
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if self._vm(instance).state is PowerState.SHUTDOWN:
-                    return
-                time.sleep(max(retry_interval, 0.1))
-        if self._vm(instance).state is not PowerState.SHUTDOWN:
-            self._run(f"power off {instance.uuid}", vm.ref.PowerOffVM_Task)
+        graceful_power_off(
+            timeout=timeout,
+            retry_interval=retry_interval,
+            is_off=lambda: self._vm(instance).state is PowerState.SHUTDOWN,
+            request_shutdown=lambda: vm.state is PowerState.RUNNING and self._shutdown_guest(instance, vm),
+            force_off=lambda: self._run(f"power off {instance.uuid}", vm.ref.PowerOffVM_Task),
+        )
 
     def _shutdown_guest(self, instance: Instance, vm: _VM) -> bool:
         """Ask the guest OS to shut down; False when it cannot be asked."""
