@@ -61,6 +61,18 @@ class Graph:
                 graph.dependents[dep].add(address)
         return graph
 
+    def to_peek(self) -> list[dict[str, Any]]:
+        """The graph in ``pants peek``'s shape (what :meth:`from_peek` reads), for caching."""
+        return [
+            {
+                "address": a,
+                "target_type": t,
+                "sources": self.sources.get(a, []),
+                "dependencies": self.dependencies.get(a, []),
+            }
+            for a, t in self.types.items()
+        ]
+
     def reach(self, files: Iterable[str]) -> dict[str, tuple[str, ...]]:
         """Every file that transitively depends on ``files``, with the shortest chain to it.
 
@@ -105,8 +117,17 @@ class Graph:
 
 
 def load_graph(root: Path, *, pantsd: bool = True) -> Graph:
-    """The graph of the work tree at ``root`` (one ``pants peek ::``)."""
-    out = run_pants(root, ["peek", "--exclude-defaults", "::"], pantsd=pantsd)
+    """The graph of the work tree at ``root`` (one ``pants peek ::``).
+
+    A tree whose imports do not resolve (a change deleted a module its importers still use) makes
+    strict inference fail; then the graph is read again with unresolved imports ignored, so the
+    plan still sees every edge that exists (the deleted side comes from the base revision).
+    """
+    peek = ["peek", "--exclude-defaults", "::"]
+    try:
+        out = run_pants(root, peek, pantsd=pantsd)
+    except ToolError:
+        out = run_pants(root, ["--python-infer-unowned-dependency-behavior=ignore", *peek], pantsd=False)
     try:
         return Graph.from_peek(json.loads(out))
     except (json.JSONDecodeError, KeyError) as e:

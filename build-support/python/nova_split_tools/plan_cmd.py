@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from nova_split_tools.errors import ToolError
-from nova_split_tools.graph import Graph, load_graph, run_pants
+from nova_split_tools.graph import Graph, load_graph
 from nova_split_tools.plan import Plan, compute_plan
 from nova_split_tools.repo import Change, Repository
 from nova_split_tools.subprojects import load_subprojects
@@ -116,12 +116,13 @@ def _graph_at(repo: Repository, rev: str) -> Graph:
         tree = Path(tmp) / "tree"
         repo.git.git.worktree("add", "--detach", str(tree), commit)
         try:
-            out = run_pants(tree, ["peek", "--exclude-defaults", "::"], pantsd=False)
+            graph = load_graph(tree, pantsd=False)
+            out = json.dumps(graph.to_peek())
         finally:
             repo.git.git.worktree("remove", "--force", str(tree))
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(out)
-    return Graph.from_peek(json.loads(out))
+    return graph
 
 
 def _as_json(plan: Plan, repo: Repository, base: str, head: str | None) -> dict[str, Any]:

@@ -145,3 +145,9 @@ def test_test_specs_are_the_reached_tests() -> None:
     p = plan(Change(f"{NC}/driver.py", "M"))
     specs = p.test_specs({s.name: s for s in _subprojects()})
     assert specs == [f"{LV}/driver_test.py", f"{XN}/driver_test.py", f"{NC}/driver_test.py"]
+
+
+def test_graph_round_trips_through_its_cache_form() -> None:
+    graph = _graph()
+    again = Graph.from_peek(graph.to_peek())
+    assert again.reach([f"{NC}/driver.py"]) == graph.reach([f"{NC}/driver.py"])
