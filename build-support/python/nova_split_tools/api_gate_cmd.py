@@ -31,7 +31,7 @@ from typing import Any
 import griffe
 from packaging.version import InvalidVersion, Version
 
-from nova_split_tools.api_usage import alias_map, read_tree, scan_uses, users_of
+from nova_split_tools.api_usage import alias_map, holders, read_tree, scan_uses, users_of
 from nova_split_tools.errors import ToolError
 from nova_split_tools.repo import Repository
 from nova_split_tools.review_cmd import tree_files
@@ -84,11 +84,13 @@ def run(args: argparse.Namespace) -> int:
     for driver in drivers:
         driver_files.update(read_tree(repo.root, driver.path))
     uses = scan_uses(driver_files)
-    aliases = alias_map(read_tree(repo.root, "nova-common/nova_common"), CORE)
+    core = read_tree(repo.root, "nova-common/nova_common")
+    aliases = alias_map(core, CORE)
 
     def users(symbol: str) -> list[str]:
-        files = users_of([symbol], uses, aliases).get(symbol, {})
-        return sorted({d.name for d in drivers for f in files if d.owns(f)})
+        """Drivers naming ``symbol``, or a class whose fields hold it (``Instance`` for ``Flavor``)."""
+        found = users_of([symbol, *holders(symbol, core, aliases)], uses, aliases)
+        return sorted({d.name for d in drivers for files in found.values() for f in files if d.owns(f)})
 
     for f in findings:
         f.users = users(f.symbol)

@@ -24,6 +24,7 @@ __all__ = [
     "AliasMap",
     "alias_map",
     "canonical",
+    "holders",
     "changed_symbols",
     "is_api_surface",
     "module_of",
@@ -149,6 +150,45 @@ def users_of(
             if hits:
                 out[symbol][path] = hits
     return dict(out)
+
+
+def holders(symbol: str, sources: Mapping[str, str], aliases: AliasMap, source_root: str = CORE_SOURCES) -> list[str]:
+    """The classes whose fields hold ``symbol`` (a class), transitively: ``Instance`` for ``Flavor``.
+
+    A driver reading ``instance.flavor.vcpus`` names only ``Instance``, yet a change of ``Flavor``
+    reaches it. Returns canonical class names, without ``symbol`` itself.
+    """
+    fields: dict[str, set[str]] = {}  # class -> canonical names its field annotations mention
+    for path, text in sources.items():
+        module = module_of(path, source_root)
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        local = {k.rpartition(".")[2]: v for k, v in aliases.items() if k.rpartition(".")[0] == module}
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef):
+                names = {
+                    n.id
+                    for item in node.body
+                    if isinstance(item, ast.AnnAssign)
+                    for n in ast.walk(item.annotation)
+                    if isinstance(n, ast.Name)
+                }
+                fields[f"{module}.{node.name}"] = {canonical(local.get(n, f"{module}.{n}"), aliases) for n in names}
+    start = canonical(symbol, aliases)
+    while start not in fields and "." in start:  # a field or method: its class
+        start = start.rpartition(".")[0]
+    found: list[str] = []
+    todo = [start]
+    while todo:
+        target = todo.pop()
+        for cls, mentions in sorted(fields.items()):
+            private = any(part.startswith("_") for part in cls.split("."))
+            if target in mentions and cls not in found and cls != start and not private:
+                found.append(cls)
+                todo.append(cls)
+    return found
 
 
 def _is_class_name(dotted: str) -> bool:

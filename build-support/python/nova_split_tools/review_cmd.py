@@ -22,6 +22,7 @@ import git
 from nova_split_tools.api_usage import (
     alias_map,
     changed_symbols,
+    holders,
     is_api_surface,
     module_of,
     read_tree,
@@ -120,11 +121,15 @@ def required_approvals(
         driver_files: dict[str, str] = {}
         for d in drivers:
             driver_files.update(_files(repo, head, d.path))
-        used = users_of(symbols, scan_uses(driver_files), alias_map({**old_core, **new_core}, core.path))
-        for sym, files in sorted(used.items()):
-            for path, names in files.items():
-                driver = owning_subproject(path, subprojects)
-                need(driver, f"{path} uses {', '.join(names)} (changed in {symbols[sym]})")
+        both = {**old_core, **new_core}
+        aliases = alias_map(both, core.path)
+        uses = scan_uses(driver_files)
+        for sym, where in sorted(symbols.items()):
+            via = {sym: ""} | {h: f", which holds {sym}" for h in holders(sym, both, aliases, core.path)}
+            for name, files in sorted(users_of(via, uses, aliases).items()):
+                for path, names in files.items():
+                    driver = owning_subproject(path, subprojects)
+                    need(driver, f"{path} uses {', '.join(names)}{via[name]} (changed in {where})")
     approvals = sorted(by_team.values(), key=lambda a: (a.team != teams[CORE], a.team.name))
     for a in approvals:
         a.approved_by = [p for p in approvers if p in a.team.members]

@@ -131,3 +131,23 @@ def test_paths_from_reads_the_work_tree(repo: Path, capsys: pytest.CaptureFixtur
     assert main(["--repo", str(repo), "review", "--paths-from", str(repo / "changed.txt"), "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["missing"] == ["nova-core", "libvirt-core"]
+
+
+def test_a_change_reaches_drivers_through_objects_that_hold_it(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gadget = (
+        "from nova_common.objects.base import VersionedObject\nfrom nova_common.objects.widget import Widget\n\n\n"
+        "class Gadget(VersionedObject):\n    parts: list[Widget]\n"
+    )
+    commit(
+        repo,
+        "gadget",
+        {
+            f"{NC}/objects/gadget.py": gadget,
+            "drivers/xen/nova_xen/g.py": "from nova_common.objects.gadget import Gadget\n",
+        },
+    )
+    commit(repo, "widget", {f"{NC}/objects/widget.py": WIDGET.replace("size: int", "size: float")})
+    _, report, _ = review(repo, capsys)
+    required = {r["team"]: r for r in report["required"]}
+    assert set(required) == {"nova-core", "libvirt-core", "xen-core"}
+    assert "which holds nova_common.objects.widget.Widget" in required["xen-core"]["why"][0]
