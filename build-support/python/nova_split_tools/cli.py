@@ -13,12 +13,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from nova_split_tools import audit_cmd, bench_cmd, ci_config_cmd, plan_cmd
+from nova_split_tools import api_gate_cmd, audit_cmd, bench_cmd, ci_config_cmd, owners_cmd, plan_cmd, review_cmd
 from nova_split_tools.errors import ToolError
 
 __all__ = ["main"]
 
-COMMANDS: dict[str, ModuleType] = {"plan": plan_cmd, "ci-config": ci_config_cmd, "audit": audit_cmd, "bench": bench_cmd}
+COMMANDS: dict[str, ModuleType] = {
+    "plan": plan_cmd,
+    "ci-config": ci_config_cmd,
+    "audit": audit_cmd,
+    "bench": bench_cmd,
+    "review": review_cmd,
+    "owners": owners_cmd,
+    "api-gate": api_gate_cmd,
+}
 
 
 def _parser() -> argparse.ArgumentParser:
