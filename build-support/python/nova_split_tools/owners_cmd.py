@@ -25,8 +25,9 @@ ORG = "nova-split"
 CODEOWNERS_NOTE = """\
 # A path's last matching line wins, and CODEOWNERS cannot require the approval of several teams
 # for one change (an AND of teams): a change touching two drivers, or the driver API surface used
-# by a driver, needs more than this file can say. The gate is `nova-split review --check`, which CI
-# runs with the change's approvers; this file only routes review requests.
+# by a driver, needs more than this file can say. The gate is `nova-split review --check
+# --approved-by ...`, run by the review system's gating job with the change's approvals; this
+# file only routes review requests.
 """
 
 
