@@ -13,12 +13,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from nova_split_tools import audit_cmd, bench_cmd, ci_config_cmd, plan_cmd
+from nova_split_tools import audit_cmd, bench_cmd, ci_config_cmd, plan_cmd, release_cmd
 from nova_split_tools.errors import ToolError
 
 __all__ = ["main"]
 
-COMMANDS: dict[str, ModuleType] = {"plan": plan_cmd, "ci-config": ci_config_cmd, "audit": audit_cmd, "bench": bench_cmd}
+COMMANDS: dict[str, ModuleType] = {
+    "plan": plan_cmd,
+    "ci-config": ci_config_cmd,
+    "audit": audit_cmd,
+    "bench": bench_cmd,
+    "release": release_cmd,
+}
 
 
 def _parser() -> argparse.ArgumentParser:
