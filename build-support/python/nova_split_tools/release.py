@@ -359,11 +359,13 @@ def _rollback(repo: Repository, meta: Meta, tag: str) -> Iterator[None]:
 
 
 def _check_new(repo: Repository, meta: Meta, new: Version) -> None:
-    if new <= meta.version:
-        raise ToolError(f"{new} does not increase {meta.distribution}'s version {meta.version}; pass a higher --version")
     if tag_exists(repo, meta.tag(new)):
         tag = meta.tag(new)
         raise ToolError(f"tag {tag} already exists; choose another --version (git tag -d {tag} if it is a mistake)")
+    if new <= meta.version:
+        raise ToolError(
+            f"{new} does not increase {meta.distribution}'s version {meta.version}; pass a higher --version"
+        )
 
 
 def cut(
@@ -394,7 +396,9 @@ def cut(
     plan = compute_plan(repo, sub, closure)
     if not plan.has_changes and not force:
         since = plan.last_tag or "the beginning"
-        raise ToolError(f"nothing to release in {sub.path} since {since} (no changes, no fragments); --force to release anyway")
+        raise ToolError(
+            f"nothing to release in {sub.path} since {since} (no changes, no fragments); --force to release anyway"
+        )
     if new is None:
         new = Version(plan.suggested)
         _check_new(repo, meta, new)

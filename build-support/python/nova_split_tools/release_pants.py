@@ -52,7 +52,12 @@ class PantsToolchain:
         return _run(cmd, root, what)
 
     def test(self, root: Path, sub: Subproject) -> None:
-        self._pants(root, ["test", f"{sub.path}::"], f"'./pants test {sub.path}::' (fix the tests, then rerun)")
+        cmd = [str(root / "pants"), *([] if self.pantsd else ["--no-pantsd"]), "test", f"{sub.path}::"]
+        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+        if proc.returncode != 0:
+            failed = re.findall(r"✕ (\S+?)(?::\S*)? failed", proc.stderr + proc.stdout)
+            what = ", ".join(failed) if failed else "see './pants test " + sub.path + "::'"
+            raise ToolError(f"'./pants test {sub.path}::' failed ({what}); fix the tests, then rerun")
 
     def package(self, root: Path, sub: Subproject, out: Path) -> Path:
         log = self._pants(root, ["package", f"{sub.path}:dist"], f"'./pants package {sub.path}:dist'")

@@ -69,7 +69,7 @@ class Recorder:
     def test(self, root: Path, sub: Subproject) -> None:
         self.calls.append(("test", sub.path))
         if self.fail_tests:
-            raise ToolError(f"'./pants test {sub.path}::' (fix the tests, then rerun) failed: 1 failed")
+            raise ToolError(f"'./pants test {sub.path}::' failed (x_test.py); fix the tests, then rerun")
 
     def package(self, root: Path, sub: Subproject, out: Path) -> Path:
         self.calls.append(("package", sub.path))
@@ -307,7 +307,7 @@ def test_failing_tests_refuse_and_roll_back(root: Path) -> None:
     before = state(root)
     tools = Recorder()
     tools.fail_tests = True
-    with pytest.raises(ToolError, match=r"'./pants test drivers/libvirt::'.* failed"):
+    with pytest.raises(ToolError, match=r"^'./pants test drivers/libvirt::' failed \(x_test.py\); .* rolled back to"):
         release(root, "libvirt", tools)
     _assert_rolled_back(root, before)
     tools.fail_tests = False  # a rerun restarts cleanly
