@@ -11,11 +11,10 @@ file differs from what the graph gives now, shows the difference and the command
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import re
 
-from nova_split_tools.errors import ToolError
+from nova_split_tools.generated import sync_generated
 from nova_split_tools.graph import Graph, load_graph
 from nova_split_tools.plan import ROOT_FILES, ROOT_PREFIXES
 from nova_split_tools.repo import Repository
@@ -88,34 +87,13 @@ def _regex(glob: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     repo = Repository(args.repo)
-    files = render(load_graph(repo.root), load_subprojects(repo.root))
-    stale = []
-    for rel, content in files.items():
-        path = repo.root / rel
-        current = path.read_text() if path.exists() else ""
-        if current == content:
-            continue
-        stale.append(rel)
-        if args.check:
-            diff = difflib.unified_diff(current.splitlines(True), content.splitlines(True), f"a/{rel}", f"b/{rel}")
-            print("".join(diff), end="")
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content)
-            print(f"wrote {rel}")
-    generated_dir = repo.root / ".github" / "workflows"
-    for old in sorted(generated_dir.glob("driver-*.yml")) if generated_dir.exists() else []:
-        rel = old.relative_to(repo.root).as_posix()
-        if rel not in files and old.read_text().startswith(HEADER):
-            stale.append(rel)
-            if not args.check:
-                old.unlink()
-                print(f"removed {rel} (its driver is gone)")
-    if args.check and stale:
-        raise ToolError(
-            f"{len(stale)} generated CI file(s) are stale ({', '.join(stale)}); "
-            "regenerate them with: build-support/bin/nova-split ci-config"
-        )
-    if args.check:
-        print(f"ci-config: {len(files)} generated file(s) are current")
+    workflows = repo.root / ".github" / "workflows"
+    sync_generated(
+        repo.root,
+        render(load_graph(repo.root), load_subprojects(repo.root)),
+        header=HEADER,
+        candidates=workflows.glob("driver-*.yml") if workflows.exists() else [],
+        check=args.check,
+        command="build-support/bin/nova-split ci-config",
+    )
     return 0

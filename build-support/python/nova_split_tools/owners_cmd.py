@@ -9,10 +9,9 @@ command that fixes it.
 from __future__ import annotations
 
 import argparse
-import difflib
 from pathlib import Path
 
-from nova_split_tools.errors import ToolError
+from nova_split_tools.generated import sync_generated
 from nova_split_tools.owners import load_teams
 from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import CORE, Subproject, load_subprojects
@@ -60,36 +59,13 @@ def render(root: Path, subprojects: list[Subproject]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     repo = Repository(args.repo)
-    subprojects = load_subprojects(repo.root)
-    files = render(repo.root, subprojects)
-    stale = []
-    for rel, content in files.items():
-        path = repo.root / rel
-        current = path.read_text() if path.exists() else ""
-        if current == content:
-            continue
-        stale.append(rel)
-        if args.check:
-            diff = difflib.unified_diff(current.splitlines(True), content.splitlines(True), f"a/{rel}", f"b/{rel}")
-            print("".join(diff), end="")
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content)
-            print(f"wrote {rel}")
-    drivers_dir = repo.root / "drivers"
-    known = set(files)
-    for old in sorted(drivers_dir.glob("*/OWNERS")) if drivers_dir.exists() else []:
-        rel = old.relative_to(repo.root).as_posix()
-        if rel not in known and old.read_text().startswith(HEADER):
-            stale.append(rel)
-            if not args.check:
-                old.unlink()
-                print(f"removed {rel} (its driver is gone)")
-    if args.check and stale:
-        raise ToolError(
-            f"{len(stale)} generated owners file(s) are stale ({', '.join(stale)}); "
-            "regenerate them with: build-support/bin/nova-split owners"
-        )
-    if args.check:
-        print(f"owners: {len(files)} generated file(s) are current")
+    drivers = repo.root / "drivers"
+    sync_generated(
+        repo.root,
+        render(repo.root, load_subprojects(repo.root)),
+        header=HEADER,
+        candidates=drivers.glob("*/OWNERS") if drivers.exists() else [],
+        check=args.check,
+        command="build-support/bin/nova-split owners",
+    )
     return 0
