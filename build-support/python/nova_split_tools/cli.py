@@ -13,7 +13,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from nova_split_tools import api_gate_cmd, audit_cmd, bench_cmd, ci_config_cmd, owners_cmd, plan_cmd, review_cmd
+from nova_split_tools import (
+    api_gate_cmd,
+    audit_cmd,
+    bench_cmd,
+    ci_config_cmd,
+    clone_cmd,
+    owners_cmd,
+    plan_cmd,
+    review_cmd,
+)
 from nova_split_tools.errors import ToolError
 
 __all__ = ["main"]
@@ -26,6 +35,7 @@ COMMANDS: dict[str, ModuleType] = {
     "review": review_cmd,
     "owners": owners_cmd,
     "api-gate": api_gate_cmd,
+    "clone": clone_cmd,
 }
 
 
