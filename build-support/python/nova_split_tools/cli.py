@@ -20,6 +20,7 @@ from nova_split_tools import (
     ci_config_cmd,
     clone_cmd,
     owners_cmd,
+    packaging_cmd,
     plan_cmd,
     review_cmd,
 )
@@ -36,6 +37,7 @@ COMMANDS: dict[str, ModuleType] = {
     "owners": owners_cmd,
     "api-gate": api_gate_cmd,
     "clone": clone_cmd,
+    "packaging": packaging_cmd,
 }
 
 

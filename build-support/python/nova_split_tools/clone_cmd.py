@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nova_split_tools.errors import ToolError
-from nova_split_tools.graph import load_graph
+from nova_split_tools.graph import load_graph, run_pants
 from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import CORE, CorePolicy, Subproject
 
@@ -46,6 +46,16 @@ Closure = Callable[[Path, str], set[str]]
 def graph_closure(root: Path, path: str) -> set[str]:
     """The Pants-dependent step: the subproject's closure from ``pants peek`` in ``root``."""
     return load_graph(root).closure(path)
+
+
+def sparse_closure(root: Path, path: str) -> set[str]:
+    """The same closure, computed inside a closure clone (Pants-dependent).
+
+    ``pants peek ::`` cannot load there: nova-common's requirements are parametrized over every
+    resolve, and the other resolves' lockfiles are not checked out. ``filedeps --transitive`` of
+    the subproject only loads the targets the subproject reaches.
+    """
+    return set(run_pants(root, ["filedeps", "--transitive", f"{path}::"]).split())
 
 
 @dataclass(frozen=True)
@@ -146,7 +156,7 @@ def clone(source: str, name: str, dest: Path, closure: Closure = graph_closure) 
             subprojects = registered(dest)
             subproject = _find(subprojects, name)
             _checkout(dest, subproject, [subproject.path, *ALWAYS])
-            return refresh(dest, closure, pull=False)
+            return refresh(dest, sparse_closure if closure is graph_closure else closure, pull=False)
         _checkout(dest, subproject, dirs)
         _git(dest, "checkout", "-q", _git(dest, "symbolic-ref", "--short", "HEAD").strip())
     except BaseException:
@@ -159,7 +169,7 @@ def clone(source: str, name: str, dest: Path, closure: Closure = graph_closure) 
     return dirs
 
 
-def refresh(root: Path, closure: Closure = graph_closure, *, pull: bool = True) -> list[str]:
+def refresh(root: Path, closure: Closure = sparse_closure, *, pull: bool = True) -> list[str]:
     """Pull, then recompute the directory set from the clone's own graph until it is stable.
 
     The clone's graph sees only checked-out files, so the set is recomputed until including the
