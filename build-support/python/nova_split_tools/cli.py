@@ -19,6 +19,7 @@ from nova_split_tools import (
     bench_cmd,
     ci_config_cmd,
     clone_cmd,
+    export_cmd,
     owners_cmd,
     packaging_cmd,
     plan_cmd,
@@ -38,6 +39,7 @@ COMMANDS: dict[str, ModuleType] = {
     "api-gate": api_gate_cmd,
     "clone": clone_cmd,
     "packaging": packaging_cmd,
+    "export": export_cmd,
 }
 
 
