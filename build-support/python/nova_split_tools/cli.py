@@ -18,7 +18,10 @@ from nova_split_tools import (
     audit_cmd,
     bench_cmd,
     ci_config_cmd,
+    clone_cmd,
+    export_cmd,
     owners_cmd,
+    packaging_cmd,
     plan_cmd,
     release_cmd,
     review_cmd,
@@ -36,6 +39,9 @@ COMMANDS: dict[str, ModuleType] = {
     "owners": owners_cmd,
     "api-gate": api_gate_cmd,
     "release": release_cmd,
+    "clone": clone_cmd,
+    "packaging": packaging_cmd,
+    "export": export_cmd,
 }
 
 

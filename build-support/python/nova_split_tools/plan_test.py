@@ -137,6 +137,7 @@ def test_rename_uses_both_graphs() -> None:
 
 def test_subproject_metadata_runs_that_subproject_and_core_metadata_reaches_drivers() -> None:
     assert runs(plan(Change("drivers/libvirt/subproject.toml", "M"))) == {"libvirt": (True, True)}
+    assert runs(plan(Change("drivers/xen/tox.ini", "M"))) == {"xen": (True, True)}
     p = plan(Change("nova-common/requirements.txt", "M"), policy=CorePolicy.ADVISORY)
     assert runs(p) == {"nova-common": (True, True), "libvirt": (True, True), "xen": (True, False)}
 
