@@ -32,7 +32,7 @@ from nova_split_tools.subprojects import CORE, CorePolicy, Subproject
 
 __all__ = ["ROOT_FILES", "ROOT_PREFIXES", "Decision", "Plan", "compute_plan"]
 
-ROOT_FILES = {"pants.toml", "pants", "pyproject.toml", "BUILD", ".gitignore"}
+ROOT_FILES = {"pants.toml", "pants.remote.toml", "pants", "pyproject.toml", "BUILD", ".gitignore"}
 ROOT_PREFIXES = (".ci/", "build-support/macros/", "build-support/pants-plugins/", "build-support/bin/")
 _DOC_SUFFIXES = {".md", ".rst"}
 _METADATA = {"BUILD", "subproject.toml", "requirements.txt", "system-deps", "pyproject.toml", "tox.ini"}
