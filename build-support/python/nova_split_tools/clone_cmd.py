@@ -21,7 +21,6 @@ import argparse
 import json
 import posixpath
 import shutil
-import subprocess
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import load_graph, run_pants
+from nova_split_tools.proc import git
 from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import CORE, CorePolicy, Subproject
 
@@ -81,14 +81,6 @@ def cone_dirs(closure: Iterable[str], subproject: Subproject, subprojects: list[
     return sorted(d for d in dirs if not any(d.startswith(other + "/") for other in dirs))
 
 
-def _git(cwd: Path, *args: str) -> str:
-    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        last = [line for line in proc.stderr.splitlines() if line.strip()][-1:] or ["(no output)"]
-        raise ToolError(f"'git {' '.join(args)}' failed: {last[0].strip()}")
-    return proc.stdout
-
-
 def registered(root: Path) -> list[Subproject]:
     """The subprojects registered in ``pants.toml``, without reading their directories.
 
@@ -105,7 +97,7 @@ def registered(root: Path) -> list[Subproject]:
     ]
 
 
-def _find(subprojects: list[Subproject], name: str) -> Subproject:
+def find_driver(subprojects: list[Subproject], name: str) -> Subproject:
     for s in subprojects:
         if s.is_driver and name in (s.name, s.path, s.path + "/"):
             return s
@@ -115,17 +107,17 @@ def _find(subprojects: list[Subproject], name: str) -> Subproject:
 
 def stats(root: Path) -> CloneStats:
     """Objects and bytes in the clone's object store, and files checked out."""
-    counts = dict(line.split(": ", 1) for line in _git(root, "count-objects", "-v").splitlines())
+    counts = dict(line.split(": ", 1) for line in git(root, "count-objects", "-v").splitlines())
     objects = int(counts["count"]) + int(counts["in-pack"])
     size = (int(counts["size"]) + int(counts["size-pack"])) * 1024
-    files = sum(1 for line in _git(root, "ls-files", "-t").splitlines() if not line.startswith("S "))
+    files = sum(1 for line in git(root, "ls-files", "-t").splitlines() if not line.startswith("S "))
     return CloneStats(objects, size, files)
 
 
 def _checkout(root: Path, subproject: Subproject, dirs: list[str]) -> None:
-    _git(root, "sparse-checkout", "set", "--cone", *dirs)
+    git(root, "sparse-checkout", "set", "--cone", *dirs)
     state = {"subproject": subproject.name, "path": subproject.path, "dirs": dirs}
-    (Path(_git(root, "rev-parse", "--absolute-git-dir").strip()) / STATE_FILE).write_text(
+    (Path(git(root, "rev-parse", "--absolute-git-dir").strip()) / STATE_FILE).write_text(
         json.dumps(state, indent=2) + "\n"
     )
 
@@ -139,7 +131,7 @@ def clone(source: str, name: str, dest: Path, closure: Closure = graph_closure) 
     if local:
         src = Repository(Path(source)).root
         subprojects = registered(src)
-        subproject = _find(subprojects, name)
+        subproject = find_driver(subprojects, name)
         dirs = cone_dirs(closure(src, subproject.path), subproject, subprojects)
         url = src.resolve().as_uri()
     else:
@@ -147,18 +139,18 @@ def clone(source: str, name: str, dest: Path, closure: Closure = graph_closure) 
     upload = ["-u", LOCAL_UPLOAD_PACK] if url.startswith("file://") else []
     created = not dest.exists()
     try:
-        _git(Path.cwd(), "clone", "-q", "--filter=blob:none", "--no-checkout", *upload, url, str(dest))
+        git(Path.cwd(), "clone", "-q", "--filter=blob:none", "--no-checkout", *upload, url, str(dest))
         if upload:  # later fetches (missing blobs, pulls) must keep the filter too
-            _git(dest, "config", "remote.origin.uploadpack", LOCAL_UPLOAD_PACK)
+            git(dest, "config", "remote.origin.uploadpack", LOCAL_UPLOAD_PACK)
         if dirs is None:  # a URL: check out the tooling, then derive the set in the clone
-            _git(dest, "sparse-checkout", "set", "--cone", *ALWAYS)
-            _git(dest, "checkout", "-q", _git(dest, "symbolic-ref", "--short", "HEAD").strip())
+            git(dest, "sparse-checkout", "set", "--cone", *ALWAYS)
+            git(dest, "checkout", "-q", git(dest, "symbolic-ref", "--short", "HEAD").strip())
             subprojects = registered(dest)
-            subproject = _find(subprojects, name)
+            subproject = find_driver(subprojects, name)
             _checkout(dest, subproject, [subproject.path, *ALWAYS])
             return refresh(dest, sparse_closure if closure is graph_closure else closure, pull=False)
         _checkout(dest, subproject, dirs)
-        _git(dest, "checkout", "-q", _git(dest, "symbolic-ref", "--short", "HEAD").strip())
+        git(dest, "checkout", "-q", git(dest, "symbolic-ref", "--short", "HEAD").strip())
     except BaseException:
         if created:
             shutil.rmtree(dest, ignore_errors=True)
@@ -176,14 +168,14 @@ def refresh(root: Path, closure: Closure = sparse_closure, *, pull: bool = True)
     new directories adds nothing more.
     """
     root = Repository(root).root
-    state_path = Path(_git(root, "rev-parse", "--absolute-git-dir").strip()) / STATE_FILE
+    state_path = Path(git(root, "rev-parse", "--absolute-git-dir").strip()) / STATE_FILE
     if not state_path.exists():
         raise ToolError(f"{root} is not a nova-split closure clone (no .git/{STATE_FILE}); create one with clone")
     state = json.loads(state_path.read_text())
     if pull:
-        _git(root, "pull", "-q", "--ff-only")
+        git(root, "pull", "-q", "--ff-only")
     subprojects = registered(root)
-    subproject = _find(subprojects, state["subproject"])
+    subproject = find_driver(subprojects, state["subproject"])
     dirs: list[str] = state["dirs"]
     for _ in range(10):
         new = cone_dirs(closure(root, subproject.path), subproject, subprojects)
@@ -207,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
         dirs = clone(args.source, args.subproject, args.dest)
         root = args.dest
     s = stats(root)
-    state = json.loads((Path(_git(root, "rev-parse", "--absolute-git-dir").strip()) / STATE_FILE).read_text())
+    state = json.loads((Path(git(root, "rev-parse", "--absolute-git-dir").strip()) / STATE_FILE).read_text())
     print(f"checked out (cone mode): {' '.join(dirs)}, and the root files")
     print(f"{root}: {s.objects} objects, {s.bytes} bytes in objects, {s.files} files checked out")
     print(f"test it: cd {root} && ./pants test {state['path']}::")

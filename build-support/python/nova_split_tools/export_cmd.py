@@ -16,8 +16,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from nova_split_tools.clone_cmd import _find, registered
+from nova_split_tools.clone_cmd import find_driver, registered
 from nova_split_tools.errors import ToolError
+from nova_split_tools.proc import git
 from nova_split_tools.repo import Repository
 
 __all__ = ["Exported", "add_arguments", "export", "run"]
@@ -36,27 +37,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="list the commits that would be appended")
 
 
-def _git(cwd: Path, *args: str, stdin: str | None = None) -> str:
-    proc = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, text=True)
-    if proc.returncode != 0:
-        last = [line for line in proc.stderr.splitlines() if line.strip()][-1:] or ["(no output)"]
-        raise ToolError(f"'git {' '.join(args[:2])}' failed in {cwd}: {last[0].strip()}")
-    return proc.stdout
-
-
 def rewrite(root: Path, path: str, *, write: bool) -> list[Exported]:
     """The rewritten chain for every commit of HEAD that touched ``path``, oldest first."""
     chain: list[Exported] = []
     parent: str | None = None
-    for original in _git(root, "rev-list", "--reverse", "--topo-order", "HEAD", "--", path).split():
-        raw = _git(root, "cat-file", "commit", original)
+    for original in git(root, "rev-list", "--reverse", "--topo-order", "HEAD", "--", path).split():
+        raw = git(root, "cat-file", "commit", original)
         headers, _, message = raw.partition("\n\n")
         people = [h for h in headers.splitlines() if h.startswith(("author ", "committer "))]
-        tree = _git(root, "rev-parse", f"{original}:{path}").strip()
-        message = _git(root, "interpret-trailers", "--trailer", f"Monorepo-Commit: {original}", stdin=message)
+        tree = git(root, "rev-parse", f"{original}:{path}").strip()
+        message = git(root, "interpret-trailers", "--trailer", f"Monorepo-Commit: {original}", stdin=message)
         text = f"tree {tree}\n" + (f"parent {parent}\n" if parent else "") + "\n".join(people) + "\n\n" + message
         args = ["hash-object", "-t", "commit", "--stdin", *(["-w"] if write else [])]
-        parent = _git(root, *args, stdin=text).strip()
+        parent = git(root, *args, stdin=text).strip()
         chain.append(Exported(parent, original, message.splitlines()[0] if message else ""))
     return chain
 
@@ -74,7 +67,7 @@ def _previous(dest: Path, name: str) -> str | None:
 
 def export(root: Path, name: str, dest: Path, *, dry_run: bool = False) -> list[Exported]:
     """Append ``name``'s new commits to DEST; the appended ones."""
-    subproject = _find(registered(root), name)
+    subproject = find_driver(registered(root), name)
     previous = _previous(dest, subproject.name)
     chain = rewrite(root, subproject.path, write=not dry_run)
     ids = [e.commit for e in chain]
@@ -85,10 +78,10 @@ def export(root: Path, name: str, dest: Path, *, dry_run: bool = False) -> list[
         return new
     if previous is None:
         dest.mkdir(parents=True, exist_ok=True)
-        _git(dest, "init", "-q", "-b", "main")
-        _git(dest, "config", "nova-split.export", subproject.name)
-        _git(dest, "config", "receive.denyCurrentBranch", "updateInstead")
-    _git(root, "push", "-q", str(dest.resolve()), f"{new[-1].commit}:refs/heads/main")
+        git(dest, "init", "-q", "-b", "main")
+        git(dest, "config", "nova-split.export", subproject.name)
+        git(dest, "config", "receive.denyCurrentBranch", "updateInstead")
+    git(root, "push", "-q", str(dest.resolve()), f"{new[-1].commit}:refs/heads/main")
     return new
 
 

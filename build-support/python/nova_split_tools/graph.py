@@ -7,7 +7,6 @@ module turns that into file-level edges: for each file, the files whose targets 
 from __future__ import annotations
 
 import json
-import subprocess
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,21 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from nova_split_tools.errors import ToolError
+from nova_split_tools.proc import run
 
 __all__ = ["Graph", "load_graph", "run_pants"]
 
 
 def run_pants(root: Path, args: Sequence[str], *, pantsd: bool = True) -> str:
     """Run ``./pants`` in ``root`` and return its stdout; a failure is a one-line ToolError."""
-    cmd = [str(root / "pants"), *([] if pantsd else ["--no-pantsd"]), *args]
-    try:
-        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
-    except FileNotFoundError:
-        raise ToolError(f"no ./pants in {root}; run the tooling inside a nova-split checkout") from None
-    if proc.returncode != 0:
-        last = [line for line in proc.stderr.splitlines() if line.strip()][-1:] or ["(no output)"]
-        raise ToolError(f"'./pants {' '.join(args)}' failed in {root}: {last[0].strip()}")
-    return proc.stdout
+    if not (root / "pants").exists():
+        raise ToolError(f"no ./pants in {root}; run the tooling inside a nova-split checkout")
+    return run(
+        [str(root / "pants"), *([] if pantsd else ["--no-pantsd"]), *args], root, what=f"./pants {' '.join(args)}"
+    )
 
 
 @dataclass
