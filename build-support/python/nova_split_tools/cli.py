@@ -20,6 +20,7 @@ from nova_split_tools import (
     ci_config_cmd,
     clone_cmd,
     export_cmd,
+    import_cmd,
     owners_cmd,
     packaging_cmd,
     plan_cmd,
@@ -42,6 +43,7 @@ COMMANDS: dict[str, ModuleType] = {
     "clone": clone_cmd,
     "packaging": packaging_cmd,
     "export": export_cmd,
+    "import": import_cmd,
 }
 
 

@@ -7,7 +7,7 @@ import pytest
 from nova_split_tools.errors import ToolError
 from nova_split_tools.export_cmd import export
 from nova_split_tools.export_history import add_trailer, rewrite, strip_export_trailer
-from nova_split_tools.repo_test import commit, git
+from nova_split_tools.repo_test import commit, git, identify
 
 PANTS_TOML = (
     '[python.resolves]\ncommon = "nova-common/common.lock"\nxen = "drivers/xen/xen.lock"\n'
@@ -30,8 +30,7 @@ def mono(tmp_path: Path) -> Path:
     root = tmp_path / "mono"
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.email", "t@example.invalid")
-    git(root, "config", "user.name", "t")
+    identify(root)
     files = {"pants.toml": PANTS_TOML, "LICENSE": "Apache\n", "drivers/xen/a.py": "a\n", "nova-common/x.py": "x\n"}
     commit(root, "base", {**files, "drivers/vmware/v.py": "v\n"})
     commit(root, "core only", {"nova-common/x.py": "x2\n"})
@@ -93,7 +92,15 @@ def test_authorship_dates_and_message_are_kept_with_a_trailer(mono: Path, tmp_pa
     out = tmp_path / "xen"
     git(mono, "-c", "user.name=Ada", "-c", "user.email=ada@example.invalid", "commit", "-q", "--allow-empty", "-m", "x")
     commit(mono, "xen fix\n\nWhy it matters.\n\nCloses-Bug: #1", {"drivers/xen/b.py": "fixed\n"})
-    git(mono, "commit", "-q", "--amend", "--no-edit", "--author=Grace <grace@example.invalid>", "--date=2014-05-01T10:00:00")
+    git(
+        mono,
+        "commit",
+        "-q",
+        "--amend",
+        "--no-edit",
+        "--author=Grace <grace@example.invalid>",
+        "--date=2014-05-01T10:00:00",
+    )
     export(mono, "xen", out)
     head = git(mono, "rev-parse", "HEAD")
     fmt = "%an|%ae|%ad|%cn|%ce|%cd"
@@ -145,6 +152,7 @@ def test_refusals_are_one_line_and_touch_nothing(mono: Path, tmp_path: Path) -> 
     other = tmp_path / "other-repo"
     other.mkdir()
     git(other, "init", "-q", "-b", "main")
+    identify(other)
     commit(other, "unrelated", {"f": "f\n"})
     with pytest.raises(ToolError, match="not empty and not a previous export of xen"):
         export(mono, "xen", other)
@@ -152,6 +160,7 @@ def test_refusals_are_one_line_and_touch_nothing(mono: Path, tmp_path: Path) -> 
         export(mono, "nope", tmp_path / "n")
     out = tmp_path / "xen"
     export(mono, "xen", out)
+    identify(out)
     (out / "b.py").write_text("local edit\n")
     commit(mono, "more xen", {"drivers/xen/c.py": "c\n"})
     with pytest.raises(ToolError, match="uncommitted changes"):
@@ -159,7 +168,9 @@ def test_refusals_are_one_line_and_touch_nothing(mono: Path, tmp_path: Path) -> 
     git(out, "checkout", "-q", "--", "b.py")
     commit(out, "a team commit", {"team.py": "t\n"})
     tip = git(out, "rev-parse", "main")
-    with pytest.raises(ToolError, match=r"commits that are not in the monorepo: bring them back with `nova-split import"):
+    with pytest.raises(
+        ToolError, match=r"commits that are not in the monorepo: bring them back with `nova-split import"
+    ):
         export(mono, "xen", out)
     assert git(out, "rev-parse", "main") == tip
     with pytest.raises(ToolError, match="unknown revision 'no-such-rev'"):

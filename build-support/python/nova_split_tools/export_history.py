@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 
-from git.db import IStream, LooseObjectDB
+# GitPython re-exports gitdb's object database here without listing it in an __all__.
+from git.db import IStream, LooseObjectDB  # type: ignore[attr-defined]
 
 from nova_split_tools.errors import ToolError
 from nova_split_tools.proc import git, git_bytes
@@ -278,7 +279,7 @@ def _compose(subtree: bytes, key: Key, objects: dict[str, tuple[bytes, bytes]]) 
     names = {name for _, name, _ in entries}
     extra = [
         (b"100644", name.encode(), bytes.fromhex(blob))
-        for name, blob in zip(ROOT_FILES, key[1])
+        for name, blob in zip(ROOT_FILES, key[1], strict=True)
         if blob and name.encode() not in names
     ]
     if not extra:

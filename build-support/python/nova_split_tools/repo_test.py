@@ -13,6 +13,12 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
+def identify(repo: Path) -> None:
+    """A committer identity (the test sandbox has no global git config)."""
+    git(repo, "config", "user.email", "t@example.invalid")
+    git(repo, "config", "user.name", "t")
+
+
 def commit(repo: Path, message: str, files: dict[str, str | None]) -> str:
     for name, content in files.items():
         path = repo / name
