@@ -16,6 +16,7 @@ import argparse
 import os
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from nova_split_tools.clone_cmd import find_driver, registered
@@ -24,11 +25,13 @@ from nova_split_tools.export_history import ExportCommit, History, rewrite
 from nova_split_tools.proc import git
 from nova_split_tools.repo import Repository
 
-__all__ = ["CONFIG_KEY", "add_arguments", "export", "export_tip", "run"]
+__all__ = ["CONFIG_KEY", "REPLACED", "add_arguments", "export", "export_tip", "run"]
 
 CONFIG_KEY = "nova-split.export"
 """Set in a repository the export created: the driver it holds."""
 
+REPLACED = "refs/nova-split/replaced/"
+"""Where ``--replace-imported`` keeps DEST's old main."""
 _SHOWN = 20
 
 
@@ -37,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dest", type=Path, help="the standalone repository (new, empty or a previous export)")
     parser.add_argument("--rev", default="HEAD", help="the monorepo revision to export (default: %(default)s)")
     parser.add_argument("--dry-run", action="store_true", help="list the commits that would be appended")
+    parser.add_argument(
+        "--replace-imported",
+        action="store_true",
+        help="let DEST's main drop commits the monorepo imported rebased (the old main is kept under "
+        + "refs/nova-split/replaced/)",
+    )
 
 
 def _git_quiet(cwd: Path, *args: str) -> str:
@@ -52,41 +61,75 @@ def export_tip(dest: Path) -> str | None:
     return _git_quiet(dest, "rev-parse", "-q", "--verify", "refs/heads/main^{commit}") or None
 
 
-def _previous(dest: Path, name: str, history: History) -> str | None:
-    """DEST's exported tip (None if DEST is new or empty); refuse anything else, in one line."""
+@dataclass(frozen=True)
+class _Dest:
+    """What DEST holds: its main, the export's commits it has, and commits an update would drop."""
+
+    tip: str | None
+    have: frozenset[str]
+    dropped: tuple[str, ...] = ()
+
+
+def _inspect(root: Path, dest: Path, name: str, history: History, rev: str, replace_imported: bool) -> _Dest:
+    """DEST as a target for the export; anything else is refused in one line."""
     if not dest.exists() or (dest.is_dir() and not any(dest.iterdir())):
-        return None
+        return _Dest(None, frozenset())
     if not dest.is_dir() or not (dest / ".git").exists():
         raise ToolError(f"{dest} is not empty and not a previous export of {name}; pass a new directory")
     tip = export_tip(dest)
-    marked = _git_quiet(dest, "config", CONFIG_KEY) == name
-    if tip is None and marked:
-        return None
-    if tip is not None and tip in history.ids():
-        if _git_quiet(dest, "status", "--porcelain", "--untracked-files=no"):
-            raise ToolError(f"{dest} has uncommitted changes to tracked files; commit or stash them, then export")
-        return tip
-    if tip is not None and (marked or "Monorepo-Commit: " in _git_quiet(dest, "log", "-1", "--format=%B", tip)):
+    if tip is None:
+        if _git_quiet(dest, "config", CONFIG_KEY) == name:
+            return _Dest(None, frozenset())
+        raise ToolError(f"{dest} is not empty and not a previous export of {name}; pass a new directory")
+    ids = history.ids()
+    held = _git_quiet(dest, "rev-list", tip).split()
+    have = frozenset(held) & ids
+    if not have:
+        raise ToolError(f"{dest} is not empty and not a previous export of {name}; pass a new directory")
+    if _git_quiet(dest, "status", "--porcelain", "--untracked-files=no"):
+        raise ToolError(f"{dest} has uncommitted changes to tracked files; commit or stash them, then export")
+    extra = tuple(c for c in held if c not in ids)
+    if not extra:
+        return _Dest(tip, have)
+    imported = set(git(root, "log", "--format=%(trailers:key=Export-Commit,valueonly)", rev).split())
+    if not set(extra) <= imported:
         raise ToolError(
             f"{dest}'s main ({tip[:12]}) has commits that are not in the monorepo: bring them back with "
             f"`nova-split import {name} {dest}`, then export again"
         )
-    raise ToolError(f"{dest} is not empty and not a previous export of {name}; pass a new directory")
+    if not replace_imported:
+        raise ToolError(
+            f"{dest}'s main has {len(extra)} commit(s) the monorepo took in rebased (see its Export-Commit "
+            f"trailers); pass --replace-imported to move main to the export (the old main stays at {REPLACED}{tip[:12]})"
+        )
+    return _Dest(tip, have, extra)
 
 
-def export(root: Path, name: str, dest: Path, *, dry_run: bool = False, rev: str = "HEAD") -> list[ExportCommit]:
-    """Append the commits of ``name``'s export that DEST lacks; those commits, oldest first."""
+def export(
+    root: Path,
+    name: str,
+    dest: Path,
+    *,
+    dry_run: bool = False,
+    rev: str = "HEAD",
+    replace_imported: bool = False,
+) -> list[ExportCommit]:
+    """Append the commits of ``name``'s export that DEST lacks; those commits, oldest first.
+
+    With ``replace_imported``, DEST's main may also lose commits that the monorepo imported
+    rebased (their replacements are in the export); its old main is kept under ``REPLACED``.
+    """
     subproject = find_driver(registered(root), name)
-    history = rewrite(root, subproject.path, Repository(root).resolve(rev))
+    commit = Repository(root).resolve(rev)
+    history = rewrite(root, subproject.path, commit)
     if history.head is None:
         raise ToolError(f"{subproject.path} does not exist at {rev}: nothing to export")
-    previous = _previous(dest, subproject.name, history)
-    have = history.ancestry(previous) if previous else set()
+    target = _inspect(root, dest, subproject.name, history, commit, replace_imported)
     wanted = history.ancestry(history.head)
-    new = [c for c in history.commits if c.commit in wanted and c.commit not in have]
-    if dry_run or not new:
+    new = [c for c in history.commits if c.commit in wanted and c.commit not in target.have]
+    if dry_run or not (new or target.dropped):
         return new
-    if previous is None and not (dest / ".git").exists():
+    if target.tip is None and not (dest / ".git").exists():
         dest.mkdir(parents=True, exist_ok=True)
         git(dest, "init", "-q", "-b", "main")
         git(dest, "config", CONFIG_KEY, subproject.name)
@@ -98,13 +141,19 @@ def export(root: Path, name: str, dest: Path, *, dry_run: bool = False, rev: str
         # DEST's main may be checked out: the push updates its work tree too.
         git(dest, "config", "receive.denyCurrentBranch", "updateInstead")
         env = {"GIT_ALTERNATE_OBJECT_DIRECTORIES": os.pathsep.join([quarantine, dest_objects])}
-        git(root, "push", "-q", str(dest.resolve()), f"{history.head}:refs/heads/main", env=env)
+        refspec = f"{history.head}:refs/heads/main"
+        if target.dropped and target.tip:
+            git(dest, "update-ref", f"{REPLACED}{target.tip[:12]}", target.tip)
+            refspec = "+" + refspec
+        git(root, "push", "-q", str(dest.resolve()), refspec, env=env)
     return new
 
 
 def run(args: argparse.Namespace) -> int:
     root = Repository(args.repo).root
-    new = export(root, args.subproject, args.dest, dry_run=args.dry_run, rev=args.rev)
+    new = export(
+        root, args.subproject, args.dest, dry_run=args.dry_run, rev=args.rev, replace_imported=args.replace_imported
+    )
     shown = new if args.dry_run else new[-_SHOWN:]
     if len(shown) < len(new):
         print(f"... {len(new) - len(shown)} earlier commit(s)")

@@ -82,6 +82,18 @@ def test_branch_behind_the_monorepo_is_applied_three_way_and_said_so(mono: Path,
     assert (mono / "drivers/xen/a.py").read_text() == "a-team\n"
     assert (mono / "drivers/xen/b.py").read_text() == "b-mono\n"
     assert git(mono, "log", "-1", "--format=%an|%(trailers:key=Export-Commit,valueonly)") == f"Ada|{team}"
+    # The export now has the rebased commit instead of the team's: moving main needs a flag.
+    with pytest.raises(ToolError, match="1 commit\\(s\\) the monorepo took in rebased .* pass --replace-imported"):
+        export(mono, "xen", exported)
+    assert git(exported, "rev-parse", "main") == team
+    appended = export(mono, "xen", exported, replace_imported=True)
+    assert [c.subject for c in appended] == ["monorepo xen change", "team change"]
+    assert git(exported, "log", "-1", "--format=%an|%(trailers:key=Monorepo-Commit,valueonly)") == (
+        f"Ada|{git(mono, 'rev-parse', 'HEAD')}"
+    )
+    assert git(exported, "rev-parse", f"refs/nova-split/replaced/{team[:12]}") == team
+    assert (exported / "a.py").read_text() == "a-team\n" and (exported / "b.py").read_text() == "b-mono\n"
+    assert export(mono, "xen", exported) == []
 
 
 def test_refuses_a_commit_touching_files_outside_the_driver(mono: Path, exported: Path) -> None:
