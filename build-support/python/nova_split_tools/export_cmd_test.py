@@ -156,6 +156,11 @@ def test_refusals_are_one_line_and_touch_nothing(mono: Path, tmp_path: Path) -> 
     commit(other, "unrelated", {"f": "f\n"})
     with pytest.raises(ToolError, match="not empty and not a previous export of xen"):
         export(mono, "xen", other)
+    with pytest.raises(ToolError, match="drivers/vmware does not exist at HEAD: nothing to export"):
+        export(mono, "vmware", tmp_path / "vmware")  # its last file moved into xen
+    export(mono, "vmware", tmp_path / "vmware", rev="HEAD~1")
+    with pytest.raises(ToolError, match="not empty and not a previous export of xen"):
+        export(mono, "xen", tmp_path / "vmware")  # another driver's export
     with pytest.raises(ToolError, match="unknown subproject 'nope'; the drivers are: vmware, xen"):
         export(mono, "nope", tmp_path / "n")
     out = tmp_path / "xen"
