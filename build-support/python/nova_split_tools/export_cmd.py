@@ -100,7 +100,8 @@ def _inspect(root: Path, dest: Path, name: str, history: History, rev: str, repl
     if not replace_imported:
         raise ToolError(
             f"{dest}'s main has {len(extra)} commit(s) the monorepo took in rebased (see its Export-Commit "
-            f"trailers); pass --replace-imported to move main to the export (the old main stays at {REPLACED}{tip[:12]})"
+            "trailers); pass --replace-imported to move main to the export "
+            f"(the old main stays at {REPLACED}{tip[:12]})"
         )
     return _Dest(tip, have, extra)
 
