@@ -7,7 +7,7 @@ import pytest
 from nova_split_tools.errors import ToolError
 from nova_split_tools.export_cmd import export
 from nova_split_tools.export_history import add_trailer, rewrite, strip_export_trailer
-from nova_split_tools.repo_test import commit, git, identify
+from nova_split_tools.repo_test import commit, git, identify, new_repo
 
 PANTS_TOML = (
     '[python.resolves]\ncommon = "nova-common/common.lock"\nxen = "drivers/xen/xen.lock"\n'
@@ -20,17 +20,10 @@ def merge(root: Path, branch: str, message: str) -> str:
     return git(root, "rev-parse", "HEAD")
 
 
-def trailer(repo: Path, rev: str) -> str:
-    return git(repo, "log", "-1", "--format=%(trailers:key=Monorepo-Commit,valueonly)", rev)
-
-
 @pytest.fixture
 def mono(tmp_path: Path) -> Path:
     """A monorepo whose xen history has renames, a cross-subproject commit and two kinds of merges."""
-    root = tmp_path / "mono"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    identify(root)
+    root = new_repo(tmp_path / "mono")
     files = {"pants.toml": PANTS_TOML, "LICENSE": "Apache\n", "drivers/xen/a.py": "a\n", "nova-common/x.py": "x\n"}
     commit(root, "base", {**files, "drivers/vmware/v.py": "v\n"})
     commit(root, "core only", {"nova-common/x.py": "x2\n"})
@@ -149,10 +142,7 @@ def test_refusals_are_one_line_and_touch_nothing(mono: Path, tmp_path: Path) -> 
     with pytest.raises(ToolError, match="not empty and not a previous export of xen"):
         export(mono, "xen", busy)
     assert [p.name for p in busy.iterdir()] == ["f"]
-    other = tmp_path / "other-repo"
-    other.mkdir()
-    git(other, "init", "-q", "-b", "main")
-    identify(other)
+    other = new_repo(tmp_path / "other-repo")
     commit(other, "unrelated", {"f": "f\n"})
     with pytest.raises(ToolError, match="not empty and not a previous export of xen"):
         export(mono, "xen", other)

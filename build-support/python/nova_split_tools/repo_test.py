@@ -1,5 +1,6 @@
 """Repository against real git repositories built in the test."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -19,7 +20,16 @@ def identify(repo: Path) -> None:
     git(repo, "config", "user.name", "t")
 
 
-def commit(repo: Path, message: str, files: dict[str, str | None]) -> str:
+def new_repo(path: Path) -> Path:
+    """An empty repository on branch main with a committer identity."""
+    path.mkdir(parents=True)
+    git(path, "init", "-q", "-b", "main")
+    identify(path)
+    return path
+
+
+def commit(repo: Path, message: str, files: dict[str, str | None], env: dict[str, str] | None = None) -> str:
+    """Write (or, for None, delete) ``files`` and commit them; ``env`` sets e.g. GIT_AUTHOR_NAME."""
     for name, content in files.items():
         path = repo / name
         if content is None:
@@ -28,7 +38,7 @@ def commit(repo: Path, message: str, files: dict[str, str | None]) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
         git(repo, "add", name)
-    git(repo, "commit", "-qm", message)
+    subprocess.run(["git", "commit", "-qm", message], cwd=repo, check=True, env={**os.environ, **(env or {})})
     return git(repo, "rev-parse", "HEAD")
 
 
