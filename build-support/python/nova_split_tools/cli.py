@@ -17,6 +17,7 @@ from nova_split_tools import (
     api_gate_cmd,
     audit_cmd,
     bench_cmd,
+    bench_export_cmd,
     ci_config_cmd,
     clone_cmd,
     export_cmd,
@@ -42,6 +43,7 @@ COMMANDS: dict[str, ModuleType] = {
     "clone": clone_cmd,
     "packaging": packaging_cmd,
     "export": export_cmd,
+    "bench-export": bench_export_cmd,
 }
 
 
