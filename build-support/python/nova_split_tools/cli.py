@@ -17,6 +17,7 @@ from nova_split_tools import (
     api_gate_cmd,
     audit_cmd,
     bench_cmd,
+    bench_export_cmd,
     ci_config_cmd,
     clone_cmd,
     export_cmd,
@@ -44,6 +45,7 @@ COMMANDS: dict[str, ModuleType] = {
     "packaging": packaging_cmd,
     "export": export_cmd,
     "import": import_cmd,
+    "bench-export": bench_export_cmd,
 }
 
 
