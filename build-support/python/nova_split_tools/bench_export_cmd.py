@@ -28,6 +28,7 @@ from typing import TypeVar
 
 from nova_split_tools.errors import ToolError
 from nova_split_tools.export_cmd import export
+from nova_split_tools.export_history import ROOT_FILES
 from nova_split_tools.proc import git
 from nova_split_tools.synthetic_history import DRIVERS, SyntheticHistory
 
@@ -136,6 +137,17 @@ def run(args: argparse.Namespace) -> int:
         split2, t_split2 = _timed("git subtree split again", split) if subtree else ("", None)
         kept = git(dest, "merge-base", first_tip, "main").strip() == first_tip
         checked, problems = check_export(mono, dest, prefix)
+        # The export's commits are the ones git lists with --full-history --simplify-merges for the
+        # driver and the root files it carries: its default simplification would also drop a side
+        # branch whose changes a merge discarded (the export, like git subtree split, keeps both).
+        selection = ["--full-history", "--simplify-merges", "HEAD", "--", prefix, *ROOT_FILES]
+        listed = set(git(mono, "rev-list", *selection).split())
+        origins = set(git(dest, "log", "--format=%(trailers:key=Monorepo-Commit,valueonly)", "main").split())
+        if listed != origins:
+            problems.append(
+                f"the export's commits differ from `git rev-list {' '.join(selection)}`: "
+                f"{len(origins - listed)} extra, {len(listed - origins)} missing"
+            )
         if not kept:
             problems.append(f"the incremental export dropped the first export's tip {first_tip[:12]}")
 
@@ -154,7 +166,10 @@ def run(args: argparse.Namespace) -> int:
         print()
         mono_after, merges = _count(mono, "HEAD"), _count(mono, "--merges", "HEAD")
         print(f"monorepo: {mono_before} commits, then {mono_after} ({merges} merges); ", end="")
-        print(f"{_count(mono, 'HEAD', '--', prefix)} touch {prefix}")
+        print(
+            f"{_count(mono, 'HEAD', '--', prefix)} touch {prefix} (git log's default history simplification), ", end=""
+        )
+        print(f"{len(listed)} with --full-history --simplify-merges and {', '.join(ROOT_FILES)}")
         print(f"export: {len(first)} commits, then +{len(new)} = {_count(dest, 'main')} (first tip kept: {kept})")
         if subtree:
             print(f"git subtree split: {_count(mono, split1)} commits, then {_count(mono, split2)}")

@@ -41,6 +41,12 @@ def mono(tmp_path: Path) -> Path:
     commit(root, "vmware only", {"drivers/vmware/v.py": "v2\n"})
     git(root, "checkout", "-q", "main")
     merge(root, "vmware-work", "merge vmware work")
+    # A branch whose xen change the merge discards (-s ours): git log's default simplification
+    # hides the branch; the export keeps its commit and the merge, like --full-history.
+    git(root, "checkout", "-q", "-b", "discarded")
+    commit(root, "xen change dropped at merge", {"drivers/xen/dropped.py": "d\n"})
+    git(root, "checkout", "-q", "main")
+    git(root, "merge", "-q", "-s", "ours", "-m", "merge discarded", "discarded")
     # A file moved from another subproject into xen: a change to xen.
     git(root, "mv", "drivers/vmware/v.py", "drivers/xen/moved.py")
     git(root, "commit", "-qm", "move a file from vmware into xen")
@@ -50,8 +56,13 @@ def mono(tmp_path: Path) -> Path:
 def test_export_has_exactly_the_commits_git_log_shows_for_the_driver_and_license(mono: Path, tmp_path: Path) -> None:
     out = tmp_path / "xen"
     new = export(mono, "xen", out)
-    touching = git(mono, "rev-list", "HEAD", "--", "drivers/xen", "LICENSE").split()
-    assert sorted(e.monorepo_commit for e in new) == sorted(touching)
+    selection = ["--full-history", "--simplify-merges", "HEAD", "--", "drivers/xen", "LICENSE"]
+    assert sorted(e.monorepo_commit for e in new) == sorted(git(mono, "rev-list", *selection).split())
+    default = set(git(mono, "rev-list", "HEAD", "--", "drivers/xen", "LICENSE").split())
+    assert {e.subject for e in new if e.monorepo_commit not in default} == {
+        "xen change dropped at merge",
+        "merge discarded",
+    }
     assert "core only" not in [e.subject for e in new] and "merge vmware work" not in [e.subject for e in new]
     # Every export commit's tree is the driver's directory at that monorepo commit, plus LICENSE.
     for line in filter(None, git(out, "log", "--format=%H %(trailers:key=Monorepo-Commit,valueonly)").splitlines()):
@@ -68,6 +79,11 @@ def test_export_has_exactly_the_commits_git_log_shows_for_the_driver_and_license
         "xen on a branch",
         "xen on main",
     ]
+    # The discarding merge's only new parent is the branch (main's side is its ancestor): it is a
+    # commit after the branch's that takes the change back out.
+    dropped = git(out, "log", "--format=%H", "--grep=^merge discarded$", "main")
+    assert git(out, "log", "-1", "--format=%s", f"{dropped}^@") == "xen change dropped at merge"
+    assert git(out, "diff-tree", "-r", "--name-status", "--no-commit-id", dropped) == "D\tdropped.py"
     # Renames are visible to git in the export.
     assert "renamed.py" in git(out, "log", "--follow", "--name-only", "--format=", "--", "renamed.py")
     assert git(out, "log", "--follow", "--format=%s", "--", "renamed.py").splitlines()[-1] == "base"
