@@ -203,3 +203,13 @@ def test_rewrite_of_a_revision_without_the_driver_has_no_head(mono: Path) -> Non
     first = git(mono, "rev-list", "--max-parents=0", "HEAD")
     assert rewrite(mono, "drivers/nothing-here", first).head is None
     assert rewrite(mono, "drivers/xen", first).head is not None
+
+
+def test_a_shallow_clone_is_refused_rather_than_exported_with_other_ids(mono: Path, tmp_path: Path) -> None:
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth=1", f"file://{mono}", str(shallow))
+    with pytest.raises(
+        ToolError, match="is a shallow clone; the export needs the whole history: git fetch --unshallow"
+    ):
+        export(shallow, "xen", tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -226,6 +226,9 @@ class _Graph:
 
 def rewrite(root: Path, path: str, rev: str = "HEAD") -> History:
     """The export of ``path`` at ``rev`` of the repository at ``root`` (nothing is written)."""
+    if git(root, "rev-parse", "--is-shallow-repository").strip() == "true":
+        # A truncated history would give other commit ids, not a shorter export.
+        raise ToolError(f"{root} is a shallow clone; the export needs the whole history: git fetch --unshallow")
     commits, keys = _walk(root, rev, path)
     graph = _Graph()
     image: dict[str, str | None] = {}
