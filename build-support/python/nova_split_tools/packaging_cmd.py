@@ -4,10 +4,11 @@ A driver's tests must also run with plain ``tox`` in its directory alone (no Pan
 against a built or released nova-common. The driver's metadata stays single-sourced: the version
 and description come from ``[project]`` in ``subproject.toml``, the dependencies from
 ``requirements.txt`` plus ``nova-common>=M.0,<M+1`` from ``[driver] api-major``, the entry point
-from the ``nova_driver(...)`` call in its BUILD file, and the test runner from nova-common's
-``testing`` extra. ``tox.ini`` installs nova-common from the wheel named by ``NOVA_COMMON_WHEEL``
-(else the released one). ``--check`` writes nothing: it fails if a committed file differs, shows
-the difference and the command that fixes it.
+from the ``nova_driver(...)`` call in its BUILD file, the test runner from nova-common's
+``testing`` extra, and the Debian packages its build or test peer needs (named in ``tox.ini``,
+which cannot install them) from its ``system-deps``. ``tox.ini`` installs nova-common from the
+wheel named by ``NOVA_COMMON_WHEEL`` (else the released one). ``--check`` writes nothing: it
+fails if a committed file differs, shows the difference and the command that fixes it.
 """
 
 from __future__ import annotations
@@ -46,6 +47,19 @@ def _toml(root: Path, rel: str) -> dict[str, object]:
 def _requirements(root: Path, rel: str) -> list[str]:
     lines = (root / rel).read_text().splitlines() if (root / rel).exists() else []
     return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+
+
+def _system_packages(root: Path, rel: str) -> list[str]:
+    """The Debian packages named in a ``system-deps`` file (``<probe> | <package>...`` lines)."""
+    lines = (root / rel).read_text().splitlines() if (root / rel).exists() else []
+    packages: list[str] = []
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if "|" not in line:
+            raise ToolError(f"{rel}: expected '<probe command> | <debian package>...', got {line.strip()!r}")
+        packages += [p for p in line.split("|", 1)[1].split() if p not in packages]
+    return packages
 
 
 def _driver_class(root: Path, driver: Subproject) -> str:
@@ -88,11 +102,14 @@ def render_driver(root: Path, driver: Subproject, testing: list[str]) -> dict[st
         + f'[tool.setuptools.packages.find]\ninclude = ["{package}", "{package}.*"]\n'
     )
     deps = "".join(f"    {d}\n" for d in testing)
+    system = _system_packages(root, f"{driver.path}/system-deps")
+    needs = f"# Install first (Debian packages, from system-deps): {' '.join(system)}\n" if system else ""
     tox = (
         HEADER
         + "# This driver's tests without Pants, against a built or released nova-common:\n"
         + "#   NOVA_COMMON_WHEEL=path/to/nova_common-X.Y.Z-py3-none-any.whl tox\n"
         + f"# (unset: nova-common comes from the package index, any release in {core}).\n"
+        + needs
         + "[tox]\nenv_list = py3\nmin_version = 4\n\n"
         + "[testenv]\n"
         + f"deps =\n    {{env:NOVA_COMMON_WHEEL:{core}}}\n{deps}"

@@ -65,3 +65,18 @@ def test_missing_driver_class_is_one_line(repo: Path, capsys: pytest.CaptureFixt
     (repo / "drivers/xen/BUILD").write_text('nova_driver(name="xen")\n')
     assert main(["--repo", str(repo), "packaging"]) == 1
     assert "drivers/xen/BUILD has no nova_driver(driver_class=...) call" in capsys.readouterr().err
+
+
+def test_tox_ini_names_the_system_packages_from_system_deps(repo: Path) -> None:
+    assert "Install first" not in render(repo)["drivers/xen/tox.ini"]
+    (repo / "drivers/xen/system-deps").write_text(
+        "# the client compiles\npkg-config --exists xen | libxen-dev pkg-config\ncommand -v gcc | gcc pkg-config\n"
+    )
+    tox = render(repo)["drivers/xen/tox.ini"]
+    assert "# Install first (Debian packages, from system-deps): libxen-dev pkg-config gcc\n" in tox
+
+
+def test_malformed_system_deps_line_is_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "drivers/xen/system-deps").write_text("command -v gcc\n")
+    assert main(["--repo", str(repo), "packaging"]) == 1
+    assert "drivers/xen/system-deps: expected '<probe command> | <debian package>...'" in capsys.readouterr().err

@@ -60,15 +60,16 @@ class Vcsim:
 
 
 def find_main_go() -> Path:
-    """main.go: beside the package in a checkout, under the build root in a Pants sandbox."""
-    candidates = [
-        Path(__file__).resolve().parent.parent / "vcsim" / "main.go",
-        Path.cwd() / "drivers" / "vmware" / "vcsim" / "main.go",
-    ]
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise VcsimUnavailable(f"vcsim's main.go not found (looked at {', '.join(map(str, candidates))})")
+    """``vcsim/main.go`` beside the ``nova_vmware`` package, relative to this file.
+
+    That is the same place in the monorepo, in a Pants sandbox (the ``:vcsim-src`` files target)
+    and in the driver's directory alone (``tox``), so neither the working directory nor the
+    repository root matters. It is not in the wheel: tests run from the source tree.
+    """
+    path = Path(__file__).resolve().parent.parent / "vcsim" / "main.go"
+    if not path.is_file():
+        raise VcsimUnavailable(f"vcsim's main.go not found at {path}; the tests run from the driver's source tree")
+    return path
 
 
 def build_vcsim(main_go: Path, search_path: str | None = None) -> Path:
