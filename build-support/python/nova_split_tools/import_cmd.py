@@ -143,6 +143,8 @@ def import_commits(root: Path, name: str, source: str, *, rev: str = "main", dry
     dirty = Repository(root).dirty_paths()
     if dirty and not dry_run:
         raise ToolError(f"the work tree has uncommitted changes ({dirty[0]}); commit or stash them, then import")
+    if Path(source).exists():  # a local path is the caller's, not relative to the repository root
+        source = str(Path(source).resolve())
     git(root, "fetch", "-q", "--no-tags", source, rev)
     tip = git(root, "rev-parse", "FETCH_HEAD^{commit}").strip()
     history = rewrite(root, path)

@@ -1,5 +1,6 @@
 """The round trip: commits made in an export come back to the monorepo (real git repositories)."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,13 @@ def test_refuses_a_dirty_work_tree_and_a_conflict_leaving_the_branch_alone(mono:
     with pytest.raises(ToolError, match="does not apply to drivers/xen as the monorepo has it now"):
         import_commits(mono, "xen", str(exported))
     assert git(mono, "rev-parse", "HEAD") == head and git(mono, "status", "--porcelain") == ""
+
+
+def test_a_relative_source_is_relative_to_the_callers_directory(
+    mono: Path, exported: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = commit(exported, "team change", {"a.py": "a-team\n"}, ADA)
+    (mono / "drivers/xen/sub").mkdir()
+    monkeypatch.chdir(mono / "drivers/xen/sub")  # somewhere inside the monorepo, not its root
+    result = import_commits(mono, "xen", os.path.relpath(exported))
+    assert [c.export_commit for c in result.commits] == [team]
