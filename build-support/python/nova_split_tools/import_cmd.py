@@ -65,7 +65,6 @@ def _pending(root: Path, tip: str, known: set[str], rev: str) -> tuple[str, list
     for line in git(root, "rev-list", "--topo-order", "--parents", tip).splitlines():
         commit, *rest = line.split()
         parents[commit] = rest
-    order = git(root, "rev-list", "--topo-order", "--reverse", tip).split()
     reach: set[str] = set()
     todo = [tip]
     while todo:
@@ -73,7 +72,7 @@ def _pending(root: Path, tip: str, known: set[str], rev: str) -> tuple[str, list
         if c not in known and c not in reach:
             reach.add(c)
             todo.extend(parents[c])
-    pending = [c for c in order if c in reach]
+    pending = [c for c in reversed(parents) if c in reach]  # rev-list's topological order, oldest first
     if not pending:
         return tip, []
     for c in pending:
@@ -81,10 +80,7 @@ def _pending(root: Path, tip: str, known: set[str], rev: str) -> tuple[str, list
             raise ToolError(f"{c[:12]} is a merge: import a linear branch (rebase it onto the export's main)")
         if not parents[c] or (parents[c][0] not in reach and parents[c][0] not in known):
             raise ToolError(f"{rev} is not based on an export of this repository; export first and build on that")
-    bases = {parents[c][0] for c in pending} - reach
-    if len(bases) != 1 or any(parents[c][0] not in reach | bases for c in pending):
-        raise ToolError(f"{rev} is not one linear branch on top of the export; rebase it onto the export's main")
-    chain = [bases.pop()]
+    chain = [parents[pending[0]][0]]  # oldest first: its parent is an exported commit
     for c in pending:
         if parents[c][0] != chain[-1]:
             raise ToolError(f"{rev} is not one linear branch on top of the export; rebase it onto the export's main")
@@ -168,7 +164,8 @@ def import_commits(root: Path, name: str, source: str, *, rev: str = "main", dry
             made.append(Imported(commit, onto, subjects[commit], people[commit]))
     # Everything is written; only now does the branch (and the work tree) move, in one step.
     git(root, "merge", "-q", "--ff-only", onto)
-    return ImportResult(made, keeps_ids)
+    # Whether the export now gives back the team's commits themselves, as computed by the export.
+    return ImportResult(made, rewrite(root, path).head == tip)
 
 
 def run(args: argparse.Namespace) -> int:
