@@ -21,7 +21,7 @@ from pathlib import Path
 
 from nova_split_tools.clone_cmd import find_driver, registered
 from nova_split_tools.errors import ToolError
-from nova_split_tools.export_history import ExportCommit, History, rewrite
+from nova_split_tools.export_history import ExportCommit, History, Snapshot, rewrite
 from nova_split_tools.proc import git
 from nova_split_tools.repo import Repository
 
@@ -30,6 +30,8 @@ __all__ = ["CONFIG_KEY", "REPLACED", "add_arguments", "export", "export_tip", "r
 CONFIG_KEY = "nova-split.export"
 """Set in a repository the export created: the driver it holds."""
 
+SNAPSHOT = "nova-split-export.json"
+"""The export's snapshot in DEST's git directory: lets the next export read only newer commits."""
 REPLACED = "refs/nova-split/replaced/"
 """Where ``--replace-imported`` keeps DEST's old main."""
 _SHOWN = 20
@@ -122,13 +124,18 @@ def export(
     """
     subproject = find_driver(registered(root), name)
     commit = Repository(root).resolve(rev)
-    history = rewrite(root, subproject.path, commit)
+    snapshot_file = _snapshot_file(dest)
+    since = Snapshot.load(snapshot_file, subproject.path) if snapshot_file else None
+    history = rewrite(root, subproject.path, commit, since)
     if history.head is None:
         raise ToolError(f"{subproject.path} does not exist at {rev}: nothing to export")
     target = _inspect(root, dest, subproject.name, history, commit, replace_imported)
     wanted = history.ancestry(history.head)
     new = [c for c in history.commits if c.commit in wanted and c.commit not in target.have]
-    if dry_run or not (new or target.dropped):
+    if dry_run:
+        return new
+    if not (new or target.dropped):
+        _save(history, dest)
         return new
     if target.tip is None and not (dest / ".git").exists():
         dest.mkdir(parents=True, exist_ok=True)
@@ -147,7 +154,22 @@ def export(
             git(dest, "update-ref", f"{REPLACED}{target.tip[:12]}", target.tip)
             refspec = "+" + refspec
         git(root, "push", "-q", str(dest.resolve()), refspec, env=env)
+    _save(history, dest)
     return new
+
+
+def _snapshot_file(dest: Path) -> Path | None:
+    """Where DEST keeps the export's snapshot (inside its git directory); None if DEST is no repository."""
+    if not (dest / ".git").exists():
+        return None
+    git_dir = _git_quiet(dest, "rev-parse", "--absolute-git-dir")
+    return Path(git_dir) / SNAPSHOT if git_dir else None
+
+
+def _save(history: History, dest: Path) -> None:
+    file = _snapshot_file(dest)
+    if file is not None and history.snapshot is not None:
+        history.snapshot.save(file)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from nova_split_tools.errors import ToolError
-from nova_split_tools.export_cmd import export
-from nova_split_tools.export_history import add_trailer, rewrite, strip_export_trailer
+from nova_split_tools.export_cmd import SNAPSHOT, export
+from nova_split_tools.export_history import Snapshot, add_trailer, rewrite, strip_export_trailer
 from nova_split_tools.repo_test import commit, git, identify, new_repo
 
 PANTS_TOML = (
@@ -213,3 +213,27 @@ def test_a_shallow_clone_is_refused_rather_than_exported_with_other_ids(mono: Pa
     ):
         export(shallow, "xen", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_snapshot_spares_reading_old_history_and_changes_no_id(mono: Path, tmp_path: Path) -> None:
+    out = tmp_path / "xen"
+    export(mono, "xen", out)
+    file = Path(git(out, "rev-parse", "--absolute-git-dir")) / SNAPSHOT
+    commit(mono, "more xen", {"drivers/xen/c.py": "c\n"})
+    commit(mono, "core again", {"nova-common/x.py": "x4\n"})
+    since = Snapshot.load(file, "drivers/xen")
+    assert since is not None
+    quick, full = rewrite(mono, "drivers/xen", "HEAD", since), rewrite(mono, "drivers/xen", "HEAD")
+    assert (quick.walked, full.walked) == (2, int(git(mono, "rev-list", "--count", "HEAD")))
+    assert [c.commit for c in quick.commits] == [c.commit for c in full.commits] and quick.head == full.head
+    # Another path's or an unreadable snapshot is not used; the export still works, reading everything.
+    assert Snapshot.load(file, "drivers/vmware") is None
+    file.write_text("{not json")
+    assert Snapshot.load(file, "drivers/xen") is None
+    assert [e.subject for e in export(mono, "xen", out)] == ["more xen"]
+    # A snapshot of a revision that is no longer in the history (rewritten) is not used either.
+    git(mono, "reset", "-q", "--hard", "HEAD~2")
+    commit(mono, "other xen", {"drivers/xen/d.py": "d\n"})
+    stale = Snapshot.load(file, "drivers/xen")
+    assert stale is not None
+    assert rewrite(mono, "drivers/xen", "HEAD", stale).walked == int(git(mono, "rev-list", "--count", "HEAD"))

@@ -20,17 +20,22 @@ An image depends only on the commit's own history, so the same history always gi
 and exporting again after new commits only appends. Everything is read with three batched git
 calls (``rev-list --parents``, ``cat-file --batch-check`` for every commit's subtree and
 ``cat-file --batch`` for the commits and trees rewritten); objects are hashed here and written
-only on request, through GitPython's loose object database.
+only on request, through GitPython's loose object database. A :class:`Snapshot` of a run, kept
+beside the export, lets the next run read only the commits since (same result, less reading).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
+import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
+from typing import ClassVar
 
 # GitPython re-exports gitdb's object database here without listing it in an __all__.
 from git.db import IStream, LooseObjectDB  # type: ignore[attr-defined]
@@ -44,6 +49,7 @@ __all__ = [
     "ROOT_FILES",
     "ExportCommit",
     "History",
+    "Snapshot",
     "add_trailer",
     "read_objects",
     "rewrite",
@@ -79,7 +85,11 @@ class History:
     head: str | None
     """The image of the monorepo revision itself (None: the subproject does not exist there)."""
     objects: dict[str, tuple[bytes, bytes]] = field(default_factory=dict, repr=False)
-    """Every commit and tree the export adds to git's objects: id -> (type, content)."""
+    """The commits and trees this run built: id -> (type, content)."""
+    snapshot: Snapshot | None = field(default=None, repr=False)
+    """This run's state, for :meth:`Snapshot.save`: the next run walks only newer commits."""
+    walked: int = 0
+    """How many monorepo commits this run read (all of history, or those since the snapshot)."""
 
     def ids(self) -> set[str]:
         return {c.commit for c in self.commits}
@@ -178,9 +188,13 @@ Key = tuple[str, tuple[str | None, ...]]
 """A commit's export content: the subproject's tree id and each root file's blob id (or None)."""
 
 
-def _walk(root: Path, rev: str, path: str) -> tuple[list[tuple[str, list[str]]], dict[str, Key | None]]:
-    """Every commit of ``rev`` (parents first) and its export content, in two batched git calls."""
-    lines = git(root, "rev-list", "--topo-order", "--reverse", "--parents", rev).split("\n")
+def _walk(
+    root: Path, rev: str, path: str, since: str | None
+) -> tuple[list[tuple[str, list[str]]], dict[str, Key | None]]:
+    """The commits of ``rev`` not in ``since`` (parents first) and their export content, in two git calls."""
+    lines = git(
+        root, "rev-list", "--topo-order", "--reverse", "--parents", rev, *([f"^{since}"] if since else [])
+    ).split("\n")
     commits = [(line[:40], line[41:].split()) for line in lines if line]
     queries = [f"{c}:{p}\n" for c, _ in commits for p in (path, *ROOT_FILES)]
     answers = git_bytes(root, "cat-file", "--batch-check=%(objectname) %(objecttype)", stdin="".join(queries).encode())
@@ -224,14 +238,22 @@ class _Graph:
         return [n for n in unique if not any(self.is_ancestor(n, other) for other in unique if other != n)]
 
 
-def rewrite(root: Path, path: str, rev: str = "HEAD") -> History:
-    """The export of ``path`` at ``rev`` of the repository at ``root`` (nothing is written)."""
+def rewrite(root: Path, path: str, rev: str = "HEAD", since: Snapshot | None = None) -> History:
+    """The export of ``path`` at ``rev`` of the repository at ``root`` (nothing is written).
+
+    ``since``, a snapshot of an earlier run, spares reading the history it covered when its
+    revision is an ancestor of ``rev``; the result is the same either way.
+    """
     if git(root, "rev-parse", "--is-shallow-repository").strip() == "true":
         # A truncated history would give other commit ids, not a shorter export.
         raise ToolError(f"{root} is a shallow clone; the export needs the whole history: git fetch --unshallow")
-    commits, keys = _walk(root, rev, path)
-    graph = _Graph()
-    image: dict[str, str | None] = {}
+    tip = git(root, "rev-parse", f"{rev}^{{commit}}").strip()
+    if since is not None and (since.path != path or not _is_ancestor(root, since.rev, tip)):
+        since = None
+    commits, keys = _walk(root, tip, path, since.rev if since else None)
+    graph = since.graph if since else _Graph()
+    image: dict[str, str | None] = dict(since.images) if since else {}
+    built = set(graph.parents)
     for c, parents in commits:
         key = keys[c]
         if key is None:
@@ -243,17 +265,28 @@ def rewrite(root: Path, path: str, rev: str = "HEAD") -> History:
         else:
             graph.add(c, candidates, key)
             image[c] = c
-    return _materialize(root, graph, image.get(commits[-1][0]) if commits else None)
+    ids = dict(since.ids) if since else {}
+    earlier = list(since.commits) if since else []
+    history = _materialize(root, graph, [n for n in graph.parents if n not in built], ids)
+    history.commits[:0] = earlier
+    head = image.get(tip)
+    history.head = ids[head] if head else None
+    history.snapshot = Snapshot(path, tip, image, graph, history.commits, ids)
+    history.walked = len(commits)
+    return history
 
 
-def _materialize(root: Path, graph: _Graph, head_node: str | None) -> History:
-    """Hash every image: compose its tree, rebuild its commit object."""
-    nodes = list(graph.parents)  # insertion order is parents first
+def _is_ancestor(root: Path, a: str, b: str) -> bool:
+    proc = subprocess.run(["git", "merge-base", "--is-ancestor", a, b], cwd=root, capture_output=True)
+    return proc.returncode == 0
+
+
+def _materialize(root: Path, graph: _Graph, nodes: list[str], ids: dict[str, str]) -> History:
+    """Hash the images ``nodes`` (parents first): compose each tree, rebuild each commit object."""
     subtrees = {graph.key[n][0] for n in nodes}
     raw = read_objects(root, [*nodes, *subtrees])
     objects: dict[str, tuple[bytes, bytes]] = {}
     trees: dict[Key, str] = {}
-    ids: dict[str, str] = {}
     history = History([], None, objects)
     for node in nodes:
         key = graph.key[node]
@@ -272,8 +305,64 @@ def _materialize(root: Path, graph: _Graph, head_node: str | None) -> History:
         ids[node] = oid
         subject = message.split(b"\n", 1)[0].decode(errors="replace")
         history.commits.append(ExportCommit(oid, node, tuple(parents), trees[key], subject))
-    history.head = ids[head_node] if head_node else None
     return history
+
+
+@dataclass
+class Snapshot:
+    """An export run's state, saved beside the export so the next run reads only newer commits.
+
+    Only an accelerator: ``rewrite`` gives the same result with or without it, and ignores one
+    that is unreadable, of another path, or of a revision that is not an ancestor of the new one.
+    """
+
+    path: str
+    rev: str
+    images: dict[str, str | None]
+    graph: _Graph
+    commits: list[ExportCommit]
+    ids: dict[str, str]
+
+    FORMAT: ClassVar[int] = 1
+
+    def save(self, file: Path) -> None:
+        """Write the snapshot to ``file`` atomically (a crash leaves the old one or none)."""
+        by_id = {c.commit: c for c in self.commits}
+        nodes = []
+        for n, parents in self.graph.parents.items():
+            subtree, files = self.graph.key[n]
+            exported = by_id[self.ids[n]]
+            nodes.append(
+                [n, parents, subtree, [f or "" for f in files], exported.commit, exported.tree, exported.subject]
+            )
+        data = {
+            "format": self.FORMAT,
+            "path": self.path,
+            "root_files": list(ROOT_FILES),
+            "rev": self.rev,
+            "images": {c: n or "" for c, n in self.images.items()},
+            "nodes": nodes,
+        }
+        scratch = file.with_name(file.name + ".tmp")
+        scratch.write_text(json.dumps(data, separators=(",", ":")))
+        os.replace(scratch, file)
+
+    @classmethod
+    def load(cls, file: Path, path: str) -> Snapshot | None:
+        """The snapshot in ``file`` if it is one for ``path`` in this format; None otherwise."""
+        try:
+            data = json.loads(file.read_text())
+            if (data["format"], data["path"], data["root_files"]) != (cls.FORMAT, path, list(ROOT_FILES)):
+                return None
+            graph, ids, commits = _Graph(), {}, []
+            for node, parents, subtree, files, oid, tree, subject in data["nodes"]:
+                graph.add(node, parents, (subtree, tuple(f or None for f in files)))
+                ids[node] = oid
+                commits.append(ExportCommit(oid, node, tuple(ids[p] for p in parents), tree, subject))
+            images = {c: n or None for c, n in data["images"].items()}
+            return cls(path, data["rev"], images, graph, commits, ids)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
 
 def _compose(subtree: bytes, key: Key, objects: dict[str, tuple[bytes, bytes]]) -> str:
