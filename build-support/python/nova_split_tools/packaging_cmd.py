@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 import ast
-import difflib
 import json
 import tomllib
 from pathlib import Path
 
 from nova_split_tools.clone_cmd import registered
 from nova_split_tools.errors import ToolError
+from nova_split_tools.generated import sync_generated
 from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import CORE, Subproject
 
@@ -132,25 +132,12 @@ def render(root: Path) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     root = Repository(args.repo).root
-    files = render(root)
-    stale = []
-    for rel, content in files.items():
-        path = root / rel
-        current = path.read_text() if path.exists() else ""
-        if current == content:
-            continue
-        stale.append(rel)
-        if args.check:
-            diff = difflib.unified_diff(current.splitlines(True), content.splitlines(True), f"a/{rel}", f"b/{rel}")
-            print("".join(diff), end="")
-        else:
-            path.write_text(content)
-            print(f"wrote {rel}")
-    if args.check and stale:
-        raise ToolError(
-            f"{len(stale)} generated packaging file(s) are stale ({', '.join(stale)}); "
-            "regenerate them with: build-support/bin/nova-split packaging"
-        )
-    if args.check:
-        print(f"packaging: {len(files)} generated file(s) are current")
+    sync_generated(
+        root,
+        render(root),
+        header=HEADER,
+        candidates=[],  # a removed driver's files go with its directory
+        check=args.check,
+        command="build-support/bin/nova-split packaging",
+    )
     return 0
