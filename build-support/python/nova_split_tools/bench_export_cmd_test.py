@@ -7,7 +7,7 @@ import pytest
 from nova_split_tools.bench_export_cmd import _has_subtree, check_export
 from nova_split_tools.cli import main
 from nova_split_tools.export_cmd import export
-from nova_split_tools.repo_test import commit, git
+from nova_split_tools.repo_test import commit, git, identify
 from nova_split_tools.synthetic_history import SyntheticHistory
 
 
@@ -46,8 +46,7 @@ def test_check_allows_a_root_license_and_flags_a_wrong_tree(tmp_path: Path) -> N
     SyntheticHistory(1).write(mono, 60)
     exported = export(mono, "xen", dest)
     assert check_export(mono, dest, "drivers/xen") == (len(exported), [])
-    git(dest, "config", "user.email", "t@example.invalid")
-    git(dest, "config", "user.name", "t")
+    identify(dest)
     head = git(mono, "rev-parse", "HEAD")
     commit(dest, f"with a LICENSE\n\nMonorepo-Commit: {head}", {"LICENSE": "Apache\n"})
     assert check_export(mono, dest, "drivers/xen")[1] == []

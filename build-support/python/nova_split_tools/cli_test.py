@@ -5,15 +5,11 @@ from pathlib import Path
 import pytest
 
 from nova_split_tools.cli import main
-from nova_split_tools.repo_test import commit, git
+from nova_split_tools.repo_test import commit, new_repo
 
 
 def _repo(tmp_path: Path, pants_toml: str | None) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.email", "t@example.invalid")
-    git(root, "config", "user.name", "t")
+    root = new_repo(tmp_path / "repo")
     files: dict[str, str | None] = {"a.py": "a\n"}
     if pants_toml is not None:
         files["pants.toml"] = pants_toml

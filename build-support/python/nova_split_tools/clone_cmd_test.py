@@ -8,7 +8,7 @@ import pytest
 from nova_split_tools.cli import main
 from nova_split_tools.clone_cmd import clone, cone_dirs, refresh, registered, stats
 from nova_split_tools.errors import ToolError
-from nova_split_tools.repo_test import commit, git
+from nova_split_tools.repo_test import commit, git, new_repo
 
 PANTS_TOML = """[python.resolves]
 common = "nova-common/common.lock"
@@ -43,11 +43,7 @@ def fake_closure(extra: set[str] | None = None):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def source(tmp_path: Path) -> Path:
-    root = tmp_path / "source"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.email", "t@example.invalid")
-    git(root, "config", "user.name", "t")
+    root = new_repo(tmp_path / "source")
     commit(root, "monorepo", FILES)
     return root
 

@@ -7,16 +7,12 @@ import pytest
 
 from nova_split_tools.cli import main
 from nova_split_tools.packaging_cmd import render
-from nova_split_tools.repo_test import commit, git
+from nova_split_tools.repo_test import commit, new_repo
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.email", "t@example.invalid")
-    git(root, "config", "user.name", "t")
+    root = new_repo(tmp_path / "repo")
     commit(
         root,
         "base",

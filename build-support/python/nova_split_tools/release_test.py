@@ -16,7 +16,7 @@ import pytest
 from nova_split_tools.errors import ToolError
 from nova_split_tools.release import INTERRUPT_ENV, compute_plan, cut, find_subproject, read_meta
 from nova_split_tools.repo import Repository
-from nova_split_tools.repo_test import commit, git
+from nova_split_tools.repo_test import commit, git, new_repo
 from nova_split_tools.subprojects import Subproject
 
 TOWNCRIER = """[tool.towncrier]
@@ -97,11 +97,7 @@ class Recorder:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.email", "t@example.invalid")
-    git(root, "config", "user.name", "t")
+    root = new_repo(tmp_path / "repo")
     files: dict[str, str | None] = {
         "pants.toml": '[python.resolves]\ncommon = "nova-common/common.lock"\n'
         'libvirt = "drivers/libvirt/libvirt.lock"\nxen = "drivers/xen/xen.lock"\n',

@@ -44,11 +44,7 @@ def commit(repo: Path, message: str, files: dict[str, str | None], env: dict[str
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.email", "t@example.invalid")
-    git(root, "config", "user.name", "t")
+    root = new_repo(tmp_path / "repo")
     commit(root, "base", {"a.py": "a = 1\n" * 20, "b.py": "b = 2\n", "docs/x.md": "x\n"})
     return root
 

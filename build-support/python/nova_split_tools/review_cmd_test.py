@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from nova_split_tools.cli import main
-from nova_split_tools.repo_test import commit, git
+from nova_split_tools.repo_test import commit, git, new_repo
 
 NC = "nova-common/nova_common"
 
@@ -41,10 +41,7 @@ def metadata(path: str, version: str = "1.0.0") -> str:
 
 
 def make_repo(root: Path) -> Path:
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.email", "t@example.invalid")
-    git(root, "config", "user.name", "t")
+    new_repo(root)
     nc = NC
     files: dict[str, str | None] = {
         "pants.toml": '[python.resolves]\ncommon = "nova-common/common.lock"\n'
