@@ -22,14 +22,19 @@ from nova_split_tools.plan import Plan, compute_plan
 from nova_split_tools.repo import Change, Repository
 from nova_split_tools.subprojects import load_subprojects
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "add_change_arguments", "parse_range", "read_paths", "run"]
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_change_arguments(parser: argparse.ArgumentParser) -> None:
+    """How a command is told what changed: a revision range, or paths (``--paths-from``)."""
     parser.add_argument(
         "revisions", nargs="?", metavar="BASE[..HEAD]", help="revision range (default: merge base with main..HEAD)"
     )
     parser.add_argument("--paths-from", metavar="FILE", help="read changed paths from FILE, one per line ('-': stdin)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_change_arguments(parser)
     parser.add_argument("--format", choices=("table", "json", "github"), default="table")
     parser.add_argument("--run", action="store_true", help="run 'pants test' on exactly the planned tests")
     parser.add_argument("--no-pantsd", action="store_true", help="do not use (or start) the Pants daemon")
@@ -41,10 +46,10 @@ def run(args: argparse.Namespace) -> int:
     if args.paths_from:
         if args.revisions:
             raise ToolError("give either a revision range or --paths-from, not both")
-        changes = _read_paths(repo.root, args.paths_from)
+        changes = read_paths(repo.root, args.paths_from)
         base, head = "HEAD", None
     else:
-        base, head = _parse_range(repo, args.revisions)
+        base, head = parse_range(repo, args.revisions)
         if head is None:
             dirty = repo.dirty_paths()
             if dirty:
@@ -72,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     return subprocess.run([str(repo.root / "pants"), "test", *specs], cwd=repo.root).returncode
 
 
-def _parse_range(repo: Repository, text: str | None) -> tuple[str, str | None]:
+def parse_range(repo: Repository, text: str | None) -> tuple[str, str | None]:
     if not text:
         return repo.default_base(), None
     base, sep, head = text.partition("..")
@@ -83,7 +88,7 @@ def _parse_range(repo: Repository, text: str | None) -> tuple[str, str | None]:
     return base_id, (None if head_id == repo.resolve("HEAD") else head_id)
 
 
-def _read_paths(root: Path, source: str) -> list[Change]:
+def read_paths(root: Path, source: str) -> list[Change]:
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text()
     except OSError as e:

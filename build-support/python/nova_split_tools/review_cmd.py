@@ -31,7 +31,7 @@ from nova_split_tools.api_usage import (
 )
 from nova_split_tools.errors import ToolError
 from nova_split_tools.owners import Team, load_teams, owning_subproject
-from nova_split_tools.plan_cmd import _parse_range, _read_paths
+from nova_split_tools.plan_cmd import add_change_arguments, parse_range, read_paths
 from nova_split_tools.repo import Change, Repository
 from nova_split_tools.subprojects import CORE, Subproject, load_subprojects
 
@@ -49,10 +49,7 @@ class Approval:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "revisions", nargs="?", metavar="BASE[..HEAD]", help="revision range (default: merge base with main..HEAD)"
-    )
-    parser.add_argument("--paths-from", metavar="FILE", help="read changed paths from FILE, one per line ('-': stdin)")
+    add_change_arguments(parser)
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--approved-by", default="", metavar="USER,...", help="who has approved the change")
     parser.add_argument("--check", action="store_true", help="exit 1 unless every needed team has approved")
@@ -64,9 +61,9 @@ def run(args: argparse.Namespace) -> int:
     if args.paths_from:
         if args.revisions:
             raise ToolError("give either a revision range or --paths-from, not both")
-        changes, base, head = _read_paths(repo.root, args.paths_from), repo.resolve("HEAD"), None
+        changes, base, head = read_paths(repo.root, args.paths_from), repo.resolve("HEAD"), None
     else:
-        base, head = _parse_range(repo, args.revisions)
+        base, head = parse_range(repo, args.revisions)
         changes = repo.changes(base, head or "HEAD")
         head = head or repo.resolve("HEAD")
     approvers = [a.strip() for a in args.approved_by.split(",") if a.strip()]
