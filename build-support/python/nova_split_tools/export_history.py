@@ -49,10 +49,13 @@ __all__ = [
     "ROOT_FILES",
     "ExportCommit",
     "History",
+    "KEPT_HEADERS",
     "Snapshot",
     "add_trailer",
+    "commit_object",
     "read_objects",
     "rewrite",
+    "split_commit",
     "strip_export_trailer",
 ]
 
@@ -61,8 +64,9 @@ EXPORT_TRAILER = "Export-Commit"
 ROOT_FILES: tuple[str, ...] = ("LICENSE",)
 """Files of the monorepo root that the standalone repository carries (when the subproject has none)."""
 
+KEPT_HEADERS = (b"author ", b"committer ", b"encoding ")
+"""The headers of a monorepo commit its export keeps, byte for byte."""
 _TRAILER_LINE = re.compile(rb"^[A-Za-z0-9][A-Za-z0-9-]*: ")
-_KEPT_HEADERS = (b"author ", b"committer ", b"encoding ")
 _TREE_MODE = b"40000"
 
 
@@ -293,12 +297,11 @@ def _materialize(root: Path, graph: _Graph, nodes: list[str], ids: dict[str, str
         if key not in trees:
             trees[key] = _compose(raw[key[0]], key, objects)
         parents = [ids[p] for p in graph.parents[node]]
-        headers, _, message = raw[node].partition(b"\n\n")
-        kept = [h for h in headers.split(b"\n") if h.startswith(_KEPT_HEADERS)]
-        oid, data = _commit(trees[key], parents, kept, add_trailer(message, MONOREPO_TRAILER, node))
+        kept, message = split_commit(raw[node])
+        oid, data = commit_object(trees[key], parents, kept, add_trailer(message, MONOREPO_TRAILER, node))
         imported = strip_export_trailer(message)
         if imported:
-            candidate, data_if_same = _commit(trees[key], parents, kept, imported[0])
+            candidate, data_if_same = commit_object(trees[key], parents, kept, imported[0])
             if candidate == imported[1]:
                 oid, data = candidate, data_if_same
         objects[oid] = (b"commit", data)
@@ -382,7 +385,17 @@ def _compose(subtree: bytes, key: Key, objects: dict[str, tuple[bytes, bytes]]) 
     return oid
 
 
-def _commit(tree: str, parents: list[str], headers: list[bytes], message: bytes) -> tuple[str, bytes]:
+def split_commit(raw: bytes) -> tuple[list[bytes], bytes]:
+    """A raw commit's headers that a rewritten commit keeps (author, committer, encoding), and its message.
+
+    Signatures and merge tags are dropped: they would not verify on a rewritten commit.
+    """
+    headers, _, message = raw.partition(b"\n\n")
+    return [h for h in headers.split(b"\n") if h.startswith(KEPT_HEADERS)], message
+
+
+def commit_object(tree: str, parents: list[str], headers: list[bytes], message: bytes) -> tuple[str, bytes]:
+    """A commit object's id and content from its parts."""
     lines = [f"tree {tree}".encode(), *(f"parent {p}".encode() for p in parents), *headers]
     data = b"\n".join(lines) + b"\n\n" + message
     return _hash(b"commit", data), data
