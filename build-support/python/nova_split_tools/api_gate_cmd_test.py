@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from nova_split_tools.cli import main
-from nova_split_tools.repo_test import commit
-from nova_split_tools.review_cmd_test import NC, WIDGET, make_repo, metadata
+from nova_split_tools.testing.repos import commit
+from nova_split_tools.testing.api_repos import NC, WIDGET, make_repo, metadata
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 from nova_split_tools.audit_cmd import _covers, failing_tests, source_files
-from nova_split_tools.plan_test import LV, NC, _graph
+from nova_split_tools.testing.graphs import LV, NC, graph
 
 
 def test_source_files_are_non_test_python_of_core_and_drivers() -> None:
-    files = source_files(_graph())
+    files = source_files(graph())
     assert f"{NC}/driver.py" in files and f"{LV}/guest_xml.py" in files
     assert not any(f.endswith("_test.py") for f in files)
 

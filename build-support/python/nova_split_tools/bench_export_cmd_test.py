@@ -7,7 +7,7 @@ import pytest
 from nova_split_tools.bench_export_cmd import _has_subtree, check_export
 from nova_split_tools.cli import main
 from nova_split_tools.export_cmd import export
-from nova_split_tools.repo_test import commit, git, identify
+from nova_split_tools.testing.repos import commit, git, identify
 from nova_split_tools.synthetic_history import SyntheticHistory
 
 

@@ -1,11 +1,11 @@
 from nova_split_tools.ci_config_cmd import render, trigger_paths
-from nova_split_tools.plan_test import NC, XN, _graph, _subprojects
+from nova_split_tools.testing.graphs import NC, XN, graph, subprojects
 from nova_split_tools.subprojects import CorePolicy
 
 
 def test_trigger_paths_follow_the_dependency_closure() -> None:
-    libvirt = _subprojects()[1]
-    paths = trigger_paths(_graph(), libvirt, ["nova-common/BUILD"])
+    libvirt = subprojects()[1]
+    paths = trigger_paths(graph(), libvirt, ["nova-common/BUILD"])
     assert paths[0] == "drivers/libvirt/**"
     assert f"{NC}/objects/network.py" in paths and f"{NC}/driver.py" in paths
     assert "nova-common/BUILD" in paths and "pants.toml" in paths and ".ci/**" in paths
@@ -13,15 +13,15 @@ def test_trigger_paths_follow_the_dependency_closure() -> None:
 
 
 def test_xen_does_not_trigger_on_modules_it_does_not_import() -> None:
-    xen = _subprojects()[2]
-    paths = trigger_paths(_graph(), xen, [])
+    xen = subprojects()[2]
+    paths = trigger_paths(graph(), xen, [])
     assert f"{NC}/driver.py" in paths and f"{NC}/objects/network.py" not in paths
 
 
 def test_skip_policy_drops_core_paths_and_advisory_does_not_vote() -> None:
-    skipping = _subprojects(CorePolicy.SKIP)[2]
-    assert not any(p.startswith("nova-common/") for p in trigger_paths(_graph(), skipping, ["nova-common/BUILD"]))
-    files = render(_graph(), _subprojects(CorePolicy.ADVISORY))
+    skipping = subprojects(CorePolicy.SKIP)[2]
+    assert not any(p.startswith("nova-common/") for p in trigger_paths(graph(), skipping, ["nova-common/BUILD"]))
+    files = render(graph(), subprojects(CorePolicy.ADVISORY))
     assert set(files) == {
         ".github/workflows/driver-libvirt.yml",
         ".github/workflows/driver-xen.yml",

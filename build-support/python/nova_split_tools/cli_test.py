@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from nova_split_tools.cli import main
-from nova_split_tools.repo_test import commit, new_repo
+from nova_split_tools.testing.repos import commit, new_repo
 
 
 def _repo(tmp_path: Path, pants_toml: str | None) -> Path:

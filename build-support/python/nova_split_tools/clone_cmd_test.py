@@ -8,7 +8,7 @@ import pytest
 from nova_split_tools.cli import main
 from nova_split_tools.clone_cmd import clone, cone_dirs, refresh, registered, stats
 from nova_split_tools.errors import ToolError
-from nova_split_tools.repo_test import commit, git, new_repo
+from nova_split_tools.testing.repos import commit, git, new_repo
 
 PANTS_TOML = """[python.resolves]
 common = "nova-common/common.lock"

@@ -7,7 +7,7 @@ import pytest
 from nova_split_tools.errors import ToolError
 from nova_split_tools.export_cmd import SNAPSHOT, export
 from nova_split_tools.export_history import Snapshot, add_trailer, rewrite, strip_export_trailer
-from nova_split_tools.repo_test import commit, git, identify, new_repo
+from nova_split_tools.testing.repos import commit, git, identify, new_repo
 
 PANTS_TOML = (
     '[python.resolves]\ncommon = "nova-common/common.lock"\nxen = "drivers/xen/xen.lock"\n'

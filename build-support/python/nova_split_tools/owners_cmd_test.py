@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from nova_split_tools.cli import main
-from nova_split_tools.review_cmd_test import make_repo
+from nova_split_tools.testing.api_repos import make_repo
 
 
 def test_generated_files_and_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

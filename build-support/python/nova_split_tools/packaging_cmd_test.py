@@ -7,7 +7,7 @@ import pytest
 
 from nova_split_tools.cli import main
 from nova_split_tools.packaging_cmd import render
-from nova_split_tools.repo_test import commit, new_repo
+from nova_split_tools.testing.repos import commit, new_repo
 
 
 @pytest.fixture

@@ -7,55 +7,11 @@ import pytest
 from nova_split_tools.graph import Graph
 from nova_split_tools.plan import Plan, compute_plan
 from nova_split_tools.repo import Change
-from nova_split_tools.subprojects import CorePolicy, Subproject
+from nova_split_tools.subprojects import CorePolicy
+from nova_split_tools.testing.graphs import LV, NC, XN, graph, no_base, subprojects, target
 
-NC = "nova-common/nova_common"
-LV = "drivers/libvirt/nova_libvirt"
-XN = "drivers/xen/nova_xen"
-
-
-def _file(path: str, resolve: str, deps: list[str], kind: str = "python_source") -> dict[str, object]:
-    return {"address": f"{path}:lib@resolve={resolve}", "target_type": kind, "sources": [path], "dependencies": deps}
-
-
-def _graph() -> Graph:
-    """nova-common (network.py used only by libvirt; driver.py by both) and two drivers."""
-    targets = []
-    for r in ("common", "libvirt", "xen"):
-        targets += [
-            _file(f"{NC}/objects/network.py", r, []),
-            _file(f"{NC}/driver.py", r, []),
-        ]
-    targets += [
-        _file(f"{NC}/driver_test.py", "common", [f"{NC}/driver.py:lib@resolve=common"], "python_test"),
-        _file(f"{LV}/guest_xml.py", "libvirt", [f"{NC}/objects/network.py:lib@resolve=libvirt"]),
-        _file(
-            f"{LV}/driver.py",
-            "libvirt",
-            [f"{LV}/guest_xml.py:lib@resolve=libvirt", f"{NC}/driver.py:lib@resolve=libvirt"],
-        ),
-        _file(f"{LV}/driver_test.py", "libvirt", [f"{LV}/driver.py:lib@resolve=libvirt"], "python_test"),
-        _file(f"{XN}/driver.py", "xen", [f"{NC}/driver.py:lib@resolve=xen"]),
-        _file(f"{XN}/driver_test.py", "xen", [f"{XN}/driver.py:lib@resolve=xen"], "python_test"),
-    ]
-    return Graph.from_peek(targets)
-
-
-def _subprojects(xen_policy: CorePolicy = CorePolicy.VOTE) -> list[Subproject]:
-    return [
-        Subproject("nova-common", "nova-common", "common", "nova-common/common.lock", CorePolicy.VOTE),
-        Subproject("libvirt", "drivers/libvirt", "libvirt", "drivers/libvirt/libvirt.lock", CorePolicy.VOTE),
-        Subproject("xen", "drivers/xen", "xen", "drivers/xen/xen.lock", xen_policy),
-        Subproject("build-support", "build-support", "common", "nova-common/common.lock", CorePolicy.VOTE),
-    ]
-
-
-def _no_base() -> Graph:
-    raise AssertionError("the base graph was not needed")
-
-
-def plan(*changes: Change, policy: CorePolicy = CorePolicy.VOTE, base: Callable[[], Graph] = _no_base) -> Plan:
-    return compute_plan(list(changes), _subprojects(policy), _graph(), base)
+def plan(*changes: Change, policy: CorePolicy = CorePolicy.VOTE, base: Callable[[], Graph] = no_base) -> Plan:
+    return compute_plan(list(changes), subprojects(policy), graph(), base)
 
 
 def runs(p: Plan) -> dict[str, tuple[bool, bool]]:
@@ -105,7 +61,7 @@ def test_build_configuration_runs_everything_with_a_reason(path: str) -> None:
     assert p.run_all and p.run_all_reasons == [f"{path}: build configuration affects every subproject"]
     assert all(d.run and d.voting for d in p.subprojects.values())
     assert p.subprojects["xen"].why == [f"everything runs: {path}: build configuration affects every subproject"]
-    assert p.test_specs({s.name: s for s in _subprojects()}) == ["::"]
+    assert p.test_specs({s.name: s for s in subprojects()}) == ["::"]
 
 
 def test_documentation_only_runs_nothing() -> None:
@@ -118,12 +74,12 @@ def test_unowned_path_fails_safe() -> None:
     assert p.run_all and "tools/mystery.py: owned by no target" in p.run_all_reasons[0]
 
 
-def test_deleted_module_finds_dependents_in_the_base_graph() -> None:
+def test_deleted_module_finds_dependents_in_the_basegraph() -> None:
     base_calls: list[int] = []
 
     def base() -> Graph:
         base_calls.append(1)
-        return _graph()
+        return graph()
 
     p = plan(Change(f"{NC}/objects/network.py", "D"), base=base)
     assert base_calls == [1]
@@ -144,11 +100,11 @@ def test_subproject_metadata_runs_that_subproject_and_core_metadata_reaches_driv
 
 def test_test_specs_are_the_reached_tests() -> None:
     p = plan(Change(f"{NC}/driver.py", "M"))
-    specs = p.test_specs({s.name: s for s in _subprojects()})
+    specs = p.test_specs({s.name: s for s in subprojects()})
     assert specs == [f"{LV}/driver_test.py", f"{XN}/driver_test.py", f"{NC}/driver_test.py"]
 
 
 def test_graph_round_trips_through_its_cache_form() -> None:
-    graph = _graph()
-    again = Graph.from_peek(graph.to_peek())
-    assert again.reach([f"{NC}/driver.py"]) == graph.reach([f"{NC}/driver.py"])
+    g = graph()
+    again = Graph.from_peek(g.to_peek())
+    assert again.reach([f"{NC}/driver.py"]) == g.reach([f"{NC}/driver.py"])

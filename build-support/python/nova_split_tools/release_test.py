@@ -16,7 +16,7 @@ import pytest
 from nova_split_tools.errors import ToolError
 from nova_split_tools.release import INTERRUPT_ENV, compute_plan, cut, find_subproject, read_meta
 from nova_split_tools.repo import Repository
-from nova_split_tools.repo_test import commit, git, new_repo
+from nova_split_tools.testing.repos import commit, git, new_repo
 from nova_split_tools.subprojects import Subproject
 
 TOWNCRIER = """[tool.towncrier]

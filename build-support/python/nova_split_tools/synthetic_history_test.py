@@ -3,7 +3,7 @@
 import tomllib
 from pathlib import Path
 
-from nova_split_tools.repo_test import git
+from nova_split_tools.testing.repos import git
 from nova_split_tools.synthetic_history import DRIVERS, SyntheticHistory
 
 
