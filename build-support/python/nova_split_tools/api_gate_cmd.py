@@ -33,8 +33,7 @@ from packaging.version import InvalidVersion, Version
 
 from nova_split_tools.api_usage import alias_map, holders, read_tree, scan_uses, users_of
 from nova_split_tools.errors import ToolError
-from nova_split_tools.repo import Repository
-from nova_split_tools.review_cmd import tree_files
+from nova_split_tools.repo import Repository, tree_files
 from nova_split_tools.subprojects import CORE, load_subprojects
 
 __all__ = ["Finding", "add_arguments", "run"]

@@ -9,7 +9,7 @@ import git
 
 from nova_split_tools.errors import ToolError
 
-__all__ = ["Change", "Repository"]
+__all__ = ["Change", "Repository", "tree_files"]
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,17 @@ class Repository:
             else:
                 out.append(Change(path=str(d.b_path or d.a_path), status=status))
         return sorted(out, key=lambda c: c.path)
+
+
+def tree_files(repo: Repository, rev: str, prefix: str) -> dict[str, str]:
+    """Every ``*.py`` under ``prefix`` at revision ``rev``, by path."""
+    commit = repo.git.commit(repo.resolve(rev))
+    try:
+        tree = commit.tree / prefix
+    except KeyError:
+        return {}
+    return {
+        str(b.path): b.data_stream.read().decode("utf-8", "replace")
+        for b in tree.traverse()
+        if isinstance(b, git.Blob) and str(b.path).endswith(".py")
+    }

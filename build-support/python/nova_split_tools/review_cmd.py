@@ -17,8 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import git
-
 from nova_split_tools.api_usage import (
     alias_map,
     changed_symbols,
@@ -32,10 +30,10 @@ from nova_split_tools.api_usage import (
 from nova_split_tools.errors import ToolError
 from nova_split_tools.owners import Team, load_teams, owning_subproject
 from nova_split_tools.plan_cmd import add_change_arguments, parse_range, read_paths
-from nova_split_tools.repo import Change, Repository
+from nova_split_tools.repo import Change, Repository, tree_files
 from nova_split_tools.subprojects import CORE, Subproject, load_subprojects
 
-__all__ = ["Approval", "add_arguments", "required_approvals", "run", "tree_files"]
+__all__ = ["Approval", "add_arguments", "required_approvals", "run"]
 
 
 @dataclass
@@ -131,20 +129,6 @@ def required_approvals(
     for a in approvals:
         a.approved_by = [p for p in approvers if p in a.team.members]
     return approvals
-
-
-def tree_files(repo: Repository, rev: str, prefix: str) -> dict[str, str]:
-    """Every ``*.py`` under ``prefix`` at revision ``rev``, by path."""
-    commit = repo.git.commit(repo.resolve(rev))
-    try:
-        tree = commit.tree / prefix
-    except KeyError:
-        return {}
-    return {
-        str(b.path): b.data_stream.read().decode("utf-8", "replace")
-        for b in tree.traverse()
-        if isinstance(b, git.Blob) and str(b.path).endswith(".py")
-    }
 
 
 def _files(repo: Repository, rev: str | None, prefix: str) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """LibvirtDriver: nova's compute driver over libvirt-python.
 
 Works against any libvirt URI; by default ``test:///default``, libvirt's built-in test hypervisor
-(real libvirt code in process, no daemon), persisted across restarts (see :mod:`.test_host`).
+(real libvirt code in process, no daemon), persisted across restarts (see :mod:`.embedded_host`).
 Guests are domains named ``nova-<instance uuid>`` with the instance uuid as domain UUID and nova's
 metadata inside the domain, so the driver finds its guests from the uuid alone and ignores others.
 
@@ -36,7 +36,7 @@ from nova_common.objects import (
 )
 from nova_common.power import graceful_power_off
 from nova_common.virtapi import VirtAPI
-from nova_libvirt import guest_xml, test_host
+from nova_libvirt import embedded_host, guest_xml
 from nova_libvirt.config import LibvirtConfig
 from nova_libvirt.exception import LibvirtError
 
@@ -85,7 +85,7 @@ class LibvirtDriver(ComputeDriver):
     def init_host(self, host: str) -> None:
         uri = self.config.uri
         if self.config.persists_test_state:
-            self._host_file = test_host.ensure_host_file(self.virtapi.state_dir)
+            self._host_file = embedded_host.ensure_host_file(self.virtapi.state_dir)
             uri = f"test://{self._host_file.resolve()}"
         try:
             self._conn = libvirt.open(uri)
@@ -106,7 +106,7 @@ class LibvirtDriver(ComputeDriver):
 
     def _save(self) -> None:
         if self._host_file is not None and self._conn is not None:
-            test_host.save_host_file(self._conn, self._host_file)
+            embedded_host.save_host_file(self._conn, self._host_file)
 
     @contextmanager
     def _changing(self, operation: str) -> Iterator[None]:

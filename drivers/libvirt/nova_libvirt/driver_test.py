@@ -11,7 +11,7 @@ from nova_common.testing.factories import RecordingVirtAPI, make_image, make_ins
 from nova_libvirt.config import LibvirtConfig
 from nova_libvirt.driver import LibvirtDriver
 from nova_libvirt.exception import LibvirtConfigError, LibvirtError
-from nova_libvirt.test_host import HOST_FILE
+from nova_libvirt.embedded_host import HOST_FILE
 
 
 def _driver(state_dir: Path, **options: str) -> LibvirtDriver:
