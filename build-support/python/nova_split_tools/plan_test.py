@@ -74,7 +74,7 @@ def test_unowned_path_fails_safe() -> None:
     assert p.run_all and "tools/mystery.py: owned by no target" in p.run_all_reasons[0]
 
 
-def test_deleted_module_finds_dependents_in_the_basegraph() -> None:
+def test_deleted_module_finds_dependents_in_the_base_graph() -> None:
     base_calls: list[int] = []
 
     def base() -> Graph:
@@ -87,7 +87,7 @@ def test_deleted_module_finds_dependents_in_the_basegraph() -> None:
 
 
 def test_rename_uses_both_graphs() -> None:
-    p = plan(Change(f"{LV}/guest_xml.py", "R", old_path=f"{XN}/driver.py"), base=_graph)
+    p = plan(Change(f"{LV}/guest_xml.py", "R", old_path=f"{XN}/driver.py"), base=graph)
     assert runs(p) == {"libvirt": (True, True), "xen": (True, True)}
 
 
