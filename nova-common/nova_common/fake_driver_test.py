@@ -5,8 +5,8 @@ import pytest
 
 from nova_common.exception import DriverError, InvalidDriverConfig, NodeNotFound
 from nova_common.fake_driver import FakeConfigError, FakeDriver, FakeDriverError
-from nova_common.testing.conformance import DriverConformance
 from nova_common.objects import BlockDevice
+from nova_common.testing.conformance import DriverConformance
 from nova_common.testing.factories import RecordingVirtAPI, make_image, make_instance, make_network_info
 
 

@@ -120,12 +120,13 @@ def test_driver_whose_module_fails_to_import(site: Path, virtapi: LocalVirtAPI) 
             "list_instances, power_off, power_on, reboot, spawn",
         ),
         ("class Target(FakeDriver):\n    name = 'fake'\n", "calls itself 'fake'"),
-        ("class Target(FakeDriver):\n    api_versions = None\n    name = 'odd'\n", "declares no api_versions (an APIVersionRange)"),
+        (
+            "class Target(FakeDriver):\n    api_versions = None\n    name = 'odd'\n",
+            "declares no api_versions (an APIVersionRange)",
+        ),
     ],
 )
-def test_entry_point_to_something_that_is_no_driver(
-    site: Path, virtapi: LocalVirtAPI, body: str, reason: str
-) -> None:
+def test_entry_point_to_something_that_is_no_driver(site: Path, virtapi: LocalVirtAPI, body: str, reason: str) -> None:
     module = _driver_module(site, body)
     _install(site, "nova-odd", {"odd": f"{module}:Target"})
     assert _load_error("odd", virtapi) == f"could not load driver 'odd': {module}:Target {reason}"
