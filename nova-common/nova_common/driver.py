@@ -10,7 +10,12 @@ Rules that hold for every method:
 * Instances are identified by ``instance.uuid``; a driver must find its guest from the uuid alone
   (after a restart of the compute service too) and must ignore guests it did not create.
 * Hypervisor failures are raised as a subclass of :class:`~nova_common.exception.DriverError`
-  defined by the driver, never as the client library's own exception type.
+  defined by the driver, never as the client library's own exception type (nor ``ValueError``,
+  ``KeyError`` and the like).
+* Every method taking an ``instance``, except :meth:`~ComputeDriver.spawn` and
+  :meth:`~ComputeDriver.destroy`, raises :class:`~nova_common.exception.InstanceNotFound` when
+  the hypervisor has no guest for it (optional operations the driver does not declare raise
+  ``NotSupported`` first).
 * Optional operations are enabled by :attr:`ComputeDriver.capabilities`; the base class raises
   :class:`~nova_common.exception.NotSupported` for every one the driver does not override.
 """
@@ -92,8 +97,10 @@ class ComputeDriver(abc.ABC):
     def get_available_resource(self, nodename: str) -> HostResources:
         """Return capacity and current usage of ``nodename``.
 
-        ``*_used`` counts every guest the driver manages on the node. Raises ``DriverError``
-        subclass if the hypervisor cannot answer, and ``ValueError`` for an unknown node.
+        ``*_used`` counts every guest the driver manages on the node. Raises the driver's
+        ``DriverError`` subclass if the hypervisor cannot answer, and
+        :class:`~nova_common.exception.NodeNotFound` for a node not in
+        :meth:`get_available_nodes`.
         """
 
     # -- instances -------------------------------------------------------------------------------
@@ -214,7 +221,8 @@ class ComputeDriver(abc.ABC):
     def attach_volume(self, instance: Instance, block_device: BlockDevice) -> None:
         """Attach a volume to the guest (``supports_volume_attach``).
 
-        Raises ``DriverError`` subclass if the device name is already in use.
+        Raises the driver's ``DriverError`` subclass if the device name is already in use on
+        the guest (and then leaves the guest's volumes as they were).
         """
         raise NotSupported(driver=self.name, operation="attach_volume")
 
@@ -223,13 +231,19 @@ class ComputeDriver(abc.ABC):
         raise NotSupported(driver=self.name, operation="detach_volume")
 
     def plug_vifs(self, instance: Instance, network_info: NetworkInfo) -> None:
-        """Wire the interfaces into the host's networking (``supports_vif_plug``). Idempotent."""
+        """Wire the interfaces into the host's networking (``supports_vif_plug``). Idempotent;
+        the guest's power state is unchanged."""
         raise NotSupported(driver=self.name, operation="plug_vifs")
 
     def unplug_vifs(self, instance: Instance, network_info: NetworkInfo) -> None:
-        """Unwire the interfaces (``supports_vif_plug``). Idempotent."""
+        """Unwire the interfaces (``supports_vif_plug``). Idempotent; the guest's power state is
+        unchanged."""
         raise NotSupported(driver=self.name, operation="unplug_vifs")
 
     def get_console_output(self, instance: Instance) -> str:
-        """Return the guest's serial console log so far (``supports_console_output``)."""
+        """Return the guest's serial console log so far (``supports_console_output``).
+
+        The log only grows while the guest exists: a later call's result starts with an earlier
+        one's.
+        """
         raise NotSupported(driver=self.name, operation="get_console_output")

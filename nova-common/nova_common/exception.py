@@ -17,6 +17,7 @@ __all__ = [
     "InstanceNotFound",
     "InvalidDriverConfig",
     "InvalidPowerState",
+    "NodeNotFound",
     "NotSupported",
     "NovaError",
 ]
@@ -54,6 +55,16 @@ class InvalidPowerState(NovaError):
     """The operation is not possible in the guest's current power state."""
 
     msg_fmt = "cannot {operation} instance {instance_uuid} while it is {power_state}"
+
+
+class NodeNotFound(NovaError, ValueError):
+    """The driver does not manage a compute node of this name.
+
+    Also a :class:`ValueError`, the type driver API 1.0 named for an unknown node, so callers
+    written against it keep working.
+    """
+
+    msg_fmt = "unknown node {nodename!r}; this driver manages {nodes}"
 
 
 class DriverError(NovaError):

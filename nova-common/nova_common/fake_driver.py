@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 
 from nova_common.api_version import APIVersionRange
 from nova_common.driver import ComputeDriver
-from nova_common.exception import InstanceExists, InstanceNotFound, InvalidDriverConfig, InvalidPowerState
+from nova_common.exception import (
+    DriverError,
+    InstanceExists,
+    InstanceNotFound,
+    InvalidDriverConfig,
+    InvalidPowerState,
+    NodeNotFound,
+)
 from nova_common.objects import (
     BlockDevice,
     BlockDeviceInfo,
@@ -29,7 +36,17 @@ from nova_common.objects import (
 )
 from nova_common.virtapi import VirtAPI
 
-__all__ = ["FakeDriver"]
+__all__ = ["FakeConfigError", "FakeDriver", "FakeDriverError"]
+
+
+class FakeDriverError(DriverError):
+    """The fake hypervisor refused an operation (as a real driver's own ``DriverError`` would)."""
+
+    msg_fmt = "fake driver could not {operation}: {reason}"
+
+
+class FakeConfigError(InvalidDriverConfig):
+    """A fake driver option is unknown or malformed."""
 
 
 @dataclass
@@ -63,7 +80,7 @@ class FakeDriver(ComputeDriver):
         }
         unknown = set(options) - set(self._size)
         if unknown:
-            raise InvalidDriverConfig(driver=self.name, option=sorted(unknown)[0], reason="unknown option")
+            raise FakeConfigError(driver=self.name, option=sorted(unknown)[0], reason="unknown option")
         self._guests: dict[str, _Guest] = {}
         self._host = socket.gethostname()
 
@@ -75,7 +92,7 @@ class FakeDriver(ComputeDriver):
 
     def get_available_resource(self, nodename: str) -> HostResources:
         if nodename != self._host:
-            raise ValueError(f"unknown node {nodename!r}; this driver manages {self._host!r}")
+            raise NodeNotFound(nodename=nodename, nodes=[self._host])
         flavors = [g.instance.flavor for g in self._guests.values()]
         return HostResources(
             hypervisor_type="fake",
@@ -162,7 +179,10 @@ class FakeDriver(ComputeDriver):
     def attach_volume(self, instance: Instance, block_device: BlockDevice) -> None:
         guest = self._guest(instance)
         if any(v.device_name == block_device.device_name for v in guest.volumes.values()):
-            raise ValueError(f"device {block_device.device_name} is already in use on {instance.uuid}")
+            raise FakeDriverError(
+                operation=f"attach volume {block_device.volume_id} to {instance.uuid}",
+                reason=f"device {block_device.device_name} is already in use",
+            )
         guest.volumes[block_device.volume_id] = block_device
 
     def detach_volume(self, instance: Instance, volume_id: str) -> None:
@@ -195,5 +215,5 @@ def _positive_int(options: Mapping[str, str], key: str, default: int) -> int:
     if raw is None:
         return default
     if not raw.isdigit() or int(raw) <= 0:
-        raise InvalidDriverConfig(driver="fake", option=key, reason=f"expected a positive integer, got {raw!r}")
+        raise FakeConfigError(driver="fake", option=key, reason=f"expected a positive integer, got {raw!r}")
     return int(raw)

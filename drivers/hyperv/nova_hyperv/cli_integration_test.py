@@ -1,24 +1,14 @@
 """nova-compute with the hyperv driver, found by its entry point, against the os-win contract fake."""
 
-import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import nova_hyperv.driver  # noqa: F401  (named by the entry point below; a dependency)
-from nova_common.compute.cli import main
-from nova_common.testing.distributions import install_distribution
+from nova_common.testing.cli import installed_driver, installed_drivers, run_error, run_json
 from nova_hyperv.oswin_fake import FakeUtilsFactory
 
-
-@pytest.fixture(autouse=True)
-def _installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    site = tmp_path / "site"
-    entry_point = {"nova.compute.drivers": {"hyperv": "nova_hyperv.driver:HyperVDriver"}}
-    install_distribution(site, "nova-hyperv", "1.0.0", entry_point)
-    monkeypatch.syspath_prepend(str(site))
-    yield
+_installed = installed_driver("nova-hyperv", {"hyperv": "nova_hyperv.driver:HyperVDriver"})
 
 
 @pytest.fixture
@@ -42,9 +32,7 @@ def _json(capsys: pytest.CaptureFixture[str], state: Path, *argv: str) -> list[d
         "json",
         *argv,
     )
-    assert main(list(argv)) == 0, capsys.readouterr().err
-    out = capsys.readouterr().out
-    return json.loads(out) if out.strip().startswith("[") else []
+    return run_json(capsys, *argv)
 
 
 def test_boot_list_reboot_stop_start_delete_across_restarts(
@@ -78,17 +66,13 @@ def test_boot_list_reboot_stop_start_delete_across_restarts(
 
 
 def test_hyperv_is_installed_as_a_driver(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--format", "json", "drivers"]) == 0
-    drivers = {d["driver"]: d["distribution"] for d in json.loads(capsys.readouterr().out)}
-    assert drivers["hyperv"] == "nova-hyperv 1.0.0"
+    assert installed_drivers(capsys)["hyperv"] == "nova-hyperv 1.0.0"
 
 
 def test_real_os_win_on_linux_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # No seam override: the real os_win.utilsfactory, which needs Windows.
-    assert main(["--driver", "hyperv", "--state-dir", str(tmp_path / "state"), "list"]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("nova-compute: error: os-win needs Windows/WMI; it cannot reach Hyper-V on this ")
-    assert err.count("\n") == 1
+    err = run_error(capsys, "--driver", "hyperv", "--state-dir", str(tmp_path / "state"), "list")
+    assert err.startswith("os-win needs Windows/WMI; it cannot reach Hyper-V on this ")
 
 
 def test_suspend_of_stopped_instance_fails_cleanly(
@@ -97,6 +81,5 @@ def test_suspend_of_stopped_instance_fails_cleanly(
     _json(capsys, tmp_path / "state", "boot", "web1")
     _json(capsys, tmp_path / "state", "stop", "web1")
     argv = ["--driver", "hyperv", "--state-dir", str(tmp_path / "state"), "pause", "web1"]
-    assert main(argv) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("nova-compute: error: cannot pause instance ") and err.endswith("while it is shutdown\n")
+    err = run_error(capsys, *argv)
+    assert err.startswith("cannot pause instance ") and err.endswith("while it is shutdown")

@@ -32,7 +32,7 @@ from os_win import exceptions as os_win_exc
 
 from nova_common.api_version import APIVersionRange
 from nova_common.driver import ComputeDriver
-from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState
+from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState, NodeNotFound
 from nova_common.objects import (
     BlockDeviceInfo,
     Capabilities,
@@ -176,7 +176,7 @@ class HyperVDriver(ComputeDriver):
 
     def get_available_resource(self, nodename: str) -> HostResources:
         if nodename not in self.get_available_nodes():
-            raise ValueError(f"unknown node {nodename!r}; this driver manages {self.get_available_nodes()}")
+            raise NodeNotFound(nodename=nodename, nodes=self.get_available_nodes())
         cpus: list[dict[str, Any]] = self._call("read host CPUs", self.hostutils.get_cpus_info)
         total_kb, _free_kb = self._call("read host memory", self.hostutils.get_memory_info)
         try:

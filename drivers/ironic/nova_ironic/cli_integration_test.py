@@ -1,26 +1,17 @@
 """nova-compute with the ironic driver, found by its entry point, against a real Ironic server."""
 
-import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import nova_ironic.driver  # noqa: F401  (named by the entry point below; a dependency)
-from nova_common.compute.cli import main
-from nova_common.testing.distributions import install_distribution
+from nova_common.testing.cli import installed_driver, installed_drivers, run_error, run_json
 from nova_ironic.ironic_fixture import IronicPeer, unique_resource_class
 
 pytest_plugins = ["nova_ironic.ironic_fixture"]
 
 
-@pytest.fixture(autouse=True)
-def _installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    site = tmp_path / "site"
-    entry_point = {"nova.compute.drivers": {"ironic": "nova_ironic.driver:IronicDriver"}}
-    install_distribution(site, "nova-ironic", "1.0.0", entry_point)
-    monkeypatch.syspath_prepend(str(site))
-    yield
+_installed = installed_driver("nova-ironic", {"ironic": "nova_ironic.driver:IronicDriver"})
 
 
 @pytest.fixture
@@ -39,9 +30,7 @@ def argv(tmp_path: Path, ironic_peer: IronicPeer) -> list[str]:
 
 
 def _json(capsys: pytest.CaptureFixture[str], argv: list[str], *command: str) -> list[dict[str, str]]:
-    assert main([*argv, *command]) == 0, capsys.readouterr().err
-    out = capsys.readouterr().out
-    return json.loads(out) if out.strip().startswith("[") else []
+    return run_json(capsys, *argv, *command)
 
 
 def test_boot_list_reboot_stop_start_delete_across_restarts(
@@ -79,9 +68,8 @@ def test_boot_list_reboot_stop_start_delete_across_restarts(
 def test_boot_without_a_free_node_fails_in_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     _json(capsys, argv, "boot", "a")
     _json(capsys, argv, "boot", "b")
-    assert main([*argv, "boot", "c"]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("nova-compute: error: booting 'c' failed and was rolled back") and err.count("\n") == 1
+    err = run_error(capsys, *argv, "boot", "c")
+    assert err.startswith("booting 'c' failed and was rolled back")
     assert "is in provision state 'available'" in err
     assert [r["name"] for r in _json(capsys, argv, "list")] == ["a", "b"]
 
@@ -90,18 +78,14 @@ def test_unreachable_ironic_fails_in_one_line(tmp_path: Path, capsys: pytest.Cap
     from nova_ironic.ironic_fixture import free_port
 
     url = f"http://127.0.0.1:{free_port()}"
-    assert main(["--state-dir", str(tmp_path), "--driver", "ironic", "--driver-opt", f"url={url}", "list"]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith(f"nova-compute: error: Ironic failed to reach the Ironic API at {url}: ")
-    assert err.count("\n") == 1
+    err = run_error(capsys, "--state-dir", str(tmp_path), "--driver", "ironic", "--driver-opt", f"url={url}", "list")
+    assert err.startswith(f"Ironic failed to reach the Ironic API at {url}: ")
 
 
 def test_missing_url_names_the_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--state-dir", str(tmp_path), "--driver", "ironic", "list"]) == 1
-    assert "invalid option 'url' for driver 'ironic': required" in capsys.readouterr().err
+    err = run_error(capsys, "--state-dir", str(tmp_path), "--driver", "ironic", "list")
+    assert err.startswith("invalid option 'url' for driver 'ironic': required")
 
 
 def test_ironic_is_installed_as_a_driver(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--format", "json", "drivers"]) == 0
-    drivers = {d["driver"]: d["distribution"] for d in json.loads(capsys.readouterr().out)}
-    assert drivers["ironic"] == "nova-ironic 1.0.0"
+    assert installed_drivers(capsys)["ironic"] == "nova-ironic 1.0.0"

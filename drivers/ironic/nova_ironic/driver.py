@@ -27,7 +27,7 @@ from openstack.baremetal.v1.node import Node
 
 from nova_common.api_version import APIVersionRange
 from nova_common.driver import ComputeDriver
-from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState
+from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState, NodeNotFound
 from nova_common.objects import (
     BlockDeviceInfo,
     Capabilities,
@@ -238,7 +238,7 @@ class IronicDriver(ComputeDriver):
                 raise
             node = None
         if node is None or not self._managed(node):
-            raise ValueError(f"unknown node {nodename!r}; this driver manages {self.get_available_nodes()}")
+            raise NodeNotFound(nodename=nodename, nodes=self.get_available_nodes())
         props = node.properties or {}
         cpus, memory_mb, local_gb = (_int(props, k) for k in ("cpus", "memory_mb", "local_gb"))
         used = bool(node.instance_id)

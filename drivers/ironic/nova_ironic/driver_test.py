@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from nova_common.exception import InstanceNotFound
+from nova_common.exception import InstanceNotFound, NodeNotFound
 from nova_common.objects import PowerState, RebootType
 from nova_common.testing.factories import RecordingVirtAPI, make_flavor, make_image, make_instance, make_network_info
 from nova_ironic.config import IronicConfig
@@ -125,7 +125,7 @@ def test_nodes_without_instance_and_other_classes_are_ignored(tmp_path: Path, ir
     drv = _driver(tmp_path, ironic_peer, rc)
     assert drv.list_instances() == []
     assert drv.get_available_nodes() == [mine]
-    with pytest.raises(ValueError, match="unknown node"):
+    with pytest.raises(NodeNotFound, match="unknown node"):
         drv.get_available_resource(theirs)
     # Another compute service deploys the other class's node: this driver does not see it.
     _driver(tmp_path / "other", ironic_peer, other).spawn(make_instance(), make_image(), make_network_info())

@@ -1,30 +1,18 @@
 """nova-compute with the libvirt driver, found by its entry point, on the embedded test hypervisor."""
 
-import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import nova_libvirt.driver  # noqa: F401  (named by the entry point below; a dependency)
-from nova_common.compute.cli import main
-from nova_common.testing.distributions import install_distribution
+from nova_common.testing.cli import installed_driver, installed_drivers, run_error, run_json
 
-
-@pytest.fixture(autouse=True)
-def _installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    site = tmp_path / "site"
-    entry_point = {"nova.compute.drivers": {"libvirt": "nova_libvirt.driver:LibvirtDriver"}}
-    install_distribution(site, "nova-libvirt", "1.0.0", entry_point)
-    monkeypatch.syspath_prepend(str(site))
-    yield
+_installed = installed_driver("nova-libvirt", {"libvirt": "nova_libvirt.driver:LibvirtDriver"})
 
 
 def _json(capsys: pytest.CaptureFixture[str], state: Path, *argv: str) -> list[dict[str, str]]:
     # libvirt is the default driver: no --driver, no driver options.
-    assert main(["--state-dir", str(state), "--format", "json", *argv]) == 0, capsys.readouterr().err
-    out = capsys.readouterr().out
-    return json.loads(out) if out.strip().startswith("[") else []
+    return run_json(capsys, "--state-dir", str(state), "--format", "json", *argv)
 
 
 def test_boot_list_reboot_delete_across_restarts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,14 +41,11 @@ def test_boot_list_reboot_delete_across_restarts(tmp_path: Path, capsys: pytest.
 
 
 def test_libvirt_is_installed_as_a_driver(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--format", "json", "drivers"]) == 0
-    drivers = {d["driver"]: d["distribution"] for d in json.loads(capsys.readouterr().out)}
-    assert drivers["libvirt"] == "nova-libvirt 1.0.0"
+    assert installed_drivers(capsys)["libvirt"] == "nova-libvirt 1.0.0"
 
 
 def test_reboot_of_stopped_instance_fails_cleanly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _json(capsys, tmp_path / "state", "boot", "web1")
     _json(capsys, tmp_path / "state", "stop", "web1")
-    assert main(["--state-dir", str(tmp_path / "state"), "reboot", "web1"]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("nova-compute: error: cannot reboot instance ") and err.endswith("while it is shutdown\n")
+    err = run_error(capsys, "--state-dir", str(tmp_path / "state"), "reboot", "web1")
+    assert err.startswith("cannot reboot instance ") and err.endswith("while it is shutdown")

@@ -22,7 +22,7 @@ import libvirt
 
 from nova_common.api_version import APIVersionRange
 from nova_common.driver import ComputeDriver
-from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState
+from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState, NodeNotFound
 from nova_common.objects import (
     BlockDeviceInfo,
     Capabilities,
@@ -156,7 +156,7 @@ class LibvirtDriver(ComputeDriver):
 
     def get_available_resource(self, nodename: str) -> HostResources:
         if nodename not in self.get_available_nodes():
-            raise ValueError(f"unknown node {nodename!r}; this driver manages {self.get_available_nodes()}")
+            raise NodeNotFound(nodename=nodename, nodes=self.get_available_nodes())
         model, memory_mb, cpus, *_ = self._call("get host info", self.conn.getInfo)
         used = [guest_xml.flavor_size(d.XMLDesc(0)) for d in self._nova_domains()]
         pools = self._call("list storage pools", self.conn.listAllStoragePools)

@@ -1,24 +1,14 @@
 """nova-compute with the vmware driver, found by its entry point, against a real vcsim."""
 
-import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import nova_vmware.driver  # noqa: F401  (named by the entry point below; a dependency)
-from nova_common.compute.cli import main
-from nova_common.testing.distributions import install_distribution
+from nova_common.testing.cli import installed_driver, installed_drivers, run_error, run_json
 from nova_vmware.vcsim_fixture import Vcsim
 
-
-@pytest.fixture(autouse=True)
-def _installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    site = tmp_path / "site"
-    entry_point = {"nova.compute.drivers": {"vmware": "nova_vmware.driver:VMwareDriver"}}
-    install_distribution(site, "nova-vmware", "1.0.0", entry_point)
-    monkeypatch.syspath_prepend(str(site))
-    yield
+_installed = installed_driver("nova-vmware", {"vmware": "nova_vmware.driver:VMwareDriver"})
 
 
 def _argv(vcsim: Vcsim, state: Path, *argv: str) -> list[str]:
@@ -28,9 +18,7 @@ def _argv(vcsim: Vcsim, state: Path, *argv: str) -> list[str]:
 
 
 def _json(capsys: pytest.CaptureFixture[str], vcsim: Vcsim, state: Path, *argv: str) -> list[dict[str, str]]:
-    assert main(_argv(vcsim, state, *argv)) == 0, capsys.readouterr().err
-    out = capsys.readouterr().out
-    return json.loads(out) if out.strip().startswith("[") else []
+    return run_json(capsys, *_argv(vcsim, state, *argv))
 
 
 def test_boot_list_reboot_stop_start_delete_across_restarts(
@@ -70,27 +58,22 @@ def test_boot_list_reboot_stop_start_delete_across_restarts(
 
 
 def test_vmware_is_installed_as_a_driver(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--format", "json", "drivers"]) == 0
-    drivers = {d["driver"]: d["distribution"] for d in json.loads(capsys.readouterr().out)}
-    assert drivers["vmware"] == "nova-vmware 1.0.0"
+    assert installed_drivers(capsys)["vmware"] == "nova-vmware 1.0.0"
 
 
 def test_pause_is_refused_as_unsupported(tmp_path: Path, vcsim: Vcsim, capsys: pytest.CaptureFixture[str]) -> None:
     _json(capsys, vcsim, tmp_path / "state", "boot", "web1")
-    assert main(_argv(vcsim, tmp_path / "state", "pause", "web1")) == 1
-    assert capsys.readouterr().err == "nova-compute: error: driver 'vmware' does not support pause\n"
+    assert (
+        run_error(capsys, *_argv(vcsim, tmp_path / "state", "pause", "web1"))
+        == "driver 'vmware' does not support pause"
+    )
     _json(capsys, vcsim, tmp_path / "state", "delete", "web1")
 
 
 def test_expected_failures_print_one_line(tmp_path: Path, vcsim: Vcsim, capsys: pytest.CaptureFixture[str]) -> None:
     state = str(tmp_path / "state")
-    assert main(["--state-dir", state, "--driver", "vmware", "list"]) == 1
-    assert capsys.readouterr().err == (
-        "nova-compute: error: invalid option 'url' for driver 'vmware': "
-        "required: the vSphere SDK URL, e.g. https://vcenter.example.org/sdk\n"
+    assert run_error(capsys, "--state-dir", state, "--driver", "vmware", "list") == (
+        "invalid option 'url' for driver 'vmware': required: the vSphere SDK URL, e.g. https://vcenter.example.org/sdk"
     )
     argv = ["--state-dir", state, "--driver", "vmware", "--driver-opt", "url=http://u:p@127.0.0.1:1/sdk", "list"]
-    assert main(argv) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("nova-compute: error: vmware failed to connect to http://127.0.0.1:1/sdk: ")
-    assert err.count("\n") == 1
+    assert run_error(capsys, *argv).startswith("vmware failed to connect to http://127.0.0.1:1/sdk: ")

@@ -27,7 +27,7 @@ from pyVim import connect as pyvim_connect
 
 from nova_common.api_version import APIVersionRange
 from nova_common.driver import ComputeDriver
-from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState
+from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState, NodeNotFound
 from nova_common.objects import (
     BlockDeviceInfo,
     Capabilities,
@@ -270,7 +270,7 @@ class VMwareDriver(ComputeDriver):
     def get_available_resource(self, nodename: str) -> HostResources:
         nodes = self.get_available_nodes()
         if nodename not in nodes:
-            raise ValueError(f"unknown node {nodename!r}; this driver manages {nodes}")
+            raise NodeNotFound(nodename=nodename, nodes=nodes)
         with self._vim(f"read the resources of {nodename}"):
             about = self.content.about
             summary = self._compute.summary

@@ -1,24 +1,15 @@
 """nova-compute with the xen driver, found by its entry point, against the wire-level XenAPI fake."""
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import nova_xen.driver  # noqa: F401  (named by the entry point below; a dependency)
-from nova_common.compute.cli import main
-from nova_common.testing.distributions import install_distribution
+from nova_common.testing.cli import installed_driver, installed_drivers, run_error, run_json
 from nova_xen.xenapi_fake import FakeXenServer, running_fake
 
-
-@pytest.fixture(autouse=True)
-def _installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    site = tmp_path / "site"
-    entry_point = {"nova.compute.drivers": {"xen": "nova_xen.driver:XenDriver"}}
-    install_distribution(site, "nova-xen", "1.0.0", entry_point)
-    monkeypatch.syspath_prepend(str(site))
-    yield
+_installed = installed_driver("nova-xen", {"xen": "nova_xen.driver:XenDriver"})
 
 
 @pytest.fixture
@@ -40,9 +31,7 @@ def _argv(fake: FakeXenServer, state: Path, password: str | None = None) -> list
 
 
 def _json(capsys: pytest.CaptureFixture[str], fake: FakeXenServer, state: Path, *argv: str) -> list[dict[str, str]]:
-    assert main([*_argv(fake, state), *argv]) == 0, capsys.readouterr().err
-    out = capsys.readouterr().out
-    return json.loads(out) if out.strip().startswith("[") else []
+    return run_json(capsys, *_argv(fake, state), *argv)
 
 
 def test_boot_list_reboot_stop_start_delete_across_restarts(
@@ -79,17 +68,12 @@ def test_boot_list_reboot_stop_start_delete_across_restarts(
 
 
 def test_xen_is_installed_as_a_driver(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--format", "json", "drivers"]) == 0
-    drivers = {d["driver"]: d["distribution"] for d in json.loads(capsys.readouterr().out)}
-    assert drivers["xen"] == "nova-xen 1.0.0"
+    assert installed_drivers(capsys)["xen"] == "nova-xen 1.0.0"
 
 
 def test_wrong_password_is_one_line(tmp_path: Path, fake: FakeXenServer, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([*_argv(fake, tmp_path / "state", password="wrong"), "list"]) == 1
-    err = capsys.readouterr().err
-    assert err == (
-        f"nova-compute: error: XenAPI at {fake.url} rejected the credentials of user 'root': Authentication failure\n"
-    )
+    err = run_error(capsys, *_argv(fake, tmp_path / "state", password="wrong"), "list")
+    assert err == f"XenAPI at {fake.url} rejected the credentials of user 'root': Authentication failure"
 
 
 def test_pause_of_stopped_instance_fails_cleanly(
@@ -97,6 +81,5 @@ def test_pause_of_stopped_instance_fails_cleanly(
 ) -> None:
     _json(capsys, fake, tmp_path / "state", "boot", "web1")
     _json(capsys, fake, tmp_path / "state", "stop", "web1")
-    assert main([*_argv(fake, tmp_path / "state"), "pause", "web1"]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("nova-compute: error: cannot pause instance ") and err.endswith("while it is shutdown\n")
+    err = run_error(capsys, *_argv(fake, tmp_path / "state"), "pause", "web1")
+    assert err.startswith("cannot pause instance ") and err.endswith("while it is shutdown")

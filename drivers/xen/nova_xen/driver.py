@@ -24,7 +24,7 @@ import XenAPI
 
 from nova_common.api_version import APIVersionRange
 from nova_common.driver import ComputeDriver
-from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState
+from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState, NodeNotFound
 from nova_common.objects import (
     BlockDeviceInfo,
     Capabilities,
@@ -174,7 +174,7 @@ class XenDriver(ComputeDriver):
     def get_available_resource(self, nodename: str) -> HostResources:
         _, host = self._this_host()
         if nodename != host["hostname"]:
-            raise ValueError(f"unknown node {nodename!r}; this driver manages [{host['hostname']!r}]")
+            raise NodeNotFound(nodename=nodename, nodes=[host["hostname"]])
         metrics = self._call("read host metrics", lambda: self.xenapi.host_metrics.get_record(host["metrics"]))
         sr_gb = 0
         pools: dict[str, dict[str, Any]] = self._call("read the pool", self.xenapi.pool.get_all_records)

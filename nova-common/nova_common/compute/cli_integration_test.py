@@ -6,30 +6,20 @@ exercised in a fresh venv by build-support/bin/wheel-smoke-test.
 """
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import nova_common.fake_driver  # noqa: F401  (named by the entry point below; a dependency)
-from nova_common.compute.cli import main
+from nova_common.testing.cli import installed_driver, installed_drivers, run, run_error
 from nova_common.testing.distributions import install_distribution
 
-
-@pytest.fixture(autouse=True)
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    site = tmp_path / "site"
-    install_distribution(
-        site, "nova-common", "1.0.0", {"nova.compute.drivers": {"fake": "nova_common.fake_driver:FakeDriver"}}
-    )
-    monkeypatch.syspath_prepend(str(site))
-    yield site
+site = installed_driver("nova-common", {"fake": "nova_common.fake_driver:FakeDriver"})
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    result = run(capsys, *argv)
+    return result.code, result.out, result.err
 
 
 def test_fake_driver_lifecycle_via_entry_point(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -49,9 +39,7 @@ def test_fake_driver_lifecycle_via_entry_point(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_drivers_command_lists_installed_drivers(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(capsys, "--format", "json", "drivers")
-    assert code == 0
-    assert {"driver": "fake", "distribution": "nova-common 1.0.0"} in json.loads(out)
+    assert installed_drivers(capsys) == {"fake": "nova-common 1.0.0"}
 
 
 @pytest.mark.parametrize(
@@ -66,10 +54,7 @@ def test_drivers_command_lists_installed_drivers(capsys: pytest.CaptureFixture[s
 def test_expected_failures_are_one_line_and_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], message: str
 ) -> None:
-    code, out, err = _run(capsys, "--state-dir", str(tmp_path), *argv)
-    assert code == 1
-    assert err.startswith("nova-compute: error: " + message)
-    assert err.count("\n") == 1 and "Traceback" not in err
+    assert run_error(capsys, "--state-dir", str(tmp_path), *argv).startswith(message)
 
 
 def test_incompatible_driver_is_refused_naming_both_ranges(
@@ -86,6 +71,5 @@ def test_incompatible_driver_is_refused_naming_both_ranges(
     install_distribution(
         site, "nova-future", "2.0.0", {"nova.compute.drivers": {"future": "future_driver:FutureDriver"}}
     )
-    code, _, err = _run(capsys, "--state-dir", str(tmp_path / "state"), "--driver", "future", "list")
-    assert code == 1
-    assert "driver 'future' supports driver API 2.0-2.1, but this nova-common provides 1.0;" in err
+    err = run_error(capsys, "--state-dir", str(tmp_path / "state"), "--driver", "future", "list")
+    assert err.startswith("driver 'future' supports driver API 2.0-2.1, but this nova-common provides 1.0;")

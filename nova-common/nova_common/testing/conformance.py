@@ -28,7 +28,14 @@ import pytest  # pants: no-infer-dep (drivers' test modules depend on pytest the
 
 from nova_common.api_version import negotiate
 from nova_common.driver import ComputeDriver
-from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState, NotSupported
+from nova_common.exception import (
+    DriverError,
+    InstanceExists,
+    InstanceNotFound,
+    InvalidPowerState,
+    NodeNotFound,
+    NotSupported,
+)
 from nova_common.objects import (
     OPTIONAL_OPERATIONS,
     BlockDevice,
@@ -70,7 +77,7 @@ class DriverConformance:
 
     def test_declares_name_and_negotiable_api(self, driver: ComputeDriver) -> None:
         assert isinstance(driver.name, str) and driver.name.isidentifier()
-        negotiate(driver.name, driver.api_versions)
+        assert negotiate(driver.name, driver.api_versions) in driver.api_versions
 
     @pytest.mark.parametrize("flag", _CAPABILITY_FLAGS)
     def test_declared_capability_is_implemented(self, driver: ComputeDriver, flag: str) -> None:
@@ -87,21 +94,13 @@ class DriverConformance:
     ) -> None:
         if getattr(driver.capabilities, flag):
             pytest.skip(f"{flag} declared")
-        calls: dict[str, Callable[[], object]] = {
-            "pause": lambda: driver.pause(instance),
-            "unpause": lambda: driver.unpause(instance),
-            "suspend": lambda: driver.suspend(instance),
-            "resume": lambda: driver.resume(instance, network_info),
-            "snapshot": lambda: driver.snapshot(instance, "img"),
-            "attach_volume": lambda: driver.attach_volume(instance, _volume()),
-            "detach_volume": lambda: driver.detach_volume(instance, "vol"),
-            "plug_vifs": lambda: driver.plug_vifs(instance, network_info),
-            "unplug_vifs": lambda: driver.unplug_vifs(instance, network_info),
-            "get_console_output": lambda: driver.get_console_output(instance),
-        }
+        calls = _optional_calls(driver, instance, network_info)
         for method in OPTIONAL_OPERATIONS[flag]:
-            with pytest.raises(NotSupported):
+            with pytest.raises(NotSupported) as raised:
                 calls[method]()
+            assert raised.value.kwargs == {"driver": driver.name, "operation": method}
+        # Refusing changed nothing.
+        assert driver.get_info(instance).state is PowerState.RUNNING
 
     # -- host ------------------------------------------------------------------------------------
 
@@ -114,8 +113,11 @@ class DriverConformance:
         assert 0 <= res.vcpus_used and 0 <= res.memory_mb_used <= res.memory_mb
 
     def test_unknown_node_is_rejected(self, driver: ComputeDriver) -> None:
-        with pytest.raises(ValueError):
-            driver.get_available_resource("no-such-node-" + uuid.uuid4().hex)
+        node = "no-such-node-" + uuid.uuid4().hex
+        with pytest.raises(NodeNotFound) as raised:
+            driver.get_available_resource(node)
+        assert raised.value.kwargs["nodename"] == node
+        assert isinstance(raised.value, ValueError)  # the type driver API 1.0 named
 
     def test_resources_count_a_new_instance(self, driver: ComputeDriver, network_info: NetworkInfo) -> None:
         node = driver.get_available_nodes()[0]
@@ -125,8 +127,11 @@ class DriverConformance:
         try:
             after = driver.get_available_resource(node)
             assert after.memory_mb_used >= before.memory_mb_used + inst.flavor.memory_mb
+            assert after.vcpus_used >= before.vcpus_used + inst.flavor.vcpus
         finally:
             driver.destroy(inst, network_info)
+        released = driver.get_available_resource(node)
+        assert (released.memory_mb_used, released.vcpus_used) == (before.memory_mb_used, before.vcpus_used)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -154,12 +159,18 @@ class DriverConformance:
 
     def test_unknown_instance_is_not_found(self, driver: ComputeDriver, network_info: NetworkInfo) -> None:
         ghost = make_instance(name="never-spawned")
-        with pytest.raises(InstanceNotFound):
-            driver.get_info(ghost)
-        with pytest.raises(InstanceNotFound):
-            driver.power_off(ghost)
-        with pytest.raises(InstanceNotFound):
-            driver.reboot(ghost, network_info, RebootType.HARD)
+        calls: dict[str, Callable[[], object]] = {
+            "get_info": lambda: driver.get_info(ghost),
+            "power_off": lambda: driver.power_off(ghost),
+            "power_on": lambda: driver.power_on(ghost, network_info),
+            "reboot": lambda: driver.reboot(ghost, network_info, RebootType.HARD),
+            **{m: c for m, c in _optional_calls(driver, ghost, network_info).items() if _declares(driver, m)},
+        }
+        for method, call in calls.items():
+            with pytest.raises(InstanceNotFound) as raised:
+                call()
+            assert raised.value.kwargs["instance_uuid"] == ghost.uuid, method
+        assert ghost.uuid not in driver.list_instances()
 
     @pytest.mark.parametrize("reboot_type", list(RebootType))
     def test_reboot_keeps_running(
@@ -210,27 +221,48 @@ class DriverConformance:
 
     def test_snapshot(self, driver: ComputeDriver, instance: Instance) -> None:
         _require(driver, "supports_snapshot")
-        image = driver.snapshot(instance, "snap-" + uuid.uuid4().hex[:8])
-        assert image.id.startswith("snap-")
+        image_id = "snap-" + uuid.uuid4().hex[:8]
+        image = driver.snapshot(instance, image_id)
+        assert image.id == image_id
         assert driver.get_info(instance).state is PowerState.RUNNING
+
+    def test_snapshot_of_stopped_instance_leaves_it_stopped(self, driver: ComputeDriver, instance: Instance) -> None:
+        _require(driver, "supports_snapshot")
+        driver.power_off(instance)
+        image_id = "snap-" + uuid.uuid4().hex[:8]
+        assert driver.snapshot(instance, image_id).id == image_id
+        assert driver.get_info(instance).state is PowerState.SHUTDOWN
 
     def test_volume_attach_and_detach(self, driver: ComputeDriver, instance: Instance) -> None:
         _require(driver, "supports_volume_attach")
-        vol = _volume()
-        driver.attach_volume(instance, vol)
-        driver.detach_volume(instance, vol.volume_id)
-        driver.detach_volume(instance, vol.volume_id)  # idempotent
+        # The device name is what a caller can see of an attachment: in use while attached,
+        # free again once detached.
+        first, second = _volume("vdb"), _volume("vdb")
+        driver.attach_volume(instance, first)
+        with pytest.raises(DriverError):
+            driver.attach_volume(instance, second)
+        driver.detach_volume(instance, first.volume_id)
+        driver.detach_volume(instance, first.volume_id)  # idempotent
+        driver.attach_volume(instance, second)
+        driver.detach_volume(instance, second.volume_id)
+        assert driver.get_info(instance).state is PowerState.RUNNING
 
     def test_vif_plug_and_unplug(self, driver: ComputeDriver, instance: Instance, network_info: NetworkInfo) -> None:
         _require(driver, "supports_vif_plug")
+        for operation in (driver.plug_vifs, driver.plug_vifs, driver.unplug_vifs, driver.unplug_vifs):
+            operation(instance, network_info)  # each twice: idempotent
+            assert driver.get_info(instance).state is PowerState.RUNNING
+        driver.power_off(instance)
         driver.plug_vifs(instance, network_info)
-        driver.plug_vifs(instance, network_info)
-        driver.unplug_vifs(instance, network_info)
-        driver.unplug_vifs(instance, network_info)
+        assert driver.get_info(instance).state is PowerState.SHUTDOWN
+        assert instance.uuid in driver.list_instances()
 
     def test_console_output(self, driver: ComputeDriver, instance: Instance) -> None:
         _require(driver, "supports_console_output")
-        assert isinstance(driver.get_console_output(instance), str)
+        first = driver.get_console_output(instance)
+        assert isinstance(first, str)
+        driver.reboot(instance, make_network_info(), RebootType.HARD)
+        assert driver.get_console_output(instance).startswith(first)
 
 
 def _require(driver: ComputeDriver, flag: str) -> None:
@@ -238,5 +270,27 @@ def _require(driver: ComputeDriver, flag: str) -> None:
         pytest.skip(f"{driver.name} does not declare {flag}")
 
 
-def _volume() -> BlockDevice:
-    return BlockDevice(volume_id="vol-" + uuid.uuid4().hex[:8], device_name="vdb", size_gb=1)
+def _declares(driver: ComputeDriver, method: str) -> bool:
+    return any(getattr(driver.capabilities, f) for f, methods in OPTIONAL_OPERATIONS.items() if method in methods)
+
+
+def _optional_calls(
+    driver: ComputeDriver, instance: Instance, network_info: NetworkInfo
+) -> dict[str, Callable[[], object]]:
+    """Each optional operation on ``instance``, by method name."""
+    return {
+        "pause": lambda: driver.pause(instance),
+        "unpause": lambda: driver.unpause(instance),
+        "suspend": lambda: driver.suspend(instance),
+        "resume": lambda: driver.resume(instance, network_info),
+        "snapshot": lambda: driver.snapshot(instance, "img"),
+        "attach_volume": lambda: driver.attach_volume(instance, _volume()),
+        "detach_volume": lambda: driver.detach_volume(instance, "vol"),
+        "plug_vifs": lambda: driver.plug_vifs(instance, network_info),
+        "unplug_vifs": lambda: driver.unplug_vifs(instance, network_info),
+        "get_console_output": lambda: driver.get_console_output(instance),
+    }
+
+
+def _volume(device_name: str = "vdb") -> BlockDevice:
+    return BlockDevice(volume_id="vol-" + uuid.uuid4().hex[:8], device_name=device_name, size_gb=1)

@@ -1,0 +1,101 @@
+"""nova-compute end to end in a driver's tests: the driver found by its entry point, ``main()``
+called with the arguments a user would type.
+
+Only end-to-end tests import this module: it pulls the compute service
+(:mod:`nova_common.compute`), which the rest of :mod:`nova_common.testing` does not. Usage::
+
+    import nova_xen.driver  # noqa: F401  (named by the entry point below; a dependency)
+    from nova_common.testing.cli import installed_driver, run_json
+
+    _installed = installed_driver("nova-xen", {"xen": "nova_xen.driver:XenDriver"})
+
+    def test_list(capsys, tmp_path):
+        assert run_json(capsys, "--driver", "xen", "--state-dir", str(tmp_path), "list") == []
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest  # pants: no-infer-dep (drivers' test modules depend on pytest themselves)
+
+from nova_common.compute.cli import main
+from nova_common.testing.distributions import install_distribution
+
+__all__ = [
+    "ERROR_PREFIX",
+    "Result",
+    "installed_driver",
+    "installed_drivers",
+    "run",
+    "run_error",
+    "run_json",
+]
+
+#: What nova-compute prints before an expected failure's one-line message.
+ERROR_PREFIX = "nova-compute: error: "
+
+
+def installed_driver(
+    distribution: str, drivers: Mapping[str, str], version: str = "1.0.0"
+) -> Callable[..., Iterator[Path]]:
+    """An autouse fixture registering ``drivers`` (short name -> ``module:Class``) through a real
+    ``<distribution>-<version>.dist-info`` on ``sys.path`` for the test's duration.
+
+    Assign it to a name in the test module (``_installed = installed_driver(...)``); the fixture
+    yields the site directory, where a test may install more distributions.
+    """
+
+    @pytest.fixture(autouse=True)
+    def _installed_driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+        site = tmp_path / "site"
+        install_distribution(site, distribution, version, {"nova.compute.drivers": dict(drivers)})
+        monkeypatch.syspath_prepend(str(site))
+        yield site
+
+    return _installed_driver
+
+
+@dataclass(frozen=True)
+class Result:
+    """One nova-compute run: exit code and what it printed."""
+
+    code: int
+    out: str
+    err: str
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> Result:
+    """Run ``nova-compute *argv`` in this process (a fresh compute service each time)."""
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return Result(code, out, err)
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> list[dict[str, Any]]:
+    """Run a command that must succeed; its JSON rows (``[]`` for a command that prints none).
+
+    Pass ``--format json`` in ``argv`` for commands that print rows.
+    """
+    result = run(capsys, *argv)
+    assert result.code == 0, result.err
+    return json.loads(result.out) if result.out.strip().startswith("[") else []
+
+
+def run_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """Run a command that must fail as an expected failure: exit 1 and one line on stderr, no
+    traceback. Returns that line's message (without the ``nova-compute: error:`` prefix)."""
+    result = run(capsys, *argv)
+    assert result.code == 1, (result.out, result.err)
+    assert result.err.startswith(ERROR_PREFIX), result.err
+    assert result.err.count("\n") == 1 and "Traceback" not in result.err, result.err
+    return result.err[len(ERROR_PREFIX) : -1]
+
+
+def installed_drivers(capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
+    """``nova-compute drivers``: short name -> providing distribution, as a user sees them."""
+    return {row["driver"]: row["distribution"] for row in run_json(capsys, "--format", "json", "drivers")}
