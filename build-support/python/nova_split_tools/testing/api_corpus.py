@@ -87,15 +87,21 @@ class APIVersionRange:
 DRIVER_API_VERSION = APIVersion(1, 0)
 '''
 
-BASE = '''"""The versioned-object base."""
+BASE = '''"""The versioned-object base: subclasses are dataclasses (as type checkers see them too)."""
 
-from typing import ClassVar
+import dataclasses
+from typing import Any, ClassVar, dataclass_transform
 
 __all__ = ["VersionedObject"]
 
 
+@dataclass_transform()
 class VersionedObject:
     VERSION: ClassVar[str] = "1.0"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclasses.dataclass(cls)
 '''
 
 FIELDS = '''"""Enumerations used as field types."""
