@@ -306,7 +306,13 @@ def _compare_function(
             continue
         variadic = q.kind in (griffe.ParameterKind.var_positional, griffe.ParameterKind.var_keyword)
         if q.default is None and not variadic:
-            add("parameter-added-required", f"new parameter {q.name} (position {j + 1}) has no default", True, None, _param_text(q))
+            add(
+                "parameter-added-required",
+                f"new parameter {q.name} (position {j + 1}) has no default",
+                True,
+                None,
+                _param_text(q),
+            )
         elif implements:
             add(
                 "parameter-added",
@@ -357,7 +363,9 @@ def _compare_function(
                 why = (
                     f" (drivers may pass {ot}, which it no longer accepts)"
                     if narrowed
-                    else f" (the core may pass {nt}, which drivers written for {ot} do not accept)" if widened else ""
+                    else f" (the core may pass {nt}, which drivers written for {ot} do not accept)"
+                    if widened
+                    else ""
                 )
                 add(
                     "parameter-type-changed",
@@ -374,7 +382,9 @@ def _compare_function(
             why = (
                 f" (callers handle {ot} only)"
                 if widened
-                else f" (drivers written for the old API return {ot}, which the core no longer accepts)" if narrowed else ""
+                else f" (drivers written for the old API return {ot}, which the core no longer accepts)"
+                if narrowed
+                else ""
             )
             add(
                 "return-type-changed",
@@ -465,11 +475,17 @@ def _compare_class(ctx: _Context, symbol: str, old: griffe.Class, new: griffe.Cl
                     ),
                 )
             )
-            ctx.add(Finding(symbol, "exception-base-changed", f"{symbol}: bases {o} -> {n} ({what})", True, o, n, reach=reach))
+            ctx.add(
+                Finding(
+                    symbol, "exception-base-changed", f"{symbol}: bases {o} -> {n} ({what})", True, o, n, reach=reach
+                )
+            )
     else:
         for b in old_bases:
             if b not in new_bases and b not in ("object",):
-                ctx.add(Finding(symbol, "base-removed", f"{symbol} no longer derives from {b}", True, b, None, reach=reach))
+                ctx.add(
+                    Finding(symbol, "base-removed", f"{symbol} no longer derives from {b}", True, b, None, reach=reach)
+                )
     if is_enum:
         _compare_enum(ctx, symbol, old, new)
         return
@@ -486,7 +502,16 @@ def _compare_class(ctx: _Context, symbol: str, old: griffe.Class, new: griffe.Cl
         member_reach = Reach(reach.names, name)
         nm = new_members.get(name)
         if nm is None:
-            ctx.add(Finding(member_symbol, "removed", f"{_kind(om)} {member_symbol} was removed", True, old=name, reach=member_reach))
+            ctx.add(
+                Finding(
+                    member_symbol,
+                    "removed",
+                    f"{_kind(om)} {member_symbol} was removed",
+                    True,
+                    old=name,
+                    reach=member_reach,
+                )
+            )
             continue
         if om.kind != nm.kind and not (_is_attribute_like(om) and _is_attribute_like(nm)):
             ctx.add(
@@ -584,7 +609,10 @@ def _compare_enum(ctx: _Context, symbol: str, old: griffe.Class, new: griffe.Cla
         return {
             n: str(a.value)
             for n, a in cls.members.items()
-            if isinstance(a, griffe.Attribute) and not n.startswith("_") and a.annotation is None and a.value is not None
+            if isinstance(a, griffe.Attribute)
+            and not n.startswith("_")
+            and a.annotation is None
+            and a.value is not None
         }
 
     before, after = members(old), members(new)
@@ -616,7 +644,15 @@ def _compare_enum(ctx: _Context, symbol: str, old: griffe.Class, new: griffe.Cla
             )
     for name, value in after.items():
         if name not in before:
-            ctx.add(Finding(f"{symbol}.{name}", "enum-member-added", f"new enum member {symbol}.{name} = {value}", False, new=value))
+            ctx.add(
+                Finding(
+                    f"{symbol}.{name}",
+                    "enum-member-added",
+                    f"new enum member {symbol}.{name} = {value}",
+                    False,
+                    new=value,
+                )
+            )
 
 
 def _fields(cls: griffe.Class) -> dict[str, griffe.Attribute]:
@@ -731,7 +767,14 @@ def _compare_fields(
             )
         elif a.value is None and b.value is not None:
             ctx.add(
-                Finding(field_symbol, "field-made-optional", f"field {field_symbol} now defaults to {b.value}", False, None, str(b.value))
+                Finding(
+                    field_symbol,
+                    "field-made-optional",
+                    f"field {field_symbol} now defaults to {b.value}",
+                    False,
+                    None,
+                    str(b.value),
+                )
             )
         elif a.value is not None and b.value is not None and str(a.value) != str(b.value):
             ctx.add(

@@ -122,14 +122,18 @@ def _blob_text(repo: Repository, commit: str, path: str) -> str:
     try:
         return str((repo.git.commit(commit).tree / path).data_stream.read().decode())
     except KeyError:
-        raise ToolError(f"{path} does not exist at {commit[:12]}; compare with a revision that has nova-common") from None
+        raise ToolError(
+            f"{path} does not exist at {commit[:12]}; compare with a revision that has nova-common"
+        ) from None
 
 
 def run_gate(repo: Repository, against: str | None = None) -> GateReport:
     """Compare the work tree's driver API with ``against`` (default: the last release tag)."""
     ref = against or last_release(repo)
     if ref is None:
-        raise ToolError(f"no release tag {TAG_PREFIX}X.Y.Z in this clone (fetch tags: git fetch --tags); or pass --against REF")
+        raise ToolError(
+            f"no release tag {TAG_PREFIX}X.Y.Z in this clone (fetch tags: git fetch --tags); or pass --against REF"
+        )
     commit = repo.resolve(ref)
     old_version = core_version(_blob_text(repo, commit, METADATA), f"{METADATA} at {ref}")
     try:

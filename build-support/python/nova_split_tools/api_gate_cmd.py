@@ -50,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for d in deep:
         if d["passed"] is False:
-            report.problems.append(f"{d['driver']} {d['release']}'s conformance suite fails against the changed nova-common")
+            report.problems.append(
+                f"{d['driver']} {d['release']}'s conformance suite fails against the changed nova-common"
+            )
     if args.format == "json":
         print(json.dumps({**report.as_json(), "conformance": deep}, indent=2))
     else:

@@ -82,7 +82,9 @@ def test_the_ledger_accepts_exactly_its_break_and_prints_its_reason(
         ("nova_common.objects.instance_info.InstanceInfo.memory_mb", "field-removed", "is stale"),
     ],
 )
-def test_stale_or_unknown_ledger_entries_are_errors_naming_them(repo: Path, symbol: str, kind: str, problem: str) -> None:
+def test_stale_or_unknown_ledger_entries_are_errors_naming_them(
+    repo: Path, symbol: str, kind: str, problem: str
+) -> None:
     entry = f'[[break]]\nsymbol = "{symbol}"\nkind = "{kind}"\nversion = "1.1.0"\nreason = "r"\n'
     commit(repo, "entry", {"nova-common/api-breaks.toml": entry, **bump("1.1.0", "1, 1")})
     code, _, err = gate(repo)
@@ -102,13 +104,19 @@ def test_driver_api_version_major_must_agree_with_the_package_either_way(repo: P
 
 def test_deprecated_methods_are_named_with_their_class_and_fail_past_removal(repo: Path) -> None:
     deprecation = "def deprecated(*, removal: str, replacement: str) -> object:\n    return lambda f: f\n"
-    driver = (repo / f"{NC}/driver.py").read_text().replace(
-        "    def reboot(",
-        '    @deprecated(removal="2.0", replacement="power_cycle")\n    def hard_reset(self) -> None:\n        pass\n\n'
-        "    def reboot(",
+    driver = (
+        (repo / f"{NC}/driver.py")
+        .read_text()
+        .replace(
+            "    def reboot(",
+            '    @deprecated(removal="2.0", replacement="power_cycle")\n    def hard_reset(self) -> None:\n        pass\n\n'
+            "    def reboot(",
+        )
     )
     driver = driver.replace("import abc\n", "import abc\n\nfrom nova_common.deprecation import deprecated\n", 1)
-    xen = (repo / "drivers/xen/nova_xen/driver.py").read_text() + "\n\ndef reset(d: XenDriver) -> None:\n    d.hard_reset()\n"
+    xen = (
+        repo / "drivers/xen/nova_xen/driver.py"
+    ).read_text() + "\n\ndef reset(d: XenDriver) -> None:\n    d.hard_reset()\n"
     commit(
         repo,
         "deprecate",
@@ -159,7 +167,9 @@ def test_an_unreadable_tree_is_exit_2(repo: Path, capsys: pytest.CaptureFixture[
     commit(repo, "broken", {f"{NC}/power.py": "def broken(:\n"})
     assert main(["--repo", str(repo), "api-gate", "--no-typecheck"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("nova-split api-gate: error: cannot read nova_common from the work tree")
+    assert err.count("\n") == 1 and err.startswith(
+        "nova-split api-gate: error: cannot read nova_common from the work tree"
+    )
 
 
 def test_a_missing_metadata_file_at_the_ref_is_exit_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -193,4 +203,6 @@ def test_mypy_second_opinion_names_driver_file_and_line_of_the_release(
         ("libvirt", "nova-libvirt-1.0.0", path, construct, "shipped"),
         ("libvirt", "nova-libvirt-1.0.0", path, read, "shipped"),
     }
-    assert any("the changed nova-common fails strict mypy for the released code of libvirt" in p for p in report["problems"])
+    assert any(
+        "the changed nova-common fails strict mypy for the released code of libvirt" in p for p in report["problems"]
+    )

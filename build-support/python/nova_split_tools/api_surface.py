@@ -75,13 +75,17 @@ def is_api_file(path: str) -> bool:
 def load_package(source_root: Path, where: str) -> griffe.Module:
     """``nova_common`` from ``source_root`` (a directory holding the package), aliases resolved."""
     if not (source_root / PACKAGE / "__init__.py").is_file():
-        raise ToolError(f"{where} has no {CORE_ROOT}/{PACKAGE}/__init__.py; compare with a revision that has nova-common")
+        raise ToolError(
+            f"{where} has no {CORE_ROOT}/{PACKAGE}/__init__.py; compare with a revision that has nova-common"
+        )
     for path in sorted((source_root / PACKAGE).rglob("*.py")):
         try:
             ast.parse(path.read_bytes(), filename=str(path))
         except (SyntaxError, ValueError) as e:  # griffe would skip the module and call it empty
             rel = path.relative_to(source_root).as_posix()
-            raise ToolError(f"cannot read {PACKAGE} from {where}: {rel}:{getattr(e, 'lineno', '?')}: {e.msg if isinstance(e, SyntaxError) else e}") from None
+            raise ToolError(
+                f"cannot read {PACKAGE} from {where}: {rel}:{getattr(e, 'lineno', '?')}: {e.msg if isinstance(e, SyntaxError) else e}"
+            ) from None
     try:
         module = griffe.load(
             PACKAGE,

@@ -310,13 +310,13 @@ def scan_file_uses(files: Mapping[str, str], package: str = "nova_common") -> di
                 if called:
                     uses.constructs.add(called)
             elif isinstance(node, ast.ClassDef):
-                defined = {
-                    n.name
-                    for n in node.body
-                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                defined = {n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+                defined |= {
+                    t.id for n in node.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
                 }
-                defined |= {t.id for n in node.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
-                defined |= {n.target.id for n in node.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)}
+                defined |= {
+                    n.target.id for n in node.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
+                }
                 for base in node.bases:
                     name = dotted(base)
                     if name:
@@ -347,9 +347,15 @@ def who_uses(
 
     found: list[str] = []
     if reach.how == "spelling":
-        return sorted(p for p, u in uses.items() if any(n in reach.names or any(n.startswith(t + ".") for t in reach.names) for n in u.names))
+        return sorted(
+            p
+            for p, u in uses.items()
+            if any(n in reach.names or any(n.startswith(t + ".") for t in reach.names) for n in u.names)
+        )
     for path, u in sorted(uses.items()):
-        subclassed = {s for base, defined in u.subclasses.items() if names_target(base, targets, False) for s in defined}
+        subclassed = {
+            s for base, defined in u.subclasses.items() if names_target(base, targets, False) for s in defined
+        }
         is_subclass = any(names_target(base, targets, False) for base in u.subclasses)
         if reach.how == "subclass":
             hit = is_subclass
@@ -357,7 +363,8 @@ def who_uses(
             hit = is_subclass or any(names_target(c, targets, False) for c in u.constructs)
         else:
             touches = is_subclass or any(
-                names_target(n, targets) or any(t.startswith(c + ".") and _is_class_name(c) for t in targets for c in canon(n))
+                names_target(n, targets)
+                or any(t.startswith(c + ".") and _is_class_name(c) for t in targets for c in canon(n))
                 for n in u.names
             )
             touches = touches or any(names_target(n, holder_names) for n in u.names)

@@ -214,7 +214,7 @@ from nova_common.driver import ComputeDriver
 __all__ = ["DRIVER_API_VERSION", "APIVersion", "APIVersionRange", "ComputeDriver"]
 '''
 
-LIBVIRT = '''from nova_common.api_version import APIVersionRange
+LIBVIRT = """from nova_common.api_version import APIVersionRange
 from nova_common.driver import ComputeDriver
 from nova_common.exception import InstanceNotFound
 from nova_common.objects import Instance, InstanceInfo, PowerState
@@ -239,9 +239,9 @@ class LibvirtDriver(ComputeDriver):
 
 def busy(info: InstanceInfo) -> bool:
     return (info.cpu_time_ns or 0) > 0
-'''
+"""
 
-XEN = '''from nova_common import APIVersionRange, ComputeDriver
+XEN = """from nova_common import APIVersionRange, ComputeDriver
 from nova_common.exception import DriverError
 from nova_common.objects import Instance, InstanceInfo, PowerState, RebootType
 
@@ -262,23 +262,23 @@ class XenDriver(ComputeDriver):
 
     def reboot(self, instance: Instance, reboot_type: RebootType) -> None:
         pass
-'''
+"""
 
-VMWARE = '''from nova_common.objects import Instance
+VMWARE = """from nova_common.objects import Instance
 
 
 def describe(instance: Instance) -> str:
     return instance.name
-'''
+"""
 
-VMWARE_TEST = '''from nova_common.exception import InstanceNotFound
+VMWARE_TEST = """from nova_common.exception import InstanceNotFound
 from nova_common.power import graceful_power_off
 
 
 def test_missing() -> None:
     graceful_power_off(timeout=1.0, force_off=lambda: None)
     assert issubclass(InstanceNotFound, Exception)
-'''
+"""
 
 FILES: dict[str, str] = {
     f"{NC}/__init__.py": INIT,
@@ -314,7 +314,10 @@ def make_base(root: Path) -> Path:
         "pants.toml": '[python.resolves]\ncommon = "nova-common/common.lock"\n'
         + "".join(f'{d} = "drivers/{d}/{d}.lock"\n' for d in ("libvirt", "vmware", "xen")),
         "nova-common/subproject.toml": metadata("1.0.0"),
-        **{f"drivers/{d}/subproject.toml": f'[project]\nname = "nova-{d}"\nversion = "1.0.0"\n' for d in ("libvirt", "vmware", "xen")},
+        **{
+            f"drivers/{d}/subproject.toml": f'[project]\nname = "nova-{d}"\nversion = "1.0.0"\n'
+            for d in ("libvirt", "vmware", "xen")
+        },
         **FILES,
     }
     commit(root, "nova-common 1.0.0", files)
@@ -336,7 +339,15 @@ class Scenario:
 
 
 def _b(id: str, edits: dict[str, Any], kinds: str, shipped: str = "", test: str = "", symbols: str = "") -> Scenario:
-    return Scenario(id, edits, "break", frozenset(kinds.split()), tuple(shipped.split()), tuple(test.split()), tuple(symbols.split()))
+    return Scenario(
+        id,
+        edits,
+        "break",
+        frozenset(kinds.split()),
+        tuple(shipped.split()),
+        tuple(test.split()),
+        tuple(symbols.split()),
+    )
 
 
 def _a(id: str, edits: dict[str, Any], kinds: str) -> Scenario:
@@ -356,90 +367,375 @@ WAIT = "def wait_until(condition: Callable[[], bool], timeout: float, interval: 
 
 SCENARIOS: list[Scenario] = [
     # -- removed / renamed -------------------------------------------------------------------------
-    _b("remove-function", {P: [(WAIT + '\n    """Poll ``condition``."""\n    return condition()\n', ""), ('"graceful_power_off", "wait_until"', '"graceful_power_off"')]},
-       "removed", "libvirt", symbols="nova_common.power.wait_until"),
-    _b("rename-function", {P: [("def wait_until(", "def wait_for("), ('"wait_until"', '"wait_for"')]},
-       "renamed", "libvirt", symbols="nova_common.power.wait_until"),
-    _b("remove-method", {D: [('    def get_console_output(self, instance: Instance) -> str | None:\n        """The console log."""\n        raise NotImplementedError\n', "")]},
-       "removed", "libvirt", symbols=f"{CD}.get_console_output"),
-    _b("remove-reexport", {f"{NC}/__init__.py": [('"APIVersionRange", ', ""), (", APIVersionRange", "")]},
-       "removed", "xen", symbols="nova_common.APIVersionRange"),
-    _b("remove-class-behind-reexport", {E: [('class InstanceNotFound(NovaError):\n    """No such guest."""\n', ""), (', "InstanceNotFound"', "")]},
-       "removed", "libvirt", "vmware", symbols="nova_common.exception.InstanceNotFound"),
+    _b(
+        "remove-function",
+        {
+            P: [
+                (WAIT + '\n    """Poll ``condition``."""\n    return condition()\n', ""),
+                ('"graceful_power_off", "wait_until"', '"graceful_power_off"'),
+            ]
+        },
+        "removed",
+        "libvirt",
+        symbols="nova_common.power.wait_until",
+    ),
+    _b(
+        "rename-function",
+        {P: [("def wait_until(", "def wait_for("), ('"wait_until"', '"wait_for"')]},
+        "renamed",
+        "libvirt",
+        symbols="nova_common.power.wait_until",
+    ),
+    _b(
+        "remove-method",
+        {
+            D: [
+                (
+                    '    def get_console_output(self, instance: Instance) -> str | None:\n        """The console log."""\n        raise NotImplementedError\n',
+                    "",
+                )
+            ]
+        },
+        "removed",
+        "libvirt",
+        symbols=f"{CD}.get_console_output",
+    ),
+    _b(
+        "remove-reexport",
+        {f"{NC}/__init__.py": [('"APIVersionRange", ', ""), (", APIVersionRange", "")]},
+        "removed",
+        "xen",
+        symbols="nova_common.APIVersionRange",
+    ),
+    _b(
+        "remove-class-behind-reexport",
+        {E: [('class InstanceNotFound(NovaError):\n    """No such guest."""\n', ""), (', "InstanceNotFound"', "")]},
+        "removed",
+        "libvirt",
+        "vmware",
+        symbols="nova_common.exception.InstanceNotFound",
+    ),
     # -- parameters ----------------------------------------------------------------------------------
     _b("param-removed", {P: [(", interval: float = 1.0", "")]}, "parameter-removed", "libvirt"),
-    _b("param-renamed", {P: [("timeout: float, interval", "deadline: float, interval")]}, "parameter-renamed", "libvirt"),
-    _b("param-added-required", {P: [("interval: float = 1.0)", "interval: float = 1.0, *, clock: float)")]}, "parameter-added-required", "libvirt"),
-    _b("params-reordered", {P: [("condition: Callable[[], bool], timeout: float,", "timeout: float, condition: Callable[[], bool],")]},
-       "parameter-moved", "libvirt"),
-    _b("param-made-keyword-only", {P: [("timeout: float, interval", "*, timeout: float, interval")]}, "parameter-kind-changed", "libvirt"),
-    _b("param-default-changed", {P: [("interval: float = 1.0", "interval: float = 5.0")]}, "parameter-default-changed", "libvirt"),
-    _b("param-made-required", {P: [("interval: float = 1.0", "interval: float")]}, "parameter-made-required", "libvirt"),
-    _b("param-type-narrowed", {P: [("timeout: float, interval", "timeout: int, interval")]}, "parameter-type-changed", "libvirt"),
-    _b("return-widened", {P: [("interval: float = 1.0) -> bool:", "interval: float = 1.0) -> bool | None:")]}, "return-type-changed", "libvirt"),
-    _b("callback-param-changed", {P: [("condition: Callable[[], bool]", "condition: Callable[[float], bool]")]}, "parameter-type-changed", "libvirt"),
-    _b("implemented-param-widened", {D: [("def get_info(self, instance: Instance)", "def get_info(self, instance: Instance | str)")]},
-       "parameter-type-changed", "libvirt xen"),
-    _b("implemented-return-narrowed", {D: [("def get_console_output(self, instance: Instance) -> str | None:", "def get_console_output(self, instance: Instance) -> str:")]},
-       "return-type-changed", "libvirt"),
-    _b("implemented-optional-param-added", {D: [(SPAWN_SIG, SPAWN_SIG.replace("= None)", "= None, admin_password: str | None = None)"))]},
-       "parameter-added", "libvirt xen"),
-    _b("implemented-param-removed", {D: [("def reboot(self, instance: Instance, reboot_type: RebootType)", "def reboot(self, instance: Instance)")]},
-       "parameter-removed", "xen"),
+    _b(
+        "param-renamed",
+        {P: [("timeout: float, interval", "deadline: float, interval")]},
+        "parameter-renamed",
+        "libvirt",
+    ),
+    _b(
+        "param-added-required",
+        {P: [("interval: float = 1.0)", "interval: float = 1.0, *, clock: float)")]},
+        "parameter-added-required",
+        "libvirt",
+    ),
+    _b(
+        "params-reordered",
+        {P: [("condition: Callable[[], bool], timeout: float,", "timeout: float, condition: Callable[[], bool],")]},
+        "parameter-moved",
+        "libvirt",
+    ),
+    _b(
+        "param-made-keyword-only",
+        {P: [("timeout: float, interval", "*, timeout: float, interval")]},
+        "parameter-kind-changed",
+        "libvirt",
+    ),
+    _b(
+        "param-default-changed",
+        {P: [("interval: float = 1.0", "interval: float = 5.0")]},
+        "parameter-default-changed",
+        "libvirt",
+    ),
+    _b(
+        "param-made-required", {P: [("interval: float = 1.0", "interval: float")]}, "parameter-made-required", "libvirt"
+    ),
+    _b(
+        "param-type-narrowed",
+        {P: [("timeout: float, interval", "timeout: int, interval")]},
+        "parameter-type-changed",
+        "libvirt",
+    ),
+    _b(
+        "return-widened",
+        {P: [("interval: float = 1.0) -> bool:", "interval: float = 1.0) -> bool | None:")]},
+        "return-type-changed",
+        "libvirt",
+    ),
+    _b(
+        "callback-param-changed",
+        {P: [("condition: Callable[[], bool]", "condition: Callable[[float], bool]")]},
+        "parameter-type-changed",
+        "libvirt",
+    ),
+    _b(
+        "implemented-param-widened",
+        {D: [("def get_info(self, instance: Instance)", "def get_info(self, instance: Instance | str)")]},
+        "parameter-type-changed",
+        "libvirt xen",
+    ),
+    _b(
+        "implemented-return-narrowed",
+        {
+            D: [
+                (
+                    "def get_console_output(self, instance: Instance) -> str | None:",
+                    "def get_console_output(self, instance: Instance) -> str:",
+                )
+            ]
+        },
+        "return-type-changed",
+        "libvirt",
+    ),
+    _b(
+        "implemented-optional-param-added",
+        {D: [(SPAWN_SIG, SPAWN_SIG.replace("= None)", "= None, admin_password: str | None = None)"))]},
+        "parameter-added",
+        "libvirt xen",
+    ),
+    _b(
+        "implemented-param-removed",
+        {
+            D: [
+                (
+                    "def reboot(self, instance: Instance, reboot_type: RebootType)",
+                    "def reboot(self, instance: Instance)",
+                )
+            ]
+        },
+        "parameter-removed",
+        "xen",
+    ),
     # -- objects ---------------------------------------------------------------------------------
-    _b("field-removed", {II: [("    cpu_time_ns: Optional[int] = None\n", "")]}, "field-removed", "libvirt", symbols=f"{INFO}.cpu_time_ns"),
+    _b(
+        "field-removed",
+        {II: [("    cpu_time_ns: Optional[int] = None\n", "")]},
+        "field-removed",
+        "libvirt",
+        symbols=f"{INFO}.cpu_time_ns",
+    ),
     _b("field-renamed", {II: [("cpu_time_ns: Optional[int]", "cpu_ns: Optional[int]")]}, "field-renamed", "libvirt"),
-    _b("field-retyped", {II: [("cpu_time_ns: Optional[int]", "cpu_time_ns: Optional[float]")]}, "field-retyped", "libvirt", symbols=f"{INFO}.cpu_time_ns"),
+    _b(
+        "field-retyped",
+        {II: [("cpu_time_ns: Optional[int]", "cpu_time_ns: Optional[float]")]},
+        "field-retyped",
+        "libvirt",
+        symbols=f"{INFO}.cpu_time_ns",
+    ),
     _b("field-made-required", {II: [("memory_mb: int = 0", "memory_mb: int")]}, "field-made-required", "libvirt xen"),
-    _b("field-added-required", {II: [("    cpu_time_ns: Optional[int] = None\n", "    cpu_time_ns: Optional[int] = None\n    vcpus: int\n")]},
-       "field-added-required", "libvirt xen"),
+    _b(
+        "field-added-required",
+        {II: [("    cpu_time_ns: Optional[int] = None\n", "    cpu_time_ns: Optional[int] = None\n    vcpus: int\n")]},
+        "field-added-required",
+        "libvirt xen",
+    ),
     _b("field-of-unread-class-removed", {I: [("    host: str | None = None\n", "")]}, "field-removed", ""),
-    _b("object-version-lowered", {II: [('VERSION = "1.1"', 'VERSION = "1.0"')]}, "object-version-lowered", "libvirt xen"),
+    _b(
+        "object-version-lowered",
+        {II: [('VERSION = "1.1"', 'VERSION = "1.0"')]},
+        "object-version-lowered",
+        "libvirt xen",
+    ),
     # -- enums, exceptions ------------------------------------------------------------------------
     _b("enum-value-changed", {F: [('RUNNING = "running"', 'RUNNING = "active"')]}, "enum-value-changed", "libvirt"),
     _b("enum-member-removed", {F: [('    HARD = "hard"\n', "")]}, "enum-member-removed", ""),
-    _b("exception-rebased", {E: [("class InstanceNotFound(NovaError):", "class InstanceNotFound(DriverError):")]},
-       "exception-base-changed", "libvirt", "vmware"),
-    _b("exception-base-lost", {E: [("class DriverError(NovaError):", "class DriverError(Exception):")]}, "exception-base-changed", "xen"),
+    _b(
+        "exception-rebased",
+        {E: [("class InstanceNotFound(NovaError):", "class InstanceNotFound(DriverError):")]},
+        "exception-base-changed",
+        "libvirt",
+        "vmware",
+    ),
+    _b(
+        "exception-base-lost",
+        {E: [("class DriverError(NovaError):", "class DriverError(Exception):")]},
+        "exception-base-changed",
+        "xen",
+    ),
     # -- what a driver must implement --------------------------------------------------------------
-    _b("abstract-method-added", {D: [('    def reboot(', '    @abc.abstractmethod\n    def power_off(self, instance: Instance) -> None:\n        """Stop."""\n\n    def reboot(')]},
-       "abstract-method-added", "libvirt xen"),
-    _b("method-made-abstract", {D: [("    def get_console_output(", "    @abc.abstractmethod\n    def get_console_output(")]},
-       "method-made-abstract", "libvirt xen"),
-    _b("required-class-attribute", {D: [("    supports_pause: ClassVar[bool] = False\n", "    supports_pause: ClassVar[bool] = False\n    vendor: ClassVar[str]\n")]},
-       "required-attribute-added", "libvirt xen"),
-    _b("class-attribute-made-required", {D: [("supports_pause: ClassVar[bool] = False", "supports_pause: ClassVar[bool]")]},
-       "attribute-made-required", "libvirt xen"),
-    _b("break-behind-reexport", {
-        P: "from nova_common._power_impl import graceful_power_off, wait_until\n\n__all__ = [\"graceful_power_off\", \"wait_until\"]\n",
-        f"{NC}/_power_impl.py": POWER.replace("interval: float = 1.0", "interval: float = 1.0, *, jitter: float"),
-    }, "parameter-added-required", "libvirt", symbols="nova_common.power.wait_until"),
+    _b(
+        "abstract-method-added",
+        {
+            D: [
+                (
+                    "    def reboot(",
+                    '    @abc.abstractmethod\n    def power_off(self, instance: Instance) -> None:\n        """Stop."""\n\n    def reboot(',
+                )
+            ]
+        },
+        "abstract-method-added",
+        "libvirt xen",
+    ),
+    _b(
+        "method-made-abstract",
+        {D: [("    def get_console_output(", "    @abc.abstractmethod\n    def get_console_output(")]},
+        "method-made-abstract",
+        "libvirt xen",
+    ),
+    _b(
+        "required-class-attribute",
+        {
+            D: [
+                (
+                    "    supports_pause: ClassVar[bool] = False\n",
+                    "    supports_pause: ClassVar[bool] = False\n    vendor: ClassVar[str]\n",
+                )
+            ]
+        },
+        "required-attribute-added",
+        "libvirt xen",
+    ),
+    _b(
+        "class-attribute-made-required",
+        {D: [("supports_pause: ClassVar[bool] = False", "supports_pause: ClassVar[bool]")]},
+        "attribute-made-required",
+        "libvirt xen",
+    ),
+    _b(
+        "break-behind-reexport",
+        {
+            P: 'from nova_common._power_impl import graceful_power_off, wait_until\n\n__all__ = ["graceful_power_off", "wait_until"]\n',
+            f"{NC}/_power_impl.py": POWER.replace("interval: float = 1.0", "interval: float = 1.0, *, jitter: float"),
+        },
+        "parameter-added-required",
+        "libvirt",
+        symbols="nova_common.power.wait_until",
+    ),
     # -- additions ---------------------------------------------------------------------------------
-    _a("new-function", {P: [('"wait_until"]', '"wait_until", "sleep_briefly"]'), ("\n\ndef graceful_power_off", "\n\ndef sleep_briefly() -> None:\n    pass\n\n\ndef graceful_power_off")]}, "added"),
-    _a("new-optional-keyword-param", {P: [("interval: float = 1.0)", "interval: float = 1.0, *, jitter: float = 0.0)")]}, "parameter-added"),
-    _a("widened-param-type", {P: [("timeout: float, interval", "timeout: float | str, interval")]}, "parameter-type-changed"),
-    _a("new-enum-member", {F: [('    HARD = "hard"\n', '    HARD = "hard"\n    FORCE = "force"\n')]}, "enum-member-added"),
-    _a("new-optional-field", {II: [("    cpu_time_ns: Optional[int] = None\n", "    cpu_time_ns: Optional[int] = None\n    vcpus: int = 0\n")]}, "field-added"),
-    _a("new-optional-method", {D: [("    def get_console_output(", "    def pause(self, instance: Instance) -> None:\n        raise NotImplementedError\n\n    def get_console_output(")]}, "added"),
-    _a("widened-keyword-param-to-optional", {P: [("def graceful_power_off(*, timeout: float,", "def graceful_power_off(*, timeout: float | None,")]},
-       "parameter-type-changed"),
-    _a("implemented-return-widened", {D: [("def get_console_output(self, instance: Instance) -> str | None:", "def get_console_output(self, instance: Instance) -> str | bytes | None:")]},
-       "return-type-changed"),
-    _b("implemented-param-made-optional-type", {D: [("def reboot(self, instance: Instance, reboot_type: RebootType)", "def reboot(self, instance: Instance, reboot_type: RebootType | None)")]},
-       "parameter-type-changed", "xen"),
+    _a(
+        "new-function",
+        {
+            P: [
+                ('"wait_until"]', '"wait_until", "sleep_briefly"]'),
+                (
+                    "\n\ndef graceful_power_off",
+                    "\n\ndef sleep_briefly() -> None:\n    pass\n\n\ndef graceful_power_off",
+                ),
+            ]
+        },
+        "added",
+    ),
+    _a(
+        "new-optional-keyword-param",
+        {P: [("interval: float = 1.0)", "interval: float = 1.0, *, jitter: float = 0.0)")]},
+        "parameter-added",
+    ),
+    _a(
+        "widened-param-type",
+        {P: [("timeout: float, interval", "timeout: float | str, interval")]},
+        "parameter-type-changed",
+    ),
+    _a(
+        "new-enum-member",
+        {F: [('    HARD = "hard"\n', '    HARD = "hard"\n    FORCE = "force"\n')]},
+        "enum-member-added",
+    ),
+    _a(
+        "new-optional-field",
+        {
+            II: [
+                (
+                    "    cpu_time_ns: Optional[int] = None\n",
+                    "    cpu_time_ns: Optional[int] = None\n    vcpus: int = 0\n",
+                )
+            ]
+        },
+        "field-added",
+    ),
+    _a(
+        "new-optional-method",
+        {
+            D: [
+                (
+                    "    def get_console_output(",
+                    "    def pause(self, instance: Instance) -> None:\n        raise NotImplementedError\n\n    def get_console_output(",
+                )
+            ]
+        },
+        "added",
+    ),
+    _a(
+        "widened-keyword-param-to-optional",
+        {P: [("def graceful_power_off(*, timeout: float,", "def graceful_power_off(*, timeout: float | None,")]},
+        "parameter-type-changed",
+    ),
+    _a(
+        "implemented-return-widened",
+        {
+            D: [
+                (
+                    "def get_console_output(self, instance: Instance) -> str | None:",
+                    "def get_console_output(self, instance: Instance) -> str | bytes | None:",
+                )
+            ]
+        },
+        "return-type-changed",
+    ),
+    _b(
+        "implemented-param-made-optional-type",
+        {
+            D: [
+                (
+                    "def reboot(self, instance: Instance, reboot_type: RebootType)",
+                    "def reboot(self, instance: Instance, reboot_type: RebootType | None)",
+                )
+            ]
+        },
+        "parameter-type-changed",
+        "xen",
+    ),
     # -- silent ------------------------------------------------------------------------------------
-    _s("move-behind-reexport", {
-        P: "from nova_common._power_impl import graceful_power_off, wait_until\n\n__all__ = [\"graceful_power_off\", \"wait_until\"]\n",
-        f"{NC}/_power_impl.py": POWER,
-    }),
-    _s("new-private-helper", {P: [("\n\ndef graceful_power_off", "\n\ndef _clamp(x: float) -> float:\n    return max(x, 0.1)\n\n\ndef graceful_power_off")]}),
-    _s("import-added", {P: [("from collections.abc import Callable\n", "import logging\nfrom collections.abc import Callable\n\nLOG = logging.getLogger(__name__)\n")],
-                        D: [("import abc\n", "import abc\nimport logging\n")]}),
-    _s("docstring-only", {D: [('"""Create the guest."""', '"""Create and start the guest; clean up on failure."""')], P: [('"""Poll ``condition``."""', '"""Poll ``condition`` until it holds."""')]}),
+    _s(
+        "move-behind-reexport",
+        {
+            P: 'from nova_common._power_impl import graceful_power_off, wait_until\n\n__all__ = ["graceful_power_off", "wait_until"]\n',
+            f"{NC}/_power_impl.py": POWER,
+        },
+    ),
+    _s(
+        "new-private-helper",
+        {
+            P: [
+                (
+                    "\n\ndef graceful_power_off",
+                    "\n\ndef _clamp(x: float) -> float:\n    return max(x, 0.1)\n\n\ndef graceful_power_off",
+                )
+            ]
+        },
+    ),
+    _s(
+        "import-added",
+        {
+            P: [
+                (
+                    "from collections.abc import Callable\n",
+                    "import logging\nfrom collections.abc import Callable\n\nLOG = logging.getLogger(__name__)\n",
+                )
+            ],
+            D: [("import abc\n", "import abc\nimport logging\n")],
+        },
+    ),
+    _s(
+        "docstring-only",
+        {
+            D: [('"""Create the guest."""', '"""Create and start the guest; clean up on failure."""')],
+            P: [('"""Poll ``condition``."""', '"""Poll ``condition`` until it holds."""')],
+        },
+    ),
     _s("optional-spelling", {II: [("cpu_time_ns: Optional[int] = None", "cpu_time_ns: int | None = None")]}),
     _s("int-to-float-of-param-widening-equivalent", {P: [("interval: float = 1.0", "interval: float | int = 1.0")]}),
     _s("core-internal-change", {f"{NC}/compute/manager.py": "def manage(force: bool) -> None:\n    pass\n"}),
-    _s("reexport-spelling-of-annotation", {D: [("from nova_common.objects import Instance, InstanceInfo, RebootType", "from nova_common.objects.instance import Instance\nfrom nova_common.objects import InstanceInfo, RebootType")]}),
+    _s(
+        "reexport-spelling-of-annotation",
+        {
+            D: [
+                (
+                    "from nova_common.objects import Instance, InstanceInfo, RebootType",
+                    "from nova_common.objects.instance import Instance\nfrom nova_common.objects import InstanceInfo, RebootType",
+                )
+            ]
+        },
+    ),
 ]
 
 
@@ -492,7 +788,9 @@ def check(base: Path, scenario: Scenario, work: Path) -> list[str]:
             wrong.append(f"false positive: an addition reported as breaking: {breaks}")
         kinds = {c["kind"] for c in report.get("changes", [])}
         if code != 1 or "without a version bump" not in err or not scenario.kinds <= kinds:
-            wrong.append(f"false negative: an addition ({sorted(scenario.kinds)}) passed without a bump: {report.get('changes')}")
+            wrong.append(
+                f"false negative: an addition ({sorted(scenario.kinds)}) passed without a bump: {report.get('changes')}"
+            )
         commit(repo, "minor", bump("1.1.0"))
         if gate(repo)[0] != 0:
             wrong.append(f"false positive: an addition failed at a minor bump: {gate(repo)}")
@@ -507,7 +805,9 @@ def check(base: Path, scenario: Scenario, work: Path) -> list[str]:
         wrong.append(f"wrong kind: expected {sorted(scenario.kinds)}, got {sorted(kinds)}: {breaks}")
     for c in breaks:
         if (tuple(c["users"]["shipped"]), tuple(c["users"]["test"])) != (scenario.shipped, scenario.test):
-            wrong.append(f"wrong users of {c['symbol']}: {c['users']} (expected shipped {scenario.shipped}, test {scenario.test})")
+            wrong.append(
+                f"wrong users of {c['symbol']}: {c['users']} (expected shipped {scenario.shipped}, test {scenario.test})"
+            )
     if scenario.symbols and sorted(c["symbol"] for c in breaks) != sorted(scenario.symbols):
         wrong.append(f"wrong symbols: {[c['symbol'] for c in breaks]} (expected {scenario.symbols})")
     commit(repo, "major", bump("2.0.0", "2, 0"))
@@ -532,6 +832,8 @@ if __name__ == "__main__":
         for w in ws:
             print(f"{sid}: {w}")
     breaks = sum(s.verdict == "break" for s in SCENARIOS)
-    print(f"{len(SCENARIOS)} scenarios ({breaks} breaks, {len(SCENARIOS) - breaks} compatible): "
-          f"{fn} false negative(s), {fp} false positive(s), {sum(bool(w) for w in results.values())} wrong")
+    print(
+        f"{len(SCENARIOS)} scenarios ({breaks} breaks, {len(SCENARIOS) - breaks} compatible): "
+        f"{fn} false negative(s), {fp} false positive(s), {sum(bool(w) for w in results.values())} wrong"
+    )
     sys.exit(1 if any(results.values()) else 0)
