@@ -129,7 +129,7 @@ class _Context:
 def compare(old: Surface, new: Surface) -> list[Finding]:
     """Every finding between ``old`` and ``new``, breaks first, one per (symbol, kind)."""
     ctx = _Context(old, new)
-    for target, spellings in sorted(ctx.old_spellings.items()):
+    for _target, spellings in sorted(ctx.old_spellings.items()):
         present = [s for s in spellings if s in new.names]
         old_obj = old.names[spellings[0]]
         if not present:
@@ -332,14 +332,15 @@ def _compare_function(
         if p.name in old_pos and p.name in new_pos and old_pos.index(p.name) != new_pos.index(p.name):
             i, j = old_pos.index(p.name) + 1, new_pos.index(p.name) + 1
             add("parameter-moved", f"parameter {p.name} moved from position {i} to {j}", True, str(i), str(j))
-        if p.kind != q.kind:
-            lost = (calls and not _WAYS[p.kind] <= _WAYS[q.kind]) or (implements and not _WAYS[q.kind] <= _WAYS[p.kind])
+        pk, qk = _pkind(p), _pkind(q)
+        if pk != qk:
+            lost = (calls and not _WAYS[pk] <= _WAYS[qk]) or (implements and not _WAYS[qk] <= _WAYS[pk])
             add(
                 "parameter-kind-changed",
-                f"parameter {p.name} changed from {p.kind.value} to {q.kind.value}",
+                f"parameter {p.name} changed from {pk.value} to {qk.value}",
                 lost,
-                p.kind.value,
-                q.kind.value,
+                pk.value,
+                qk.value,
             )
         od, nd = _default(p), _default(q)
         if od is not None and nd is None and p.kind not in (griffe.ParameterKind.var_positional,):
@@ -395,8 +396,12 @@ def _compare_function(
             )
 
 
+def _pkind(p: griffe.Parameter) -> griffe.ParameterKind:
+    return p.kind or griffe.ParameterKind.positional_or_keyword
+
+
 def _param_text(p: griffe.Parameter) -> str:
-    prefix = {griffe.ParameterKind.var_positional: "*", griffe.ParameterKind.var_keyword: "**"}.get(p.kind, "")
+    prefix = {griffe.ParameterKind.var_positional: "*", griffe.ParameterKind.var_keyword: "**"}.get(_pkind(p), "")
     text = prefix + p.name + (f": {p.annotation}" if p.annotation is not None else "")
     return text + (f" = {p.default}" if p.default is not None else "")
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import git
 import griffe
 from packaging.version import InvalidVersion, Version
 
@@ -111,7 +112,7 @@ def export_tree(repo: Repository, commit: str, prefix: str, dest: Path) -> None:
     except KeyError:
         raise ToolError(f"{prefix} does not exist at {commit[:12]}; compare with a revision that has it") from None
     for blob in tree.traverse():
-        if blob.type != "blob":
+        if not isinstance(blob, git.Blob):
             continue
         path = dest / str(blob.path)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -109,7 +109,8 @@ def test_deprecated_methods_are_named_with_their_class_and_fail_past_removal(rep
         .read_text()
         .replace(
             "    def reboot(",
-            '    @deprecated(removal="2.0", replacement="power_cycle")\n    def hard_reset(self) -> None:\n        pass\n\n'
+            '    @deprecated(removal="2.0", replacement="power_cycle")\n'
+            "    def hard_reset(self) -> None:\n        pass\n\n"
             "    def reboot(",
         )
     )

@@ -84,7 +84,8 @@ def load_package(source_root: Path, where: str) -> griffe.Module:
         except (SyntaxError, ValueError) as e:  # griffe would skip the module and call it empty
             rel = path.relative_to(source_root).as_posix()
             raise ToolError(
-                f"cannot read {PACKAGE} from {where}: {rel}:{getattr(e, 'lineno', '?')}: {e.msg if isinstance(e, SyntaxError) else e}"
+                f"cannot read {PACKAGE} from {where}: {rel}:{getattr(e, 'lineno', '?')}: "
+                f"{e.msg if isinstance(e, SyntaxError) else e}; fix the file"
             ) from None
     try:
         module = griffe.load(

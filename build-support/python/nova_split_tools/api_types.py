@@ -160,6 +160,12 @@ def supertypes(name: str, ancestors: Callable[[str], set[str]]) -> set[str]:
     return out
 
 
+def _literal_type(value: Type) -> Type:
+    if value.name[:1] in "'\"":
+        return Type("str")
+    return Type("bool") if value.name in ("True", "False") else Type("int")
+
+
 def is_subtype(a: Type, b: Type, ancestors: Callable[[str], set[str]] = lambda _: set()) -> bool:
     """Whether every value of ``a`` is a value of ``b``; ``ancestors`` gives a class's base classes."""
     if a == b or ANY in (a, b) or b.name == "object":
@@ -173,8 +179,7 @@ def is_subtype(a: Type, b: Type, ancestors: Callable[[str], set[str]] = lambda _
     if a.name == "Literal":
         if b.name == "Literal":
             return set(a.args) <= set(b.args)
-        kinds = {Type("str") if x.name[:1] in "'\"" else Type("bool") if x.name in ("True", "False") else Type("int")}
-        return all(is_subtype(k, b, ancestors) for x in a.args for k in kinds)
+        return all(is_subtype(_literal_type(x), b, ancestors) for x in a.args)
     if a.name != b.name and b.name not in supertypes(a.name, ancestors):
         return False
     if not a.args or not b.args:

@@ -266,9 +266,19 @@ class FileUses:
 
 
 class ReachLike(Protocol):
-    names: frozenset[str]
-    member: str | None
-    how: str
+    """What :func:`who_uses` needs of a finding's reach (``api_diff.Reach``)."""
+
+    @property
+    def names(self) -> frozenset[str]:
+        ...
+
+    @property
+    def member(self) -> str | None:
+        ...
+
+    @property
+    def how(self) -> str:
+        ...
 
 
 def is_test_file(path: str) -> bool:
@@ -294,7 +304,7 @@ def scan_file_uses(files: Mapping[str, str], package: str = "nova_common") -> di
                     if a.name == package or a.name.startswith(package + "."):
                         local[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
 
-        def dotted(expr: ast.expr) -> str | None:
+        def dotted(expr: ast.expr, local: dict[str, str] = local) -> str | None:
             chain = _attribute_chain(expr)
             if chain and chain[0] in local:
                 return ".".join([local[chain[0]], *chain[1:]])

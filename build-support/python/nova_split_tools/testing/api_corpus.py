@@ -358,11 +358,15 @@ def _s(id: str, edits: dict[str, Any]) -> Scenario:
     return Scenario(id, edits, "silent")
 
 
-D, II, F, E, P, I = (f"{NC}/driver.py", f"{NC}/objects/instance_info.py", f"{NC}/objects/fields.py",
+D, II, F, E, P, INST = (f"{NC}/driver.py", f"{NC}/objects/instance_info.py", f"{NC}/objects/fields.py",
                      f"{NC}/exception.py", f"{NC}/power.py", f"{NC}/objects/instance.py")  # fmt: skip
 CD = "nova_common.driver.ComputeDriver"
 INFO = "nova_common.objects.instance_info.InstanceInfo"
 SPAWN_SIG = "def spawn(self, instance: Instance, image_id: str, block_device_info: dict[str, str] | None = None)"
+REEXPORT = (
+    "from nova_common._power_impl import graceful_power_off, wait_until\n\n"
+    '__all__ = ["graceful_power_off", "wait_until"]\n'
+)
 WAIT = "def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 1.0) -> bool:"
 
 SCENARIOS: list[Scenario] = [
@@ -391,7 +395,8 @@ SCENARIOS: list[Scenario] = [
         {
             D: [
                 (
-                    '    def get_console_output(self, instance: Instance) -> str | None:\n        """The console log."""\n        raise NotImplementedError\n',
+                    "    def get_console_output(self, instance: Instance) -> str | None:\n"
+                    '        """The console log."""\n        raise NotImplementedError\n',
                     "",
                 )
             ]
@@ -529,7 +534,7 @@ SCENARIOS: list[Scenario] = [
         "field-added-required",
         "libvirt xen",
     ),
-    _b("field-of-unread-class-removed", {I: [("    host: str | None = None\n", "")]}, "field-removed", ""),
+    _b("field-of-unread-class-removed", {INST: [("    host: str | None = None\n", "")]}, "field-removed", ""),
     _b(
         "object-version-lowered",
         {II: [('VERSION = "1.1"', 'VERSION = "1.0"')]},
@@ -559,7 +564,8 @@ SCENARIOS: list[Scenario] = [
             D: [
                 (
                     "    def reboot(",
-                    '    @abc.abstractmethod\n    def power_off(self, instance: Instance) -> None:\n        """Stop."""\n\n    def reboot(',
+                    "    @abc.abstractmethod\n    def power_off(self, instance: Instance) -> None:\n"
+                    '        """Stop."""\n\n    def reboot(',
                 )
             ]
         },
@@ -594,7 +600,7 @@ SCENARIOS: list[Scenario] = [
     _b(
         "break-behind-reexport",
         {
-            P: 'from nova_common._power_impl import graceful_power_off, wait_until\n\n__all__ = ["graceful_power_off", "wait_until"]\n',
+            P: REEXPORT,
             f"{NC}/_power_impl.py": POWER.replace("interval: float = 1.0", "interval: float = 1.0, *, jitter: float"),
         },
         "parameter-added-required",
@@ -648,7 +654,8 @@ SCENARIOS: list[Scenario] = [
             D: [
                 (
                     "    def get_console_output(",
-                    "    def pause(self, instance: Instance) -> None:\n        raise NotImplementedError\n\n    def get_console_output(",
+                    "    def pause(self, instance: Instance) -> None:\n        raise NotImplementedError\n\n"
+                    "    def get_console_output(",
                 )
             ]
         },
@@ -688,7 +695,7 @@ SCENARIOS: list[Scenario] = [
     _s(
         "move-behind-reexport",
         {
-            P: 'from nova_common._power_impl import graceful_power_off, wait_until\n\n__all__ = ["graceful_power_off", "wait_until"]\n',
+            P: REEXPORT,
             f"{NC}/_power_impl.py": POWER,
         },
     ),
@@ -731,7 +738,8 @@ SCENARIOS: list[Scenario] = [
             D: [
                 (
                     "from nova_common.objects import Instance, InstanceInfo, RebootType",
-                    "from nova_common.objects.instance import Instance\nfrom nova_common.objects import InstanceInfo, RebootType",
+                    "from nova_common.objects.instance import Instance\n"
+                    "from nova_common.objects import InstanceInfo, RebootType",
                 )
             ]
         },
@@ -806,7 +814,8 @@ def check(base: Path, scenario: Scenario, work: Path) -> list[str]:
     for c in breaks:
         if (tuple(c["users"]["shipped"]), tuple(c["users"]["test"])) != (scenario.shipped, scenario.test):
             wrong.append(
-                f"wrong users of {c['symbol']}: {c['users']} (expected shipped {scenario.shipped}, test {scenario.test})"
+                f"wrong users of {c['symbol']}: {c['users']} "
+                f"(expected shipped {scenario.shipped}, test {scenario.test})"
             )
     if scenario.symbols and sorted(c["symbol"] for c in breaks) != sorted(scenario.symbols):
         wrong.append(f"wrong symbols: {[c['symbol'] for c in breaks]} (expected {scenario.symbols})")
