@@ -127,9 +127,13 @@ def conformance_drivers(repo: Repository, drivers: list[str] | None = None) -> l
                 shutil.rmtree(tree / CORE_ROOT, ignore_errors=True)
                 ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
                 shutil.copytree(repo.root / CORE_ROOT, tree / CORE_ROOT, ignore=ignore)
-                suites = sorted(p.relative_to(tree).as_posix() for p in (tree / sub.path).rglob("*conformance*_test.py"))
+                suites = sorted(
+                    p.relative_to(tree).as_posix() for p in (tree / sub.path).rglob("*conformance*_test.py")
+                )
                 if not suites:
-                    out.append({"driver": sub.name, "release": release, "passed": None, "output": "no conformance suite"})
+                    out.append(
+                        {"driver": sub.name, "release": release, "passed": None, "output": "no conformance suite"}
+                    )
                     continue
                 proc = subprocess.run(
                     [str(tree / "pants"), "--no-pantsd", "test", *suites],
