@@ -790,7 +790,7 @@ def _compare_fields(
                     True,
                     str(a.value),
                     str(b.value),
-                    reach=Reach(names, name),
+                    reach=Reach(names, name, "construct"),
                 )
             )
     _ = old_order

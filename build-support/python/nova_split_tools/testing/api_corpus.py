@@ -121,11 +121,26 @@ class RebootType(str, enum.Enum):
     HARD = "hard"
 '''
 
+FLAVOR = '''"""Flavor: the size of a guest."""
+
+from nova_common.objects.base import VersionedObject
+
+__all__ = ["Flavor"]
+
+
+class Flavor(VersionedObject):
+    VERSION = "1.0"
+
+    vcpus: int
+    memory_mb: int
+'''
+
 INSTANCE = '''"""Instance."""
 
 from __future__ import annotations
 
 from nova_common.objects.base import VersionedObject
+from nova_common.objects.flavor import Flavor
 
 __all__ = ["Instance"]
 
@@ -135,6 +150,7 @@ class Instance(VersionedObject):
 
     uuid: str
     name: str
+    flavor: Flavor
     host: str | None = None
 '''
 
@@ -164,10 +180,11 @@ OBJECTS = '''"""The versioned objects."""
 
 from nova_common.objects.base import VersionedObject
 from nova_common.objects.fields import PowerState, RebootType
+from nova_common.objects.flavor import Flavor
 from nova_common.objects.instance import Instance
 from nova_common.objects.instance_info import InstanceInfo
 
-__all__ = ["Instance", "InstanceInfo", "PowerState", "RebootType", "VersionedObject"]
+__all__ = ["Flavor", "Instance", "InstanceInfo", "PowerState", "RebootType", "VersionedObject"]
 '''
 
 EXCEPTION = '''"""Exceptions of the driver API."""
@@ -226,7 +243,7 @@ class LibvirtDriver(ComputeDriver):
     api_versions = APIVersionRange("1.0")
 
     def spawn(self, instance: Instance, image_id: str, block_device_info: dict[str, str] | None = None) -> None:
-        wait_until(lambda: True, 1.0)
+        wait_until(lambda: instance.flavor.vcpus > 0, 1.0)
 
     def get_info(self, instance: Instance) -> InstanceInfo:
         if not instance.uuid:
@@ -290,6 +307,7 @@ FILES: dict[str, str] = {
     f"{NC}/objects/base.py": BASE,
     f"{NC}/objects/fields.py": FIELDS,
     f"{NC}/objects/instance.py": INSTANCE,
+    f"{NC}/objects/flavor.py": FLAVOR,
     f"{NC}/objects/instance_info.py": INSTANCE_INFO,
     f"{NC}/compute/__init__.py": '"""The core\'s own compute service."""\n',
     f"{NC}/compute/manager.py": "def manage() -> None:\n    pass\n",
@@ -535,6 +553,25 @@ SCENARIOS: list[Scenario] = [
         "libvirt xen",
     ),
     _b("field-of-unread-class-removed", {INST: [("    host: str | None = None\n", "")]}, "field-removed", ""),
+    _b(
+        "held-object-field-removed",
+        {f"{NC}/objects/flavor.py": [("    vcpus: int\n", "")]},
+        "field-removed",
+        "libvirt",
+        symbols="nova_common.objects.flavor.Flavor.vcpus",
+    ),
+    _b(
+        "field-default-changed",
+        {II: [("memory_mb: int = 0", "memory_mb: int = 512")]},
+        "field-default-changed",
+        "libvirt xen",
+    ),
+    _b(
+        "implemented-param-made-optional",
+        {D: [(SPAWN_SIG, SPAWN_SIG.replace("image_id: str,", 'image_id: str = "",'))]},
+        "parameter-made-optional",
+        "libvirt xen",
+    ),
     _b(
         "object-version-lowered",
         {II: [('VERSION = "1.1"', 'VERSION = "1.0"')]},
