@@ -2,7 +2,7 @@
 
 Every subproject the change touches needs one member of its team (see ``nova_split_tools.owners``:
 drivers own their directories, the core team everything else), and all of those teams (AND across
-subprojects). A change to the driver API surface (``api_usage.API_SURFACE``) also needs the team
+subprojects). A change to the public driver API (``api_surface.is_api_file``) also needs the team
 of every driver that uses a changed symbol, found by reading the drivers' imports.
 Input is a revision range (default: merge base with main..HEAD) or ``--paths-from FILE`` (changes
 in the work tree against HEAD). ``--check --approved-by alice,bob`` fails naming each team still
