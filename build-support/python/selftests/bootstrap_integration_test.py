@@ -66,7 +66,7 @@ def test_two_racing_first_runs_share_one_bootstrap(tmp_path: Path) -> None:
         for _ in range(2)
     ]
     outputs = [run.communicate() for run in runs]
-    for run, (out, err) in zip(runs, outputs):
+    for run, (_, err) in zip(runs, outputs, strict=True):
         assert run.returncode == 0, f"a racing first run failed:\n{err}"
     assert outputs[0][0] == outputs[1][0], outputs
     assert outputs[0][0].strip() == pants_version(repo)

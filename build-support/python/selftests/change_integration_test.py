@@ -34,9 +34,8 @@ def selected(repo: Path, path: str) -> list[str]:
         f.write("# selection self-test\n")
     git(repo, "commit", "-qam", f"touch {path}")
     try:
-        result = pants(
-            repo, "--changed-since=HEAD~1", "--changed-dependents=transitive", "list", "--filter-target-type=python_test"
-        )
+        since = ("--changed-since=HEAD~1", "--changed-dependents=transitive")
+        result = pants(repo, *since, "list", "--filter-target-type=python_test")
         assert result.returncode == 0, result.stderr[-3000:]
         return sorted({line.split(":")[0] for line in result.stdout.splitlines() if line})
     finally:

@@ -39,16 +39,18 @@ def test_export_round_trip(tmp_path: Path) -> None:
 
     # 1. Exactly the commits that touched the driver or LICENSE (git's selection with merges kept),
     #    each tree equal to the driver's tree.
-    touching = git(mono, "rev-list", "--full-history", "--simplify-merges", "HEAD", "--", f"drivers/{DRIVER}", "LICENSE")
+    paths = ("--", f"drivers/{DRIVER}", "LICENSE")
+    touching = git(mono, "rev-list", "--full-history", "--simplify-merges", "HEAD", *paths)
     pairs = [
         line.split()
         for line in git(out, "log", "--format=%H %(trailers:key=Monorepo-Commit,valueonly)").splitlines()
         if len(line.split()) == 2
     ]
-    assert sorted(o for _, o in pairs) == sorted(touching.split()), "the export's commits are not the ones touching the driver"
+    assert sorted(o for _, o in pairs) == sorted(touching.split()), "not the commits touching the driver"
     for exported, original in pairs:
         want = git(mono, "ls-tree", "-r", f"{original}:drivers/{DRIVER}")
-        got = "\n".join(line for line in git(out, "ls-tree", "-r", exported).splitlines() if not line.endswith("\tLICENSE"))
+        listing = git(out, "ls-tree", "-r", exported).splitlines()
+        got = "\n".join(line for line in listing if not line.endswith("\tLICENSE"))
         assert want == got, f"export commit {exported} does not hold drivers/{DRIVER} of {original}"
     print(f"{len(pairs)} commits, exactly those touching drivers/{DRIVER} or LICENSE, trees equal")
 

@@ -64,7 +64,8 @@ def ok(result: Result, what: str) -> str:
 def test_plan_libvirt(repo: Path) -> None:
     git(repo, "reset", "-q", "--hard", "base")
     ok(nova_split(repo, "release", "plan", "libvirt"), "release plan libvirt")
-    plan = json.loads(ok(nova_split(repo, "release", "plan", "libvirt", "--format", "json"), "release plan --format json"))
+    as_json = ok(nova_split(repo, "release", "plan", "libvirt", "--format", "json"), "release plan --format json")
+    plan = json.loads(as_json)
     assert plan["suggested_version"] == "1.0.1" and plan["last_tag"] is None, plan
     assert [f["path"] for f in plan["fragments"]] == [FRAGMENT], plan
     assert not any(f.startswith("drivers/xen/") for f in plan["files"]), plan
@@ -75,9 +76,10 @@ def test_refusals_that_need_no_build(repo: Path) -> None:
     git(repo, "reset", "-q", "--hard", "base")
     stray = repo / "drivers/libvirt/stray.txt"
     stray.touch()
-    refuses(repo, ERROR + r"the work tree has uncommitted changes \(drivers/libvirt/stray.txt\)", "release", "cut", "libvirt")
+    cut = ("release", "cut", "libvirt")
+    refuses(repo, ERROR + r"the work tree has uncommitted changes \(drivers/libvirt/stray.txt\)", *cut)
     stray.unlink()
-    refuses(repo, ERROR + "1.0.0 does not increase nova-libvirt's version 1.0.0", "release", "cut", "libvirt", "--version", "1.0.0")
+    refuses(repo, ERROR + "1.0.0 does not increase nova-libvirt's version 1.0.0", *cut, "--version", "1.0.0")
     git(repo, "tag", "-a", "nova-libvirt-1.0.1", "-m", "in the way")
     refuses(repo, ERROR + "tag nova-libvirt-1.0.1 already exists", "release", "cut", "libvirt", "--version", "1.0.1")
     git(repo, "tag", "-d", "nova-libvirt-1.0.1")
@@ -104,13 +106,16 @@ def test_failing_tests_refuse_and_roll_back(repo: Path) -> None:
     git(repo, "reset", "-q", "--hard", "base")
     failing = repo / "drivers/libvirt/nova_libvirt/release_selftest_test.py"
     failing.write_text(
-        'def test_fails() -> None:\n    raise AssertionError("release-selftest: a failing test must stop the release")\n'
+        "def test_fails() -> None:\n"
+        '    raise AssertionError("release-selftest: a failing test must stop the release")\n'
     )
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "release-selftest: a failing test")
     refuses(
         repo,
-        ERROR + r"'./pants test drivers/libvirt::' failed \(drivers/libvirt/nova_libvirt/release_selftest_test.py\); fix the tests",
+        ERROR
+        + r"'./pants test drivers/libvirt::' failed \(drivers/libvirt/nova_libvirt/release_selftest_test.py\); "
+        + "fix the tests",
         "release", "cut", "libvirt", "--version", "1.0.1",
     )  # fmt: skip
     assert (repo / FRAGMENT).is_file(), "the fragment was not restored"
@@ -129,17 +134,20 @@ def test_cut_then_refusals_and_interrupt(repo: Path) -> None:
     assert git(repo, "rev-parse", "nova-libvirt-1.0.1^{commit}") == git(repo, "rev-parse", "HEAD")
     changelog = (repo / "drivers/libvirt/CHANGELOG.md").read_text()
     assert len(re.findall(r"^## nova-libvirt ", changelog, re.M)) == 1, changelog
-    assert re.search(r"^## nova-libvirt 1\.0\.1 ", changelog, re.M) and "Release self-test note." in changelog, changelog
+    assert re.search(r"^## nova-libvirt 1\.0\.1 ", changelog, re.M), changelog
+    assert "Release self-test note." in changelog, changelog
     assert not (repo / FRAGMENT).exists(), "the fragment was not consumed"
     assert re.search(r'^version = "1\.0\.1"', (repo / "drivers/libvirt/subproject.toml").read_text(), re.M)
-    outside = [p for p in git(repo, "diff", "--name-only", "HEAD~1", "HEAD").splitlines() if not p.startswith("drivers/libvirt/")]
+    changed = git(repo, "diff", "--name-only", "HEAD~1", "HEAD").splitlines()
+    outside = [p for p in changed if not p.startswith("drivers/libvirt/")]
     assert not outside, f"the release commit touched other subprojects: {outside}"
     assert git(repo, "status", "--porcelain") == "", "the cut left uncommitted changes"
     assert re.search(r"ok: .*Requires-Dist nova-common<2,>=1.0", cut), "the wheel's nova-common range was not checked"
     assert "nova-compute --driver libvirt boot/list/delete passed" in cut, "the smoke did not run"
 
     refuses(repo, ERROR + "nothing to release in drivers/libvirt since nova-libvirt-1.0.1", "release", "cut", "libvirt")
-    refuses(repo, ERROR + "tag nova-libvirt-1.0.1 already exists", "release", "cut", "libvirt", "--version", "1.0.1", "--force")
+    again = ("release", "cut", "libvirt", "--version", "1.0.1", "--force")
+    refuses(repo, ERROR + "tag nova-libvirt-1.0.1 already exists", *again)
 
     # An interrupted cut (Ctrl-C just before tagging, after the commit) leaves no tag and no edits.
     (repo / "drivers/libvirt/changes/+again.bugfix.md").write_text("Another note.\n")

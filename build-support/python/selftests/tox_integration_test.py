@@ -55,5 +55,6 @@ def test_driver_alone_passes_tox(repo_and_wheel: tuple[Path, Path], tmp_path: Pa
     start = time.monotonic()
     result = tox(repo, alone, wheel, home)
     took = time.monotonic() - start
-    assert result.returncode == 0, f"tox FAILED for {driver} alone ({took:.0f} s):\n{(result.stdout + result.stderr)[-4000:]}"
+    log = (result.stdout + result.stderr)[-4000:]
+    assert result.returncode == 0, f"tox FAILED for {driver} alone ({took:.0f} s):\n{log}"
     print(f"  {driver:8} {tox_counts(result)} (tox: {took:.0f} s)")

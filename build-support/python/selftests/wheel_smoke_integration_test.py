@@ -26,7 +26,8 @@ def test_wheels_run_the_lifecycle_in_a_fresh_venv(tmp_path: Path) -> None:
 
     def expect(what: str, pattern: str, *args: str) -> None:
         result = run([venv / "bin/nova-compute", "--state-dir", state, *args], tmp_path)
-        assert result.returncode == 0, f"{what}: 'nova-compute {' '.join(args)}' exited {result.returncode}: {result.stderr}"
+        command = f"nova-compute {' '.join(args)}"
+        assert result.returncode == 0, f"{what}: '{command}' exited {result.returncode}: {result.stderr}"
         print(result.stdout, end="")
         assert re.search(pattern, result.stdout, re.M), f"{what}: no line matching {pattern!r} in:\n{result.stdout}"
 
