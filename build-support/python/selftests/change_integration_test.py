@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nova_split_tools.testing.scratch import buildroot, git, nova_split, pants, scratch_clone, share_tooling_venv
+from nova_split_tools.testing.scratch import buildroot, git, head, nova_split, pants, scratch_clone, share_tooling_venv
 
 DRIVERS = sorted(p.name for p in (buildroot() / "drivers").iterdir() if (p / "BUILD").is_file())
 POWER = "nova-common/nova_common/power.py"
@@ -29,7 +29,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def selected(repo: Path, path: str) -> list[str]:
     """The test files (as `dir` prefixes of their addresses) a committed change to ``path`` selects."""
-    git(repo, "reset", "-q", "--hard", "main")
+    git(repo, "reset", "-q", "--hard", head())
     with (repo / path).open("a") as f:
         f.write("# selection self-test\n")
     git(repo, "commit", "-qam", f"touch {path}")
@@ -39,7 +39,7 @@ def selected(repo: Path, path: str) -> list[str]:
         assert result.returncode == 0, result.stderr[-3000:]
         return sorted({line.split(":")[0] for line in result.stdout.splitlines() if line})
     finally:
-        git(repo, "reset", "-q", "--hard", "main")
+        git(repo, "reset", "-q", "--hard", head())
 
 
 def test_there_are_drivers() -> None:
@@ -66,7 +66,7 @@ def runs(plan_json: str) -> list[str]:
 
 
 def test_plan_for_a_module_some_drivers_import_and_its_deletion(repo: Path) -> None:
-    git(repo, "reset", "-q", "--hard", "main")
+    git(repo, "reset", "-q", "--hard", head())
     plan = nova_split(repo, "plan", "--paths-from", "-", "--format", "json", stdin=POWER + "\n")
     assert plan.returncode == 0, plan.stderr
     assert runs(plan.stdout) == POWER_USERS
@@ -77,4 +77,4 @@ def test_plan_for_a_module_some_drivers_import_and_its_deletion(repo: Path) -> N
         assert plan.returncode == 0, plan.stderr
         assert runs(plan.stdout) == POWER_USERS, "deleting power.py (importers left broken)"
     finally:
-        git(repo, "reset", "-q", "--hard", "main")
+        git(repo, "reset", "-q", "--hard", head())
