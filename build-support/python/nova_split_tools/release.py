@@ -53,7 +53,7 @@ CHANGELOG = "CHANGELOG.md"
 TOWNCRIER = "towncrier.toml"
 #: Categories that bump more than the patch version; every other category is a patch.
 BUMPS = {"breaking": "major", "feature": "minor"}
-#: Set to a step name (e.g. ``tag``) to simulate a Ctrl-C just before that step (release-selftest).
+#: Set to a step name (e.g. ``tag``) to simulate a Ctrl-C just before that step (selftests/release_integration_test.py).
 INTERRUPT_ENV = "NOVA_SPLIT_RELEASE_INTERRUPT_BEFORE"
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 

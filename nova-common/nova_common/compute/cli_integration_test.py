@@ -2,7 +2,7 @@
 
 The fake driver is registered by a real ``*.dist-info`` with the entry point nova-common's wheel
 declares (see nova_common.testing.distributions); the wheels themselves are installed and
-exercised in a fresh venv by build-support/bin/wheel-smoke-test.
+exercised in a fresh venv by build-support/python/selftests/wheel_smoke_integration_test.py.
 """
 
 import json

@@ -5,7 +5,7 @@ Inside a Pants test sandbox the code under test is on ``sys.path`` as sources, w
 find no driver. :func:`install_distribution` writes the same metadata a wheel install would
 (``METADATA`` and ``entry_points.txt``) into a directory and puts it on ``sys.path``; discovery
 then runs unmodified. The wheels themselves are installed and exercised in a fresh virtualenv
-by ``build-support/bin/wheel-smoke-test``.
+by ``build-support/python/selftests/wheel_smoke_integration_test.py``.
 """
 
 from __future__ import annotations
