@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 
-from nova_split_tools.metadata import FILE, parse_metadata
 from pants.backend.python.util_rules.package_dists import SetupKwargs, SetupKwargsRequest
 from pants.base.glob_match_error_behavior import GlobMatchErrorBehavior
 from pants.engine.fs import DigestContents, PathGlobs
 from pants.engine.rules import Get, collect_rules, rule
 from pants.engine.target import Target
 from pants.engine.unions import UnionRule
+
+from nova_split_tools.metadata import FILE, parse_metadata
 
 
 class NovaSubprojectSetupKwargsRequest(SetupKwargsRequest):
@@ -31,7 +32,9 @@ async def subproject_setup_kwargs(request: NovaSubprojectSetupKwargsRequest) -> 
     path = os.path.join(request.target.address.spec_path, FILE)
     contents = await Get(
         DigestContents,
-        PathGlobs([path], glob_match_error_behavior=GlobMatchErrorBehavior.error, description_of_origin="nova_split_pants"),
+        PathGlobs(
+            [path], glob_match_error_behavior=GlobMatchErrorBehavior.error, description_of_origin="nova_split_pants"
+        ),
     )
     meta = parse_metadata(contents[0].content.decode(), path)
     kwargs = {
