@@ -56,8 +56,12 @@ def nova_common_library(entry_points):
             up = "/".join([".."] * rel.count("/"))
             ambiguous += ["!" + build_file_dir().as_posix() + "/" + rel + ":" + up + "/lib@resolve=" + r
                           for r in resolves if r != "common"]
-    # The core never depends on a driver (it finds them through entry points at run time).
-    __dependencies_rules__(("*", "!//drivers/*/nova_*/**", "*"))
+    # The core never depends on a driver (it finds them through entry points at run time), and
+    # tests never import tests (shared test code is nova_common.testing).
+    __dependencies_rules__(
+        ("*_test.py", "!*_test.py", "!//drivers/*/nova_*/**", "*"),
+        ("*", "!//drivers/*/nova_*/**", "*"),
+    )
     python_distribution(
         name="dist",
         # Every parametrized copy: otherwise a driver wheel would inline nova-common's code.
@@ -126,7 +130,16 @@ def _driver_visibility():
     # else: not another driver, not nova-common's compute service (core-internal). Its
     # end-to-end tests may also use the compute service, which is how they drive the driver. Third-party packages of other drivers are out of reach anyway:
     # they live in other resolves.
+    # Tests never import tests (shared test code is nova_common.testing or the driver's test_utils).
     __dependencies_rules__(
+        (
+            "*_test.py",
+            "!*_test.py",
+            "/**",
+            "//nova-common/**",
+            "!//drivers/**",
+            "!*",
+        ),
         (
             {"type": "python_tests"},
             "/**",

@@ -1,4 +1,5 @@
-from nova_split_tools.audit_cmd import _covers, failing_tests, source_files
+from nova_split_tools.audit import covers, source_files
+from nova_split_tools.graph import failed_tests
 from nova_split_tools.testing.graphs import LV, NC, graph
 
 
@@ -14,13 +15,13 @@ def test_failing_tests_are_read_from_pants_output() -> None:
         "✕ drivers/xen/nova_xen/driver_test.py:../tests failed in 1.2s.\n"
         "  ✕ drivers/libvirt/nova_libvirt/conformance_test.py:../tests failed in 0.9s.\n"
     )
-    assert failing_tests(out) == {
+    assert failed_tests(out) == {
         "drivers/xen/nova_xen/driver_test.py",
         "drivers/libvirt/nova_libvirt/conformance_test.py",
     }
 
 
 def test_specs_cover_files_and_directories() -> None:
-    assert _covers("drivers/xen::", "drivers/xen/nova_xen/driver_test.py")
-    assert not _covers("drivers/xen::", "drivers/xenon/nova_xenon/driver_test.py")
-    assert _covers(f"{LV}/driver_test.py", f"{LV}/driver_test.py")
+    assert covers("drivers/xen::", "drivers/xen/nova_xen/driver_test.py")
+    assert not covers("drivers/xen::", "drivers/xenon/nova_xenon/driver_test.py")
+    assert covers(f"{LV}/driver_test.py", f"{LV}/driver_test.py")

@@ -11,9 +11,7 @@ ratios are against baselines measured in the same run, since these machines are 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,8 +20,11 @@ from pathlib import Path
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import load_graph
 from nova_split_tools.plan import compute_plan
+from nova_split_tools.proc import git
+from nova_split_tools.proc import run as run_command
 from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import load_subprojects
+from nova_split_tools.table import print_table
 
 __all__ = ["add_arguments", "run"]
 
@@ -39,10 +40,8 @@ def _time(cmd: list[str], cwd: Path, repeats: int) -> float:
     samples = []
     for _ in range(repeats):
         start = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+        run_command(cmd, cwd)
         samples.append(time.perf_counter() - start)
-        if proc.returncode != 0:
-            raise ToolError(f"'{' '.join(cmd)}' failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
     return statistics.median(samples)
 
 
@@ -52,11 +51,11 @@ def run(args: argparse.Namespace) -> int:
         raise ToolError("--repeats must be at least 1")
     with tempfile.TemporaryDirectory(prefix="nova-split-bench-") as tmp:
         clone = Path(tmp) / "clone"
-        subprocess.run(["git", "clone", "-q", str(repo.root), str(clone)], check=True)
+        git(Path(tmp), "clone", "-q", str(repo.root), str(clone))
         (clone / CHANGED).write_text((clone / CHANGED).read_text() + "# bench: a one-line driver change\n")
-        env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@nova-split.invalid"}
+        env = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@nova-split.invalid"}
         env |= {"GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@nova-split.invalid"}
-        subprocess.run(["git", "commit", "-qam", "bench change"], cwd=clone, check=True, env=env)
+        git(clone, "commit", "-qam", "bench change", env=env)
         pants = str(clone / "pants")
         tool = [sys.executable, "-m", "nova_split_tools", "--repo", str(clone)]
         listing = ["list", "--changed-since=HEAD~1", "--changed-dependents=transitive"]
@@ -70,10 +69,18 @@ def run(args: argparse.Namespace) -> int:
         warm_list = _time([pants, *listing], clone, args.repeats)
         warm_plan = _time([*tool, "plan", "HEAD~1"], clone, args.repeats)
         rows += [("pants list --changed-since, warm", warm_list, None), ("nova-split plan, warm", warm_plan, warm_list)]
-        print(f"{'measure':40} {'seconds':>8}  ratio")
-        for name, secs, base in rows:
-            ratio = f"{secs / base:.2f}x of pants list" if base else f"{secs / floor:.0f}x of git diff"
-            print(f"{name:40} {secs:8.2f}  {ratio}")
+        print_table(
+            [("measure", "seconds", "ratio")]
+            + [
+                (
+                    name,
+                    f"{secs:.2f}",
+                    f"{secs / base:.2f}x of pants list" if base else f"{secs / floor:.0f}x of git diff",
+                )
+                for name, secs, base in rows
+            ],
+            right={1},
+        )
         if args.skip_ci_run:
             return 0
         clone_repo = Repository(clone)
@@ -86,6 +93,12 @@ def run(args: argparse.Namespace) -> int:
         planned_run = _time([pants, "test", "--force", *specs], clone, 1)
         full_run = _time([pants, "test", "--force", "::"], clone, 1)
         label = f"planned CI run ({' '.join(specs)})"
-        print(f"{label:40} {planned_run:8.2f}  {planned_run / full_run:.2f}x of the full suite")
-        print(f"{'full suite (pants test --force ::)':40} {full_run:8.2f}")
+        print_table(
+            [
+                ("measure", "seconds", "ratio"),
+                (label, f"{planned_run:.2f}", f"{planned_run / full_run:.2f}x of the full suite"),
+                ("full suite (pants test --force ::)", f"{full_run:.2f}", ""),
+            ],
+            right={1},
+        )
     return 0

@@ -27,15 +27,15 @@ from pathlib import Path
 from typing import TypeVar
 
 from nova_split_tools.errors import ToolError
-from nova_split_tools.export_cmd import export
+from nova_split_tools.export import check_export, export
 from nova_split_tools.export_history import ROOT_FILES
 from nova_split_tools.proc import git
 from nova_split_tools.synthetic_history import DRIVERS, SyntheticHistory
+from nova_split_tools.table import print_table
 
-__all__ = ["add_arguments", "check_export", "run"]
+__all__ = ["add_arguments", "run"]
 
 T = TypeVar("T")
-SCRATCH_REF = "refs/nova-split-bench/export"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,34 +77,6 @@ def _has_subtree() -> bool:
 
 def _count(root: Path, *args: str) -> int:
     return int(git(root, "rev-list", "--count", *args).strip())
-
-
-def check_export(mono: Path, dest: Path, prefix: str) -> tuple[int, list[str]]:
-    """Exported commits checked against their ``Monorepo-Commit:``, and the problems found."""
-    git(mono, "fetch", "-q", "--no-tags", str(dest.resolve()), f"+refs/heads/main:{SCRATCH_REF}")
-    try:
-        log = git(mono, "log", "--format=%H %T %(trailers:key=Monorepo-Commit,valueonly,separator=%x2C)", SCRATCH_REF)
-        fields = [(line.split(" ", 2) + [""])[:3] for line in log.splitlines()]
-        problems = [f"{c[:12]} has no Monorepo-Commit trailer" for c, _, origin in fields if not origin.strip()]
-        rows = [(c, tree, origin.strip()) for c, tree, origin in fields if origin.strip()]
-        query = "".join(f"{origin}:{prefix}\n" for _, _, origin in rows)
-        subtrees = git(mono, "cat-file", "--batch-check=%(objectname)", stdin=query).split("\n")
-        pairs: dict[tuple[str, str], str] = {}
-        for (commit, tree, origin), subtree in zip(rows, subtrees, strict=False):
-            if subtree.endswith(" missing") or not subtree:
-                problems.append(f"{commit[:12]}: {origin[:12]}:{prefix} does not exist")
-            elif subtree != tree:
-                pairs.setdefault((subtree, tree), commit)
-        current: tuple[str, str] | None = None
-        diff = git(mono, "diff-tree", "--stdin", "-r", stdin="".join(f"{a} {b}\n" for a, b in pairs))
-        for line in diff.splitlines():
-            if not line.startswith(":"):
-                current = (line.split()[0], line.split()[1])
-            elif current and not (line.split()[4] == "A" and line.endswith("\tLICENSE")):
-                problems.append(f"{pairs[current][:12]}: tree differs from its monorepo commit's {prefix}: {line}")
-        return len(rows), problems
-    finally:
-        git(mono, "update-ref", "-d", SCRATCH_REF)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -158,11 +130,11 @@ def run(args: argparse.Namespace) -> int:
         rows += [(f"incremental export (+{len(new)} commits)", t_new, t_split2)]
         rows += [("git subtree split again (no --rejoin: whole history)", t_split2, None)]
         print()
-        print(f"{'measure':56} {'seconds':>8}  ratio vs git subtree split (same run)")
+        table = [("measure", "seconds", "ratio vs git subtree split (same run)")]
         for name, secs, base in rows:
-            shown = f"{secs:8.2f}" if secs is not None else "not available" if not args.no_subtree else "skipped"
-            ratio = f"{secs / base:.3f}x" if secs is not None and base else ""
-            print(f"{name:56} {shown:>8}  {ratio}".rstrip())
+            shown = f"{secs:.2f}" if secs is not None else "not available" if not args.no_subtree else "skipped"
+            table.append((name, shown, f"{secs / base:.3f}x" if secs is not None and base else ""))
+        print_table(table, right={1})
         print()
         mono_after, merges = _count(mono, "HEAD"), _count(mono, "--merges", "HEAD")
         print(f"monorepo: {mono_before} commits, then {mono_after} ({merges} merges); ", end="")

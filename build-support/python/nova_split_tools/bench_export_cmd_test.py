@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from nova_split_tools.bench_export_cmd import _has_subtree, check_export
+from nova_split_tools.bench_export_cmd import _has_subtree
 from nova_split_tools.cli import main
-from nova_split_tools.export_cmd import export
-from nova_split_tools.testing.repos import commit, git, identify
+from nova_split_tools.export import check_export, export
 from nova_split_tools.synthetic_history import SyntheticHistory
+from nova_split_tools.testing.repos import commit, git, identify
 
 
 def test_tiny_run_generates_exports_twice_and_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

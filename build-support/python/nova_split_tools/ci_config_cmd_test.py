@@ -1,6 +1,6 @@
-from nova_split_tools.ci_config_cmd import render, trigger_paths
-from nova_split_tools.testing.graphs import NC, XN, graph, subprojects
+from nova_split_tools.ci_jobs import render, trigger_paths
 from nova_split_tools.subprojects import CorePolicy
+from nova_split_tools.testing.graphs import NC, XN, graph, subprojects
 
 
 def test_trigger_paths_follow_the_dependency_closure() -> None:

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from nova_split_tools.cli import main
-from nova_split_tools.clone_cmd import clone, cone_dirs, refresh, registered, stats
+from nova_split_tools.clone import clone, cone_dirs, refresh, stats
 from nova_split_tools.errors import ToolError
+from nova_split_tools.subprojects import registered
 from nova_split_tools.testing.repos import commit, git, new_repo
 
 PANTS_TOML = """[python.resolves]
@@ -95,7 +96,7 @@ def test_refusals_are_one_line(source: Path, tmp_path: Path, capsys: pytest.Capt
     (busy / "x").write_text("x\n")
     with pytest.raises(ToolError, match="exists and is not empty"):
         clone(str(source), "xen", busy, fake_closure())
-    with pytest.raises(ToolError, match=r"unknown subproject 'nope'; the drivers are: hyperv, xen"):
+    with pytest.raises(ToolError, match=r"unknown subproject 'nope'; choose one of: hyperv, xen"):
         clone(str(source), "nope", tmp_path / "new", fake_closure())
     assert not (tmp_path / "new").exists()
     assert main(["--repo", str(source), "clone", "--refresh"]) == 1

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 from nova_split_tools.errors import ToolError
-from nova_split_tools.export_cmd import SNAPSHOT, export
-from nova_split_tools.export_history import Snapshot, add_trailer, rewrite, strip_export_trailer
+from nova_split_tools.export import SNAPSHOT, export
+from nova_split_tools.export_history import Snapshot, rewrite
+from nova_split_tools.git_objects import add_trailer, strip_export_trailer
 from nova_split_tools.testing.repos import commit, git, identify, new_repo
 
 PANTS_TOML = (
@@ -167,7 +168,7 @@ def test_refusals_are_one_line_and_touch_nothing(mono: Path, tmp_path: Path) -> 
     export(mono, "vmware", tmp_path / "vmware", rev="HEAD~1")
     with pytest.raises(ToolError, match="not empty and not a previous export of xen"):
         export(mono, "xen", tmp_path / "vmware")  # another driver's export
-    with pytest.raises(ToolError, match="unknown subproject 'nope'; the drivers are: vmware, xen"):
+    with pytest.raises(ToolError, match="unknown subproject 'nope'; choose one of: vmware, xen"):
         export(mono, "nope", tmp_path / "n")
     out = tmp_path / "xen"
     export(mono, "xen", out)

@@ -1,4 +1,4 @@
-"""The export engine: a subproject's history in the standalone layout, as a pure function of history.
+"""The export's history rewrite: a subproject's history in the standalone layout, as a pure function of history.
 
 The *export tree* of a monorepo commit is the subproject's directory at the root, plus the files
 the standalone repository takes from the monorepo root (:data:`ROOT_FILES`, the LICENSE) when the
@@ -12,7 +12,7 @@ stands for it:
 - otherwise a new commit: the export tree, parents ``P`` (merges stay merges), the ``author``,
   ``committer`` and ``encoding`` headers byte for byte, and the message with a
   ``Monorepo-Commit: <C>`` trailer. Signatures are dropped (they would not verify).
-- A commit brought back from an export (:mod:`nova_split_tools.import_cmd`) ends with an
+- A commit brought back from an export (:mod:`nova_split_tools.import_commits`) ends with an
   ``Export-Commit: <E>`` trailer; when the commit rebuilt without that trailer hashes to ``E``
   its image is ``E`` itself, so a round trip keeps the export's commit ids.
 
@@ -26,12 +26,8 @@ beside the export, lets the next run read only the commits since (same result, l
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
-import subprocess
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -41,33 +37,23 @@ from typing import ClassVar
 from git.db import IStream, LooseObjectDB  # type: ignore[attr-defined]
 
 from nova_split_tools.errors import ToolError
-from nova_split_tools.proc import git, git_bytes
+from nova_split_tools.git_objects import (
+    MONOREPO_TRAILER,
+    add_trailer,
+    commit_object,
+    hash_object,
+    read_objects,
+    split_commit,
+    strip_export_trailer,
+    tree_bytes,
+    tree_entries,
+)
+from nova_split_tools.proc import git, git_bytes, git_probe
 
-__all__ = [
-    "EXPORT_TRAILER",
-    "MONOREPO_TRAILER",
-    "ROOT_FILES",
-    "ExportCommit",
-    "History",
-    "KEPT_HEADERS",
-    "Snapshot",
-    "add_trailer",
-    "commit_object",
-    "read_objects",
-    "rewrite",
-    "split_commit",
-    "strip_export_trailer",
-]
+__all__ = ["ROOT_FILES", "ExportCommit", "History", "Snapshot", "rewrite"]
 
-MONOREPO_TRAILER = "Monorepo-Commit"
-EXPORT_TRAILER = "Export-Commit"
 ROOT_FILES: tuple[str, ...] = ("LICENSE",)
 """Files of the monorepo root that the standalone repository carries (when the subproject has none)."""
-
-KEPT_HEADERS = (b"author ", b"committer ", b"encoding ")
-"""The headers of a monorepo commit its export keeps, byte for byte."""
-_TRAILER_LINE = re.compile(rb"^[A-Za-z0-9][A-Za-z0-9-]*: ")
-_TREE_MODE = b"40000"
 
 
 @dataclass(frozen=True)
@@ -123,69 +109,6 @@ class History:
             stored = stored.decode() if isinstance(stored, bytes) else stored
             if stored != oid:  # pragma: no cover - hashing here and in gitdb must agree
                 raise ToolError(f"object {oid} was stored as {stored}; please report this")
-
-
-def _hash(kind: bytes, data: bytes) -> str:
-    return hashlib.sha1(kind + b" %d\0" % len(data) + data).hexdigest()
-
-
-def add_trailer(message: bytes, key: str, value: str) -> bytes:
-    """``message`` with ``key: value`` appended to its trailer block (started if it has none)."""
-    body = message.rstrip(b"\n")
-    line = f"{key}: {value}\n".encode()
-    if not body:
-        return line
-    paragraphs = body.split(b"\n\n")
-    in_block = len(paragraphs) > 1 and all(_TRAILER_LINE.match(x) for x in paragraphs[-1].split(b"\n"))
-    return body + (b"\n" if in_block else b"\n\n") + line
-
-
-def strip_export_trailer(message: bytes) -> tuple[bytes, str] | None:
-    """The message before :func:`add_trailer` added ``Export-Commit: E``, and E (None: no such trailer)."""
-    match = re.search(rb"(?:^|\n)" + EXPORT_TRAILER.encode() + rb": ([0-9a-f]{40})\n$", message)
-    if not match:
-        return None
-    rest = message[: match.start() + 1] if match.start() else b""
-    if rest.endswith(b"\n\n"):
-        rest = rest[:-1]
-    return rest, match.group(1).decode()
-
-
-def read_objects(root: Path, oids: Iterable[str]) -> dict[str, bytes]:
-    """The contents of ``oids``, with one ``git cat-file --batch``."""
-    wanted = list(dict.fromkeys(oids))
-    if not wanted:
-        return {}
-    out = git_bytes(root, "cat-file", "--batch", stdin="".join(f"{o}\n" for o in wanted).encode())
-    found: dict[str, bytes] = {}
-    pos = 0
-    for oid in wanted:
-        end = out.index(b"\n", pos)
-        header = out[pos:end].split()
-        if len(header) != 3:
-            raise ToolError(f"object {oid} is missing from {root}; fetch it (a partial clone needs the network)")
-        size = int(header[2])
-        found[oid] = out[end + 1 : end + 1 + size]
-        pos = end + 1 + size + 1
-    return found
-
-
-def _tree_entries(data: bytes) -> list[tuple[bytes, bytes, bytes]]:
-    """(mode, name, binary id) of each entry of a raw tree object."""
-    entries = []
-    pos = 0
-    while pos < len(data):
-        space = data.index(b" ", pos)
-        nul = data.index(b"\0", space)
-        entries.append((data[pos:space], data[space + 1 : nul], data[nul + 1 : nul + 21]))
-        pos = nul + 21
-    return entries
-
-
-def _tree_bytes(entries: Sequence[tuple[bytes, bytes, bytes]]) -> bytes:
-    """A raw tree object, entries in git's order (a directory sorts as its name plus '/')."""
-    ordered = sorted(entries, key=lambda e: e[1] + (b"/" if e[0] == _TREE_MODE else b""))
-    return b"".join(mode + b" " + name + b"\0" + oid for mode, name, oid in ordered)
 
 
 Key = tuple[str, tuple[str | None, ...]]
@@ -281,8 +204,7 @@ def rewrite(root: Path, path: str, rev: str = "HEAD", since: Snapshot | None = N
 
 
 def _is_ancestor(root: Path, a: str, b: str) -> bool:
-    proc = subprocess.run(["git", "merge-base", "--is-ancestor", a, b], cwd=root, capture_output=True)
-    return proc.returncode == 0
+    return git_probe(root, "merge-base", "--is-ancestor", a, b) is not None
 
 
 def _materialize(root: Path, graph: _Graph, nodes: list[str], ids: dict[str, str]) -> History:
@@ -370,7 +292,7 @@ class Snapshot:
 
 def _compose(subtree: bytes, key: Key, objects: dict[str, tuple[bytes, bytes]]) -> str:
     """The export tree: the subproject's tree plus the root files it lacks."""
-    entries = _tree_entries(subtree)
+    entries = tree_entries(subtree)
     names = {name for _, name, _ in entries}
     extra = [
         (b"100644", name.encode(), bytes.fromhex(blob))
@@ -379,23 +301,7 @@ def _compose(subtree: bytes, key: Key, objects: dict[str, tuple[bytes, bytes]]) 
     ]
     if not extra:
         return key[0]
-    data = _tree_bytes(entries + extra)
-    oid = _hash(b"tree", data)
+    data = tree_bytes(entries + extra)
+    oid = hash_object(b"tree", data)
     objects[oid] = (b"tree", data)
     return oid
-
-
-def split_commit(raw: bytes) -> tuple[list[bytes], bytes]:
-    """A raw commit's headers that a rewritten commit keeps (author, committer, encoding), and its message.
-
-    Signatures and merge tags are dropped: they would not verify on a rewritten commit.
-    """
-    headers, _, message = raw.partition(b"\n\n")
-    return [h for h in headers.split(b"\n") if h.startswith(KEPT_HEADERS)], message
-
-
-def commit_object(tree: str, parents: list[str], headers: list[bytes], message: bytes) -> tuple[str, bytes]:
-    """A commit object's id and content from its parts."""
-    lines = [f"tree {tree}".encode(), *(f"parent {p}".encode() for p in parents), *headers]
-    data = b"\n".join(lines) + b"\n\n" + message
-    return _hash(b"commit", data), data

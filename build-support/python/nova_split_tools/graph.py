@@ -2,11 +2,15 @@
 
 One ``pants peek ::`` gives every target with its sources and (inferred) dependencies; this
 module turns that into file-level edges: for each file, the files whose targets depend on it.
+It also holds what the tooling reads from other Pants runs: the graph of another revision
+(:func:`graph_at`) and the test files a ``pants test`` run reports failed (:func:`failed_tests`).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import tempfile
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,8 +19,11 @@ from typing import Any
 
 from nova_split_tools.errors import ToolError
 from nova_split_tools.proc import run
+from nova_split_tools.repo import Repository, worktree
 
-__all__ = ["Graph", "load_graph", "run_pants"]
+__all__ = ["Graph", "failed_tests", "graph_at", "load_graph", "run_pants"]
+
+_FAILED = re.compile(r"^✕ (\S+?)(?::\S*)? failed")
 
 
 def run_pants(root: Path, args: Sequence[str], *, pantsd: bool = True) -> str:
@@ -128,3 +135,25 @@ def load_graph(root: Path, *, pantsd: bool = True) -> Graph:
         return Graph.from_peek(json.loads(out))
     except (json.JSONDecodeError, KeyError) as e:
         raise ToolError(f"could not read the build graph from 'pants peek': {e}") from None
+
+
+def graph_at(repo: Repository, rev: str) -> Graph:
+    """The graph of another revision, from a temporary worktree (cached per commit)."""
+    commit = repo.resolve(rev)
+    cache = Path.home() / ".cache" / "nova-split" / "graphs" / f"{commit}.json"
+    if cache.exists():
+        return Graph.from_peek(json.loads(cache.read_text()))
+    with (
+        tempfile.TemporaryDirectory(prefix="nova-split-graph-") as tmp,
+        worktree(repo.root, commit, Path(tmp) / "tree") as tree,
+    ):
+        graph = load_graph(tree, pantsd=False)
+        out = json.dumps(graph.to_peek())
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(out)
+    return graph
+
+
+def failed_tests(pants_output: str) -> set[str]:
+    """The test files a ``pants test`` run reports as failed (its ``✕ <file>:<target> failed`` lines)."""
+    return {m.group(1) for line in pants_output.splitlines() if (m := _FAILED.match(line.strip()))}

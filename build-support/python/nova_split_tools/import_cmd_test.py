@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from nova_split_tools.errors import ToolError
-from nova_split_tools.export_cmd import export
-from nova_split_tools.import_cmd import import_commits
+from nova_split_tools.export import export
+from nova_split_tools.import_commits import import_commits
 from nova_split_tools.testing.repos import commit, git, identify, new_repo
 
 PANTS_TOML = '[python.resolves]\ncommon = "nova-common/common.lock"\nxen = "drivers/xen/xen.lock"\n'

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from nova_split_tools.cli import main
-from nova_split_tools.packaging_cmd import render
+from nova_split_tools.standalone import render
 from nova_split_tools.testing.repos import commit, new_repo
 
 

@@ -8,7 +8,8 @@ from nova_split_tools.graph import Graph
 from nova_split_tools.plan import Plan, compute_plan
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CorePolicy
-from nova_split_tools.testing.graphs import LV, NC, XN, graph, no_base, subprojects, target
+from nova_split_tools.testing.graphs import LV, NC, XN, graph, no_base, subprojects
+
 
 def plan(*changes: Change, policy: CorePolicy = CorePolicy.VOTE, base: Callable[[], Graph] = no_base) -> Plan:
     return compute_plan(list(changes), subprojects(policy), graph(), base)

@@ -1,4 +1,9 @@
-"""Running git and other commands, with failures as one-line ToolErrors."""
+"""The one way the tooling runs a command (git, ``./pants``, towncrier, pip): failures as one-line ToolErrors.
+
+``run``/``git`` return stdout and raise on failure; ``probe``/``git_probe`` return None instead
+(asking whether something holds); ``status`` returns the exit code and output for commands whose
+failure is a result (a test run); ``passthrough`` lets a command talk to the terminal.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,19 @@ from pathlib import Path
 
 from nova_split_tools.errors import ToolError
 
-__all__ = ["git", "git_bytes", "run"]
+__all__ = ["git", "git_bytes", "git_probe", "passthrough", "probe", "run", "status"]
 
 
 def _check(proc: subprocess.CompletedProcess[bytes], cmd: Sequence[str], cwd: Path, what: str | None) -> None:
     if proc.returncode != 0:
-        stderr = proc.stderr.decode(errors="replace")
-        last = [line for line in stderr.splitlines() if line.strip()][-1:] or ["(no output)"]
+        lines = [line for line in proc.stderr.decode(errors="replace").splitlines() if line.strip()]
+        lines = lines or [line for line in proc.stdout.decode(errors="replace").splitlines() if line.strip()]
+        last = lines[-1:] or ["(no output)"]
         raise ToolError(f"'{what or ' '.join(cmd)}' failed in {cwd}: {last[0].strip()}")
+
+
+def _env(env: Mapping[str, str] | None) -> dict[str, str] | None:
+    return {**os.environ, **env} if env else None
 
 
 def run(
@@ -26,26 +36,49 @@ def run(
     stdin: str | None = None,
     what: str | None = None,
     env: Mapping[str, str] | None = None,
+    with_stderr: bool = False,
 ) -> str:
-    """Run ``cmd`` in ``cwd`` and return its stdout.
+    """Run ``cmd`` in ``cwd`` and return its stdout (followed by its stderr if ``with_stderr``).
 
-    A non-zero exit is a ToolError naming the command (or ``what``) and its last line of stderr.
-    ``env`` is added to this process's environment.
+    A non-zero exit is a ToolError naming the command (or ``what``) and its last line of output
+    (stderr's, else stdout's). ``env`` is added to this process's environment.
     """
     proc = subprocess.run(
         list(cmd),
         cwd=cwd,
         input=None if stdin is None else stdin.encode(),
         capture_output=True,
-        env={**os.environ, **env} if env else None,
+        env=_env(env),
     )
     _check(proc, cmd, cwd, what)
-    return proc.stdout.decode()
+    return (proc.stdout + proc.stderr).decode() if with_stderr else proc.stdout.decode()
+
+
+def probe(cmd: Sequence[str], cwd: Path) -> str | None:
+    """``cmd``'s stdout, stripped; None when it fails (a question, not an operation)."""
+    proc = subprocess.run(list(cmd), cwd=cwd, capture_output=True)
+    return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
+
+def status(cmd: Sequence[str], cwd: Path, *, env: Mapping[str, str] | None = None) -> tuple[int, str]:
+    """``cmd``'s exit code and its stdout and stderr together, for commands whose failure is a result."""
+    proc = subprocess.run(list(cmd), cwd=cwd, capture_output=True, env=_env(env))
+    return proc.returncode, (proc.stdout + proc.stderr).decode(errors="replace")
+
+
+def passthrough(cmd: Sequence[str], cwd: Path) -> int:
+    """Run ``cmd`` attached to this terminal; its exit code."""
+    return subprocess.run(list(cmd), cwd=cwd).returncode
 
 
 def git(cwd: Path, *args: str, stdin: str | None = None, env: Mapping[str, str] | None = None) -> str:
     """``git ARGS`` in ``cwd``; its stdout."""
     return run(["git", *args], cwd, stdin=stdin, what=f"git {' '.join(args[:2])}", env=env)
+
+
+def git_probe(cwd: Path, *args: str) -> str | None:
+    """``git ARGS``' stdout, stripped, or None when git fails (e.g. ``cwd`` may not be a repository)."""
+    return probe(["git", *args], cwd)
 
 
 def git_bytes(cwd: Path, *args: str, stdin: bytes = b"") -> bytes:

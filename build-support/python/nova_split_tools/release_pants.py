@@ -12,12 +12,13 @@ import os
 import re
 import shutil
 import ssl
-import subprocess
 import sys
 from pathlib import Path
 
 from nova_split_tools.errors import ToolError
-from nova_split_tools.repo import Repository
+from nova_split_tools.graph import failed_tests
+from nova_split_tools.proc import run, status
+from nova_split_tools.repo import Repository, worktree
 from nova_split_tools.subprojects import Subproject
 
 __all__ = ["PantsToolchain", "RUNNABLE"]
@@ -36,11 +37,7 @@ print(type(loaded.driver).__name__, "driver API", loaded.api_version)
 
 
 def _run(cmd: list[str], cwd: Path, what: str, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        lines = [line for line in (proc.stderr + proc.stdout).splitlines() if line.strip()]
-        raise ToolError(f"{what} failed: {lines[-1].strip() if lines else '(no output)'}")
-    return proc.stdout + proc.stderr
+    return run(cmd, cwd, what=what, env=env, with_stderr=True)
 
 
 class PantsToolchain:
@@ -53,9 +50,9 @@ class PantsToolchain:
 
     def test(self, root: Path, sub: Subproject) -> None:
         cmd = [str(root / "pants"), *([] if self.pantsd else ["--no-pantsd"]), "test", f"{sub.path}::"]
-        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
-        if proc.returncode != 0:
-            failed = re.findall(r"✕ (\S+?)(?::\S*)? failed", proc.stderr + proc.stdout)
+        code, output = status(cmd, root)
+        if code != 0:
+            failed = sorted(failed_tests(output))
             what = ", ".join(failed) if failed else "see './pants test " + sub.path + "::'"
             raise ToolError(f"'./pants test {sub.path}::' failed ({what}); fix the tests, then rerun")
 
@@ -68,12 +65,8 @@ class PantsToolchain:
         return Path(shutil.copy2(root / wheels[0], out))
 
     def package_at(self, repo: Repository, tag: str, sub: Subproject, out: Path) -> Path:
-        tree = out / "worktree"
-        repo.git.git.worktree("add", "--detach", "-f", str(tree), tag)
-        try:
+        with worktree(repo.root, tag, out / "worktree", force=True) as tree:
             return PantsToolchain(pantsd=False).package(tree, sub, out)
-        finally:
-            repo.git.git.worktree("remove", "--force", str(tree))
 
     def smoke(self, wheels: list[Path], driver: str, scratch: Path) -> list[str]:
         python = os.environ.get("NOVA_PYTHON311", sys.executable)

@@ -16,8 +16,8 @@ import pytest
 from nova_split_tools.errors import ToolError
 from nova_split_tools.release import INTERRUPT_ENV, compute_plan, cut, find_subproject, read_meta
 from nova_split_tools.repo import Repository
-from nova_split_tools.testing.repos import commit, git, new_repo
 from nova_split_tools.subprojects import Subproject
+from nova_split_tools.testing.repos import commit, git, new_repo
 
 TOWNCRIER = """[tool.towncrier]
 name = "{dist}"
@@ -333,7 +333,7 @@ def test_interruption_at_any_step_leaves_no_tag(root: Path, step: str, monkeypat
 
 
 def test_unknown_subproject_and_bad_fragment_are_one_line(root: Path) -> None:
-    with pytest.raises(ToolError, match=r"^no subproject 'nova-x'; choose one of: nova-common, libvirt, xen$"):
+    with pytest.raises(ToolError, match=r"^unknown subproject 'nova-x'; choose one of: nova-common, libvirt, xen$"):
         find_subproject(root, "nova-x")
     commit(root, "bad", {"drivers/xen/changes/oops.txt": "?\n"})
     with pytest.raises(ToolError, match=r"^drivers/xen/changes/oops.txt is not a fragment: name it <id>.<category>.md"):

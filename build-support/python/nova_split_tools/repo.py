@@ -1,15 +1,18 @@
-"""Git facts the tooling needs, through GitPython: revision ranges and what they changed."""
+"""Git facts the tooling needs: revision ranges and what they changed (GitPython), trees at a revision."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import git
 
 from nova_split_tools.errors import ToolError
+from nova_split_tools.proc import git as run_git
 
-__all__ = ["Change", "Repository", "tree_files"]
+__all__ = ["Change", "Repository", "tree_files", "worktree"]
 
 
 @dataclass(frozen=True)
@@ -100,3 +103,16 @@ def tree_files(repo: Repository, rev: str, prefix: str) -> dict[str, str]:
         for b in tree.traverse()
         if isinstance(b, git.Blob) and str(b.path).endswith(".py")
     }
+
+
+@contextmanager
+def worktree(root: Path, rev: str, tree: Path, *, force: bool = False) -> Iterator[Path]:
+    """A detached work tree of ``rev`` at ``tree`` for the duration of the block, then removed.
+
+    Removing it also ends a pantsd started in it (pantsd exits when its buildroot goes).
+    """
+    run_git(root, "worktree", "add", "--detach", *(["-f"] if force else []), str(tree), rev)
+    try:
+        yield tree
+    finally:
+        run_git(root, "worktree", "remove", "--force", str(tree))

@@ -1,6 +1,5 @@
 """Repository against real git repositories built in the test."""
 
-import subprocess
 from pathlib import Path
 
 import pytest

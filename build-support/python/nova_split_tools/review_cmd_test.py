@@ -10,7 +10,8 @@ import pytest
 
 from nova_split_tools.cli import main
 from nova_split_tools.testing.api_repos import NC, WIDGET, make_repo
-from nova_split_tools.testing.repos import commit, git
+from nova_split_tools.testing.repos import commit
+
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:

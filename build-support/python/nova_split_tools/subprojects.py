@@ -1,31 +1,29 @@
-"""The subprojects of the repository and their metadata, as registered in ``pants.toml``.
+"""The subprojects of the repository: the registry, each one's metadata, and finding one by name.
 
-``[python.resolves]`` is the registry: ``common`` is nova-common (and the tooling), every other
-resolve is a driver whose directory holds its lockfile. Each subproject's ``subproject.toml``
-carries its own metadata; the CI policy lives under ``[ci]``::
-
-    [ci]
-    # how this driver's CI treats nova-common changes that reach it:
-    #   "vote" (run, and the result gates the change), "advisory" (run, non-voting), "skip"
-    core-changes = "vote"
+``pants.toml``'s ``[python.resolves]`` is the registry: ``common`` is nova-common (and the
+tooling), every other resolve is a driver whose directory holds its lockfile. Each subproject's
+own metadata is in its ``subproject.toml``, read through :mod:`nova_split_tools.metadata`.
 """
 
 from __future__ import annotations
 
 import enum
+import posixpath
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from nova_split_tools.errors import ToolError
+from nova_split_tools.metadata import Metadata, read_metadata
 
-__all__ = ["CorePolicy", "Subproject", "load_subprojects"]
+__all__ = ["CORE", "CorePolicy", "Subproject", "find_subproject", "load_subprojects", "metadata", "registered"]
 
 CORE = "nova-common"
 
 
 class CorePolicy(str, enum.Enum):
-    """How a driver's CI treats a nova-common change that reaches its code."""
+    """How a driver's CI treats a nova-common change that reaches its code (``[ci] core-changes``)."""
 
     VOTE = "vote"
     ADVISORY = "advisory"
@@ -46,12 +44,21 @@ class Subproject:
     def is_driver(self) -> bool:
         return self.path.startswith("drivers/")
 
+    @property
+    def distribution(self) -> str:
+        """The wheel's name by convention (``nova-xen``, ``nova-common``)."""
+        return self.name if self.name == CORE else f"nova-{self.name}"
+
     def owns(self, path: str) -> bool:
         return PurePosixPath(path).is_relative_to(self.path)
 
 
-def load_subprojects(root: Path) -> list[Subproject]:
-    """nova-common first, then the drivers by name, then the tooling (``build-support``)."""
+def registered(root: Path) -> list[Subproject]:
+    """nova-common and the drivers registered in ``pants.toml``, without reading their directories.
+
+    A closure clone lacks the other drivers' directories, so their ``subproject.toml`` files are
+    not there: the CI policy here is the default (``vote``); :func:`load_subprojects` reads it.
+    """
     try:
         config = tomllib.loads((root / "pants.toml").read_text())
     except (OSError, tomllib.TOMLDecodeError) as e:
@@ -59,25 +66,41 @@ def load_subprojects(root: Path) -> list[Subproject]:
     resolves: dict[str, str] = config.get("python", {}).get("resolves", {})
     if "common" not in resolves:
         raise ToolError("pants.toml's [python.resolves] has no 'common' resolve")
-    subprojects = [Subproject(CORE, "nova-common", "common", resolves["common"], CorePolicy.VOTE)]
-    for resolve, lockfile in sorted(resolves.items()):
-        if resolve == "common":
-            continue
-        path = str(PurePosixPath(lockfile).parent)
-        subprojects.append(Subproject(resolve, path, resolve, lockfile, _policy(root / path / "subproject.toml")))
-    subprojects.append(Subproject("build-support", "build-support", "common", resolves["common"], CorePolicy.VOTE))
+    return [Subproject(CORE, CORE, "common", resolves["common"], CorePolicy.VOTE)] + [
+        Subproject(r, posixpath.dirname(lock), r, lock, CorePolicy.VOTE)
+        for r, lock in sorted(resolves.items())
+        if r != "common"
+    ]
+
+
+def load_subprojects(root: Path) -> list[Subproject]:
+    """nova-common first, then the drivers by name (with their CI policy), then the tooling."""
+    subprojects = [
+        (
+            Subproject(s.name, s.path, s.resolve, s.lockfile, CorePolicy(metadata(root, s).core_changes))
+            if s.is_driver
+            else s
+        )
+        for s in registered(root)
+    ]
+    core = subprojects[0]
+    subprojects.append(Subproject("build-support", "build-support", "common", core.lockfile, CorePolicy.VOTE))
     return subprojects
 
 
-def _policy(metadata: Path) -> CorePolicy:
-    try:
-        raw = tomllib.loads(metadata.read_text()).get("ci", {}).get("core-changes", "vote")
-    except FileNotFoundError:
-        raise ToolError(f"{metadata} is missing; every driver directory needs one") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ToolError(f"{metadata}: {e}") from None
-    try:
-        return CorePolicy(raw)
-    except ValueError:
-        choices = ", ".join(p.value for p in CorePolicy)
-        raise ToolError(f"{metadata}: [ci] core-changes must be one of {choices}, not {raw!r}") from None
+def metadata(root: Path, subproject: Subproject) -> Metadata:
+    """The subproject's ``subproject.toml`` (a one-line error if it is missing or malformed)."""
+    return read_metadata(root / subproject.path)
+
+
+def find_subproject(subprojects: Iterable[Subproject], name: str) -> Subproject:
+    """The subproject called ``name``: its short name (``xen``), directory or distribution (``nova-xen``).
+
+    The choices are the ``subprojects`` given (e.g. only the drivers, for a driver-only command).
+    """
+    candidates = list(subprojects)
+    for s in candidates:
+        if name in (s.name, s.path, s.path + "/", s.distribution):
+            return s
+    choices = ", ".join(s.name for s in candidates)
+    raise ToolError(f"unknown subproject {name!r}; choose one of: {choices}")

@@ -19,16 +19,31 @@ from __future__ import annotations
 
 import posixpath
 import random
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nova_split_tools.proc import git, run
+from nova_split_tools.synthetic_tree import (
+    CORE_DIR,
+    DRIVERS,
+    NEVER_CHANGED,
+    NOUNS,
+    VERBS,
+    WORDS,
+    Change,
+    Files,
+    chunk,
+    initial_chunks,
+    initial_files,
+    owner,
+    package_dir,
+    protected,
+    stem,
+    subproject_dir,
+)
 
 __all__ = ["CORE_DIR", "DRIVERS", "SyntheticHistory"]
 
-DRIVERS = ("libvirt", "vmware", "xen", "hyperv", "ironic")
-CORE_DIR = "nova-common"
 EPOCH = 1388534400  # 2014-01-01T00:00:00Z
 NULL = "0" * 40
 # name, email, timezone; the first four also merge and apply others' changes (the core team).
@@ -43,30 +58,6 @@ PEOPLE = (
     ("Jo Lindgren", "jo@example.invalid", "-0800"),
 )
 CORE_TEAM = 4
-WORDS = (
-    *("host", "vmops", "volumeops", "network", "image", "console", "migration", "power", "snapshot"),
-    *("session", "agent", "firewall", "pool", "vif", "utils", "events", "stats", "config"),
-)
-VERBS = ("fix", "refactor", "add", "remove", "rename", "document", "test", "handle", "cache", "log")
-NOUNS = ("timeouts", "retries", "errors", "the power state", "cleanup on failure", "options", "races")
-NEVER_CHANGED = {"pants.toml", "LICENSE"}
-
-
-def subproject_dir(name: str) -> str:
-    return CORE_DIR if name == "common" else f"drivers/{name}"
-
-
-def package_dir(name: str) -> str:
-    return f"{CORE_DIR}/nova_common" if name == "common" else f"drivers/{name}/nova_{name}"
-
-
-def _protected(path: str) -> bool:
-    """Files a subproject always keeps (so its directory never empties): never deleted or moved."""
-    return path in NEVER_CHANGED or posixpath.basename(path) in ("BUILD", "subproject.toml", "__init__.py")
-
-
-Files = dict[str, tuple[str, ...]]  # path -> chunks (a file's text is their concatenation)
-Change = tuple[str, ...]  # ("M", path), ("D", path) or ("R", old, new): fast-import's file commands
 
 
 @dataclass
@@ -138,7 +129,7 @@ class SyntheticHistory:
     # -- commit kinds ---------------------------------------------------------------------------
 
     def _root_commit(self, out: list[str]) -> None:
-        self.main.files = _initial_files(self.rng)
+        self.main.files = initial_files(self.rng)
         changes: list[Change] = [("M", path) for path in sorted(self.main.files)]
         self._emit(out, self.main, "Import nova-split: nova-common and five drivers", changes, person=0)
 
@@ -220,11 +211,11 @@ class SyntheticHistory:
         """A commit inside one subproject: mostly edits, sometimes an add, delete, rename or move."""
         top, pkg = subproject_dir(name) + "/", package_dir(name)
         mine = [p for p in files if p.startswith(top)]
-        movable = [p for p in mine if p.endswith(".py") and not _protected(p)]
+        movable = [p for p in mine if p.endswith(".py") and not protected(p)]
         prefix, r = ("nova-common" if name == "common" else name), self.rng.random()
         if r < 0.06:
             path = self._new_path(files, pkg, self.rng.choice(WORDS))
-            files[path] = _initial_chunks(self.rng, path, self._next())
+            files[path] = initial_chunks(self.rng, path, self._next())
             return f"{prefix}: add {posixpath.basename(path)}", [("M", path)]
         if r < 0.10 and len(movable) > 2:
             path = self.rng.choice(movable)
@@ -233,7 +224,7 @@ class SyntheticHistory:
         if r < 0.16 and movable:
             old = self.rng.choice(movable)
             if self.rng.random() < 0.5:
-                new = self._new_path(files, f"{pkg}/{self.rng.choice(WORDS)}", _stem(old))  # into a subpackage
+                new = self._new_path(files, f"{pkg}/{self.rng.choice(WORDS)}", stem(old))  # into a subpackage
             else:
                 new = self._new_path(files, posixpath.dirname(old), self.rng.choice(WORDS))
             files[new] = files.pop(old)
@@ -241,13 +232,13 @@ class SyntheticHistory:
         if r < 0.18:
             other = self.rng.choice([d for d in DRIVERS if d != name]) if name == "common" else "common"
             there = [p for p in files if p.startswith(package_dir(other) + "/") and p.endswith(".py")]
-            there = [p for p in there if not _protected(p)]
+            there = [p for p in there if not protected(p)]
             src, dest_pkg = (movable, package_dir(other)) if self.rng.random() < 0.5 else (there, pkg)
             if src:
                 old = self.rng.choice(src)
-                new = self._new_path(files, dest_pkg, _stem(old))
+                new = self._new_path(files, dest_pkg, stem(old))
                 files[new] = files.pop(old)
-                return f"Move {posixpath.basename(old)} from {_owner(old)} to {_owner(new)}", [("R", old, new)]
+                return f"Move {posixpath.basename(old)} from {owner(old)} to {owner(new)}", [("R", old, new)]
         count = self.rng.choice((1, 1, 1, 2, 2, 3))
         return f"{prefix}: {self.rng.choice(VERBS)} {self.rng.choice(NOUNS)}", self._modify(files, mine, count)
 
@@ -258,9 +249,9 @@ class SyntheticHistory:
             chunks = list(files[path])
             r, at = self.rng.random(), self.rng.randrange(1, len(chunks) + 1)
             if r < 0.45 and len(chunks) > 1:
-                chunks[min(at, len(chunks) - 1)] = _chunk(self.rng, path, self._next())
+                chunks[min(at, len(chunks) - 1)] = chunk(self.rng, path, self._next())
             elif r < 0.8 or len(chunks) < 4:
-                chunks.insert(at, _chunk(self.rng, path, self._next()))
+                chunks.insert(at, chunk(self.rng, path, self._next()))
             else:
                 del chunks[min(at, len(chunks) - 1)]
             files[path] = tuple(chunks)
@@ -313,56 +304,3 @@ class SyntheticHistory:
     def _new_path(self, files: Files, directory: str, stem: str) -> str:
         path = f"{directory}/{stem}.py"
         return path if path not in files else f"{directory}/{stem}_{self._next()}.py"
-
-
-def _stem(path: str) -> str:
-    """``vmops`` for ``.../vmops.py`` and ``.../vmops_12.py``."""
-    return re.sub(r"_\d+$", "", posixpath.splitext(posixpath.basename(path))[0])
-
-
-def _owner(path: str) -> str:
-    return "nova-common" if path.startswith(CORE_DIR + "/") else path.split("/")[1]
-
-
-def _chunk(rng: random.Random, path: str, n: int) -> str:
-    """One unit of text for ``path``'s kind of file: a function, a pinned requirement, a line."""
-    if path.endswith(".py"):
-        return f"\n\ndef {_stem(path)}_step_{n}(value):\n    return value * {rng.randint(2, 99)} + {n}\n"
-    if path.endswith((".lock", ".txt")):
-        return f"package-{n}=={rng.randint(0, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}\n"
-    if path.endswith(".md"):
-        return f"\nNote {n}: {rng.choice(VERBS)} {rng.choice(NOUNS)} before {rng.choice(WORDS)}.\n"
-    return f"# setting {n}: {rng.choice(WORDS)} = {rng.randint(0, 999)}\n"
-
-
-def _initial_chunks(rng: random.Random, path: str, n: int) -> tuple[str, ...]:
-    header = f'"""{_stem(path)}: part of {_owner(path)}."""\n' if path.endswith(".py") else f"# {path}\n"
-    return (header, *(_chunk(rng, path, n * 100 + i) for i in range(rng.randint(3, 8))))
-
-
-def _initial_files(rng: random.Random) -> Files:
-    resolves = "".join(f'{d} = "drivers/{d}/{d}.lock"\n' for d in DRIVERS)
-    files: Files = {
-        "pants.toml": (
-            '[GLOBAL]\npants_version = "2.17.1"\n\n[python.resolves]\n'
-            f'common = "{CORE_DIR}/common.lock"\n{resolves}',
-        ),
-        "LICENSE": ("Apache License\nVersion 2.0, January 2004\n\n(synthetic: the export benchmark's history)\n",),
-        "README.md": ("# nova-split (synthetic history)\n",),
-        "build-support/bin/ci": ("#!/usr/bin/env bash\n",),
-        "build-support/python/tools.py": ('"""tools: the repository tooling."""\n',),
-    }
-    paths = [f"{CORE_DIR}/BUILD", f"{CORE_DIR}/subproject.toml", f"{CORE_DIR}/common.lock"]
-    paths += [f"{CORE_DIR}/nova_common/{m}.py" for m in ("__init__", "driver", "virtapi", "exception", "loader")]
-    paths += [f"{CORE_DIR}/nova_common/objects/{m}.py" for m in ("__init__", "instance", "flavor", "network")]
-    for d in DRIVERS:
-        top = f"drivers/{d}"
-        paths += [f"{top}/BUILD", f"{top}/subproject.toml", f"{top}/requirements.txt", f"{top}/{d}.lock"]
-        paths += [f"{top}/README.md"]
-        paths += [f"{top}/nova_{d}/{m}.py" for m in ("__init__", "driver", "config", "host", "vmops", "driver_test")]
-    for i, path in enumerate(paths):
-        files[path] = _initial_chunks(rng, path, i + 1)
-    for path in list(files):
-        if len(files[path]) == 1:
-            files[path] += (_chunk(rng, path, 0),) if path not in NEVER_CHANGED else ()
-    return files

@@ -3,8 +3,8 @@
 import tomllib
 from pathlib import Path
 
-from nova_split_tools.testing.repos import git
 from nova_split_tools.synthetic_history import DRIVERS, SyntheticHistory
+from nova_split_tools.testing.repos import git
 
 
 def _both_sides_touched(root: Path, merge: str, path: str) -> bool:

@@ -1,0 +1,169 @@
+"""The one reader of ``subproject.toml``: each key's type and meaning is checked here and only here.
+
+A subproject's ``subproject.toml`` is the single source of its wheel metadata (``[project]``),
+its driver API range (``[driver] api-major``), its CI policy (``[ci] core-changes``) and its team
+(``[owners]``). The tooling reads it through :func:`read_metadata`; so does the Pants plugin
+(``build-support/pants-plugins/nova_split_pants``), which runs on Pants' own Python 3.9: this
+module therefore stays 3.9-compatible, imports nothing of the tooling but ``errors``, and parses
+with ``tomllib`` where it exists and with the ``toml`` package Pants ships where it does not.
+
+Keys are checked when asked for, so a command fails only on the keys it needs, always with the
+same one-line message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from nova_split_tools.errors import ToolError
+
+try:
+    import tomllib as _toml
+
+    _DECODE_ERRORS: tuple[type[Exception], ...] = (_toml.TOMLDecodeError,)
+except ImportError:  # Pants' Python 3.9 has no tomllib; the toml package is one of Pants' own dependencies
+    import toml as _toml  # type: ignore  # pants: no-infer-dep
+
+    _DECODE_ERRORS = (_toml.TomlDecodeError,)  # type: ignore[attr-defined]
+
+__all__ = [
+    "CORE_CHANGES",
+    "FILE",
+    "Metadata",
+    "MetadataError",
+    "nova_common_requirement",
+    "parse_metadata",
+    "read_metadata",
+]
+
+FILE = "subproject.toml"
+#: The values of ``[ci] core-changes`` (see ``nova_split_tools.subprojects.CorePolicy``).
+CORE_CHANGES = ("vote", "advisory", "skip")
+
+
+class MetadataError(ToolError, ValueError):
+    """A ``subproject.toml`` that is missing, malformed or lacks a key; the message names the fix."""
+
+
+def nova_common_requirement(api_major: int) -> str:
+    """The requirement of a driver built for driver API ``api_major``: any nova-common of that major."""
+    return f"nova-common>={api_major}.0,<{api_major + 1}"
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """The parsed ``subproject.toml`` of one subproject; ``where`` names it in messages."""
+
+    where: str
+    data: Mapping[str, Any]
+
+    def _section(self, name: str) -> Mapping[str, Any]:
+        section = self.data.get(name, {})
+        if not isinstance(section, dict):
+            raise MetadataError(f"{self.where}: [{name}] must be a table")
+        return section
+
+    def _project_str(self, key: str) -> str:
+        value = self._section("project").get(key)
+        if not isinstance(value, str) or not value:
+            raise MetadataError(f"{self.where}: [project] needs a {key!r} key (a non-empty string)")
+        return value
+
+    @property
+    def name(self) -> str:
+        """The distribution name (``nova-xen``)."""
+        return self._project_str("name")
+
+    @property
+    def version_text(self) -> str:
+        """``[project] version`` as written."""
+        return self._project_str("version")
+
+    @property
+    def version(self) -> Version:
+        text = self.version_text
+        try:
+            return Version(text)
+        except InvalidVersion:
+            raise MetadataError(f"{self.where}: [project] version {text!r} is not a valid version") from None
+
+    @property
+    def description(self) -> str:
+        return self._project_str("description")
+
+    @property
+    def extras(self) -> dict[str, list[str]]:
+        """``[project.extras]``: extra name -> requirements."""
+        extras = self._section("project").get("extras", {})
+        if not isinstance(extras, dict) or not all(
+            isinstance(v, list) and all(isinstance(r, str) for r in v) for v in extras.values()
+        ):
+            raise MetadataError(f"{self.where}: [project.extras] must map each extra to a list of requirements")
+        return {str(k): list(v) for k, v in extras.items()}
+
+    @property
+    def api_major(self) -> int | None:
+        """``[driver] api-major``; None for a subproject that is not a driver (no ``[driver]``)."""
+        if "driver" not in self.data:
+            return None
+        major = self._section("driver").get("api-major")
+        if not isinstance(major, int) or isinstance(major, bool) or major < 0:
+            raise MetadataError(f"{self.where}: [driver] api-major must be an integer (the driver API major version)")
+        return major
+
+    @property
+    def nova_common_requirement(self) -> str | None:
+        """What the driver's wheel requires of nova-common; None for nova-common itself."""
+        major = self.api_major
+        return None if major is None else nova_common_requirement(major)
+
+    @property
+    def core_changes(self) -> str:
+        """``[ci] core-changes`` (default ``vote``): one of :data:`CORE_CHANGES`."""
+        raw = self._section("ci").get("core-changes", "vote")
+        if raw not in CORE_CHANGES:
+            choices = ", ".join(CORE_CHANGES)
+            raise MetadataError(f"{self.where}: [ci] core-changes must be one of {choices}, not {raw!r}")
+        return str(raw)
+
+    @property
+    def owners(self) -> tuple[str, tuple[str, ...]]:
+        """``[owners]``: the team's name and its members."""
+        fix = f'add an [owners] section to {self.where} with team = "<name>" and members = ["<user>", ...]'
+        owners = self.data.get("owners")
+        if not isinstance(owners, dict):
+            raise MetadataError(f"{self.where} declares no owners; {fix}")
+        team, members = owners.get("team"), owners.get("members")
+        if not isinstance(team, str) or not team:
+            raise MetadataError(f"{self.where}: [owners] team must be a non-empty string; {fix}")
+        if not isinstance(members, list) or not members or not all(isinstance(m, str) and m for m in members):
+            raise MetadataError(f"{self.where}: [owners] members must be a non-empty list of user names; {fix}")
+        return team, tuple(members)
+
+
+def parse_metadata(text: str, where: str) -> Metadata:
+    """``text`` parsed as a ``subproject.toml`` (``where``: how messages name it)."""
+    try:
+        return Metadata(where, dict(_toml.loads(text)))
+    except _DECODE_ERRORS as e:
+        raise MetadataError(f"{where}: {e}") from None
+
+
+def read_metadata(path: Path | str, where: str | None = None) -> Metadata:
+    """The ``subproject.toml`` at ``path`` (a file, or the subproject directory holding it)."""
+    path = Path(path)
+    if path.name != FILE:
+        path = path / FILE
+    where = where or str(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise MetadataError(f"{where} is missing; every subproject needs one") from None
+    except OSError as e:
+        raise MetadataError(f"cannot read {where}: {e.strerror}") from None
+    return parse_metadata(text, where)

@@ -1,0 +1,74 @@
+from pathlib import Path
+
+import pytest
+
+from nova_split_tools.errors import ToolError
+from nova_split_tools.metadata import MetadataError, nova_common_requirement, parse_metadata, read_metadata
+
+DRIVER = """
+[project]
+name = "nova-xen"
+version = "1.4.0"
+description = "xen"
+
+[driver]
+api-major = 2
+
+[ci]
+core-changes = "advisory"
+
+[owners]
+team = "xen-core"
+members = ["bob", "ann"]
+"""
+
+
+def test_every_key_of_a_driver() -> None:
+    meta = parse_metadata(DRIVER, "drivers/xen/subproject.toml")
+    assert (meta.name, meta.version_text, str(meta.version), meta.description) == ("nova-xen", "1.4.0", "1.4.0", "xen")
+    assert meta.api_major == 2 and meta.nova_common_requirement == "nova-common>=2.0,<3"
+    assert meta.core_changes == "advisory" and meta.owners == ("xen-core", ("bob", "ann"))
+    assert meta.extras == {}
+
+
+def test_nova_common_has_no_driver_range_and_defaults() -> None:
+    meta = parse_metadata('[project]\nname = "nova-common"\n[project.extras]\ntesting = ["pytest>=7"]\n', "nc")
+    assert meta.api_major is None and meta.nova_common_requirement is None
+    assert meta.core_changes == "vote" and meta.extras == {"testing": ["pytest>=7"]}
+
+
+def test_the_range_formula() -> None:
+    assert nova_common_requirement(1) == "nova-common>=1.0,<2"
+
+
+@pytest.mark.parametrize(
+    "text,key,message",
+    [
+        ("[project", "name", r"^w: "),
+        ("", "name", r"^w: \[project\] needs a 'name' key"),
+        ('[project]\nversion = "one"', "version", r"^w: \[project\] version 'one' is not a valid version$"),
+        ("[project]\nversion = 1", "version", r"^w: \[project\] needs a 'version' key"),
+        ("project = 1", "description", r"^w: \[project\] must be a table$"),
+        ("[driver]", "api_major", r"^w: \[driver\] api-major must be an integer"),
+        ('[driver]\napi-major = "1"', "api_major", r"^w: \[driver\] api-major must be an integer"),
+        ("[driver]\napi-major = true", "api_major", r"^w: \[driver\] api-major must be an integer"),
+        ('[ci]\ncore-changes = "maybe"', "core_changes", r"must be one of vote, advisory, skip, not 'maybe'$"),
+        ("", "owners", r"^w declares no owners; add an \[owners\] section"),
+        ('[owners]\nteam = ""\nmembers = ["a"]', "owners", r"^w: \[owners\] team must be a non-empty string"),
+        ('[owners]\nteam = "t"\nmembers = []', "owners", r"^w: \[owners\] members must be a non-empty list"),
+        ('[project.extras]\ntesting = "pytest"', "extras", r"^w: \[project.extras\] must map each extra"),
+    ],
+)
+def test_each_bad_key_is_one_line_naming_the_file(text: str, key: str, message: str) -> None:
+    with pytest.raises(MetadataError, match=message) as caught:
+        getattr(parse_metadata(text, "w"), key)
+    assert "\n" not in str(caught.value)
+    assert isinstance(caught.value, ToolError) and isinstance(caught.value, ValueError)
+
+
+def test_read_from_a_directory_and_a_missing_file(tmp_path: Path) -> None:
+    (tmp_path / "subproject.toml").write_text(DRIVER)
+    assert read_metadata(tmp_path).name == "nova-xen"
+    assert read_metadata(tmp_path / "subproject.toml").where == str(tmp_path / "subproject.toml")
+    with pytest.raises(MetadataError, match=r"subproject.toml is missing; every subproject needs one$"):
+        read_metadata(tmp_path / "nope")
