@@ -37,6 +37,7 @@ from nova_split_tools.api_diff import Finding, Reach, compare
 from nova_split_tools.api_surface import CORE_ROOT, PACKAGE, Surface, load_package
 from nova_split_tools.api_usage import alias_map, holders, is_test_file, read_tree, scan_file_uses, who_uses
 from nova_split_tools.errors import ToolError
+from nova_split_tools.metadata import parse_metadata
 from nova_split_tools.repo import Repository, tree_files
 from nova_split_tools.subprojects import load_subprojects
 
@@ -86,11 +87,8 @@ class GateReport:
 
 
 def core_version(text: str, where: str) -> Version:
-    """nova-common's version from the text of its ``subproject.toml`` (the gate's only metadata read)."""
-    try:
-        return Version(tomllib.loads(text)["project"]["version"])
-    except (tomllib.TOMLDecodeError, KeyError, TypeError, InvalidVersion) as e:
-        raise ToolError(f"{where} has no valid [project] version ({e}); fix the file") from None
+    """nova-common's version from the text of its ``subproject.toml``, through the one metadata reader."""
+    return parse_metadata(text, where).version
 
 
 def last_release(repo: Repository, prefix: str = TAG_PREFIX) -> str | None:

@@ -35,6 +35,14 @@ CASES = [
      "import nova_libvirt.config  # noqa", (DENIED, UNOWNED)),
     (f"driver {OTHER} -> libvirt's third-party library", f"drivers/{OTHER}/nova_{OTHER}/config.py",
      "import libvirt  # noqa", (UNOWNED,)),
+    ("command module -> command module", "build-support/python/nova_split_tools/plan_cmd.py",
+     "import nova_split_tools.review_cmd  # noqa", (DENIED,)),
+    ("tooling test -> test", "build-support/python/nova_split_tools/plan_test.py",
+     "import nova_split_tools.repo_test  # noqa", (DENIED,)),
+    ("nova-common test -> test", "nova-common/nova_common/api_version_test.py",
+     "import nova_common.deprecation_test  # noqa", (DENIED,)),
+    (f"driver {OTHER} test -> test", f"drivers/{OTHER}/nova_{OTHER}/driver_test.py",
+     f"import nova_{OTHER}.conformance_test  # noqa", (DENIED,)),
 ]  # fmt: skip
 
 

@@ -3,8 +3,8 @@ and, with a ``#fragment``, to one of that file's headings (GitHub's anchor rule)
 
 from __future__ import annotations
 
-import re
 import posixpath
+import re
 from pathlib import Path
 
 import pytest
