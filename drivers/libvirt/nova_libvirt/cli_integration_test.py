@@ -3,6 +3,7 @@
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ def _installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     yield
 
 
-def _json(capsys: pytest.CaptureFixture[str], state: Path, *argv: str) -> list[dict[str, str]]:
+def _json(capsys: pytest.CaptureFixture[str], state: Path, *argv: str) -> list[dict[str, Any]]:
     # libvirt is the default driver: no --driver, no driver options.
     assert main(["--state-dir", str(state), "--format", "json", *argv]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
@@ -45,7 +46,8 @@ def test_boot_list_reboot_delete_across_restarts(tmp_path: Path, capsys: pytest.
     [shown] = _json(capsys, tmp_path / "state", "show", "web1")
     assert (shown["hypervisor"], shown["hypervisor_id"]) == ("running", booted["uuid"])
     [host] = _json(capsys, tmp_path / "state", "host")
-    assert host["memory_mb"] == "2560/16384" and host["hypervisor"].startswith("TEST ")
+    assert (host["memory_mb"], host["memory_mb_used"], host["disk_gb"]) == (16384, 2560, 100)
+    assert host["hypervisor"].startswith("TEST ")
 
     _json(capsys, tmp_path / "state", "delete", "web1")
     _json(capsys, tmp_path / "state", "delete", "web2")
