@@ -199,7 +199,12 @@ def _run(args: argparse.Namespace, interrupts: Interrupts) -> int:
     except OSError as e:
         raise StateDirUnusable(path=state_dir, reason=e.strerror or str(e)) from None
     loaded = load_driver(args.driver, virtapi, options)
-    store = InstanceStore(state_dir / "instances.sqlite", _owner(args.driver, options), rebuild=args.command == "sync")
+    store = InstanceStore(
+        state_dir / "instances.sqlite",
+        _owner(args.driver, options),
+        rebuild=args.command == "sync",
+        writing=args.command in _CHANGING,
+    )
     driver = loaded.driver
     try:
         driver.init_host(args.host)

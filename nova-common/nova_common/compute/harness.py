@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Cli", "Result", "assert_agree", "stress"]
+import nova_common.compute.cli  # noqa: F401  (what the processes run: a dependency)
+from nova_common.testing.distributions import install_distribution
+
+__all__ = ["Cli", "Result", "assert_agree", "register", "stress"]
 
 # What the console script of an installed nova-common does, found the same way.
 _ENTRY = (
@@ -26,6 +29,19 @@ _ENTRY = (
     "[ep] = [e for e in entry_points(group='console_scripts') if e.name == 'nova-compute']; "
     "sys.exit(ep.load()())"
 )
+
+
+def register(site: Path, distribution: str, drivers: Mapping[str, str], console_script: bool = False) -> Path:
+    """Write ``distribution``'s metadata with these ``nova.compute.drivers`` entry points (and
+    the ``nova-compute`` script when ``console_script``) into ``site``, for :class:`Cli` only:
+    the current process's ``sys.path`` is left as it was."""
+    entry_points = {"nova.compute.drivers": dict(drivers)}
+    if console_script:
+        entry_points["console_scripts"] = {"nova-compute": "nova_common.compute.cli:main"}
+    before = list(sys.path)
+    install_distribution(site, distribution, "1.0.0", entry_points)
+    sys.path[:] = before
+    return site
 
 
 @dataclass(frozen=True)
@@ -51,16 +67,23 @@ class Result:
 class Cli:
     """``nova-compute --state-dir STATE [global options] ...`` as processes."""
 
+    site: Path
     state: Path
     options: Sequence[str] = ()
     env: Mapping[str, str] = field(default_factory=dict)
+    #: Run without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH, so file permissions bind even for root.
+    unprivileged: bool = False
 
     def argv(self, *args: str) -> list[str]:
-        return [sys.executable, "-c", _ENTRY, "--state-dir", str(self.state), *self.options, *args]
+        argv = [sys.executable, "-c", _ENTRY, "--state-dir", str(self.state), *self.options, *args]
+        if self.unprivileged and os.geteuid() == 0:
+            # setpriv (util-linux) drops the capabilities from the bounding set before exec.
+            argv = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *argv]
+        return argv
 
     def environ(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        env["PYTHONPATH"] = os.pathsep.join([str(self.site), *(p for p in sys.path if p)])
         env.update(self.env)
         env.update(extra or {})
         return env

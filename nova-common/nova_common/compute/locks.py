@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-from nova_common.compute.errors import LockTimeout
+from nova_common.compute.errors import LockTimeout, StateDirUnusable
 
 __all__ = ["file_lock", "instance_lock", "lock_file"]
 
@@ -37,7 +37,10 @@ def file_lock(
     ``check`` is called while waiting; it may raise to abandon the wait (an interrupt).
     Raises ``LockTimeout`` naming ``what`` after ``timeout`` seconds.
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise StateDirUnusable(path=path.parent, reason=f"{e.strerror or e} ({path})") from None
     try:
         mode = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
         deadline = time.monotonic() + timeout
@@ -62,7 +65,10 @@ def file_lock(
 def instance_lock(state_dir: Path, uuid: str, check: Callable[[], None] | None = None) -> AbstractContextManager[None]:
     """The lock every command holds while it changes instance ``uuid`` (record or guest)."""
     path = lock_file(state_dir, uuid)
-    path.parent.mkdir(exist_ok=True)
+    try:
+        path.parent.mkdir(exist_ok=True)
+    except OSError as e:
+        raise StateDirUnusable(path=state_dir, reason=f"{e.strerror or e} ({path.parent})") from None
     return file_lock(path, f"instance {uuid}", check=check)
 
 

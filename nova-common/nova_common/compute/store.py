@@ -81,12 +81,14 @@ class Row:
 class InstanceStore:
     """Instance records of one compute host, bound to one hypervisor (``owner``)."""
 
-    def __init__(self, path: Path, owner: str, *, rebuild: bool = False) -> None:
+    def __init__(self, path: Path, owner: str, *, rebuild: bool = False, writing: bool = True) -> None:
         """Open (creating if new) the records database at ``path`` for hypervisor ``owner``.
 
         ``owner`` names the driver and connection; the directory remembers it (``hypervisor``
         beside the database) and refuses any other. A database that has gone missing from a used
         directory is refused too, unless ``rebuild`` (``sync`` re-creating it from the guests).
+        Unless ``writing`` is false, the database is proven writable now, so a command that will
+        change things fails before touching the hypervisor rather than after.
         """
         self.path = path
         marker = path.with_name(MARKER)
@@ -102,7 +104,7 @@ class InstanceStore:
                     raise DatabaseDamaged(path=path, reason="the file is empty (0 bytes), the records are lost")
                 self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
                 try:
-                    self._open(owner)
+                    self._open(owner, writing)
                     if recorded is None:
                         tmp = marker.with_name(MARKER + ".tmp")
                         tmp.write_text(owner + "\n")
@@ -111,7 +113,7 @@ class InstanceStore:
                     self._db.close()
                     raise
 
-    def _open(self, owner: str) -> None:
+    def _open(self, owner: str, writing: bool) -> None:
         db = self._db
         check = db.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
@@ -132,6 +134,8 @@ class InstanceStore:
                 db.execute("INSERT INTO meta VALUES ('hypervisor', ?)", (owner,))
             elif recorded[0] != owner:
                 raise StateDirInUse(path=self.path.parent, owner=recorded[0], requested=owner)
+            if writing:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('last_writer', ?)", (str(os.getpid()),))
 
     def close(self) -> None:
         self._db.close()
