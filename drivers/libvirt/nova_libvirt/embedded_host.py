@@ -32,7 +32,7 @@ __all__ = ["HOST_FILE", "EmbeddedHost"]
 HOST_FILE = "libvirt-test-host.xml"
 TEST_NS = "http://libvirt.org/schemas/domain/test/1.0"
 #: How long to wait for another process's turn on the host before giving up.
-LOCK_TIMEOUT_S = 120.0
+LOCK_TIMEOUT_S = 300.0
 
 # A modest pretend host: 8 CPUs, 16 GiB, and one storage pool so the host reports disk
 # (the test driver gives pools it loads a 100 GiB capacity).

@@ -19,7 +19,7 @@ from nova_common.compute.errors import LockTimeout, StateDirUnusable
 __all__ = ["file_lock", "instance_lock", "lock_file"]
 
 #: How long a command waits for another one before giving up with a one-line error.
-DEFAULT_TIMEOUT = 120.0
+DEFAULT_TIMEOUT = 300.0
 _POLL = 0.01
 
 
