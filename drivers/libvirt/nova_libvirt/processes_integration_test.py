@@ -16,7 +16,11 @@ from nova_common.compute.harness import Cli, assert_agree, register, stress
 from nova_libvirt.embedded_host import HOST_FILE, EmbeddedHost
 from nova_libvirt.guest_xml import is_nova_domain
 
-_STATE = {libvirt.VIR_DOMAIN_RUNNING: "running", libvirt.VIR_DOMAIN_PAUSED: "paused", libvirt.VIR_DOMAIN_SHUTOFF: "shutdown"}
+_STATE = {
+    libvirt.VIR_DOMAIN_RUNNING: "running",
+    libvirt.VIR_DOMAIN_PAUSED: "paused",
+    libvirt.VIR_DOMAIN_SHUTOFF: "shutdown",
+}
 
 
 @pytest.fixture

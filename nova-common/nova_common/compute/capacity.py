@@ -29,12 +29,33 @@ class AllocationRatios:
 def check_fits(flavor: Flavor, node: HostResources, pending: Sequence[Flavor], ratios: AllocationRatios) -> None:
     """Raise ``NoCapacity`` (one line) if ``flavor`` does not fit ``node`` beside ``pending`` boots."""
     for resource, option, need, total, used, ratio, pend in (
-        ("vCPUs", "cpu-allocation-ratio", flavor.vcpus, node.vcpus, node.vcpus_used, ratios.cpu,
-         sum(f.vcpus for f in pending)),
-        ("MB of memory", "ram-allocation-ratio", flavor.memory_mb, node.memory_mb, node.memory_mb_used, ratios.ram,
-         sum(f.memory_mb for f in pending)),
-        ("GB of disk", "disk-allocation-ratio", flavor.root_gb + flavor.ephemeral_gb, node.local_gb,
-         node.local_gb_used, ratios.disk, sum(f.root_gb + f.ephemeral_gb for f in pending)),
+        (
+            "vCPUs",
+            "cpu-allocation-ratio",
+            flavor.vcpus,
+            node.vcpus,
+            node.vcpus_used,
+            ratios.cpu,
+            sum(f.vcpus for f in pending),
+        ),
+        (
+            "MB of memory",
+            "ram-allocation-ratio",
+            flavor.memory_mb,
+            node.memory_mb,
+            node.memory_mb_used,
+            ratios.ram,
+            sum(f.memory_mb for f in pending),
+        ),
+        (
+            "GB of disk",
+            "disk-allocation-ratio",
+            flavor.root_gb + flavor.ephemeral_gb,
+            node.local_gb,
+            node.local_gb_used,
+            ratios.disk,
+            sum(f.root_gb + f.ephemeral_gb for f in pending),
+        ),
     ):
         if total <= 0:
             continue

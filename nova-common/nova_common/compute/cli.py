@@ -105,7 +105,8 @@ def _parser() -> argparse.ArgumentParser:
     reboot.add_argument("--hard", action="store_true", help="reset instead of asking the guest")
     sub.add_parser("host", help="show host resources")
     sync = sub.add_parser(
-        "sync", help="reconcile records with the hypervisor (adopt lost guests, mark missing ones) and print what changed"
+        "sync",
+        help="reconcile records with the hypervisor (adopt lost guests, mark missing ones) and print what changed",
     )
     sync.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
     sub.add_parser("drivers", help="list installed drivers")
@@ -165,7 +166,10 @@ def _show_rows(instance: Instance, info: InstanceInfo | None) -> list[dict[str, 
 def _host_rows(resources: list[HostResources], fmt: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for r in resources:
-        row: dict[str, Any] = {"node": r.hypervisor_hostname, "hypervisor": f"{r.hypervisor_type} {r.hypervisor_version}"}
+        row: dict[str, Any] = {
+            "node": r.hypervisor_hostname,
+            "hypervisor": f"{r.hypervisor_type} {r.hypervisor_version}",
+        }
         for name, used, total in (
             ("vcpus", r.vcpus_used, r.vcpus),
             ("memory_mb", r.memory_mb_used, r.memory_mb),
@@ -182,7 +186,10 @@ def _host_rows(resources: list[HostResources], fmt: str) -> list[dict[str, Any]]
 def _warn_bad_records(store: InstanceStore) -> None:
     for row in store.rows():
         if row.instance is None:
-            print(f"nova-compute: warning: {safe(str(BadRecord(name=repr(row.name), uuid=row.uuid, reason=row.error)))}", file=sys.stderr)
+            print(
+                f"nova-compute: warning: {safe(str(BadRecord(name=repr(row.name), uuid=row.uuid, reason=row.error)))}",
+                file=sys.stderr,
+            )
 
 
 def _run(args: argparse.Namespace, interrupts: Interrupts) -> int:
@@ -220,7 +227,9 @@ def _run(args: argparse.Namespace, interrupts: Interrupts) -> int:
 def _ratios(args: argparse.Namespace) -> AllocationRatios:
     if args.command != "boot":
         return AllocationRatios()
-    return AllocationRatios(cpu=args.cpu_allocation_ratio, ram=args.ram_allocation_ratio, disk=args.disk_allocation_ratio)
+    return AllocationRatios(
+        cpu=args.cpu_allocation_ratio, ram=args.ram_allocation_ratio, disk=args.disk_allocation_ratio
+    )
 
 
 def _command(args: argparse.Namespace, manager: ComputeManager) -> None:

@@ -12,7 +12,6 @@ import uuid as uuidlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
 
 from nova_common.compute.capacity import AllocationRatios, check_fits
 from nova_common.compute.errors import BootFailed, Interrupted
@@ -235,7 +234,11 @@ class ComputeManager:
             if instance.vm_state is VMState.BUILDING:
                 if not dry_run:
                     self.store.delete(uuid)
-                return [StateChange(instance.name, "record", "building", "removed", "its boot was killed before a guest existed")]
+                return [
+                    StateChange(
+                        instance.name, "record", "building", "removed", "its boot was killed before a guest existed"
+                    )
+                ]
             power = PowerState.NOSTATE
             reason = "guest is missing on the hypervisor"
         vm_state = _VM_STATE_FOR[power]

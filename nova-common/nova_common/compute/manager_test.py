@@ -208,7 +208,7 @@ def test_unreadable_record_is_reported_and_deletable(manager: ComputeManager) ->
     good = manager.boot("good", "m1.nano", "cirros")
     bad = manager.boot("bad", "m1.nano", "cirros")
     db = sqlite3.connect(manager.store.path)
-    db.execute("UPDATE instances SET data = '{\"nova_object.name\": \"Instance\"}' WHERE uuid = ?", (bad.uuid,))
+    db.execute('UPDATE instances SET data = \'{"nova_object.name": "Instance"}\' WHERE uuid = ?', (bad.uuid,))
     db.commit()
     db.close()
     assert [i.name for i in manager.instances()] == ["good"]

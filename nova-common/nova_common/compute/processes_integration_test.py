@@ -21,7 +21,9 @@ from nova_common.compute.store import SCHEMA_VERSION
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
-    site = register(tmp_path / "site", "nova-common", {"fake": "nova_common.compute.shared_fake:SharedFakeDriver"}, True)
+    site = register(
+        tmp_path / "site", "nova-common", {"fake": "nova_common.compute.shared_fake:SharedFakeDriver"}, True
+    )
     return Cli(site, tmp_path / "state", ("--driver", "fake"))
 
 
@@ -62,7 +64,10 @@ def test_a_boot_interrupted_at_each_step_completes_or_leaves_nothing(cli: Cli, s
             assert result.code == -9
             cli.run("sync")  # the recovery a killed command needs: finish or remove its boot
         elif step < 2:  # before the guest exists: rolled back
-            assert (result.code, result.err) == (130, f"nova-compute: interrupted by SIG{signal}; boot was rolled back\n")
+            assert (result.code, result.err) == (
+                130,
+                f"nova-compute: interrupted by SIG{signal}; boot was rolled back\n",
+            )
         else:  # the guest exists: completed
             assert result.code == 0 and f"SIG{signal} arrived after boot had completed" in result.err
         records = assert_agree(cli, lambda: _guests(cli))
@@ -102,12 +107,23 @@ def test_delete_says_what_it_deleted_and_host_gives_numbers(cli: Cli) -> None:
         {"name": "web1", "uuid": uuid, "flavor": "m1.nano", "record": "removed", "guest": "destroyed"}
     ]
     table = cli.run("host").out.splitlines()
-    assert table[0].split() == ["node", "hypervisor", "vcpus", "used/total", "memory_mb", "used/total", "disk_gb", "used/total"]
+    assert table[0].split() == [
+        "node",
+        "hypervisor",
+        "vcpus",
+        "used/total",
+        "memory_mb",
+        "used/total",
+        "disk_gb",
+        "used/total",
+    ]
     assert table[1].split()[-3:] == ["0/16", "0/32768", "0/1000"]
 
 
 def test_an_oversize_flavor_is_refused_in_one_line(tmp_path: Path, cli: Cli) -> None:
-    small = Cli(cli.site, tmp_path / "small", ("--driver", "fake", "--driver-opt", "vcpus=2", "--driver-opt", "memory_mb=3000"))
+    small = Cli(
+        cli.site, tmp_path / "small", ("--driver", "fake", "--driver-opt", "vcpus=2", "--driver-opt", "memory_mb=3000")
+    )
     assert small.run("boot", "a", "--flavor", "m1.small").code == 0
     err = small.run("boot", "b", "--flavor", "m1.small").one_line_error()
     assert "flavor m1.small does not fit node" in err and "needs 2048 MB of memory, 952 free" in err
