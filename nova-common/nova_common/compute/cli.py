@@ -276,7 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"nova-compute: {name} arrived after {args.command} had completed; kept the result", file=sys.stderr)
         return code
     except Interrupted as e:
-        print(f"nova-compute: {e}; {args.command} was rolled back", file=sys.stderr)
+        done = "was rolled back" if args.command == "boot" else "stopped at a safe point; 'nova-compute list' shows the state"
+        print(f"nova-compute: {e}; {args.command} {done}", file=sys.stderr)
         return 130
     except NovaError as e:
         print(f"nova-compute: error: {safe(str(e))}", file=sys.stderr)

@@ -34,7 +34,7 @@ from nova_common.compute.errors import (
 )
 from nova_common.compute.locks import file_lock
 from nova_common.compute.names import is_uuid
-from nova_common.objects import Instance
+from nova_common.objects import Instance, VMState
 
 __all__ = ["SCHEMA_VERSION", "InstanceStore", "Row"]
 
@@ -164,7 +164,7 @@ class InstanceStore:
             if row is not None:
                 raise InstanceNameInUse(name=repr(instance.name), uuid=row[0])
             if claim is not None:
-                claim([r.instance for r in self._rows(db) if r.instance and r.instance.vm_state.value == "building"])
+                claim([r.instance for r in _rows(db) if r.instance and r.instance.vm_state is VMState.BUILDING])
             db.execute(
                 "INSERT INTO instances (uuid, name, data, created_at) VALUES (?, ?, ?, datetime('now'))",
                 (instance.uuid, instance.name, _encode(instance)),
@@ -199,15 +199,16 @@ class InstanceStore:
     def rows(self) -> list[Row]:
         """Every record by name, readable or not."""
         with _translated(self.path):
-            return self._rows(self._db)
+            return _rows(self._db)
 
     def list(self) -> list[Instance]:
         """Every readable record, by name."""
         return [r.instance for r in self.rows() if r.instance is not None]
 
-    @staticmethod
-    def _rows(db: sqlite3.Connection) -> list[Row]:
-        return [_row(*r) for r in db.execute("SELECT uuid, name, data FROM instances ORDER BY name, uuid")]
+
+
+def _rows(db: sqlite3.Connection) -> list[Row]:
+    return [_row(*r) for r in db.execute("SELECT uuid, name, data FROM instances ORDER BY name, uuid")]
 
 
 def _row(uuid: str, name: str, data: str) -> Row:
