@@ -3,6 +3,7 @@
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,7 +39,7 @@ def argv(tmp_path: Path, ironic_peer: IronicPeer) -> list[str]:
     ]  # fmt: skip
 
 
-def _json(capsys: pytest.CaptureFixture[str], argv: list[str], *command: str) -> list[dict[str, str]]:
+def _json(capsys: pytest.CaptureFixture[str], argv: list[str], *command: str) -> list[dict[str, Any]]:
     assert main([*argv, *command]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     return json.loads(out) if out.strip().startswith("[") else []
@@ -67,13 +68,13 @@ def test_boot_list_reboot_stop_start_delete_across_restarts(
     node = ironic_peer.conn.baremetal.get_node(shown["hypervisor_id"])
     assert (shown["hypervisor"], node.instance_id) == ("running", booted["uuid"])
     hosts = _json(capsys, argv, "host")
-    assert sorted(h["memory_mb"] for h in hosts) == ["8192/8192", "8192/8192"]
+    assert sorted((h["memory_mb_used"], h["memory_mb"]) for h in hosts) == [(8192, 8192), (8192, 8192)]
     assert {h["hypervisor"] for h in hosts} == {"ironic 1"}
 
     _json(capsys, argv, "delete", "web1")
     _json(capsys, argv, "delete", "web2")
     assert _json(capsys, argv, "list") == []
-    assert sorted(h["memory_mb"] for h in _json(capsys, argv, "host")) == ["0/8192", "0/8192"]
+    assert sorted(h["memory_mb_used"] for h in _json(capsys, argv, "host")) == [0, 0]
 
 
 def test_boot_without_a_free_node_fails_in_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:

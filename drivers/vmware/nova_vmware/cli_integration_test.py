@@ -3,6 +3,7 @@
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ def _argv(vcsim: Vcsim, state: Path, *argv: str) -> list[str]:
     return ["--state-dir", str(state), "--format", "json", *driver, *argv]
 
 
-def _json(capsys: pytest.CaptureFixture[str], vcsim: Vcsim, state: Path, *argv: str) -> list[dict[str, str]]:
+def _json(capsys: pytest.CaptureFixture[str], vcsim: Vcsim, state: Path, *argv: str) -> list[dict[str, Any]]:
     assert main(_argv(vcsim, state, *argv)) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     return json.loads(out) if out.strip().startswith("[") else []
@@ -58,7 +59,7 @@ def test_boot_list_reboot_stop_start_delete_across_restarts(
     assert shown["hypervisor"] == "running" and shown["hypervisor_id"].startswith("vm-")
     [host] = _json(capsys, vcsim, state, "host")
     assert host["node"] == "DC0_C0" and host["hypervisor"] == "VMware vCenter Server 6.5.0"
-    assert host["memory_mb"] == "2560/12286" and host["vcpus"] == "2/6"
+    assert (host["memory_mb_used"], host["memory_mb"], host["vcpus_used"], host["vcpus"]) == (2560, 12286, 2, 6)
 
     [started] = _json(capsys, vcsim, state, "start", "web2")
     assert started["power_state"] == "running"
@@ -66,7 +67,7 @@ def test_boot_list_reboot_stop_start_delete_across_restarts(
     _json(capsys, vcsim, state, "delete", "web2")
     assert _json(capsys, vcsim, state, "list") == []
     [host] = _json(capsys, vcsim, state, "host")
-    assert host["memory_mb"] == "0/12286"
+    assert (host["memory_mb_used"], host["memory_mb"]) == (0, 12286)
 
 
 def test_vmware_is_installed_as_a_driver(capsys: pytest.CaptureFixture[str]) -> None:

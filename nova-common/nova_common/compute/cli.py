@@ -211,11 +211,13 @@ def _run(args: argparse.Namespace, interrupts: Interrupts) -> int:
         _owner(args.driver, options),
         rebuild=args.command == "sync",
         writing=args.command in _CHANGING,
+        claim=False,
     )
     driver = loaded.driver
     try:
         driver.init_host(args.host)
         try:
+            store.claim()  # connected: this is the directory's hypervisor from now on
             _command(args, ComputeManager(driver, store, args.host, interrupts=interrupts, ratios=_ratios(args)))
         finally:
             driver.cleanup_host(args.host)
@@ -276,7 +278,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"nova-compute: {name} arrived after {args.command} had completed; kept the result", file=sys.stderr)
         return code
     except Interrupted as e:
-        done = "was rolled back" if args.command == "boot" else "stopped at a safe point; 'nova-compute list' shows the state"
+        done = (
+            "was rolled back"
+            if args.command == "boot"
+            else "stopped at a safe point; 'nova-compute list' shows the state"
+        )
         print(f"nova-compute: {e}; {args.command} {done}", file=sys.stderr)
         return 130
     except NovaError as e:

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from nova_common.compute.capacity import AllocationRatios, check_fits
-from nova_common.compute.errors import BootFailed, Interrupted
+from nova_common.compute.errors import BootFailed, Interrupted, NoCapacity
 from nova_common.compute.flavors import FLAVORS, get_flavor
 from nova_common.compute.locks import instance_lock, lock_file
 from nova_common.compute.names import validate_name
@@ -140,8 +140,15 @@ class ComputeManager:
     def _claim(self, flavor: Flavor, building: list[Instance]) -> None:
         on_hypervisor = set(self.driver.list_instances())
         pending = [i.flavor for i in building if i.uuid not in on_hypervisor]
-        for node in self.driver.get_available_nodes(refresh=True)[:1]:
-            check_fits(flavor, self.driver.get_available_resource(node), pending, self.ratios)
+        refusals: list[NoCapacity] = []
+        for node in self.driver.get_available_nodes(refresh=True):
+            try:
+                check_fits(flavor, self.driver.get_available_resource(node), pending, self.ratios)
+                return  # fits on this node (the driver places the guest)
+            except NoCapacity as e:
+                refusals.append(e)
+        if refusals:
+            raise refusals[0]
 
     def _roll_back(self, instance: Instance) -> None:
         try:

@@ -24,7 +24,16 @@ from nova_common.compute.names import safe
 from nova_common.compute.store import SCHEMA_VERSION, InstanceStore
 from nova_common.exception import NotSupported
 from nova_common.fake_driver import FakeDriver
-from nova_common.objects import BlockDeviceInfo, Capabilities, ImageMeta, Instance, NetworkInfo, PowerState, VMState
+from nova_common.objects import (
+    BlockDeviceInfo,
+    Capabilities,
+    HostResources,
+    ImageMeta,
+    Instance,
+    NetworkInfo,
+    PowerState,
+    VMState,
+)
 from nova_common.testing.factories import RecordingVirtAPI, make_instance
 
 
@@ -315,3 +324,34 @@ def test_damaged_database_is_refused_and_left_as_is(
 def test_safe_output_escapes_control_characters() -> None:
     assert safe("a\x1b[2Jb\nc") == "a\\x1b[2Jb\\nc"
     assert safe("données") == "données"
+
+
+class _TwoNodeDriver(FakeDriver):
+    """Two nodes, like ironic: ``full`` has no room left, ``roomy`` has."""
+
+    def get_available_nodes(self, refresh: bool = False) -> list[str]:
+        return ["full", "roomy"]
+
+    def get_available_resource(self, nodename: str) -> HostResources:
+        used = 4 if nodename == "full" else 0
+        return HostResources(
+            hypervisor_type="fake",
+            hypervisor_version="1",
+            hypervisor_hostname=nodename,
+            vcpus=4,
+            vcpus_used=used,
+            memory_mb=4096,
+            memory_mb_used=used * 1024,
+            local_gb=10,
+            local_gb_used=0,
+        )
+
+
+def test_a_flavor_fits_if_any_node_has_room(tmp_path: Path) -> None:
+    manager = _manager(tmp_path, _TwoNodeDriver)
+    assert manager.boot("a", "m1.tiny", "cirros").vm_state is VMState.ACTIVE
+    with pytest.raises(
+        NoCapacity,
+        match=r"does not fit node full: needs 2048 MB of memory, 0 free \(4096 x allocation ratio 1 - 4096 used\)",
+    ):
+        manager.boot("b", "m1.small", "cirros")

@@ -83,16 +83,21 @@ class Row:
 class InstanceStore:
     """Instance records of one compute host, bound to one hypervisor (``owner``)."""
 
-    def __init__(self, path: Path, owner: str, *, rebuild: bool = False, writing: bool = True) -> None:
+    def __init__(
+        self, path: Path, owner: str, *, rebuild: bool = False, writing: bool = True, claim: bool = True
+    ) -> None:
         """Open (creating if new) the records database at ``path`` for hypervisor ``owner``.
 
         ``owner`` names the driver and connection; the directory remembers it (``hypervisor``
         beside the database) and refuses any other. A database that has gone missing from a used
         directory is refused too, unless ``rebuild`` (``sync`` re-creating it from the guests).
         Unless ``writing`` is false, the database is proven writable now, so a command that will
-        change things fails before touching the hypervisor rather than after.
+        change things fails before touching the hypervisor rather than after. Unless ``claim`` is
+        false, an unclaimed directory is bound to ``owner`` now; the CLI claims it with
+        :meth:`claim` once the driver has connected, so a failed connection binds nothing.
         """
         self.path = path
+        self._owner = owner
         marker = path.with_name(MARKER)
         with _translated(path):
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,13 +112,30 @@ class InstanceStore:
                 self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
                 try:
                     self._open(owner, writing)
-                    if recorded is None:
-                        tmp = marker.with_name(MARKER + ".tmp")
-                        tmp.write_text(owner + "\n")
-                        os.replace(tmp, marker)
+                    if claim:
+                        self._claim(marker)
                 except BaseException:
                     self._db.close()
                     raise
+
+    def claim(self) -> None:
+        """Bind the directory to this store's hypervisor if nothing has claimed it yet."""
+        marker = self.path.with_name(MARKER)
+        with _translated(self.path), file_lock(self.path.with_name("store.lock"), f"records database {self.path}"):
+            self._claim(marker)
+
+    def _claim(self, marker: Path) -> None:
+        recorded = marker.read_text().strip() if marker.exists() else None
+        if recorded is not None and recorded != self._owner:
+            raise StateDirInUse(path=self.path.parent, owner=recorded, requested=self._owner)
+        with self._transaction() as db:
+            in_db = db.execute("SELECT value FROM meta WHERE key = 'hypervisor'").fetchone()
+            if in_db is None:
+                db.execute("INSERT INTO meta VALUES ('hypervisor', ?)", (self._owner,))
+        if recorded is None:
+            tmp = marker.with_name(MARKER + ".tmp")
+            tmp.write_text(self._owner + "\n")
+            os.replace(tmp, marker)
 
     def _open(self, owner: str, writing: bool) -> None:
         db = self._db
@@ -132,9 +154,7 @@ class InstanceStore:
                 db.execute(f"PRAGMA user_version = {step + 1}")
         with self._transaction():
             recorded = db.execute("SELECT value FROM meta WHERE key = 'hypervisor'").fetchone()
-            if recorded is None:
-                db.execute("INSERT INTO meta VALUES ('hypervisor', ?)", (owner,))
-            elif recorded[0] != owner:
+            if recorded is not None and recorded[0] != owner:
                 raise StateDirInUse(path=self.path.parent, owner=recorded[0], requested=owner)
             if writing:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('last_writer', ?)", (str(os.getpid()),))
@@ -204,7 +224,6 @@ class InstanceStore:
     def list(self) -> list[Instance]:
         """Every readable record, by name."""
         return [r.instance for r in self.rows() if r.instance is not None]
-
 
 
 def _rows(db: sqlite3.Connection) -> list[Row]:
