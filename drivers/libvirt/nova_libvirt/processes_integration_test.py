@@ -13,6 +13,7 @@ import pytest
 
 import nova_libvirt.driver  # noqa: F401  (named by the entry point below; a dependency)
 from nova_common.compute.harness import Cli, assert_agree, register, stress
+from nova_common.compute.manager import BOOT_STEPS
 from nova_libvirt.embedded_host import HOST_FILE, EmbeddedHost
 from nova_libvirt.guest_xml import is_nova_domain
 
@@ -58,7 +59,7 @@ def test_twenty_concurrent_mixed_commands_keep_records_and_guests_equal(cli: Cli
 
 @pytest.mark.parametrize("signal", ["INT", "TERM", "KILL"])
 def test_a_boot_interrupted_at_each_step_completes_or_leaves_nothing(cli: Cli, signal: str) -> None:
-    for step in range(4):
+    for step in range(len(BOOT_STEPS)):
         result = cli.run("boot", f"vm{step}", env={"NOVA_COMPUTE_TEST_SIGNAL": f"{step}:{signal}"})
         if signal == "KILL":
             assert result.code == -9

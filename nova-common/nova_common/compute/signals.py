@@ -6,7 +6,7 @@ lock). So a boot is never cut between the hypervisor call and the record update:
 back or completes. Read-only commands keep Python's default (Ctrl-C stops at once).
 
 For tests, ``NOVA_COMPUTE_TEST_SIGNAL="<step>:<SIGNAL>"`` makes the process send itself
-``SIGNAL`` (INT, TERM or KILL) right after step ``<step>`` of a boot (see ``ComputeManager.boot``),
+``SIGNAL`` (INT, TERM or KILL) right after step ``<step>`` of a boot (0-3: ``manager.BOOT_STEPS``),
 so every step boundary can be interrupted deterministically with a real signal.
 """
 
