@@ -271,7 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command not in _CHANGING:
             return _run(args, interrupts)
-        with interrupts.deferred():
+        # As the program (argv None), block the signals once the command is done, until exit: a
+        # signal after it completed must not turn its exit 0 into a kill. Called from Python
+        # (tests), restore the handlers instead.
+        with interrupts.deferred(restore=argv is not None):
             code = _run(args, interrupts)
         if interrupts.received is not None:
             name = signal.Signals(interrupts.received).name

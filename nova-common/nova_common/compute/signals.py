@@ -33,14 +33,23 @@ class Interrupts:
         self.received: int | None = None
 
     @contextmanager
-    def deferred(self) -> Iterator[Interrupts]:
-        """Install the flag-setting handlers for the ``with`` block (main thread only)."""
+    def deferred(self, restore: bool = True) -> Iterator[Interrupts]:
+        """Install the flag-setting handlers for the ``with`` block (main thread only).
+
+        With ``restore=False`` the signals are blocked afterwards instead: a program about to exit
+        with the result of a completed command keeps that exit code if a signal comes late (even
+        during interpreter shutdown, which resets Python's handlers); a blocked signal stays
+        pending and dies with the process.
+        """
         previous = {s: signal.signal(s, self._handle) for s in _HANDLED}
         try:
             yield self
         finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
+            if restore:
+                for s, handler in previous.items():
+                    signal.signal(s, handler)
+            else:
+                signal.pthread_sigmask(signal.SIG_BLOCK, _HANDLED)
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         self.received = signum
