@@ -114,8 +114,8 @@ class FakeDriver(ComputeDriver):
         return InstanceInfo(
             state=guest.state,
             internal_id=f"fake-{instance.uuid}",
-            memory_mb=instance.flavor.memory_mb,
-            vcpus=instance.flavor.vcpus,
+            memory_mb=guest.instance.flavor.memory_mb,
+            vcpus=guest.instance.flavor.vcpus,
         )
 
     def spawn(

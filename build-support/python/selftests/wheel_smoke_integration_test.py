@@ -1,15 +1,18 @@
 """The wheels work outside Pants: nova-common + nova-libvirt, built in a scratch clone and installed
 into a fresh venv (build-support/bin/install-wheels), run the nova-compute lifecycle on libvirt's
-embedded test hypervisor, across restarts (each command is a new process)."""
+embedded test hypervisor, across restarts (each command is a new process), and hold under concurrent
+commands, a UUID-shaped name, an oversize flavor, an interrupted boot and a zero-byte database."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 from nova_split_tools.testing.scratch import run, scratch_clone
 
-NOT_FOUND = "nova-compute: error: no instance named or with uuid 'web1'; 'nova-compute list' shows the instances"
+NOT_FOUND = "nova-compute: error: no instance named 'web1'; 'nova-compute list' shows the instances"
 
 
 def version(repo: Path, subproject: str) -> str:
@@ -45,3 +48,40 @@ def test_wheels_run_the_lifecycle_in_a_fresh_venv(tmp_path: Path) -> None:
     shown_deleted = run([venv / "bin/nova-compute", "--state-dir", state, "show", "web1"], tmp_path)
     assert shown_deleted.returncode != 0, "show of a deleted instance succeeded"
     assert shown_deleted.stderr.splitlines() == [NOT_FOUND], shown_deleted.stderr
+
+    def one_line(what: str, pattern: str, *args: str, state_dir: Path = state) -> None:
+        """The command fails with exactly one stderr line matching ``pattern``."""
+        result = run([venv / "bin/nova-compute", "--state-dir", state_dir, *args], tmp_path)
+        assert result.returncode != 0, f"{what}: 'nova-compute {' '.join(args)}' succeeded"
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and re.search(pattern, lines[0]), f"{what}: {result.stderr}"
+
+    # Concurrent boots and deletes (each a process of its own) leave records and guests equal.
+    for rnd in (1, 2, 3):
+        procs = [
+            subprocess.Popen([venv / "bin/nova-compute", "--state-dir", state, "boot", f"c{rnd}-{n}", "--flavor", "m1.nano"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for n in range(1, 7)
+        ]  # fmt: skip
+        if rnd > 1:
+            procs += [
+                subprocess.Popen([venv / "bin/nova-compute", "--state-dir", state, "delete", f"c{rnd - 1}-{n}"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                for n in range(1, 4)
+            ]  # fmt: skip
+        for p in procs:
+            _, err = p.communicate(timeout=600)
+            assert p.returncode == 0, f"a concurrent command failed (round {rnd}): {p.args}: {err}"
+    expect("concurrent boots and deletes leave records and guests equal", r"^in sync", "sync")
+    listed = run([venv / "bin/nova-compute", "--state-dir", state, "list"], tmp_path, check=True).stdout
+    assert listed.count(" active ") == 12, f"expected 12 active instances:\n{listed}"
+    one_line("UUID-shaped name", "looks like a UUID", "boot", "0b7c1a4e-4ab5-4d8e-9a55-7d2d1f0f3c11")
+    one_line("oversize flavor", "does not fit node", "boot", "big", "--flavor", "m1.medium", "--ram-allocation-ratio", "0.1")
+    half = run([venv / "bin/nova-compute", "--state-dir", state, "boot", "half"], tmp_path,
+               env={"NOVA_COMPUTE_TEST_SIGNAL": "1:TERM"})  # fmt: skip
+    assert half.returncode == 130, f"interrupted boot exited {half.returncode}, not 130: {half.stderr}"
+    expect("an interrupted boot leaves nothing", r"^in sync", "sync")
+    damaged = tmp_path / "damaged"
+    shutil.copytree(state, damaged)
+    (damaged / "instances.sqlite").write_bytes(b"")
+    one_line("zero-byte database", "is damaged .*nova-compute sync", "list", state_dir=damaged)

@@ -1,6 +1,7 @@
 """nova-compute with the ironic driver, found by its entry point, against a real Ironic server."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ def argv(tmp_path: Path, ironic_peer: IronicPeer) -> list[str]:
     ]  # fmt: skip
 
 
-def _json(capsys: pytest.CaptureFixture[str], argv: list[str], *command: str) -> list[dict[str, str]]:
+def _json(capsys: pytest.CaptureFixture[str], argv: list[str], *command: str) -> list[dict[str, Any]]:
     return run_json(capsys, *argv, *command)
 
 
@@ -56,21 +57,22 @@ def test_boot_list_reboot_stop_start_delete_across_restarts(
     node = ironic_peer.conn.baremetal.get_node(shown["hypervisor_id"])
     assert (shown["hypervisor"], node.instance_id) == ("running", booted["uuid"])
     hosts = _json(capsys, argv, "host")
-    assert sorted(h["memory_mb"] for h in hosts) == ["8192/8192", "8192/8192"]
+    assert sorted((h["memory_mb_used"], h["memory_mb"]) for h in hosts) == [(8192, 8192), (8192, 8192)]
     assert {h["hypervisor"] for h in hosts} == {"ironic 1"}
 
     _json(capsys, argv, "delete", "web1")
     _json(capsys, argv, "delete", "web2")
     assert _json(capsys, argv, "list") == []
-    assert sorted(h["memory_mb"] for h in _json(capsys, argv, "host")) == ["0/8192", "0/8192"]
+    assert sorted(h["memory_mb_used"] for h in _json(capsys, argv, "host")) == [0, 0]
 
 
 def test_boot_without_a_free_node_fails_in_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     _json(capsys, argv, "boot", "a")
     _json(capsys, argv, "boot", "b")
     err = run_error(capsys, *argv, "boot", "c")
-    assert err.startswith("booting 'c' failed and was rolled back")
-    assert "is in provision state 'available'" in err
+    # Refused before anything is created: every node's memory is taken (a baremetal node is whole).
+    assert err.startswith("flavor m1.tiny does not fit node ")
+    assert "needs 512 MB of memory, 0 free (8192 x allocation ratio 1 - 8192 used)" in err
     assert [r["name"] for r in _json(capsys, argv, "list")] == ["a", "b"]
 
 

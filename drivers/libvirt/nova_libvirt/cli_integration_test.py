@@ -1,6 +1,7 @@
 """nova-compute with the libvirt driver, found by its entry point, on the embedded test hypervisor."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,7 @@ from nova_common.testing.cli import installed_driver, installed_drivers, run_err
 _installed = installed_driver("nova-libvirt", {"libvirt": "nova_libvirt.driver:LibvirtDriver"})
 
 
-def _json(capsys: pytest.CaptureFixture[str], state: Path, *argv: str) -> list[dict[str, str]]:
+def _json(capsys: pytest.CaptureFixture[str], state: Path, *argv: str) -> list[dict[str, Any]]:
     # libvirt is the default driver: no --driver, no driver options.
     return run_json(capsys, "--state-dir", str(state), "--format", "json", *argv)
 
@@ -33,7 +34,8 @@ def test_boot_list_reboot_delete_across_restarts(tmp_path: Path, capsys: pytest.
     [shown] = _json(capsys, tmp_path / "state", "show", "web1")
     assert (shown["hypervisor"], shown["hypervisor_id"]) == ("running", booted["uuid"])
     [host] = _json(capsys, tmp_path / "state", "host")
-    assert host["memory_mb"] == "2560/16384" and host["hypervisor"].startswith("TEST ")
+    assert (host["memory_mb"], host["memory_mb_used"], host["disk_gb"]) == (16384, 2560, 100)
+    assert host["hypervisor"].startswith("TEST ")
 
     _json(capsys, tmp_path / "state", "delete", "web1")
     _json(capsys, tmp_path / "state", "delete", "web2")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TypeVar
 from xml.sax.saxutils import escape
 
@@ -78,25 +77,35 @@ class LibvirtDriver(ComputeDriver):
         super().__init__(virtapi, options)
         self.config = LibvirtConfig.from_options(options)
         self._conn: libvirt.virConnect | None = None
-        self._host_file: Path | None = None
+        self._embedded: embedded_host.EmbeddedHost | None = None
 
     # -- connection ------------------------------------------------------------------------------
 
     def init_host(self, host: str) -> None:
         uri = self.config.uri
         if self.config.persists_test_state:
-            self._host_file = embedded_host.ensure_host_file(self.virtapi.state_dir)
-            uri = f"test://{self._host_file.resolve()}"
+            # Held until cleanup_host: the file is the hypervisor, read once at open.
+            self._embedded = embedded_host.EmbeddedHost(self.virtapi.state_dir)
+            uri = self._embedded.uri
         try:
             self._conn = libvirt.open(uri)
         except libvirt.libvirtError as e:
+            self._release_embedded()
             raise LibvirtError(operation=f"connect to {uri}", reason=_reason(e)) from e
 
     def cleanup_host(self, host: str) -> None:
-        if self._conn is not None:
-            self._save()
-            self._conn.close()
-            self._conn = None
+        try:
+            if self._conn is not None:
+                self._save()
+                self._conn.close()
+                self._conn = None
+        finally:
+            self._release_embedded()
+
+    def _release_embedded(self) -> None:
+        if self._embedded is not None:
+            self._embedded.close()
+            self._embedded = None
 
     @property
     def conn(self) -> libvirt.virConnect:
@@ -105,8 +114,8 @@ class LibvirtDriver(ComputeDriver):
         return self._conn
 
     def _save(self) -> None:
-        if self._host_file is not None and self._conn is not None:
-            embedded_host.save_host_file(self._conn, self._host_file)
+        if self._embedded is not None and self._conn is not None:
+            self._embedded.save(self._conn)
 
     @contextmanager
     def _changing(self, operation: str) -> Iterator[None]:

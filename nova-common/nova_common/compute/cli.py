@@ -9,7 +9,11 @@ Examples::
 
 Instance records live in ``<state dir>/instances.sqlite`` (default
 ``~/.local/state/nova-compute/<driver>``, or ``$NOVA_COMPUTE_STATE_DIR``), so they survive
-restarts. Expected failures print one line and exit 1; Ctrl-C exits 130.
+restarts; the directory remembers its driver and driver options and refuses others. Any number
+of ``nova-compute`` processes may share a state directory. Expected failures print one line and
+exit 1. Commands that change state defer SIGINT/SIGTERM to a safe point: an interrupted boot is
+rolled back (exit 130) unless its guest already exists, in which case it completes (exit 0).
+Read-only commands stop at once on Ctrl-C (exit 130).
 """
 
 from __future__ import annotations
@@ -17,14 +21,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from nova_common.compute.capacity import AllocationRatios
+from nova_common.compute.errors import BadRecord, Interrupted, StateDirUnusable
 from nova_common.compute.flavors import FLAVORS
 from nova_common.compute.manager import ComputeManager
+from nova_common.compute.names import MAX_NAME_LENGTH, safe
+from nova_common.compute.signals import Interrupts
 from nova_common.compute.store import InstanceStore
 from nova_common.exception import NovaError
 from nova_common.loader import installed_drivers, load_driver
@@ -36,20 +46,50 @@ __all__ = ["main"]
 DEFAULT_DRIVER = "libvirt"
 
 
+_CHANGING = frozenset({"boot", "delete", "reboot", "stop", "start", "pause", "unpause", "sync"})
+
+
+def _state_dir(text: str) -> Path:
+    return Path(text).expanduser()
+
+
+def _ratio(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nova-compute", description="Run instances through a nova compute driver.")
     p.add_argument("--driver", default=DEFAULT_DRIVER, help="driver name (default: %(default)s; see 'drivers')")
     p.add_argument(
         "--driver-opt", action="append", default=[], metavar="KEY=VALUE", help="a driver option (repeatable)"
     )
-    p.add_argument("--state-dir", type=Path, help="where records live (default: ~/.local/state/nova-compute/DRIVER)")
+    p.add_argument(
+        "--state-dir",
+        type=_state_dir,
+        help="where records live (default: $NOVA_COMPUTE_STATE_DIR or ~/.local/state/nova-compute/DRIVER)",
+    )
     p.add_argument("--host", default=socket.gethostname(), help="this compute host's name (default: %(default)s)")
     p.add_argument("--format", choices=("table", "json"), default="table")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     boot = sub.add_parser("boot", help="create and start an instance")
-    boot.add_argument("name")
+    boot.add_argument("name", help=f"unique, printable, at most {MAX_NAME_LENGTH} characters, not a UUID")
     boot.add_argument("--flavor", default="m1.tiny", choices=sorted(FLAVORS))
     boot.add_argument("--image", default="cirros-0.6")
+    defaults = AllocationRatios()
+    for kind, default in (("cpu", defaults.cpu), ("ram", defaults.ram), ("disk", defaults.disk)):
+        boot.add_argument(
+            f"--{kind}-allocation-ratio",
+            type=_ratio,
+            default=default,
+            metavar="RATIO",
+            help=f"overcommit: the node offers its {kind} times RATIO (default: %(default)s)",
+        )
     sub.add_parser("list", help="list instances")
     for name, text in (
         ("show", "show an instance and what the hypervisor reports"),
@@ -59,12 +99,16 @@ def _parser() -> argparse.ArgumentParser:
         ("unpause", "unpause an instance"),
         ("delete", "destroy an instance and remove its record"),
     ):
-        sub.add_parser(name, help=text).add_argument("instance", help="name or uuid")
+        sub.add_parser(name, help=text).add_argument("instance", help="uuid, or name")
     reboot = sub.add_parser("reboot", help="reboot an instance")
-    reboot.add_argument("instance", help="name or uuid")
+    reboot.add_argument("instance", help="uuid, or name")
     reboot.add_argument("--hard", action="store_true", help="reset instead of asking the guest")
     sub.add_parser("host", help="show host resources")
-    sub.add_parser("sync", help="reconcile records with the hypervisor and print what changed")
+    sync = sub.add_parser(
+        "sync",
+        help="reconcile records with the hypervisor (adopt lost guests, mark missing ones) and print what changed",
+    )
+    sync.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
     sub.add_parser("drivers", help="list installed drivers")
     return p
 
@@ -77,6 +121,14 @@ def _driver_options(pairs: Sequence[str]) -> dict[str, str]:
             raise NovaError(f"--driver-opt takes KEY=VALUE, got {pair!r}")
         options[key] = value
     return options
+
+
+def _owner(driver: str, options: dict[str, str]) -> str:
+    """Which hypervisor a state directory belongs to: the driver and the options naming its connection."""
+    described = f"driver {driver!r}"
+    if options:
+        described += " with " + " ".join(f"{k}={v}" for k, v in sorted(options.items()))
+    return described
 
 
 def _instance_row(i: Instance) -> dict[str, Any]:
@@ -97,10 +149,11 @@ def _print(rows: list[dict[str, Any]], fmt: str) -> None:
         print("(none)")
         return
     cols = list(rows[0])
-    widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in cols]
+    cells = [[safe(str(r[c])) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[n]) for row in cells)) for n, c in enumerate(cols)]
     print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
-    for r in rows:
-        print("  ".join(str(r[c]).ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _show_rows(instance: Instance, info: InstanceInfo | None) -> list[dict[str, Any]]:
@@ -110,70 +163,133 @@ def _show_rows(instance: Instance, info: InstanceInfo | None) -> list[dict[str, 
     return [row]
 
 
-def _host_rows(resources: list[HostResources]) -> list[dict[str, Any]]:
-    return [
-        {
+def _host_rows(resources: list[HostResources], fmt: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for r in resources:
+        row: dict[str, Any] = {
             "node": r.hypervisor_hostname,
             "hypervisor": f"{r.hypervisor_type} {r.hypervisor_version}",
-            "vcpus": f"{r.vcpus_used}/{r.vcpus}",
-            "memory_mb": f"{r.memory_mb_used}/{r.memory_mb}",
-            "disk_gb": f"{r.local_gb_used}/{r.local_gb}",
         }
-        for r in resources
-    ]
+        for name, used, total in (
+            ("vcpus", r.vcpus_used, r.vcpus),
+            ("memory_mb", r.memory_mb_used, r.memory_mb),
+            ("disk_gb", r.local_gb_used, r.local_gb),
+        ):
+            if fmt == "json":
+                row[name], row[f"{name}_used"] = total, used
+            else:
+                row[f"{name} used/total"] = f"{used}/{total}" if total else f"{used}/unreported"
+        rows.append(row)
+    return rows
 
 
-def _run(args: argparse.Namespace) -> int:
+def _warn_bad_records(store: InstanceStore) -> None:
+    for row in store.rows():
+        if row.instance is None:
+            print(
+                f"nova-compute: warning: {safe(str(BadRecord(name=repr(row.name), uuid=row.uuid, reason=row.error)))}",
+                file=sys.stderr,
+            )
+
+
+def _run(args: argparse.Namespace, interrupts: Interrupts) -> int:
     if args.command == "drivers":
         _print([{"driver": k, "distribution": v} for k, v in installed_drivers().items()], args.format)
         return 0
-    state_dir = args.state_dir or Path(
-        os.environ.get("NOVA_COMPUTE_STATE_DIR") or Path.home() / ".local/state/nova-compute" / args.driver
+    env_dir = os.environ.get("NOVA_COMPUTE_STATE_DIR")
+    state_dir = args.state_dir or (
+        Path(env_dir).expanduser() if env_dir else Path.home() / ".local/state/nova-compute" / args.driver
     )
-    virtapi = LocalVirtAPI(state_dir)
-    loaded = load_driver(args.driver, virtapi, _driver_options(args.driver_opt))
-    store = InstanceStore(state_dir / "instances.sqlite", args.driver)
-    driver = loaded.driver
-    driver.init_host(args.host)
+    options = _driver_options(args.driver_opt)
     try:
-        manager = ComputeManager(driver, store, args.host)
-        single: dict[str, Callable[[str], Instance]] = {
-            "stop": manager.stop,
-            "start": manager.start,
-            "pause": manager.pause,
-            "unpause": manager.unpause,
-            "delete": manager.delete,
-        }
-        if args.command == "boot":
-            _print([_instance_row(manager.boot(args.name, args.flavor, args.image))], args.format)
-        elif args.command == "list":
-            _print([_instance_row(i) for i in manager.instances()], args.format)
-        elif args.command == "show":
-            _print(_show_rows(*manager.show(args.instance)), args.format)
-        elif args.command == "reboot":
-            _print([_instance_row(manager.reboot(args.instance, hard=args.hard))], args.format)
-        elif args.command == "host":
-            _print(_host_rows(manager.host_resources()), args.format)
-        elif args.command == "sync":
-            changes = manager.sync_power_states()
-            _print([vars(c) for c in changes], args.format) if changes or args.format == "json" else print(
-                "in sync: nothing changed"
-            )
-        else:
-            _print([_instance_row(single[args.command](args.instance))], args.format)
+        virtapi = LocalVirtAPI(state_dir)
+    except OSError as e:
+        raise StateDirUnusable(path=state_dir, reason=e.strerror or str(e)) from None
+    loaded = load_driver(args.driver, virtapi, options)
+    store = InstanceStore(
+        state_dir / "instances.sqlite",
+        _owner(args.driver, options),
+        rebuild=args.command == "sync",
+        writing=args.command in _CHANGING,
+        claim=False,
+    )
+    driver = loaded.driver
+    try:
+        driver.init_host(args.host)
+        try:
+            store.claim()  # connected: this is the directory's hypervisor from now on
+            _command(args, ComputeManager(driver, store, args.host, interrupts=interrupts, ratios=_ratios(args)))
+        finally:
+            driver.cleanup_host(args.host)
     finally:
-        driver.cleanup_host(args.host)
         store.close()
     return 0
+
+
+def _ratios(args: argparse.Namespace) -> AllocationRatios:
+    if args.command != "boot":
+        return AllocationRatios()
+    return AllocationRatios(
+        cpu=args.cpu_allocation_ratio, ram=args.ram_allocation_ratio, disk=args.disk_allocation_ratio
+    )
+
+
+def _command(args: argparse.Namespace, manager: ComputeManager) -> None:
+    single: dict[str, Callable[[str], Instance]] = {
+        "stop": manager.stop,
+        "start": manager.start,
+        "pause": manager.pause,
+        "unpause": manager.unpause,
+    }
+    if args.command == "boot":
+        _print([_instance_row(manager.boot(args.name, args.flavor, args.image))], args.format)
+    elif args.command == "list":
+        _warn_bad_records(manager.store)
+        _print([_instance_row(i) for i in manager.instances()], args.format)
+    elif args.command == "show":
+        _print(_show_rows(*manager.show(args.instance)), args.format)
+    elif args.command == "reboot":
+        _print([_instance_row(manager.reboot(args.instance, hard=args.hard))], args.format)
+    elif args.command == "host":
+        _print(_host_rows(manager.host_resources(), args.format), args.format)
+    elif args.command == "delete":
+        _print([asdict(manager.delete(args.instance))], args.format)
+    elif args.command == "sync":
+        changes = manager.sync_power_states(dry_run=args.dry_run)
+        if changes or args.format == "json":
+            _print([asdict(c) for c in changes], args.format)
+        else:
+            print("in sync: nothing changed")
+    else:
+        _print([_instance_row(single[args.command](args.instance))], args.format)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nova-compute``; returns the exit code."""
     args = _parser().parse_args(argv)
+    interrupts = Interrupts()
     try:
-        return _run(args)
+        if args.command not in _CHANGING:
+            return _run(args, interrupts)
+        # As the program (argv None), block the signals once the command is done, until exit: a
+        # signal after it completed must not turn its exit 0 into a kill. Called from Python
+        # (tests), restore the handlers instead.
+        with interrupts.deferred(restore=argv is not None):
+            code = _run(args, interrupts)
+        if interrupts.received is not None:
+            name = signal.Signals(interrupts.received).name
+            print(f"nova-compute: {name} arrived after {args.command} had completed; kept the result", file=sys.stderr)
+        return code
+    except Interrupted as e:
+        done = (
+            "was rolled back"
+            if args.command == "boot"
+            else "stopped at a safe point; 'nova-compute list' shows the state"
+        )
+        print(f"nova-compute: {e}; {args.command} {done}", file=sys.stderr)
+        return 130
     except NovaError as e:
-        print(f"nova-compute: error: {e}", file=sys.stderr)
+        print(f"nova-compute: error: {safe(str(e))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("nova-compute: interrupted", file=sys.stderr)

@@ -31,7 +31,8 @@ def test_fake_driver_lifecycle_via_entry_point(tmp_path: Path, capsys: pytest.Ca
     # Every main() is a fresh compute service. The fake driver keeps guests in memory, so the
     # new service's hypervisor is empty while the record survived, and sync says so.
     code, out, _ = _run(capsys, *base, "host")
-    assert json.loads(out)[0]["memory_mb"] == "0/32768"
+    [host] = json.loads(out)
+    assert (host["memory_mb"], host["memory_mb_used"]) == (32768, 0)
     code, out, _ = _run(capsys, *base, "list")
     assert [r["name"] for r in json.loads(out)] == ["web1"]
     code, out, _ = _run(capsys, *base, "sync")
@@ -48,7 +49,7 @@ def test_drivers_command_lists_installed_drivers(capsys: pytest.CaptureFixture[s
         (("--driver", "hyperx", "list"), "no compute driver named 'hyperx' is installed; installed drivers: fake"),
         (("--driver", "fake", "--driver-opt", "vcpus", "list"), "--driver-opt takes KEY=VALUE, got 'vcpus'"),
         (("--driver", "fake", "--driver-opt", "vcpus=-1", "list"), "invalid option 'vcpus' for driver 'fake'"),
-        (("--driver", "fake", "show", "nope"), "no instance named or with uuid 'nope'"),
+        (("--driver", "fake", "show", "nope"), "no instance named 'nope'"),
     ],
 )
 def test_expected_failures_are_one_line_and_exit_1(

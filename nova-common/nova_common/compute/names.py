@@ -1,0 +1,52 @@
+"""Instance identity: a reference is a UUID or a name, never ambiguously both.
+
+UUID-shaped references match uuids only, and names may not look like a UUID, so an instance
+cannot be named after another one's uuid and steal its ``delete``.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+
+from nova_common.compute.errors import InvalidName
+
+__all__ = ["MAX_NAME_LENGTH", "is_uuid", "safe", "validate_name"]
+
+#: Nova's limit for server names.
+MAX_NAME_LENGTH = 255
+
+
+def is_uuid(ref: str) -> bool:
+    """True for the 36-character hex-and-dashes form (any case), the form uuids are shown in."""
+    if len(ref) != 36:
+        return False
+    try:
+        uuidlib.UUID(ref)
+    except ValueError:
+        return False
+    return True
+
+
+def safe(text: str) -> str:
+    """``text`` for a terminal: non-printable characters escaped, so output stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def validate_name(name: str) -> str:
+    """Return ``name`` if it is a usable instance name, else raise ``InvalidName`` saying why."""
+    shown = repr(name) if len(name) <= 80 else repr(name[:80]) + "..."
+    if not name.strip():
+        reason = "it is empty or blank"
+    elif len(name) > MAX_NAME_LENGTH:
+        reason = f"it is {len(name)} characters long, the limit is {MAX_NAME_LENGTH}"
+    elif not name.isprintable():
+        reason = "it contains control or other non-printable characters"
+    elif name != name.strip():
+        reason = "it starts or ends with whitespace"
+    elif is_uuid(name):
+        reason = "it looks like a UUID, which would be ambiguous with instance uuids"
+    else:
+        return name
+    raise InvalidName(name=shown, reason=reason)

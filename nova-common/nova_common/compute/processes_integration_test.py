@@ -1,0 +1,251 @@
+"""nova-compute as separate real processes on one state directory, with the fake driver.
+
+Each command is its own process started through the ``nova-compute`` console-script entry point.
+The fake driver keeps guests in the process, so here ``fake`` is registered as
+:class:`~nova_common.compute.shared_fake.SharedFakeDriver`, the fake with its guests in a file
+of the state directory: one pretend hypervisor that all the processes share.
+"""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import nova_common.compute.shared_fake  # noqa: F401  (named by the entry point below; a dependency)
+from nova_common.compute.harness import Cli, assert_agree, register, stress
+from nova_common.compute.manager import BOOT_STEPS
+from nova_common.compute.shared_fake import HOST_FILE
+from nova_common.compute.store import SCHEMA_VERSION
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    site = register(
+        tmp_path / "site", "nova-common", {"fake": "nova_common.compute.shared_fake:SharedFakeDriver"}, True
+    )
+    return Cli(site, tmp_path / "state", ("--driver", "fake"))
+
+
+def _guests(cli: Cli) -> dict[str, str]:
+    path = cli.state / HOST_FILE
+    return {u: g["state"] for u, g in json.loads(path.read_text()).items()} if path.exists() else {}
+
+
+def _boot(cli: Cli, *names: str) -> dict[str, str]:
+    """Boot ``names`` concurrently; name -> uuid."""
+    procs = {n: cli.popen("--format", "json", "boot", n, "--flavor", "m1.nano") for n in names}
+    booted = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        booted[name] = json.loads(out)[0]["uuid"]
+    return booted
+
+
+def test_twenty_concurrent_mixed_commands_keep_records_and_guests_equal(cli: Cli) -> None:
+    first = _boot(cli, *(f"base{n}" for n in range(7)))
+    results = stress(cli, 1, keep=["base0", "base1", "base2"], doomed=["base3", "base4", "base5", "base6"])
+    booted = {r.json()[0]["uuid"] for r in results if r.argv[0] == "boot"}
+    deleted = {r.json()[0]["uuid"] for r in results if r.argv[0] == "delete"}
+    assert deleted == {first[f"base{n}"] for n in range(3, 7)}
+    expected = {first[f"base{n}"] for n in range(3)} | booted
+    assert set(assert_agree(cli, lambda: _guests(cli))) == expected and len(expected) == 11
+    # A second round deletes what the first booted while booting more.
+    results = stress(cli, 2, keep=["base0", "base1", "base2"], doomed=["r1-vm0", "r1-vm1", "r1-vm2", "r1-vm3"])
+    assert len(assert_agree(cli, lambda: _guests(cli))) == 11 - 4 + 8
+
+
+@pytest.mark.parametrize("signal", ["INT", "TERM", "KILL"])
+def test_a_boot_interrupted_at_each_step_completes_or_leaves_nothing(cli: Cli, signal: str) -> None:
+    for step in range(len(BOOT_STEPS)):
+        result = cli.run("boot", f"vm{step}", env={"NOVA_COMPUTE_TEST_SIGNAL": f"{step}:{signal}"})
+        if signal == "KILL":
+            assert result.code == -9
+            cli.run("sync")  # the recovery a killed command needs: finish or remove its boot
+        elif step < 2:  # before the guest exists: rolled back
+            assert (result.code, result.err) == (
+                130,
+                f"nova-compute: interrupted by SIG{signal}; boot was rolled back\n",
+            )
+        else:  # the guest exists: completed
+            assert result.code == 0 and f"SIG{signal} arrived after boot had completed" in result.err
+        records = assert_agree(cli, lambda: _guests(cli))
+        names = {r["name"] for r in cli.json("list")}
+        assert (f"vm{step}" in names) is (step >= 2), (step, names)
+        assert all(state == "running" for state in records.values())
+
+
+def test_sigterm_at_arbitrary_moments_never_leaves_half_a_boot(cli: Cli) -> None:
+    # Real signals from outside at spread-out moments (before, during and after the boot's
+    # steps, depending on the machine's speed): whatever the moment, no sync is needed after.
+    for n, delay in enumerate((0.05, 0.2, 0.4, 0.6, 0.8, 1.0, 1.5, 2.5)):
+        proc = cli.popen("boot", f"vm{n}")
+        try:
+            proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode in (0, 130, -signal.SIGTERM), err
+        assert "Traceback" not in err
+        records = assert_agree(cli, lambda: _guests(cli))
+        assert (f"vm{n}" in {r["name"] for r in cli.json("list")}) is (proc.returncode == 0)
+        assert all(state == "running" for state in records.values())
+
+
+def test_a_uuid_named_instance_cannot_steal_a_delete(cli: Cli) -> None:
+    victim = _boot(cli, "victim")["victim"]
+    refusal = cli.run("boot", victim).one_line_error()
+    assert "looks like a UUID" in refusal
+    refusal = cli.run("boot", victim.upper()).one_line_error()
+    assert "looks like a UUID" in refusal
+    assert [r["name"] for r in cli.json("delete", victim)] == ["victim"]
+    assert assert_agree(cli, lambda: _guests(cli)) == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("", "''"), ("\x1b[31mred", "'\\x1b[31mred'"), ("a\nb", "'a\\nb'"), ("x" * 300, "'" + "x" * 80 + "'...")],
+    ids=["empty", "escape", "newline", "long"],
+)
+def test_bad_names_give_one_clean_line(cli: Cli, name: str, shown: str) -> None:
+    err = cli.run("boot", name).one_line_error()
+    assert err.startswith(f"nova-compute: error: invalid instance name {shown}: ")
+    assert "\x1b" not in err
+    assert not (cli.state / HOST_FILE).exists() or _guests(cli) == {}
+
+
+def test_delete_says_what_it_deleted_and_host_gives_numbers(cli: Cli) -> None:
+    uuid = _boot(cli, "web1")["web1"]
+    [host] = cli.json("host")
+    assert (host["vcpus"], host["vcpus_used"], host["memory_mb"], host["memory_mb_used"]) == (16, 1, 32768, 128)
+    assert (host["disk_gb"], host["disk_gb_used"]) == (1000, 1)
+    assert cli.json("delete", "web1") == [
+        {"name": "web1", "uuid": uuid, "flavor": "m1.nano", "record": "removed", "guest": "destroyed"}
+    ]
+    table = cli.run("host").out.splitlines()
+    assert table[0].split() == [
+        "node",
+        "hypervisor",
+        "vcpus",
+        "used/total",
+        "memory_mb",
+        "used/total",
+        "disk_gb",
+        "used/total",
+    ]
+    assert table[1].split()[-3:] == ["0/16", "0/32768", "0/1000"]
+
+
+def test_an_oversize_flavor_is_refused_in_one_line(tmp_path: Path, cli: Cli) -> None:
+    small = Cli(
+        cli.site, tmp_path / "small", ("--driver", "fake", "--driver-opt", "vcpus=2", "--driver-opt", "memory_mb=3000")
+    )
+    assert small.run("boot", "a", "--flavor", "m1.small").code == 0
+    err = small.run("boot", "b", "--flavor", "m1.small").one_line_error()
+    assert "flavor m1.small does not fit node" in err and "needs 2048 MB of memory, 952 free" in err
+    assert small.run("boot", "b", "--flavor", "m1.small", "--ram-allocation-ratio", "1.5").code == 0
+    err = small.run("boot", "c", "--flavor", "m1.medium", "--cpu-allocation-ratio", "1").one_line_error()
+    assert "needs 2 vCPUs, 0 free (2 x allocation ratio 1 - 2 used)" in err
+    assert len(assert_agree(small, lambda: _guests(small))) == 2
+
+
+def test_the_state_dir_keeps_its_hypervisor_and_expands_tilde(tmp_path: Path, cli: Cli) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    tilde = Cli(cli.site, Path("~/vms"), ("--driver", "fake"), env={"HOME": str(home)})
+    assert tilde.run("boot", "web1").code == 0
+    assert (home / "vms" / "instances.sqlite").exists() and not Path("~").exists()
+    other = Cli(cli.site, home / "vms", ("--driver", "fake", "--driver-opt", "vcpus=4"))
+    err = other.run("list").one_line_error()
+    assert "belongs to driver 'fake', not driver 'fake' with vcpus=4" in err
+    err = Cli(cli.site, home / "vms", ("--driver", "nosuch")).run("list").one_line_error()
+    assert "no compute driver named 'nosuch'" in err
+
+
+def _damage(path: Path, how: str) -> None:
+    if how == "corrupt":
+        with open(path, "r+b") as f:
+            f.write(b"\xde\xad\xbe\xef" * 64)
+    elif how == "truncated":
+        os.truncate(path, path.stat().st_size // 2)
+    elif how == "zero-byte":
+        os.truncate(path, 0)
+    elif how == "newer-schema":
+        db = sqlite3.connect(path)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+        db.close()
+    elif how == "deleted":
+        path.unlink()
+
+
+@pytest.mark.parametrize(
+    ("how", "message", "recoverable"),
+    [
+        ("corrupt", "is damaged (file is not a database); nothing was changed; move it aside", True),
+        ("truncated", "is damaged", True),
+        ("zero-byte", "is damaged (the file is empty (0 bytes), the records are lost)", True),
+        ("newer-schema", f"has schema version {SCHEMA_VERSION + 5}, newer than this nova-compute understands", False),
+        ("deleted", "is missing although this state directory has been used; run 'nova-compute sync'", True),
+    ],
+)
+def test_damaged_database_gives_one_line_and_loses_nothing(cli: Cli, how: str, message: str, recoverable: bool) -> None:
+    uuids = _boot(cli, *(f"vm{n}" for n in range(6)))
+    db = cli.state / "instances.sqlite"
+    _damage(db, how)
+    before = db.read_bytes() if db.exists() else None
+    for command in ("list", "boot", "delete", "sync"):
+        args = {"boot": ("boot", "new"), "delete": ("delete", "vm1")}.get(command, (command,))
+        if how == "deleted" and command == "sync":
+            continue  # sync is the recovery
+        err = cli.run(*args).one_line_error()
+        assert message in err, err
+    assert (db.read_bytes() if db.exists() else None) == before
+    assert set(_guests(cli)) == set(uuids.values())  # every guest still runs
+    if not recoverable:
+        return
+    if db.exists():
+        db.rename(db.with_name("instances.sqlite.bad"))
+    changes = cli.json("sync")
+    assert {c["new"] for c in changes} == {"adopted"} and len(changes) == 6
+    assert set(assert_agree(cli, lambda: _guests(cli))) == set(uuids.values())
+
+
+def test_a_bad_record_is_reported_and_removable(cli: Cli) -> None:
+    uuids = _boot(cli, "good", "bad")
+    db = sqlite3.connect(cli.state / "instances.sqlite")
+    db.execute("UPDATE instances SET data = 'not json' WHERE name = 'bad'")
+    db.commit()
+    db.close()
+    listed = cli.run("list")
+    assert listed.code == 0 and "good" in listed.out and "bad" not in listed.out
+    assert listed.err.startswith("nova-compute: warning: the record of 'bad' (") and listed.err.count("\n") == 1
+    assert f"'nova-compute delete {uuids['bad']}' removes it" in cli.run("show", "bad").one_line_error()
+    assert cli.json("delete", uuids["bad"])[0]["guest"] == "destroyed"
+    assert set(assert_agree(cli, lambda: _guests(cli))) == {uuids["good"]}
+
+
+@pytest.mark.parametrize(("mode", "reason"), [(0o555, "readonly database"), (0o000, "Permission denied")])
+def test_unwritable_or_unreadable_state_dir_gives_one_line(cli: Cli, mode: int, reason: str) -> None:
+    uuid = _boot(cli, "web1")["web1"]
+    locked_out = Cli(cli.site, cli.state, cli.options, unprivileged=True)
+    cli.state.chmod(mode)
+    try:
+        # SQLite cannot even read a WAL database in a directory where it cannot create the
+        # shared-memory file, so reading is refused too; every command stops before it starts.
+        for args in (("list",), ("boot", "web2"), ("delete", "web1"), ("reboot", "web1"), ("sync",)):
+            err = locked_out.run(*args).one_line_error()
+            assert f"state directory {cli.state} cannot be used: " in err and "fix its permissions" in err
+            assert reason in err, err
+    finally:
+        cli.state.chmod(0o755)
+    assert assert_agree(cli, lambda: _guests(cli)) == {uuid: "running"}
+
+
+def test_an_unusable_state_dir_path_gives_one_line(tmp_path: Path, cli: Cli) -> None:
+    (tmp_path / "file").write_text("")
+    err = Cli(cli.site, tmp_path / "file" / "state", cli.options).run("list").one_line_error()
+    assert "cannot be used: Not a directory" in err
