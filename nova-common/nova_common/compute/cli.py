@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     reboot = sub.add_parser("reboot", help="reboot an instance")
     reboot.add_argument("instance", help="name or uuid")
     reboot.add_argument("--hard", action="store_true", help="reset instead of asking the guest")
+    snapshot = sub.add_parser("snapshot", help="capture an instance's disk as a new image")
+    snapshot.add_argument("instance", help="name or uuid")
+    snapshot.add_argument("image", help="id of the new image")
+    sub.add_parser("console", help="print an instance's console output").add_argument("instance", help="name or uuid")
     sub.add_parser("host", help="show host resources")
     sub.add_parser("sync", help="reconcile records with the hypervisor and print what changed")
     sub.add_parser("drivers", help="list installed drivers")
@@ -152,6 +156,11 @@ def _run(args: argparse.Namespace) -> int:
             _print(_show_rows(*manager.show(args.instance)), args.format)
         elif args.command == "reboot":
             _print([_instance_row(manager.reboot(args.instance, hard=args.hard))], args.format)
+        elif args.command == "snapshot":
+            image = manager.snapshot(args.instance, args.image)
+            _print([{"image": image.id, "name": image.name, "disk_format": image.disk_format}], args.format)
+        elif args.command == "console":
+            sys.stdout.write(manager.console_output(args.instance))
         elif args.command == "host":
             _print(_host_rows(manager.host_resources()), args.format)
         elif args.command == "sync":
