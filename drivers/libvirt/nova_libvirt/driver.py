@@ -18,7 +18,6 @@ name a kernel, ACPI, user-mode NICs with the VIFs' MACs and a serial console log
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -27,13 +26,7 @@ from pathlib import Path
 from typing import TypeVar
 from xml.sax.saxutils import escape
 
-# libvirt's embedded QEMU driver logs to stderr what a daemon would log to its own log, harmless
-# noise included (no dmidecode, no access manager). Failures reach the caller as exceptions
-# (LibvirtError), so by default nothing is logged; set LIBVIRT_LOG_OUTPUTS to see libvirt's log.
-# Must precede the import (libvirt reads it when it initialises).
-os.environ.setdefault("LIBVIRT_LOG_OUTPUTS", "4:file:/dev/null")
-
-import libvirt  # noqa: E402
+import libvirt
 
 from nova_common.api_version import APIVersionRange
 from nova_common.driver import ComputeDriver
@@ -96,6 +89,15 @@ QEMU_CAPABILITIES = Capabilities(
 )
 #: How much of the console log :meth:`LibvirtDriver.get_console_output` returns (its tail).
 CONSOLE_TAIL_BYTES = 100 * 1024
+
+
+def _interface_finder(mac: str) -> Callable[[str], str | None]:
+    """For :meth:`LibvirtDriver._detach`: the NIC with ``mac``, if the domain XML has one."""
+
+    def find(xml: str) -> str | None:
+        return guest_xml.interface_xml(mac) if mac in guest_xml.interface_macs(xml) else None
+
+    return find
 
 
 def _start_event_loop() -> None:
@@ -442,6 +444,7 @@ class LibvirtDriver(ComputeDriver):
             id=image_id,
             name=f"snapshot of {instance.name}",
             disk_format="qcow2",
+            min_disk_gb=images.virtual_size_gb(dest),
             properties=guest_xml.image_properties(xml),
         )
 
@@ -495,12 +498,7 @@ class LibvirtDriver(ComputeDriver):
         self._require_qemu("unplug_vifs")
         dom = self._domain(instance)
         for vif in network_info.vifs:
-            mac = vif.address.lower()
-            self._detach(
-                dom,
-                f"unplug vif {vif.id}",
-                lambda xml: guest_xml.interface_xml(mac) if mac in guest_xml.interface_macs(xml) else None,
-            )
+            self._detach(dom, f"unplug vif {vif.id}", _interface_finder(vif.address.lower()))
 
     def get_console_output(self, instance: Instance) -> str:
         """The tail (:data:`CONSOLE_TAIL_BYTES`) of the guest's serial console log."""
@@ -523,7 +521,7 @@ class LibvirtDriver(ComputeDriver):
     @staticmethod
     def _device_flags(dom: libvirt.virDomain) -> int:
         """Change the persistent definition, and the running guest too when there is one."""
-        flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG
+        flags: int = libvirt.VIR_DOMAIN_AFFECT_CONFIG
         if dom.isActive():
             flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
         return flags

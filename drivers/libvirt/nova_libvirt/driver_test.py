@@ -10,8 +10,8 @@ from nova_common.objects import PowerState
 from nova_common.testing.factories import RecordingVirtAPI, make_image, make_instance, make_network_info
 from nova_libvirt.config import LibvirtConfig
 from nova_libvirt.driver import LibvirtDriver
-from nova_libvirt.exception import LibvirtConfigError, LibvirtError
 from nova_libvirt.embedded_host import HOST_FILE
+from nova_libvirt.exception import LibvirtConfigError, LibvirtError
 
 
 def _driver(state_dir: Path, **options: str) -> LibvirtDriver:

@@ -164,7 +164,7 @@ def _domain(instance: Instance, virt_type: str, image_props: dict[str, str]) -> 
     flavor = ET.SubElement(meta, f"{{{NOVA_NS}}}flavor", name=instance.flavor.name)
     for key in ("memory_mb", "vcpus", "root_gb", "ephemeral_gb"):
         ET.SubElement(flavor, f"{{{NOVA_NS}}}{key}").text = str(getattr(instance.flavor, key))
-    ET.SubElement(meta, f"{{{NOVA_NS}}}image", uuid=instance.image_ref, **image_props)
+    ET.SubElement(meta, f"{{{NOVA_NS}}}image", {"uuid": instance.image_ref, **image_props})
     return dom
 
 

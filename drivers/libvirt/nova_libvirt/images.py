@@ -16,7 +16,15 @@ from pathlib import Path
 
 from nova_libvirt.exception import LibvirtError
 
-__all__ = ["create_overlay", "create_volume", "disk_format", "export_image", "image_file", "valid_image_id"]
+__all__ = [
+    "create_overlay",
+    "create_volume",
+    "disk_format",
+    "export_image",
+    "image_file",
+    "valid_image_id",
+    "virtual_size_gb",
+]
 
 _IMAGE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -61,6 +69,12 @@ def disk_format(path: Path) -> str:
     return fmt
 
 
+def virtual_size_gb(path: Path) -> int:
+    """The disk size a guest of the image sees, in GB rounded up."""
+    virtual = int(str(_info(path, f"read {path}").get("virtual-size", 0)))
+    return -(-virtual // 1024**3)
+
+
 def create_overlay(base: Path, disk: Path, size_gb: int) -> None:
     """A qcow2 overlay of ``base`` of ``size_gb`` (or the image's size if that is larger: refused)."""
     fmt = disk_format(base)
@@ -71,8 +85,19 @@ def create_overlay(base: Path, disk: Path, size_gb: int) -> None:
             operation=f"create the root disk from {base.name}",
             reason=f"the image is {virtual} bytes, larger than the flavor's {size_gb} GB root disk",
         )
-    _qemu_img(f"create the root disk {disk}", "create", "-q", "-f", "qcow2", "-b", str(base), "-F", fmt,
-              str(disk), str(size or virtual))
+    _qemu_img(
+        f"create the root disk {disk}",
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        "-b",
+        str(base),
+        "-F",
+        fmt,
+        str(disk),
+        str(size or virtual),
+    )
 
 
 def export_image(disk: Path, dest: Path) -> None:

@@ -7,8 +7,8 @@ options that boot it. No QEMU process outlives it:
 
 * a reaper process started in a session of its own waits for its stdin pipe to close: when the
   context exits, or when the test process dies however it dies (SIGKILL too). Then it kills
-  every process whose command line names the host's directory (QEMU's do: monitor socket, pid
-  file, master key) and removes the directory.
+  every process whose command line names the host's libvirt root (QEMU's do: monitor socket,
+  pid file, master key) and removes it and the image directory.
 
 :class:`Console` reads a guest's serial log and waits for the ``nova-guest:`` lines its /init
 prints (see :data:`.guest_image.GUEST_INIT`).
@@ -36,8 +36,8 @@ BOOT_TIMEOUT = 180.0
 #: The image id the guest is stored under (the factories' default image).
 IMAGE_ID = "cirros-0.6"
 
-# Run by ``python -c`` in its own session: wait for the test process's pipe to close, then kill
-# every process naming the root dir on its command line, and remove the dir.
+# Run by ``python -c ROOT FILES`` in its own session: wait for the test process's pipe to close,
+# then kill every process naming ROOT on its command line, and remove both directories.
 _REAPER = r"""
 import os, shutil, signal, sys, time
 root = sys.argv[1]
@@ -63,7 +63,8 @@ for _ in range(50):
         except OSError:
             pass
     time.sleep(0.1)
-shutil.rmtree(root, ignore_errors=True)
+for path in sys.argv[1:]:
+    shutil.rmtree(path, ignore_errors=True)
 """
 
 _QEMU_CONF = """# Written by nova_libvirt.qemu_fixture: a private embedded QEMU driver for tests.
@@ -118,23 +119,26 @@ class QemuHost:
 
 @contextmanager
 def qemu_host(base: Path | None = None) -> Iterator[QemuHost]:
-    """Build the guest (once per machine), start a reaper, yield the host; clean up after."""
+    """Build the guest (once per machine), start a reaper, yield the host; clean up after.
+
+    Images go under ``base`` (default: the temp dir); libvirt's root is a short directory of the
+    temp dir of its own, as QEMU's monitor socket paths under it must stay under 108 bytes.
+    """
     guest = build_guest_image()
-    parent = Path(tempfile.mkdtemp(prefix="nova-qemu-", dir=base))
-    root = parent / "libvirt"
-    (root / "etc").mkdir(parents=True)
+    root = Path(tempfile.mkdtemp(prefix="nq-"))
+    files = Path(tempfile.mkdtemp(prefix="nova-qemu-", dir=base))
+    (root / "etc").mkdir()
     (root / "etc" / "qemu.conf").write_text(_QEMU_CONF)
-    image_dir = parent / "images"
+    image_dir = files / "images"
     image_dir.mkdir()
     shutil.copy(guest.base_disk, image_dir / IMAGE_ID)
     reaper = subprocess.Popen(
-        [sys.executable, "-c", _REAPER, str(parent)],
+        [sys.executable, "-c", _REAPER, str(root), str(files)],
         stdin=subprocess.PIPE,
         start_new_session=True,
     )
-    host = QemuHost(root=root, image_dir=image_dir, guest=guest)
     try:
-        yield host
+        yield QemuHost(root=root, image_dir=image_dir, guest=guest)
     finally:
         # The reaper does the clean-up in every case: killing QEMU is what libvirt's destroy does.
         assert reaper.stdin is not None
@@ -156,9 +160,7 @@ class Console:
 
     def lines(self) -> list[str]:
         """The ``nova-guest:`` lines so far, without the prefix."""
-        return [
-            line.split("nova-guest: ", 1)[1].strip() for line in self.text().splitlines() if "nova-guest: " in line
-        ]
+        return [line.split("nova-guest: ", 1)[1].strip() for line in self.text().splitlines() if "nova-guest: " in line]
 
     def count(self, pattern: str) -> int:
         return sum(1 for line in self.lines() if re.fullmatch(pattern, line))
@@ -172,7 +174,9 @@ class Console:
                 return found[occurrence - 1]
             if time.monotonic() > deadline:
                 tail = "\n".join(self.text().splitlines()[-15:])
-                raise AssertionError(f"no guest line {pattern!r} (#{occurrence}) after {timeout}s; console tail:\n{tail}")
+                raise AssertionError(
+                    f"no guest line {pattern!r} (#{occurrence}) after {timeout}s; console tail:\n{tail}"
+                )
             time.sleep(0.2)
 
     def last_tick(self) -> int:
