@@ -77,6 +77,9 @@ libvirt.registerErrorHandler(_ignore_libvirt_error, None)
 
 _event_loop_lock = threading.Lock()
 _event_loop_started = False
+#: Connections to ``qemu:///embed`` URIs, one per URI for the life of the process: each first
+#: open of an embedded driver registers it with libvirt anew, and libvirt's driver table is small.
+_embedded: dict[str, libvirt.virConnect] = {}
 
 #: On QEMU, every optional operation is proved by real guests.
 QEMU_CAPABILITIES = Capabilities(
@@ -153,14 +156,21 @@ class LibvirtDriver(ComputeDriver):
         if not uri.startswith("test:"):
             _start_event_loop()
         try:
-            self._conn = libvirt.open(uri)
+            if uri.startswith("qemu:///embed"):
+                with _event_loop_lock:
+                    if uri not in _embedded:
+                        _embedded[uri] = libvirt.open(uri)
+                    self._conn = _embedded[uri]
+            else:
+                self._conn = libvirt.open(uri)
         except libvirt.libvirtError as e:
             raise LibvirtError(operation=f"connect to {uri}", reason=_reason(e)) from e
 
     def cleanup_host(self, host: str) -> None:
         if self._conn is not None:
             self._save()
-            self._conn.close()
+            if self._conn not in _embedded.values():
+                self._conn.close()
             self._conn = None
 
     @property

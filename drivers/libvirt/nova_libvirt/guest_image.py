@@ -58,6 +58,7 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 say() { echo "nova-guest: $*" > /dev/ttyS0; }
 say "boot $(cat /proc/sys/kernel/random/boot_id)"
+echo 1 > /proc/sys/kernel/printk  # the kernel has shown itself; keep its messages out of our lines
 for m in $(cat /lib/modules/order); do insmod /lib/modules/$m.ko 2>/dev/null; done
 case " $(cat /proc/cmdline) " in
   *" nova_guest.acpi=off "*) say "acpi ignored" ;;
