@@ -94,6 +94,19 @@ QEMU_CAPABILITIES = Capabilities(
 CONSOLE_TAIL_BYTES = 100 * 1024
 
 
+def _force_off(dom: libvirt.virDomain) -> None:
+    """Stop a domain hard; fine if it stopped meanwhile. QEMU's exit may be noticed first by
+    another thread (a just-started embedded driver still reconnecting to its guests), and then
+    libvirt's destroy reports the domain "not running" although it did what was asked."""
+    if not dom.isActive():
+        return
+    try:
+        dom.destroy()
+    except libvirt.libvirtError:
+        if dom.isActive():
+            raise
+
+
 def _interface_finder(mac: str) -> Callable[[str], str | None]:
     """For :meth:`LibvirtDriver._detach`: the NIC with ``mac``, if the domain XML has one."""
 
@@ -349,16 +362,14 @@ class LibvirtDriver(ComputeDriver):
         except InstanceNotFound:
             return
         with self._changing(f"destroy {instance.uuid}"):
-            if dom.isActive():
-                dom.destroy()
+            _force_off(dom)
             self._undefine(dom)
         if destroy_disks and self.config.real_hypervisor:
             shutil.rmtree(self._instance_dir(instance), ignore_errors=True)
 
     @staticmethod
     def _undefine(dom: libvirt.virDomain) -> None:
-        if dom.isActive():
-            dom.destroy()
+        _force_off(dom)
         for snap in dom.listAllSnapshots():
             snap.delete(0)
         dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
@@ -384,7 +395,7 @@ class LibvirtDriver(ComputeDriver):
                 retry_interval=retry_interval,
                 is_off=lambda: not dom.isActive(),
                 request_shutdown=ask_guest,
-                force_off=dom.destroy,
+                force_off=lambda: _force_off(dom),
             )
 
     def power_on(
