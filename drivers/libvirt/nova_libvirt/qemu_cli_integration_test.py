@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import nova_common.compute.cli  # noqa: F401  (run below as ``python -m``; a dependency)
 import nova_libvirt.driver  # noqa: F401  (named by the entry point below; a dependency)
 from nova_common.testing.distributions import install_distribution
 from nova_libvirt.qemu_fixture import BOOT_TIMEOUT, QemuHost, qemu_host, qemu_processes
