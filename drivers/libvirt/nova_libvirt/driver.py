@@ -5,15 +5,24 @@ Works against any libvirt URI; by default ``test:///default``, libvirt's built-i
 Guests are domains named ``nova-<instance uuid>`` with the instance uuid as domain UUID and nova's
 metadata inside the domain, so the driver finds its guests from the uuid alone and ignores others.
 
-Capabilities: pause, suspend (managed save) and snapshot. Volume attach, interface hot-plug and
-console output are not declared: the test hypervisor cannot do live device changes or consoles,
-and the driver does not claim what the tests cannot prove.
+Capabilities on every URI: pause, suspend (managed save) and snapshot. On QEMU (``virt_type``
+``qemu`` or ``kvm``) a driver instance also declares volume attach, interface plug and console
+output, which real guests prove (``qemu_test.py``); the test hypervisor cannot do live device
+changes or consoles, so there they stay undeclared and raise ``NotSupported``.
+
+QEMU guests: a qcow2 overlay root disk per instance in ``<state dir>/instances/<uuid>/`` over an
+image from the image directory (:mod:`.images`), direct kernel boot when the image or the options
+name a kernel, ACPI, user-mode NICs with the VIFs' MACs and a serial console logged to
+``console.log`` there (:func:`.guest_xml.qemu_domain_xml`).
 """
 
 from __future__ import annotations
 
+import shutil
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 from xml.sax.saxutils import escape
 
@@ -21,8 +30,9 @@ import libvirt
 
 from nova_common.api_version import APIVersionRange
 from nova_common.driver import ComputeDriver
-from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState, NodeNotFound
+from nova_common.exception import InstanceExists, InstanceNotFound, InvalidPowerState, NodeNotFound, NotSupported
 from nova_common.objects import (
+    BlockDevice,
     BlockDeviceInfo,
     Capabilities,
     HostResources,
@@ -35,7 +45,7 @@ from nova_common.objects import (
 )
 from nova_common.power import graceful_power_off
 from nova_common.virtapi import VirtAPI
-from nova_libvirt import embedded_host, guest_xml
+from nova_libvirt import embedded_host, guest_xml, images
 from nova_libvirt.config import LibvirtConfig
 from nova_libvirt.exception import LibvirtError
 
@@ -65,9 +75,70 @@ def _ignore_libvirt_error(_ctx: object, _error: object) -> None:
 
 libvirt.registerErrorHandler(_ignore_libvirt_error, None)
 
+_event_loop_lock = threading.Lock()
+_event_loop_started = False
+#: Connections to ``qemu:///embed`` URIs, one per URI for the life of the process: each first
+#: open of an embedded driver registers it with libvirt anew, and libvirt's driver table is small.
+_embedded: dict[str, libvirt.virConnect] = {}
+
+#: On QEMU, every optional operation is proved by real guests.
+QEMU_CAPABILITIES = Capabilities(
+    supports_pause=True,
+    supports_suspend=True,
+    supports_snapshot=True,
+    supports_volume_attach=True,
+    supports_vif_plug=True,
+    supports_console_output=True,
+)
+#: How much of the console log :meth:`LibvirtDriver.get_console_output` returns (its tail).
+CONSOLE_TAIL_BYTES = 100 * 1024
+
+
+def _force_off(dom: libvirt.virDomain) -> None:
+    """Stop a domain hard; fine if it stopped meanwhile. QEMU's exit may be noticed first by
+    another thread (a just-started embedded driver still reconnecting to its guests), and then
+    libvirt's destroy reports the domain "not running" although it did what was asked."""
+    if not dom.isActive():
+        return
+    try:
+        dom.destroy()
+    except libvirt.libvirtError:
+        if dom.isActive():
+            raise
+
+
+def _interface_finder(mac: str) -> Callable[[str], str | None]:
+    """For :meth:`LibvirtDriver._detach`: the NIC with ``mac``, if the domain XML has one."""
+
+    def find(xml: str) -> str | None:
+        return guest_xml.interface_xml(mac) if mac in guest_xml.interface_macs(xml) else None
+
+    return find
+
+
+def _start_event_loop() -> None:
+    """libvirt's default event loop in a daemon thread: the embedded QEMU driver needs one (it
+    watches QEMU's monitor through it), and connections to a daemon use it for keepalives."""
+    global _event_loop_started
+    with _event_loop_lock:
+        if _event_loop_started:
+            return
+        libvirt.virEventRegisterDefaultImpl()
+
+        def run() -> None:
+            while True:
+                libvirt.virEventRunDefaultImpl()
+
+        threading.Thread(target=run, name="libvirt-events", daemon=True).start()
+        _event_loop_started = True
+
 
 class LibvirtDriver(ComputeDriver):
-    """Options: see :class:`nova_libvirt.config.LibvirtConfig`."""
+    """Options: see :class:`nova_libvirt.config.LibvirtConfig`.
+
+    ``capabilities`` is the test hypervisor's set on the class; an instance on QEMU has
+    :data:`QEMU_CAPABILITIES`.
+    """
 
     name = "libvirt"
     api_versions = APIVersionRange("1.0", "1.0")
@@ -78,6 +149,15 @@ class LibvirtDriver(ComputeDriver):
         self.config = LibvirtConfig.from_options(options)
         self._conn: libvirt.virConnect | None = None
         self._embedded: embedded_host.EmbeddedHost | None = None
+        if self.config.real_hypervisor:
+            self.capabilities = QEMU_CAPABILITIES  # type: ignore[misc]  # per connection, see class doc
+
+    @property
+    def image_dir(self) -> Path:
+        return Path(self.config.image_dir) if self.config.image_dir else self.virtapi.state_dir / "images"
+
+    def _instance_dir(self, instance: Instance) -> Path:
+        return self.virtapi.state_dir / "instances" / instance.uuid
 
     # -- connection ------------------------------------------------------------------------------
 
@@ -87,8 +167,16 @@ class LibvirtDriver(ComputeDriver):
             # Held until cleanup_host: the file is the hypervisor, read once at open.
             self._embedded = embedded_host.EmbeddedHost(self.virtapi.state_dir)
             uri = self._embedded.uri
+        if not uri.startswith("test:"):
+            _start_event_loop()
         try:
-            self._conn = libvirt.open(uri)
+            if uri.startswith("qemu:///embed"):
+                with _event_loop_lock:
+                    if uri not in _embedded:
+                        _embedded[uri] = libvirt.open(uri)
+                    self._conn = _embedded[uri]
+            else:
+                self._conn = libvirt.open(uri)
         except libvirt.libvirtError as e:
             self._release_embedded()
             raise LibvirtError(operation=f"connect to {uri}", reason=_reason(e)) from e
@@ -97,7 +185,8 @@ class LibvirtDriver(ComputeDriver):
         try:
             if self._conn is not None:
                 self._save()
-                self._conn.close()
+                if self._conn not in _embedded.values():
+                    self._conn.close()
                 self._conn = None
         finally:
             self._release_embedded()
@@ -168,8 +257,12 @@ class LibvirtDriver(ComputeDriver):
             raise NodeNotFound(nodename=nodename, nodes=self.get_available_nodes())
         model, memory_mb, cpus, *_ = self._call("get host info", self.conn.getInfo)
         used = [guest_xml.flavor_size(d.XMLDesc(0)) for d in self._nova_domains()]
-        pools = self._call("list storage pools", self.conn.listAllStoragePools)
-        disk_gb = sum(p.info()[1] for p in pools if p.isActive()) // 1024**3
+        if self.config.real_hypervisor:
+            # Guests' disks live in the state directory: its file system is the host's disk.
+            disk_gb = shutil.disk_usage(self.virtapi.state_dir).total // 1024**3
+        else:
+            pools = self._call("list storage pools", self.conn.listAllStoragePools)
+            disk_gb = sum(p.info()[1] for p in pools if p.isActive()) // 1024**3
         return HostResources(
             hypervisor_type=self._call("get the hypervisor type", self.conn.getType),
             hypervisor_version=str(self._call("get the hypervisor version", self.conn.getVersion)),
@@ -211,15 +304,61 @@ class LibvirtDriver(ComputeDriver):
             raise InstanceExists(instance_uuid=instance.uuid)
         except InstanceNotFound:
             pass
-        xml = guest_xml.domain_xml(instance, network_info, self.config.virt_type)
-        with self._changing(f"spawn {instance.uuid}"):
-            dom = self.conn.defineXML(xml)
-            try:
-                dom.create()
-            except BaseException:
-                # The contract: a failed spawn leaves no guest behind.
-                self._undefine(dom)
-                raise
+        if not self.config.real_hypervisor:
+            xml = guest_xml.domain_xml(instance, network_info, self.config.virt_type)
+            with self._changing(f"spawn {instance.uuid}"):
+                dom = self.conn.defineXML(xml)
+                try:
+                    dom.create()
+                except BaseException:
+                    # The contract: a failed spawn leaves no guest behind.
+                    self._undefine(dom)
+                    raise
+            return
+        inst_dir = self._instance_dir(instance)
+        try:
+            inst_dir.mkdir(parents=True)
+            boot = self._boot_source(instance, image_meta, inst_dir / "disk")
+            xml = guest_xml.qemu_domain_xml(
+                instance, network_info, self.config.virt_type, boot, inst_dir / "console.log"
+            )
+            with self._changing(f"spawn {instance.uuid}"):
+                dom = self.conn.defineXML(xml)
+                try:
+                    dom.create()
+                except BaseException:
+                    self._undefine(dom)
+                    raise
+        except BaseException:
+            # The contract: a failed spawn leaves no guest and no disk behind.
+            shutil.rmtree(inst_dir, ignore_errors=True)
+            raise
+
+    def _boot_source(self, instance: Instance, image_meta: ImageMeta, disk: Path) -> guest_xml.BootSource:
+        """Create the root disk and say how the guest boots: the image's kernel_id / ramdisk_id /
+        os_command_line properties (images in the image directory), else the driver's options."""
+        props = image_meta.properties
+        images.create_overlay(images.image_file(self.image_dir, image_meta.id), disk, instance.flavor.root_gb)
+        kernel: Path | None = None
+        initrd: Path | None = None
+        if props.get("kernel_id"):
+            kernel = images.image_file(self.image_dir, props["kernel_id"])
+        elif self.config.kernel:
+            kernel = Path(self.config.kernel).resolve()
+        if props.get("ramdisk_id"):
+            initrd = images.image_file(self.image_dir, props["ramdisk_id"])
+        elif self.config.initrd:
+            initrd = Path(self.config.initrd).resolve()
+        for path in (kernel, initrd):
+            if path is not None and not path.is_file():
+                raise LibvirtError(operation=f"spawn {instance.uuid}", reason=f"boot file {path} does not exist")
+        return guest_xml.BootSource(
+            disk=disk,
+            kernel=kernel,
+            initrd=initrd,
+            cmdline=props.get("os_command_line", self.config.cmdline),
+            properties={k: v for k, v in props.items() if k in guest_xml.BOOT_PROPERTIES},
+        )
 
     def destroy(
         self,
@@ -233,14 +372,14 @@ class LibvirtDriver(ComputeDriver):
         except InstanceNotFound:
             return
         with self._changing(f"destroy {instance.uuid}"):
-            if dom.isActive():
-                dom.destroy()
+            _force_off(dom)
             self._undefine(dom)
+        if destroy_disks and self.config.real_hypervisor:
+            shutil.rmtree(self._instance_dir(instance), ignore_errors=True)
 
     @staticmethod
     def _undefine(dom: libvirt.virDomain) -> None:
-        if dom.isActive():
-            dom.destroy()
+        _force_off(dom)
         for snap in dom.listAllSnapshots():
             snap.delete(0)
         dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
@@ -266,7 +405,7 @@ class LibvirtDriver(ComputeDriver):
                 retry_interval=retry_interval,
                 is_off=lambda: not dom.isActive(),
                 request_shutdown=ask_guest,
-                force_off=dom.destroy,
+                force_off=lambda: _force_off(dom),
             )
 
     def power_on(
@@ -306,6 +445,134 @@ class LibvirtDriver(ComputeDriver):
 
     def snapshot(self, instance: Instance, image_id: str) -> ImageMeta:
         dom = self._domain(instance)
+        if self.config.real_hypervisor:
+            return self._export_snapshot(instance, dom, image_id)
         with self._changing(f"snapshot {instance.uuid}"):
             dom.snapshotCreateXML(f"<domainsnapshot><name>{escape(image_id)}</name></domainsnapshot>", 0)
         return ImageMeta(id=image_id, name=f"snapshot of {instance.name}", disk_format="qcow2")
+
+    def _export_snapshot(self, instance: Instance, dom: libvirt.virDomain, image_id: str) -> ImageMeta:
+        """The root disk as a standalone qcow2 image ``<image dir>/<image_id>``, which boots a new
+        guest. A running guest is paused meanwhile (pausing QEMU flushes its disk writes)."""
+        xml = self._call("read the domain", lambda: dom.XMLDesc(0))
+        disk = guest_xml.disk_path(xml, "vda")
+        if disk is None:
+            raise LibvirtError(operation=f"snapshot {instance.uuid}", reason="the domain has no root disk vda")
+        self.image_dir.mkdir(parents=True, exist_ok=True)
+        dest = self.image_dir / image_id
+        if not images.valid_image_id(image_id):
+            raise LibvirtError(operation=f"snapshot {instance.uuid}", reason=f"{image_id!r} is not a plain file name")
+        running = self._state(dom) is PowerState.RUNNING
+        with self._changing(f"snapshot {instance.uuid}"):
+            if running:
+                dom.suspend()
+            try:
+                images.export_image(disk, dest)
+            finally:
+                if running:
+                    dom.resume()
+        return ImageMeta(
+            id=image_id,
+            name=f"snapshot of {instance.name}",
+            disk_format="qcow2",
+            min_disk_gb=images.virtual_size_gb(dest),
+            properties=guest_xml.image_properties(xml),
+        )
+
+    def attach_volume(self, instance: Instance, block_device: BlockDevice) -> None:
+        """A file volume (``connection_info``: ``driver_volume_type=file``, ``device_path``,
+        optional ``format``), hot-plugged on virtio as ``device_name`` with the volume id as its
+        serial. Without connection info the volume is local: ``<state dir>/volumes/<id>.qcow2``,
+        created empty on first use."""
+        self._require_qemu("attach_volume")
+        dom = self._domain(instance)
+        info = block_device.connection_info
+        if info:
+            if info.get("driver_volume_type") != "file" or not info.get("device_path"):
+                raise LibvirtError(
+                    operation=f"attach volume {block_device.volume_id}",
+                    reason="connection_info must have driver_volume_type=file and a device_path",
+                )
+            path = Path(info["device_path"])
+            fmt = info.get("format") or images.disk_format(path)
+        else:
+            path = self.virtapi.state_dir / "volumes" / f"{block_device.volume_id}.qcow2"
+            images.create_volume(path, block_device.size_gb)
+            fmt = "qcow2"
+        xml = self._call("read the domain", lambda: dom.XMLDesc(0))
+        if block_device.device_name in guest_xml.disk_targets(xml):
+            raise LibvirtError(
+                operation=f"attach volume {block_device.volume_id}",
+                reason=f"device {block_device.device_name} is already in use",
+            )
+        device = guest_xml.disk_device_xml(path, fmt, block_device.device_name, serial=block_device.volume_id)
+        with self._changing(f"attach volume {block_device.volume_id}"):
+            dom.attachDeviceFlags(device, self._device_flags(dom))
+
+    def detach_volume(self, instance: Instance, volume_id: str) -> None:
+        self._require_qemu("detach_volume")
+        dom = self._domain(instance)
+        self._detach(dom, f"detach volume {volume_id}", lambda xml: guest_xml.find_disk_by_serial(xml, volume_id))
+
+    def plug_vifs(self, instance: Instance, network_info: NetworkInfo) -> None:
+        """Hot-plug a user-mode NIC for each VIF the guest does not have yet (matched by MAC)."""
+        self._require_qemu("plug_vifs")
+        dom = self._domain(instance)
+        for vif in network_info.vifs:
+            xml = self._call("read the domain", lambda: dom.XMLDesc(0))
+            if vif.address.lower() not in guest_xml.interface_macs(xml):
+                with self._changing(f"plug vif {vif.id}"):
+                    dom.attachDeviceFlags(guest_xml.interface_xml(vif.address), self._device_flags(dom))
+
+    def unplug_vifs(self, instance: Instance, network_info: NetworkInfo) -> None:
+        """Hot-unplug the guest's NICs with these VIFs' MACs; missing ones are fine."""
+        self._require_qemu("unplug_vifs")
+        dom = self._domain(instance)
+        for vif in network_info.vifs:
+            self._detach(dom, f"unplug vif {vif.id}", _interface_finder(vif.address.lower()))
+
+    def get_console_output(self, instance: Instance) -> str:
+        """The tail (:data:`CONSOLE_TAIL_BYTES`) of the guest's serial console log."""
+        self._require_qemu("get_console_output")
+        self._domain(instance)
+        log = self._instance_dir(instance) / "console.log"
+        try:
+            with open(log, "rb") as f:
+                f.seek(max(0, log.stat().st_size - CONSOLE_TAIL_BYTES))
+                return f.read().decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    # -- QEMU device changes ---------------------------------------------------------------------
+
+    def _require_qemu(self, operation: str) -> None:
+        if not self.config.real_hypervisor:
+            raise NotSupported(driver=self.name, operation=operation)
+
+    @staticmethod
+    def _device_flags(dom: libvirt.virDomain) -> int:
+        """Change the persistent definition, and the running guest too when there is one."""
+        flags: int = libvirt.VIR_DOMAIN_AFFECT_CONFIG
+        if dom.isActive():
+            flags |= libvirt.VIR_DOMAIN_AFFECT_LIVE
+        return flags
+
+    def _detach(self, dom: libvirt.virDomain, operation: str, find: Callable[[str], str | None]) -> None:
+        """Detach the device ``find`` picks from the persistent and the live definition; no-op
+        where it is absent. The guest completes a live unplug on its own (ACPI hot-plug):
+        libvirt waits a few seconds for it, and a repeat while it is in progress is fine."""
+        inactive = self._call("read the domain", lambda: dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        device = find(inactive)
+        if device is not None:
+            with self._changing(operation):
+                dom.detachDeviceFlags(device, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        if not dom.isActive():
+            return
+        device = find(self._call("read the domain", lambda: dom.XMLDesc(0)))
+        if device is None:
+            return
+        try:
+            dom.detachDeviceFlags(device, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+        except libvirt.libvirtError as e:
+            if e.get_error_code() != libvirt.VIR_ERR_OPERATION_IN_PROGRESS:
+                raise LibvirtError(operation=operation, reason=_reason(e)) from e

@@ -119,6 +119,8 @@ def test_unreachable_uri_is_a_driver_error(tmp_path: Path) -> None:
         ({"test_state": "disk"}, "'test_state'.*must be one of"),
         ({"virt_type": "xen"}, "'virt_type'.*test, kvm or qemu"),
         ({"url": "x"}, "'url'.*unknown option"),
+        ({"virt_type": "kvm"}, "'virt_type'.*does not fit the URI 'test:///default'"),
+        ({"uri": "qemu:///system", "virt_type": "test"}, "'virt_type'.*does not fit"),
     ],
 )
 def test_bad_options_name_the_option(options: dict[str, str], message: str) -> None:
@@ -126,6 +128,6 @@ def test_bad_options_name_the_option(options: dict[str, str], message: str) -> N
         LibvirtConfig.from_options(options)
 
 
-def test_non_test_uris_default_to_kvm_domains() -> None:
-    assert LibvirtConfig.from_options({"uri": "qemu:///system"}).virt_type == "kvm"
+def test_non_test_uris_default_to_tcg_domains() -> None:
+    assert LibvirtConfig.from_options({"uri": "qemu:///system"}).virt_type == "qemu"
     assert not LibvirtConfig.from_options({"uri": "qemu:///system"}).persists_test_state

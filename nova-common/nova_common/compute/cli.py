@@ -103,6 +103,10 @@ def _parser() -> argparse.ArgumentParser:
     reboot = sub.add_parser("reboot", help="reboot an instance")
     reboot.add_argument("instance", help="uuid, or name")
     reboot.add_argument("--hard", action="store_true", help="reset instead of asking the guest")
+    snapshot = sub.add_parser("snapshot", help="capture an instance's disk as a new image")
+    snapshot.add_argument("instance", help="uuid, or name")
+    snapshot.add_argument("image", help="id of the new image")
+    sub.add_parser("console", help="print an instance's console output").add_argument("instance", help="uuid, or name")
     sub.add_parser("host", help="show host resources")
     sync = sub.add_parser(
         "sync",
@@ -250,6 +254,11 @@ def _command(args: argparse.Namespace, manager: ComputeManager) -> None:
         _print(_show_rows(*manager.show(args.instance)), args.format)
     elif args.command == "reboot":
         _print([_instance_row(manager.reboot(args.instance, hard=args.hard))], args.format)
+    elif args.command == "snapshot":
+        image = manager.snapshot(args.instance, args.image)
+        _print([{"image": image.id, "name": image.name, "disk_format": image.disk_format}], args.format)
+    elif args.command == "console":
+        sys.stdout.write(manager.console_output(args.instance))
     elif args.command == "host":
         _print(_host_rows(manager.host_resources(), args.format), args.format)
     elif args.command == "delete":

@@ -206,6 +206,19 @@ class ComputeManager:
             operation(instance)
             return self._refresh(instance)
 
+    def snapshot(self, ref: str, image_id: str) -> ImageMeta:
+        """Capture the instance's disk as image ``image_id`` (``supports_snapshot``)."""
+        self._require("supports_snapshot", "snapshot")
+        uuid = self.store.find(ref).uuid
+        with self._lock(uuid):
+            return self.driver.snapshot(self.store.get(uuid), image_id)
+
+    def console_output(self, ref: str) -> str:
+        """The guest's console log (``supports_console_output``)."""
+        instance = self.store.get(ref)
+        self._require("supports_console_output", "get_console_output")
+        return self.driver.get_console_output(instance)
+
     def host_resources(self) -> list[HostResources]:
         return [self.driver.get_available_resource(n) for n in self.driver.get_available_nodes(refresh=True)]
 
