@@ -172,8 +172,8 @@ class Plan:
                 say(f"generating drivers/{self.name}/{self.name}.lock (./pants generate-lockfiles; a minute or two)")
                 # Without pantsd: an interrupt then stops the run itself, which cannot write after the rollback.
                 run_pants(self.root, ["generate-lockfiles", f"--resolve={self.name}"], pantsd=False)
-                say("formatting the new sources (./pants fmt)")
-                run_pants(self.root, ["fmt", f"drivers/{self.name}::"], pantsd=False)
+                say("formatting the new sources (./pants fix: black, ruff)")
+                run_pants(self.root, ["fix", f"drivers/{self.name}::"], pantsd=False)
             regenerate(self.root, staged)
             say("regenerated owners, ci-config and packaging files")
 
