@@ -126,7 +126,8 @@ def test_remove_dry_run_lists_and_changes_nothing(tmp_path: Path, capsys: pytest
 
 def _tool(repo: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    cmd = [sys.executable, "-m", "nova_split_tools", "--repo", str(repo), *args]
+    run = "import sys; from nova_split_tools.cli import main; sys.exit(main())"
+    cmd = [sys.executable, "-c", run, "--repo", str(repo), *args]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -135,9 +136,10 @@ def test_interrupted_mid_run_leaves_the_tree_as_it_was_and_a_second_run_is_refus
     # ./pants hangs: the run is stopped while the driver directory and resolve line are in place.
     repo = _repo(tmp_path, pants="#!/bin/sh\nexec sleep 60\n")
     first = _tool(repo, "new-driver", "vbox")
-    deadline = time.monotonic() + 30
-    while "vbox" not in (repo / "pants.toml").read_text() and time.monotonic() < deadline:
+    deadline = time.monotonic() + 120
+    while "vbox" not in (repo / "pants.toml").read_text() and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert first.poll() is None, first.communicate()
     assert (repo / "drivers/vbox/BUILD").exists()
     second = _tool(repo, "remove-driver", "xen")
     assert second.wait(30) == 1
