@@ -69,9 +69,7 @@ def render(spec: DriverSpec) -> dict[str, str]:
     return files
 
 
-_FILES: dict[str, str] = {}
-
-_FILES["BUILD"] = """\
+_BUILD = """\
 nova_driver(
     name="$name",
     driver_class="${Class}Driver",
@@ -80,7 +78,7 @@ nova_driver(
 )
 """
 
-_FILES["subproject.toml"] = """\
+_SUBPROJECT_TOML = """\
 # The $name driver's metadata: the single source of truth for its version and API range.
 [project]
 name = "nova-$name"
@@ -107,12 +105,12 @@ team = "$name-core"
 members = $owners
 """
 
-_FILES["requirements.txt"] = """\
+_REQUIREMENTS_TXT = """\
 # The $name driver's own third-party requirements (its '$name' resolve). After changing them:
 # ./pants generate-lockfiles --resolve=$name && build-support/bin/nova-split packaging
 $requirements"""
 
-_FILES["README.md"] = """\
+_README_MD = """\
 # nova-$name
 
 The $Class compute driver (entry point `$name`), scaffolded by `build-support/bin/nova-split new-driver`.
@@ -141,20 +139,20 @@ point (`cli_integration_test.py`). What is not verified: any real hypervisor.
 - Remove the driver with `build-support/bin/nova-split remove-driver $name`.
 """
 
-_FILES["CHANGELOG.md"] = """\
+_CHANGELOG_MD = """\
 # nova-$name changelog
 
 <!-- towncrier release notes start -->
 """
 
-_FILES["changes/README.md"] = """\
+_CHANGES_README_MD = """\
 Release-note fragments of nova-$name, committed with the change they describe: one file per change,
 `<id>.<category>.md` (`<id>`: a bug number, or `+<slug>` when there is none), category one of
 `breaking`, `feature`, `bugfix`, `doc`. `build-support/bin/nova-split release cut` assembles
 them into ../CHANGELOG.md and removes them; `nova-split release plan` shows the pending ones.
 """
 
-_FILES["towncrier.toml"] = """\
+_TOWNCRIER_TOML = """\
 # Release notes of nova-$name: one fragment per change in changes/, named <id>.<category>.md
 # (<id>: a bug number, or +<slug> for none), assembled into CHANGELOG.md by
 # `build-support/bin/nova-split release cut` (which also reads the categories: breaking -> major,
@@ -189,11 +187,11 @@ name = "Documentation"
 showcontent = true
 """
 
-_FILES["$package/__init__.py"] = '''\
+_PKG_INIT_PY = '''\
 """nova-$name: the $Class compute driver (registered as ``$name``)."""
 '''
 
-_FILES["$package/exception.py"] = '''\
+_PKG_EXCEPTION_PY = '''\
 """The $name driver's own errors. The client's exceptions never cross the driver API."""
 
 from __future__ import annotations
@@ -219,7 +217,7 @@ class ${Class}ConfigError(InvalidDriverConfig):
     """A $name driver option is wrong."""
 '''
 
-_FILES["$package/client.py"] = '''\
+_PKG_CLIENT_PY = '''\
 """What the driver needs of a $Class hypervisor client, and the seam that makes one.
 
 The driver talks to the hypervisor only through :class:`Hypervisor`. :func:`connect` is where
@@ -298,7 +296,7 @@ def connect(options: Mapping[str, str]) -> Hypervisor:
     raise ClientUnavailable("no client library is wired in yet (nova_$name.client.connect)")
 '''
 
-_FILES["$package/client_fake.py"] = '''\
+_PKG_CLIENT_FAKE_PY = '''\
 """An in-memory hypervisor for the $name driver's tests (a :class:`.client.Hypervisor`)."""
 
 from __future__ import annotations
@@ -351,7 +349,7 @@ class FakeHypervisor:
             raise GuestNotFound(name) from None
 '''
 
-_FILES["$package/driver.py"] = '''\
+_PKG_DRIVER_PY = '''\
 """${Class}Driver: the $name compute driver, over the client interface in :mod:`.client`.
 
 Each instance is a guest named ``nova-<instance uuid>``; other guests are never listed or
@@ -527,7 +525,7 @@ class ${Class}Driver(ComputeDriver):
             raise InvalidPowerState(operation=operation, instance_uuid=instance.uuid, power_state=current.value)
 '''
 
-_FILES["$package/conformance_test.py"] = '''\
+_PKG_CONFORMANCE_TEST_PY = '''\
 """The nova-common conformance suite, against the in-memory $Class hypervisor."""
 
 from collections.abc import Iterator
@@ -551,7 +549,7 @@ class Test${Class}Conformance(DriverConformance):
         drv.cleanup_host("conformance-host")
 '''
 
-_FILES["$package/driver_test.py"] = '''\
+_PKG_DRIVER_TEST_PY = '''\
 """$name-specific behaviour and failure paths, against the in-memory hypervisor."""
 
 from pathlib import Path
@@ -619,7 +617,7 @@ def test_client_failures_become_driver_errors(tmp_path: Path, monkeypatch: pytes
     assert hv.vms == {}
 '''
 
-_FILES["$package/cli_integration_test.py"] = '''\
+_PKG_CLI_INTEGRATION_TEST_PY = '''\
 """nova-compute with the $name driver, found by its entry point, against the in-memory hypervisor."""
 
 import json
@@ -684,3 +682,22 @@ def test_without_a_client_library_the_error_is_one_line(tmp_path: Path, capsys: 
     reason = "no client library is wired in yet (nova_$name.client.connect)"
     assert capsys.readouterr().err == f"nova-compute: error: $Class is unavailable: {reason}\\n"
 '''
+
+#: path in the driver directory -> content, both templates
+_FILES: dict[str, str] = {
+    "BUILD": _BUILD,
+    "subproject.toml": _SUBPROJECT_TOML,
+    "requirements.txt": _REQUIREMENTS_TXT,
+    "README.md": _README_MD,
+    "CHANGELOG.md": _CHANGELOG_MD,
+    "changes/README.md": _CHANGES_README_MD,
+    "towncrier.toml": _TOWNCRIER_TOML,
+    "$package/__init__.py": _PKG_INIT_PY,
+    "$package/exception.py": _PKG_EXCEPTION_PY,
+    "$package/client.py": _PKG_CLIENT_PY,
+    "$package/client_fake.py": _PKG_CLIENT_FAKE_PY,
+    "$package/driver.py": _PKG_DRIVER_PY,
+    "$package/conformance_test.py": _PKG_CONFORMANCE_TEST_PY,
+    "$package/driver_test.py": _PKG_DRIVER_TEST_PY,
+    "$package/cli_integration_test.py": _PKG_CLI_INTEGRATION_TEST_PY,
+}

@@ -49,7 +49,9 @@ def locked_projects(lockfile: Path) -> set[str]:
             canonicalize_name(r["project_name"]) for res in body["locked_resolves"] for r in res["locked_requirements"]
         }
     except (ValueError, KeyError, TypeError) as e:
-        raise ToolError(f"{lockfile} is not a Pants lockfile ({e}); regenerate it with ./pants generate-lockfiles")
+        raise ToolError(
+            f"{lockfile} is not a Pants lockfile ({e}); regenerate it with ./pants generate-lockfiles"
+        ) from None
 
 
 def requirement_names(requirements: Path) -> set[str]:

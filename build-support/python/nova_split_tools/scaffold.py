@@ -144,8 +144,9 @@ class Plan:
         out += [f"delete {rel}/ (every file)" for rel in self.deletes]
         out.append("edit pants.toml ([python.resolves])")
         if self.lockfile:
-            out.append(f"generate drivers/{self.name}/{self.name}.lock (./pants generate-lockfiles --resolve={self.name})")
-        out.append("regenerate OWNERS, .github/CODEOWNERS, CI config, pyproject.toml/tox.ini (owners, ci-config, packaging)")
+            lock = f"drivers/{self.name}/{self.name}.lock"
+            out.append(f"generate {lock} (./pants generate-lockfiles --resolve={self.name})")
+        out.append("regenerate OWNERS, CODEOWNERS, CI config, pyproject.toml, tox.ini (owners, ci-config, packaging)")
         return out
 
     def apply(self, say: Callable[[str], None]) -> None:
@@ -154,8 +155,9 @@ class Plan:
             repo = Repository(self.root)
             dirty = repo.dirty_paths()
             if dirty:
+                shown = ", ".join(dirty[:3]) + (", ..." if len(dirty) > 3 else "")
                 raise ToolError(
-                    f"the work tree has uncommitted changes ({', '.join(dirty[:3])}{', ...' if len(dirty) > 3 else ''});"
+                    f"the work tree has uncommitted changes ({shown});"
                     " commit or stash them first, so this change is exactly what git status shows (after an"
                     " interrupted run killed with SIGKILL: git checkout -- . and git clean -fd drivers/)"
                 )

@@ -12,7 +12,7 @@ import pytest
 from nova_split_tools.cli import main
 from nova_split_tools.driver_template import DriverSpec, render
 from nova_split_tools.errors import ToolError
-from nova_split_tools.scaffold import add_resolve_line, new_driver_plan, remove_resolve_line, spec_for
+from nova_split_tools.scaffold import add_resolve_line, remove_resolve_line, spec_for
 from nova_split_tools.testing.repos import commit, git, new_repo
 
 PANTS_TOML = """\
@@ -29,7 +29,7 @@ CORE_META = '[project]\nname = "nova-common"\nversion = "1.3.0"\n\n[owners]\ntea
 
 def _repo(tmp_path: Path, pants: str = "#!/bin/sh\nexit 3\n") -> Path:
     repo = new_repo(tmp_path / "repo")
-    files = {
+    files: dict[str, str | None] = {
         "pants.toml": PANTS_TOML,
         "pants": pants,
         "nova-common/subproject.toml": CORE_META,
