@@ -31,8 +31,15 @@ def test_a_scaffolded_driver_passes_every_gate_and_removing_it_restores_the_tree
     before = git(repo, "rev-parse", "HEAD")
     # vbox's own client package; xcp shares xen's client library (two drivers, one client package).
     _ok(nova_split(repo, "new-driver", "vbox", "--client-package", "tomli-w>=1.0", "--owner", "ann"))
+    # The next one refuses the uncommitted first one: each addition is its own reviewable change.
+    refused = nova_split(repo, "new-driver", "xcp")
+    assert refused.returncode == 1 and "the work tree has uncommitted changes" in refused.stderr
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "add vbox")
     _ok(nova_split(repo, "new-driver", "xcp", "--client-package", "XenAPI>=22.19"))
-    changed = {line[3:] for line in git(repo, "status", "--porcelain", "--untracked-files=all").splitlines()}
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "add xcp")
+    changed = set(git(repo, "diff", "--name-only", before, "HEAD").splitlines())
     outside = {p for p in changed if not p.startswith(("drivers/vbox/", "drivers/xcp/"))}
     assert outside == {
         "pants.toml",
@@ -46,8 +53,6 @@ def test_a_scaffolded_driver_passes_every_gate_and_removing_it_restores_the_tree
             assert f"drivers/{name}/{generated}" in changed
     assert "ann" in (repo / "drivers/vbox/OWNERS").read_text()
     assert '"tomli-w>=1.0"' in (repo / "drivers/vbox/pyproject.toml").read_text()
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "add vbox and xcp")
 
     tests = _ok(pants(repo, "test", "drivers/vbox::", "drivers/xcp::"))
     assert "drivers/vbox/nova_vbox/conformance_test.py" in tests and "cli_integration_test.py" in tests
@@ -57,6 +62,8 @@ def test_a_scaffolded_driver_passes_every_gate_and_removing_it_restores_the_tree
     _generated_files_are_current(repo)
 
     _ok(nova_split(repo, "remove-driver", "vbox"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "remove vbox")
     _ok(nova_split(repo, "remove-driver", "xcp"))
     git(repo, "add", "-A")
     assert git(repo, "diff", "--cached", "--stat", before) == ""  # exactly the tree before the additions
