@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import argparse
 
-from nova_split_tools.ci_jobs import HEADER, render
-from nova_split_tools.generated import sync_generated
-from nova_split_tools.graph import load_graph
+from nova_split_tools.generators import sync_ci_config
 from nova_split_tools.repo import Repository
-from nova_split_tools.subprojects import load_subprojects
 
 __all__ = ["add_arguments", "run"]
 
@@ -26,14 +23,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    repo = Repository(args.repo)
-    workflows = repo.root / ".github" / "workflows"
-    sync_generated(
-        repo.root,
-        render(load_graph(repo.root), load_subprojects(repo.root)),
-        header=HEADER,
-        candidates=workflows.glob("driver-*.yml") if workflows.exists() else [],
-        check=args.check,
-        command="build-support/bin/nova-split ci-config",
-    )
+    sync_ci_config(Repository(args.repo).root, check=args.check)
     return 0

@@ -22,10 +22,12 @@ from nova_split_tools import (
     clone_cmd,
     export_cmd,
     import_cmd,
+    new_driver_cmd,
     owners_cmd,
     packaging_cmd,
     plan_cmd,
     release_cmd,
+    remove_driver_cmd,
     review_cmd,
 )
 from nova_split_tools.errors import ToolError
@@ -46,6 +48,8 @@ COMMANDS: dict[str, ModuleType] = {
     "export": export_cmd,
     "import": import_cmd,
     "bench-export": bench_export_cmd,
+    "new-driver": new_driver_cmd,
+    "remove-driver": remove_driver_cmd,
 }
 
 

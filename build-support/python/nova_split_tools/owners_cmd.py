@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from nova_split_tools.generated import sync_generated
-from nova_split_tools.owners import HEADER, render
+from nova_split_tools.generators import sync_owners
 from nova_split_tools.repo import Repository
-from nova_split_tools.subprojects import load_subprojects
 
 __all__ = ["add_arguments", "run"]
 
@@ -23,14 +21,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    repo = Repository(args.repo)
-    drivers = repo.root / "drivers"
-    sync_generated(
-        repo.root,
-        render(repo.root, load_subprojects(repo.root)),
-        header=HEADER,
-        candidates=drivers.glob("*/OWNERS") if drivers.exists() else [],
-        check=args.check,
-        command="build-support/bin/nova-split owners",
-    )
+    sync_owners(Repository(args.repo).root, check=args.check)
     return 0

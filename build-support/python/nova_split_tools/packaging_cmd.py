@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import argparse
 
-from nova_split_tools.generated import sync_generated
+from nova_split_tools.generators import sync_packaging
 from nova_split_tools.repo import Repository
-from nova_split_tools.standalone import HEADER, render
 
 __all__ = ["add_arguments", "run"]
 
@@ -27,13 +26,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    root = Repository(args.repo).root
-    sync_generated(
-        root,
-        render(root),
-        header=HEADER,
-        candidates=[],  # a removed driver's files go with its directory
-        check=args.check,
-        command="build-support/bin/nova-split packaging",
-    )
+    sync_packaging(Repository(args.repo).root, check=args.check)
     return 0

@@ -1,0 +1,109 @@
+"""Adding and removing a driver with nova-split, in a scratch clone, and every gate CI runs for it.
+
+The old bash self-test (``build-support/bin/remove-driver-selftest``) is the last test here.
+"""
+
+from pathlib import Path
+
+from nova_split_tools.isolation import check_isolation, load_drivers
+from nova_split_tools.testing.scratch import Result, git, nova_split, pants, scratch_clone, share_tooling_venv
+
+
+def _ok(result: Result) -> str:
+    assert result.returncode == 0, f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
+    return result.stdout
+
+
+def _generated_files_are_current(repo: Path) -> None:
+    for command in ("ci-config", "owners", "packaging"):
+        _ok(nova_split(repo, command, "--check"))
+    assert check_isolation(load_drivers(repo)) == []
+
+
+def _clone(tmp_path: Path) -> Path:
+    repo = scratch_clone(tmp_path)
+    share_tooling_venv(repo)
+    return repo
+
+
+def test_a_scaffolded_driver_passes_every_gate_and_removing_it_restores_the_tree(tmp_path: Path) -> None:
+    repo = _clone(tmp_path)
+    before = git(repo, "rev-parse", "HEAD")
+    # vbox's own client package; xcp shares xen's client library (two drivers, one client package).
+    _ok(nova_split(repo, "new-driver", "vbox", "--client-package", "tomli-w>=1.0", "--owner", "ann"))
+    # The next one refuses the uncommitted first one: each addition is its own reviewable change.
+    refused = nova_split(repo, "new-driver", "xcp")
+    assert refused.returncode == 1 and "the work tree has uncommitted changes" in refused.stderr
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "add vbox")
+    _ok(nova_split(repo, "new-driver", "xcp", "--client-package", "XenAPI>=22.19"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "add xcp")
+    changed = set(git(repo, "diff", "--name-only", before, "HEAD").splitlines())
+    outside = {p for p in changed if not p.startswith(("drivers/vbox/", "drivers/xcp/"))}
+    assert outside == {
+        "pants.toml",
+        ".github/CODEOWNERS",
+        ".github/workflows/driver-vbox.yml",
+        ".github/workflows/driver-xcp.yml",
+        "zuul.d/drivers.yaml",
+    }
+    for name in ("vbox", "xcp"):
+        for generated in ("OWNERS", "pyproject.toml", "tox.ini", f"{name}.lock"):
+            assert f"drivers/{name}/{generated}" in changed
+    assert "ann" in (repo / "drivers/vbox/OWNERS").read_text()
+    assert '"tomli-w>=1.0"' in (repo / "drivers/vbox/pyproject.toml").read_text()
+
+    tests = pants(repo, "test", "drivers/vbox::", "drivers/xcp::")
+    _ok(tests)
+    # Pants prints its per-file summary on stderr.
+    for name in ("vbox", "xcp"):
+        assert f"✓ drivers/{name}/nova_{name}/conformance_test.py" in tests.stderr
+        assert f"✓ drivers/{name}/nova_{name}/cli_integration_test.py" in tests.stderr
+    _ok(pants(repo, "tailor", "--check", "update-build-files", "--check", "::"))
+    _ok(pants(repo, "lint", "check", "drivers/vbox::", "drivers/xcp::"))
+    _ok(pants(repo, "dependencies", "::"))
+    _generated_files_are_current(repo)
+
+    _ok(nova_split(repo, "remove-driver", "vbox"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "remove vbox")
+    _ok(nova_split(repo, "remove-driver", "xcp"))
+    git(repo, "add", "-A")
+    assert git(repo, "diff", "--cached", "--stat", before) == ""  # exactly the tree before the additions
+
+
+def test_refusals_and_dry_run_in_a_real_clone(tmp_path: Path) -> None:
+    repo = _clone(tmp_path)
+    dry = _ok(nova_split(repo, "new-driver", "vbox", "--dry-run"))
+    assert "would write drivers/vbox/nova_vbox/driver.py" in dry
+    taken = nova_split(repo, "new-driver", "xen")
+    assert (taken.returncode, taken.stderr) == (
+        1,
+        "nova-split new-driver: error: driver 'xen' exists (drivers/xen); remove it first or choose another name\n",
+    )
+    removing = _ok(nova_split(repo, "remove-driver", "xen", "--dry-run"))
+    assert "would delete drivers/xen/ (every file)" in removing
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_removing_an_existing_driver_leaves_everything_else_passing(tmp_path: Path) -> None:
+    """What build-support/bin/remove-driver-selftest checked: remove xen, and the rest still builds."""
+    repo = _clone(tmp_path)
+    out = _ok(nova_split(repo, "remove-driver", "xen"))
+    assert "deleted drivers/xen/" in out
+    changed = {line[3:] for line in git(repo, "status", "--porcelain").splitlines()}
+    assert {p for p in changed if not p.startswith("drivers/xen/")} == {
+        "pants.toml",
+        ".github/CODEOWNERS",
+        ".github/workflows/driver-xen.yml",
+        "zuul.d/drivers.yaml",
+    }
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "remove xen")
+    # Every test but the self-tests (which would clone and test this clone again).
+    gates = ("tailor", "--check", "update-build-files", "--check", "lint", "check", "test", "::")
+    log = _ok(pants(repo, "--tag=-integration", *gates))
+    _ok(pants(repo, "dependencies", "::"))
+    _generated_files_are_current(repo)
+    assert "drivers/xen" not in log
