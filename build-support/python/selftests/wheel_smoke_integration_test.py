@@ -57,26 +57,24 @@ def test_wheels_run_the_lifecycle_in_a_fresh_venv(tmp_path: Path) -> None:
         assert len(lines) == 1 and re.search(pattern, lines[0]), f"{what}: {result.stderr}"
 
     # Concurrent boots and deletes (each a process of its own) leave records and guests equal.
+    def start(*args: str) -> subprocess.Popen[str]:
+        cmd = [str(venv / "bin/nova-compute"), "--state-dir", str(state), *args]
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
     for rnd in (1, 2, 3):
-        procs = [
-            subprocess.Popen([venv / "bin/nova-compute", "--state-dir", state, "boot", f"c{rnd}-{n}", "--flavor", "m1.nano"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            for n in range(1, 7)
-        ]  # fmt: skip
+        procs = [start("boot", f"c{rnd}-{n}", "--flavor", "m1.nano") for n in range(1, 7)]
         if rnd > 1:
-            procs += [
-                subprocess.Popen([venv / "bin/nova-compute", "--state-dir", state, "delete", f"c{rnd - 1}-{n}"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-                for n in range(1, 4)
-            ]  # fmt: skip
+            procs += [start("delete", f"c{rnd - 1}-{n}") for n in range(1, 4)]
         for p in procs:
             _, err = p.communicate(timeout=600)
-            assert p.returncode == 0, f"a concurrent command failed (round {rnd}): {p.args}: {err}"
+            assert p.returncode == 0, f"a concurrent command failed (round {rnd}): {p.args!r}: {err}"
     expect("concurrent boots and deletes leave records and guests equal", r"^in sync", "sync")
     listed = run([venv / "bin/nova-compute", "--state-dir", state, "list"], tmp_path, check=True).stdout
     assert listed.count(" active ") == 12, f"expected 12 active instances:\n{listed}"
     one_line("UUID-shaped name", "looks like a UUID", "boot", "0b7c1a4e-4ab5-4d8e-9a55-7d2d1f0f3c11")
-    one_line("oversize flavor", "does not fit node", "boot", "big", "--flavor", "m1.medium", "--ram-allocation-ratio", "0.1")
+    one_line(
+        "oversize flavor", "does not fit node", "boot", "big", "--flavor", "m1.medium", "--ram-allocation-ratio", "0.1"
+    )
     half = run([venv / "bin/nova-compute", "--state-dir", state, "boot", "half"], tmp_path,
                env={"NOVA_COMPUTE_TEST_SIGNAL": "1:TERM"})  # fmt: skip
     assert half.returncode == 130, f"interrupted boot exited {half.returncode}, not 130: {half.stderr}"

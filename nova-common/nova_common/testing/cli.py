@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest  # pants: no-infer-dep (drivers' test modules depend on pytest themselves)
 
@@ -50,14 +50,14 @@ def installed_driver(
     yields the site directory, where a test may install more distributions.
     """
 
-    @pytest.fixture(autouse=True)
     def _installed_driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         site = tmp_path / "site"
         install_distribution(site, distribution, version, {"nova.compute.drivers": dict(drivers)})
         monkeypatch.syspath_prepend(str(site))
         yield site
 
-    return _installed_driver
+    # A cast: in resolves whose mypy run sees pytest without its types the decorator is untyped.
+    return cast("Callable[..., Iterator[Path]]", pytest.fixture(autouse=True)(_installed_driver))
 
 
 @dataclass(frozen=True)
