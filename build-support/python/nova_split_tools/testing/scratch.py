@@ -23,7 +23,7 @@ Typical use::
         result = pants(repo, "dependencies", "::")
         assert result.returncode == 0, result.stdout
 
-The BUILD target for such tests (build-support/python/BUILD, ``integration_tests``) tags them
+The BUILD target for such tests (build-support/python/selftests/BUILD, ``integration``) tags them
 ``integration``: ``./pants --tag=-integration test ::`` leaves them out, ``--tag=integration``
 runs only them.
 """
