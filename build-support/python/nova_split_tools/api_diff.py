@@ -39,6 +39,8 @@ imports, code moved behind a re-export) is silent.
 from __future__ import annotations
 
 import builtins
+import importlib
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -155,7 +157,8 @@ def compare(old: Surface, new: Surface) -> list[Finding]:
             continue
         if target in ctx.old_spellings or any(s in old.names for s in spellings):
             for s in fresh:  # a new spelling of an existing symbol
-                ctx.add(Finding(s, "added", f"{s} is newly exported (as {spellings[0]})", False, new=s))
+                known = next((k for k in spellings if k in old.names), spellings[0])
+                ctx.add(Finding(s, "added", f"{s} is newly exported (another name of {known})", False, new=s))
             continue
         if any(f.kind == "renamed" and f.new == spellings[0] for f in ctx.findings.values()):
             continue
@@ -252,10 +255,22 @@ def _ancestors_fn(ctx: _Context) -> object:
 
 
 def _types(ctx: _Context, old_expr: object, new_expr: object) -> tuple[Type, Type]:
+    old_pkg, new_pkg = ctx.old.package, ctx.new.package
     return (
-        resolve(old_expr, ctx.canonical(ctx.old.package)),  # type: ignore[arg-type]
-        resolve(new_expr, ctx.canonical(ctx.new.package)),  # type: ignore[arg-type]
+        resolve(old_expr, ctx.canonical(old_pkg), lambda p: _alias_value(old_pkg, p)),  # type: ignore[arg-type]
+        resolve(new_expr, ctx.canonical(new_pkg), lambda p: _alias_value(new_pkg, p)),  # type: ignore[arg-type]
     )
+
+
+def _alias_value(package: griffe.Module, path: str) -> object | None:
+    """What the package's type alias ``path`` stands for (``Clock = Callable[[], float]``), else None."""
+    obj = _lookup(package, path)
+    if not isinstance(obj, griffe.Attribute) or not obj.parent or not obj.parent.is_module:
+        return None
+    if obj.annotation is not None and "TypeAlias" not in str(obj.annotation):
+        return None
+    value = obj.value
+    return value if isinstance(value, (griffe.ExprSubscript, griffe.ExprBinOp, griffe.ExprName, griffe.ExprAttribute)) else None
 
 
 def _sub(ctx: _Context, a: Type, b: Type) -> bool:
@@ -368,9 +383,11 @@ def _compare_function(
                     if widened
                     else ""
                 )
+                shown = f"{p.annotation} -> {q.annotation}"
+                shown += f" ({ot} -> {nt})" if str(p.annotation) == str(q.annotation) else ""
                 add(
                     "parameter-type-changed",
-                    f"parameter {p.name}: {p.annotation} -> {q.annotation}{why}",
+                    f"parameter {p.name}: {shown}{why}",
                     narrowed or widened,
                     str(p.annotation),
                     str(q.annotation),
@@ -428,12 +445,28 @@ def _bases(cls: griffe.Class) -> Iterator[str]:
         if isinstance(target, griffe.Class):
             todo.extend(target.bases)
         else:
-            value = getattr(builtins, name, None)
-            if isinstance(value, type):
-                for c in value.__mro__[1:]:
-                    if c.__name__ not in seen and c is not object:
-                        seen.add(c.__name__)
-                        yield c.__name__
+            for ancestor in _stdlib_ancestors(name):
+                if ancestor not in seen:
+                    seen.add(ancestor)
+                    yield ancestor
+
+
+def _stdlib_ancestors(name: str) -> list[str]:
+    """The ancestors of a builtin or standard-library class (``enum.StrEnum``: ``str``, ``enum.Enum``, ...)."""
+    module, _, attr = name.rpartition(".")
+    if module and module.partition(".")[0] not in sys.stdlib_module_names:
+        return []
+    try:
+        value = getattr(importlib.import_module(module), attr) if module else getattr(builtins, name, None)
+    except (ImportError, AttributeError):
+        return []
+    if not isinstance(value, type):
+        return []
+    return [
+        c.__name__ if c.__module__ == "builtins" else f"{c.__module__}.{c.__qualname__}"
+        for c in value.__mro__[1:]
+        if c is not object
+    ]
 
 
 def _lookup(package: griffe.Module, path: str) -> griffe.Object | None:
@@ -504,7 +537,7 @@ def _compare_class(ctx: _Context, symbol: str, old: griffe.Class, new: griffe.Cl
         if name in skip:
             continue
         member_symbol = f"{symbol}.{name}"
-        member_reach = Reach(reach.names, name)
+        member_reach = Reach(reach.names, name) if name != "__init__" else _constructors(ctx, old, reach)
         nm = new_members.get(name)
         if nm is None:
             ctx.add(
@@ -574,6 +607,24 @@ def _compare_class(ctx: _Context, symbol: str, old: griffe.Class, new: griffe.Cl
             )
         else:
             ctx.add(Finding(member_symbol, "added", f"new public {_kind(nm)} {member_symbol}", False, new=name))
+
+
+def _constructors(ctx: _Context, cls: griffe.Class, reach: Reach) -> Reach:
+    """Who feels a change to ``cls.__init__``: code constructing it or a public class inheriting it."""
+    names = set(reach.names)
+    for spelling, obj in ctx.old.names.items():
+        if isinstance(obj, griffe.Class) and obj.path != cls.path and _init_owner(obj) == cls.path:
+            names |= {spelling, obj.path}
+    return Reach(frozenset(names), None, "construct")
+
+
+def _init_owner(cls: griffe.Class) -> str | None:
+    """The class whose ``__init__`` ``cls`` uses (itself or its nearest ancestor defining one)."""
+    for path in (cls.path, *_bases(cls)):
+        owner = cls if path == cls.path else _lookup(cls.package, path)
+        if isinstance(owner, griffe.Class) and "__init__" in owner.members:
+            return owner.path
+    return None
 
 
 def _compare_attribute(
