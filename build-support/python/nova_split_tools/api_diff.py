@@ -20,7 +20,8 @@ Breaking kinds (a driver built for the old version can fail):
 ``parameter-type-changed`` narrowed for callers, or widened for implementers
 ``return-type-changed``  widened for callers, or narrowed for implementers
 ``field-removed``        ``field-renamed``, ``field-retyped``, ``field-made-required``,
-                         ``field-added-required``, ``field-default-changed``
+                         ``field-added-required``, ``field-default-changed``, ``field-moved``
+                         (reordered: a positional construction now sets another field)
 ``object-version-lowered`` a versioned object's ``VERSION`` went down
 ``enum-member-removed``  ``enum-value-changed``
 ``exception-base-changed`` an exception lost an ancestor, or gained one handlers already catch
@@ -844,7 +845,22 @@ def _compare_fields(
                     reach=Reach(names, name, "construct"),
                 )
             )
-    _ = old_order
+    kept_old = [n for n in old_order if n in after]
+    kept_new = [n for n in new_order if n in before]
+    for name in kept_old:
+        i, j = kept_old.index(name) + 1, kept_new.index(name) + 1
+        if i != j:
+            ctx.add(
+                Finding(
+                    f"{symbol}.{name}",
+                    "field-moved",
+                    f"field {symbol}.{name} moved from position {i} to {j} (positional constructions now set another field)",
+                    True,
+                    str(i),
+                    str(j),
+                    reach=Reach(names, name, "construct"),
+                )
+            )
     ov, nv = _version_attr(old), _version_attr(new)
     if ov is not None and nv is not None and nv < ov:
         ctx.add(

@@ -50,7 +50,7 @@ BREAK_KINDS = frozenset(
     """removed renamed kind-changed parameter-removed parameter-renamed parameter-moved parameter-added
     parameter-added-required parameter-kind-changed parameter-made-required parameter-made-optional
     parameter-default-changed parameter-type-changed return-type-changed field-removed field-renamed
-    field-retyped field-made-required field-added-required field-default-changed object-version-lowered
+    field-retyped field-made-required field-added-required field-default-changed field-moved object-version-lowered
     enum-member-removed enum-value-changed exception-base-changed base-removed abstract-method-added
     method-made-abstract required-attribute-added attribute-made-required attribute-retyped""".split()
 )

@@ -163,7 +163,7 @@ def _public_members(module: griffe.Module) -> Iterator[tuple[str, griffe.Object]
         member = module.members.get(name)
         if member is None:
             continue
-        if member.is_module and not member.is_alias:
+        if not member.is_alias and member.is_module:  # (an alias may not resolve: ask it nothing yet)
             continue  # submodules are public modules of their own
         try:
             target = member.final_target if isinstance(member, griffe.Alias) else member

@@ -287,6 +287,10 @@ def is_test_file(path: str) -> bool:
     return p.name.endswith("_test.py") or p.name.startswith("test_") or p.name == "conftest.py" or "tests" in p.parts
 
 
+#: Builtins that reach an attribute by its name as a string.
+_DYNAMIC = frozenset({"getattr", "setattr", "hasattr", "delattr"})
+
+
 def scan_file_uses(files: Mapping[str, str], package: str = "nova_common") -> dict[str, FileUses]:
     """Path -> :class:`FileUses` for every file that refers to ``package``."""
     out: dict[str, FileUses] = {}
@@ -311,11 +315,18 @@ def scan_file_uses(files: Mapping[str, str], package: str = "nova_common") -> di
             return None
 
         uses = FileUses(names=set(names))
+        dynamic = False
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute):
                 uses.members.add(node.attr)
             elif isinstance(node, ast.Call):
                 uses.members.update(k.arg for k in node.keywords if k.arg)
+                if isinstance(node.func, ast.Name) and node.func.id in _DYNAMIC and len(node.args) >= 2:
+                    attr = node.args[1]
+                    if isinstance(attr, ast.Constant) and isinstance(attr.value, str):
+                        uses.members.add(attr.value)
+                    else:
+                        dynamic = True
                 called = dotted(node.func)
                 if called:
                     uses.constructs.add(called)
@@ -331,6 +342,12 @@ def scan_file_uses(files: Mapping[str, str], package: str = "nova_common") -> di
                     name = dotted(base)
                     if name:
                         uses.subclasses.setdefault(name, set()).update(defined)
+        if dynamic:  # getattr(obj, key): any identifier the file spells out may be the member
+            uses.members.update(
+                n.value
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.isidentifier()
+            )
         out[path] = uses
     return out
 
