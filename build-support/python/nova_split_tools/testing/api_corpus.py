@@ -821,21 +821,34 @@ SCENARIOS: list[Scenario] = [
     ),
     _b(
         "inherited-init-kwargs-removed",
-        {E: [("def __init__(self, message: str = \"\", **kwargs: object)", "def __init__(self, message: str = \"\")"),
-             ("message.format(**kwargs)", "message")]},
+        {
+            E: [
+                ('def __init__(self, message: str = "", **kwargs: object)', 'def __init__(self, message: str = "")'),
+                ("message.format(**kwargs)", "message"),
+            ]
+        },
         "parameter-removed",
         "libvirt xen",
         symbols="nova_common.exception.NovaError.__init__",
     ),
     _b(
         "object-fields-reordered",
-        {II: [("    memory_mb: int = 0\n    cpu_time_ns: Optional[int] = None\n",
-               "    cpu_time_ns: Optional[int] = None\n    memory_mb: int = 0\n")]},
+        {
+            II: [
+                (
+                    "    memory_mb: int = 0\n    cpu_time_ns: Optional[int] = None\n",
+                    "    cpu_time_ns: Optional[int] = None\n    memory_mb: int = 0\n",
+                )
+            ]
+        },
         "field-moved",
         "libvirt xen",
         symbols=f"{INFO}.memory_mb {INFO}.cpu_time_ns",
     ),
-    _s("all-lists-an-imported-stdlib-name", {P: [('__all__ = ["graceful_power_off"', '__all__ = ["Callable", "graceful_power_off"')]}),
+    _s(
+        "all-lists-an-imported-stdlib-name",
+        {P: [('__all__ = ["graceful_power_off"', '__all__ = ["Callable", "graceful_power_off"')]},
+    ),
 ]
 
 
