@@ -42,7 +42,7 @@ from __future__ import annotations
 import griffe
 
 from nova_split_tools.api_diff_classes import compare_attribute, compare_class
-from nova_split_tools.api_diff_core import Context, Finding, Reach, is_attribute_like, kind_of
+from nova_split_tools.api_diff_core import Context, Finding, Reach, is_attribute_like, kind_of, with_article
 from nova_split_tools.api_diff_functions import compare_function
 from nova_split_tools.api_surface import Surface
 
@@ -137,7 +137,7 @@ def _compare_object(ctx: Context, symbol: str, old: griffe.Object, new: griffe.O
             Finding(
                 symbol,
                 "kind-changed",
-                f"{symbol} changed from a {old.kind.value} to a {new.kind.value}",
+                f"{symbol} changed from {with_article(old.kind.value)} to {with_article(new.kind.value)}",
                 True,
                 old=old.kind.value,
                 new=new.kind.value,

@@ -17,6 +17,7 @@ from nova_split_tools.api_diff_core import (
     kind_of,
     lookup,
     types_of,
+    with_article,
 )
 from nova_split_tools.api_diff_functions import compare_function
 from nova_split_tools.api_diff_objects import OBJECT_BASE, compare_fields, fields_of
@@ -101,7 +102,7 @@ def compare_class(ctx: Context, symbol: str, old: griffe.Class, new: griffe.Clas
                 Finding(
                     member_symbol,
                     "kind-changed",
-                    f"{member_symbol} changed from a {om.kind.value} to a {nm.kind.value}",
+                    f"{member_symbol} changed from {with_article(om.kind.value)} to {with_article(nm.kind.value)}",
                     True,
                     om.kind.value,
                     nm.kind.value,

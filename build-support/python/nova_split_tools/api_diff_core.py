@@ -25,6 +25,7 @@ __all__ = [
     "kind_of",
     "lookup",
     "types_of",
+    "with_article",
 ]
 
 
@@ -94,6 +95,11 @@ class Context:
 
 def kind_of(obj: griffe.Object) -> str:
     return "method" if obj.is_function and obj.parent is not None and obj.parent.is_class else obj.kind.value
+
+
+def with_article(word: str) -> str:
+    """``an attribute``, ``a function``: for messages."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 def is_attribute_like(obj: griffe.Object) -> bool:
