@@ -25,7 +25,7 @@ from mypy import api as mypy_api
 
 from nova_split_tools.api_gate import export_tree, last_release
 from nova_split_tools.api_surface import CORE_ROOT, PACKAGE
-from nova_split_tools.api_usage import is_test_file
+from nova_split_tools.api_usage_members import is_test_file
 from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import Subproject, load_subprojects
 

@@ -3,7 +3,7 @@
 :func:`run_gate` compares the public driver API (:mod:`api_surface`) of ``nova_common`` at a
 reference (default: nova-common's last release tag, ``nova-common-X.Y.Z``) with the work tree
 (:mod:`api_diff`), names for each finding the drivers whose shipped code and test code use that
-exact member (:func:`api_usage.who_uses`), and decides:
+exact member (:func:`api_usage_members.who_uses`), and decides:
 
 * a break fails unless nova-common's major version was bumped, or the committed ledger
   ``nova-common/api-breaks.toml`` accepts it for this version (one entry, one finding)::
@@ -35,7 +35,8 @@ from packaging.version import InvalidVersion, Version
 
 from nova_split_tools.api_diff import Finding, Reach, compare
 from nova_split_tools.api_surface import CORE_ROOT, PACKAGE, Surface, load_package
-from nova_split_tools.api_usage import alias_map, holders, is_test_file, read_tree, scan_file_uses, who_uses
+from nova_split_tools.api_usage import alias_map, holders, read_tree
+from nova_split_tools.api_usage_members import is_test_file, scan_file_uses, who_uses
 from nova_split_tools.errors import ToolError
 from nova_split_tools.metadata import parse_metadata
 from nova_split_tools.repo import Repository, tree_files
@@ -51,7 +52,7 @@ BREAK_KINDS = frozenset(
     """removed renamed kind-changed parameter-removed parameter-renamed parameter-moved parameter-added
     parameter-added-required parameter-kind-changed parameter-made-required parameter-made-optional
     parameter-default-changed parameter-type-changed return-type-changed field-removed field-renamed
-    field-retyped field-made-required field-added-required field-default-changed object-version-lowered
+    field-retyped field-made-required field-added-required field-default-changed field-moved object-version-lowered
     enum-member-removed enum-value-changed exception-base-changed base-removed abstract-method-added
     method-made-abstract required-attribute-added attribute-made-required attribute-retyped""".split()
 )

@@ -163,11 +163,26 @@ def _public_members(module: griffe.Module) -> Iterator[tuple[str, griffe.Object]
         member = module.members.get(name)
         if member is None:
             continue
-        if member.is_module and not member.is_alias:
+        if not member.is_alias and member.is_module:  # (an alias may not resolve: ask it nothing yet)
             continue  # submodules are public modules of their own
         try:
             target = member.final_target if isinstance(member, griffe.Alias) else member
         except (griffe.AliasResolutionError, griffe.CyclicAliasError):
             continue  # a re-export of something outside the package (e.g. a stdlib name)
+        if isinstance(target, griffe.Attribute):
+            target = _assigned(target) or target
         if isinstance(target, griffe.Object):
             yield name, target
+
+
+def _assigned(attr: griffe.Attribute) -> griffe.Object | None:
+    """The class or function a module-level ``Old = New`` names, so the old name is an alias of it."""
+    value = attr.value
+    if not isinstance(value, (griffe.ExprName, griffe.ExprAttribute)) or attr.annotation is not None:
+        return None
+    try:
+        obj = attr.package.modules_collection.get_member(value.canonical_path)
+        obj = obj.final_target if isinstance(obj, griffe.Alias) else obj
+    except (KeyError, ValueError, AttributeError, griffe.AliasResolutionError, griffe.CyclicAliasError):
+        return None
+    return obj if isinstance(obj, (griffe.Class, griffe.Function)) else None

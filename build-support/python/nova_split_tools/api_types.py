@@ -86,11 +86,16 @@ def _normal(name: str) -> str:
     return _ALIASES.get(name, name)
 
 
-def resolve(expr: object, canonical: Callable[[str], str] = lambda p: p) -> Type:
+def resolve(
+    expr: object,
+    canonical: Callable[[str], str] = lambda p: p,
+    alias: Callable[[str], object | None] = lambda p: None,
+) -> Type:
     """The :class:`Type` of a griffe annotation expression (a string for ``None`` and literals).
 
     ``canonical`` maps a resolved dotted name to the path of the object it finally names (through
-    re-exports), so two spellings of one class are one type.
+    re-exports), so two spellings of one class are one type. ``alias`` gives the expression a type
+    alias (``Clock = Callable[[], float]``) stands for, or None: aliases are compared expanded.
     """
     if expr is None:
         return ANY
@@ -102,29 +107,32 @@ def resolve(expr: object, canonical: Callable[[str], str] = lambda p: p) -> Type
             return Type("...")
         return Type(_normal(canonical(text)))
     if isinstance(expr, griffe.ExprBinOp) and expr.operator == "|":
-        return _union([resolve(expr.left, canonical), resolve(expr.right, canonical)])
+        return _union([resolve(expr.left, canonical, alias), resolve(expr.right, canonical, alias)])
     if isinstance(expr, (griffe.ExprName, griffe.ExprAttribute)):
         path = expr.canonical_path
+        target = alias(canonical(path))
+        if target is not None:
+            return resolve(target, canonical, lambda p: None if p == canonical(path) else alias(p))
         name = _normal(path)
         if name == path:
             name = _normal(canonical(path))
         return NONE if name == "None" else Type(name)
     if isinstance(expr, griffe.ExprSubscript):
-        origin = resolve(expr.left, canonical).name
+        origin = resolve(expr.left, canonical, alias).name
         items = list(expr.slice.elements) if isinstance(expr.slice, griffe.ExprTuple) else [expr.slice]
         if origin in _WRAPPERS:
-            return resolve(items[0], canonical)
+            return resolve(items[0], canonical, alias)
         if origin == "typing.Optional":
-            return _union([resolve(items[0], canonical), NONE])
+            return _union([resolve(items[0], canonical, alias), NONE])
         if origin == "typing.Union":
-            return _union([resolve(i, canonical) for i in items])
+            return _union([resolve(i, canonical, alias) for i in items])
         if origin in ("typing.Literal", "typing_extensions.Literal"):
             return Type("Literal", tuple(sorted(Type(str(i)) for i in items)))
-        return Type(origin, tuple(resolve(i, canonical) for i in items))
+        return Type(origin, tuple(resolve(i, canonical, alias) for i in items))
     if isinstance(expr, griffe.ExprList):
-        return Type("[]", tuple(resolve(i, canonical) for i in expr.elements))
+        return Type("[]", tuple(resolve(i, canonical, alias) for i in expr.elements))
     if isinstance(expr, griffe.ExprTuple):
-        return Type("tuple", tuple(resolve(i, canonical) for i in expr.elements))
+        return Type("tuple", tuple(resolve(i, canonical, alias) for i in expr.elements))
     if isinstance(expr, griffe.Expr):
         return Type(str(expr))
     return ANY

@@ -1,6 +1,8 @@
 """Resolved types and subtyping, as the API gate compares annotations."""
 
-from nova_split_tools.api_types import ANY, Type, is_subtype
+import griffe
+
+from nova_split_tools.api_types import ANY, Type, is_subtype, resolve
 
 INT, FLOAT, STR, NONE = Type("int"), Type("float"), Type("str"), Type("None")
 
@@ -30,3 +32,11 @@ def test_nominal_subclasses_come_from_the_ancestors_given() -> None:
     bases = {"pkg.Sub": {"pkg.Base"}}
     assert is_subtype(Type("pkg.Sub"), Type("pkg.Base"), lambda n: bases.get(n, set()))
     assert not is_subtype(Type("pkg.Base"), Type("pkg.Sub"), lambda n: bases.get(n, set()))
+
+
+def test_type_aliases_are_compared_expanded() -> None:
+    seconds = griffe.ExprName("Seconds", parent="pkg")
+    as_float = resolve(seconds, alias=lambda p: "float" if p.endswith("Seconds") else None)
+    as_int = resolve(seconds, alias=lambda p: "int" if p.endswith("Seconds") else None)
+    assert as_float == FLOAT and as_int == INT  # one spelling, two types: a change the text hides
+    assert resolve(seconds) != FLOAT  # without the alias' value it is just a name

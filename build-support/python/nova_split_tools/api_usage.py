@@ -3,7 +3,7 @@
 The files whose change can break a driver are the public modules of :mod:`api_surface` (the one
 definition): a change there needs the approval of every driver team that uses a changed symbol
 (``nova-split review``), and the API gate (``nova-split api-gate``) names, for each break, the
-drivers whose code uses that exact member (:func:`who_uses`).
+drivers whose code uses that exact member (:func:`api_usage_members.who_uses`).
 
 Uses come from the import graph of the driver sources, read with :mod:`ast`: ``from
 nova_common.objects import Flavor`` is a use of ``nova_common.objects.Flavor``, and ``import
@@ -16,28 +16,24 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Protocol
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from nova_split_tools.api_surface import CORE_ROOT, is_api_file, module_of
 
 __all__ = [
     "AliasMap",
-    "FileUses",
     "alias_map",
+    "attribute_chain",
     "canonical",
-    "holders",
-    "is_test_file",
-    "scan_file_uses",
     "changed_symbols",
+    "holders",
     "is_api_surface",
+    "is_class_name",
     "module_of",
     "read_tree",
     "scan_uses",
     "users_of",
-    "who_uses",
 ]
 
 CORE_SOURCES = CORE_ROOT
@@ -109,7 +105,7 @@ def scan_uses(files: Mapping[str, str], package: str = "nova_common") -> dict[st
                         local[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute):
-                chain = _attribute_chain(node)
+                chain = attribute_chain(node)
                 if chain and chain[0] in local:
                     found.add(".".join([local[chain[0]], *chain[1:]]))
         if found:
@@ -134,7 +130,7 @@ def users_of(
                 {
                     raw
                     for c, raw in names.items()
-                    if c == target or c.startswith(target + ".") or target.startswith(c + ".") and _is_class_name(c)
+                    if c == target or c.startswith(target + ".") or target.startswith(c + ".") and is_class_name(c)
                 }
             )
             if hits:
@@ -181,7 +177,7 @@ def holders(symbol: str, sources: Mapping[str, str], aliases: AliasMap, source_r
     return found
 
 
-def _is_class_name(dotted: str) -> bool:
+def is_class_name(dotted: str) -> bool:
     """A use of a class covers its members; a use of a module does not cover the whole module."""
     return dotted.rpartition(".")[2][:1].isupper()
 
@@ -228,7 +224,7 @@ def _absolute(node: ast.ImportFrom, package: str) -> str:
     return ".".join([*base, *([node.module] if node.module else [])])
 
 
-def _attribute_chain(node: ast.expr) -> list[str] | None:
+def attribute_chain(node: ast.expr) -> list[str] | None:
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -244,148 +240,3 @@ def read_tree(root: Path, prefix: str) -> dict[str, str]:
     if not base.exists():
         return {}
     return {p.relative_to(root).as_posix(): p.read_text() for p in sorted(base.rglob("*.py"))}
-
-
-# -- member-level use: who feels a finding -------------------------------------------------------
-
-
-@dataclass
-class FileUses:
-    """What one driver file does with the API, as far as its source says.
-
-    ``names``: dotted API names it refers to (imports, attribute chains on them); ``members``:
-    attribute names it reads or sets on anything, and keyword names it passes; ``constructs``:
-    API names it calls (``InstanceInfo(...)``); ``subclasses``: API base name -> the names its
-    subclass defines (methods, class attributes).
-    """
-
-    names: set[str] = field(default_factory=set)
-    members: set[str] = field(default_factory=set)
-    constructs: set[str] = field(default_factory=set)
-    subclasses: dict[str, set[str]] = field(default_factory=dict)
-
-
-class ReachLike(Protocol):
-    """What :func:`who_uses` needs of a finding's reach (``api_diff.Reach``)."""
-
-    @property
-    def names(self) -> frozenset[str]:
-        ...
-
-    @property
-    def member(self) -> str | None:
-        ...
-
-    @property
-    def how(self) -> str:
-        ...
-
-
-def is_test_file(path: str) -> bool:
-    """Test code of a driver: ``*_test.py``, ``test_*.py``, ``conftest.py``, anything under ``tests/``."""
-    p = PurePosixPath(path)
-    return p.name.endswith("_test.py") or p.name.startswith("test_") or p.name == "conftest.py" or "tests" in p.parts
-
-
-def scan_file_uses(files: Mapping[str, str], package: str = "nova_common") -> dict[str, FileUses]:
-    """Path -> :class:`FileUses` for every file that refers to ``package``."""
-    out: dict[str, FileUses] = {}
-    names_by_file = scan_uses(files, package)
-    for path, names in names_by_file.items():
-        tree = ast.parse(files[path])
-        local: dict[str, str] = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                if node.module == package or node.module.startswith(package + "."):
-                    for a in node.names:
-                        local[a.asname or a.name] = f"{node.module}.{a.name}"
-            elif isinstance(node, ast.Import):
-                for a in node.names:
-                    if a.name == package or a.name.startswith(package + "."):
-                        local[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-
-        def dotted(expr: ast.expr, local: dict[str, str] = local) -> str | None:
-            chain = _attribute_chain(expr)
-            if chain and chain[0] in local:
-                return ".".join([local[chain[0]], *chain[1:]])
-            return None
-
-        uses = FileUses(names=set(names))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute):
-                uses.members.add(node.attr)
-            elif isinstance(node, ast.Call):
-                uses.members.update(k.arg for k in node.keywords if k.arg)
-                called = dotted(node.func)
-                if called:
-                    uses.constructs.add(called)
-            elif isinstance(node, ast.ClassDef):
-                defined = {n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-                defined |= {
-                    t.id for n in node.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
-                }
-                defined |= {
-                    n.target.id for n in node.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
-                }
-                for base in node.bases:
-                    name = dotted(base)
-                    if name:
-                        uses.subclasses.setdefault(name, set()).update(defined)
-        out[path] = uses
-    return out
-
-
-def who_uses(
-    reach: ReachLike, uses: Mapping[str, FileUses], aliases: Sequence[AliasMap], holders_of: Iterable[str] = ()
-) -> list[str]:
-    """The files whose code a finding reaches (see :class:`api_diff.Reach`), sorted.
-
-    A file reaches the owner when it names one of its spellings (under any of ``aliases``: the
-    trees before and after the change), something inside it, or one of ``holders_of`` (classes
-    whose fields hold it). A member finding also needs the file to touch that member: read or set
-    it, pass it as a keyword, or define it in a subclass; ``construct`` findings need a call of the
-    owner and ``subclass`` findings a subclass (which must implement every abstract method).
-    """
-    targets = {canonical(n, a) for n in reach.names for a in aliases} | set(reach.names)
-    holder_names = set(holders_of)
-
-    def canon(name: str) -> set[str]:
-        return {name} | {canonical(name, a) for a in aliases}
-
-    def names_target(name: str, among: set[str], cover_members: bool = True) -> bool:
-        return any(c in among or (cover_members and any(c.startswith(t + ".") for t in among)) for c in canon(name))
-
-    found: list[str] = []
-    if reach.how == "spelling":
-        return sorted(
-            p
-            for p, u in uses.items()
-            if any(n in reach.names or any(n.startswith(t + ".") for t in reach.names) for n in u.names)
-        )
-    for path, u in sorted(uses.items()):
-        subclassed = {
-            s for base, defined in u.subclasses.items() if names_target(base, targets, False) for s in defined
-        }
-        is_subclass = any(names_target(base, targets, False) for base in u.subclasses)
-        if reach.how == "subclass":
-            hit = is_subclass
-        elif reach.how == "construct":
-            hit = is_subclass or any(names_target(c, targets, False) for c in u.constructs)
-        else:
-            touches = is_subclass or any(
-                names_target(n, targets)
-                or any(t.startswith(c + ".") and _is_class_name(c) for t in targets for c in canon(n))
-                for n in u.names
-            )
-            touches = touches or any(names_target(n, holder_names) for n in u.names)
-            if reach.member is None:
-                hit = touches
-            else:
-                hit = touches and (
-                    reach.member in u.members
-                    or reach.member in subclassed
-                    or any(names_target(n, {f"{t}.{reach.member}" for t in targets}) for n in u.names)
-                )
-        if hit:
-            found.append(path)
-    return found

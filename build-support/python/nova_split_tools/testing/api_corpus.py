@@ -195,6 +195,9 @@ __all__ = ["DriverError", "InstanceNotFound", "NovaError"]
 class NovaError(Exception):
     """Base of every error."""
 
+    def __init__(self, message: str = "", **kwargs: object) -> None:
+        super().__init__(message.format(**kwargs))
+
 
 class DriverError(NovaError):
     """Base of a driver's errors."""
@@ -780,6 +783,71 @@ SCENARIOS: list[Scenario] = [
                 )
             ]
         },
+    ),
+    # -- found by red-teaming on scratch clones of the real nova-common -----------------------------
+    _s("enum-to-strenum-same-values", {F: [("class PowerState(str, enum.Enum):", "class PowerState(enum.StrEnum):")]}),
+    _a(
+        "exception-renamed-alias-kept",
+        {
+            E: [
+                ("class InstanceNotFound(NovaError):", "class GuestNotFound(NovaError):"),
+                ('__all__ = ["DriverError",', '__all__ = ["DriverError", "GuestNotFound",'),
+                ('    """No such guest."""\n', '    """No such guest."""\n\n\nInstanceNotFound = GuestNotFound\n'),
+            ],
+        },
+        "added",
+    ),
+    _b(
+        "public-type-alias-narrowed",
+        {
+            P: [
+                ('__all__ = ["graceful_power_off"', '__all__ = ["Seconds", "graceful_power_off"'),
+                ("\n\ndef wait_until(", "\nSeconds = int\n\n\ndef wait_until("),
+                ("bool], timeout: float, interval", "bool], timeout: Seconds, interval"),
+            ]
+        },
+        "parameter-type-changed",
+        "libvirt",
+        symbols="nova_common.power.wait_until",
+    ),
+    _s(
+        "private-type-alias-refactor",
+        {
+            P: [
+                ("\n\ndef wait_until(", "\n_Seconds = float\n\n\ndef wait_until("),
+                ("bool], timeout: float, interval", "bool], timeout: _Seconds, interval"),
+            ]
+        },
+    ),
+    _b(
+        "inherited-init-kwargs-removed",
+        {
+            E: [
+                ('def __init__(self, message: str = "", **kwargs: object)', 'def __init__(self, message: str = "")'),
+                ("message.format(**kwargs)", "message"),
+            ]
+        },
+        "parameter-removed",
+        "libvirt xen",
+        symbols="nova_common.exception.NovaError.__init__",
+    ),
+    _b(
+        "object-fields-reordered",
+        {
+            II: [
+                (
+                    "    memory_mb: int = 0\n    cpu_time_ns: Optional[int] = None\n",
+                    "    cpu_time_ns: Optional[int] = None\n    memory_mb: int = 0\n",
+                )
+            ]
+        },
+        "field-moved",
+        "libvirt xen",
+        symbols=f"{INFO}.memory_mb {INFO}.cpu_time_ns",
+    ),
+    _s(
+        "all-lists-an-imported-stdlib-name",
+        {P: [('__all__ = ["graceful_power_off"', '__all__ = ["Callable", "graceful_power_off"')]},
     ),
 ]
 
