@@ -166,6 +166,18 @@ def test_capacity_follows_the_drivers_free_resources_and_ratios(tmp_path: Path) 
     assert [i.name for i in manager.instances()] == ["a", "b"]
 
 
+def test_a_huge_allocation_ratio_means_room_for_anything(tmp_path: Path) -> None:
+    manager = _manager(tmp_path, vcpus="2", memory_mb="1", disk_gb="1", ratios=AllocationRatios(1e308, 1e308, 1e308))
+    manager.boot("big", "m1.medium", "cirros")  # 2 x 1e308 is inf: room for anything, not an OverflowError
+    assert [i.name for i in manager.instances()] == ["big"]
+
+
+@pytest.mark.parametrize("ratio", [0.0, -1.0, float("nan"), float("inf")])
+def test_allocation_ratios_must_be_positive_and_finite(ratio: float) -> None:
+    with pytest.raises(ValueError, match="cpu allocation ratio must be a positive, finite number"):
+        AllocationRatios(cpu=ratio)
+
+
 def test_capacity_counts_boots_whose_guest_does_not_exist_yet(tmp_path: Path) -> None:
     manager = _manager(tmp_path, vcpus="1")
     manager.store.add(make_instance(name="half-booted"))  # record committed, spawn not yet done
