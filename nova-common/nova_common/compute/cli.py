@@ -51,6 +51,8 @@ _CHANGING = frozenset({"boot", "delete", "reboot", "stop", "start", "pause", "un
 
 
 def _state_dir(text: str) -> Path:
+    if not text.strip():  # Path("") is the current directory: never a silent choice
+        raise argparse.ArgumentTypeError("the path is empty; pass a directory")
     return Path(text).expanduser()
 
 
@@ -208,6 +210,8 @@ def _run(args: argparse.Namespace, interrupts: Interrupts) -> int:
     options = _driver_options(args.driver_opt)
     try:
         virtapi = LocalVirtAPI(state_dir)
+    except FileExistsError:  # a file, a dangling symlink or a symlink loop
+        raise StateDirUnusable(path=state_dir, reason="it exists but is not a directory") from None
     except OSError as e:
         raise StateDirUnusable(path=state_dir, reason=e.strerror or str(e)) from None
     loaded = load_driver(args.driver, virtapi, options)

@@ -249,3 +249,18 @@ def test_an_unusable_state_dir_path_gives_one_line(tmp_path: Path, cli: Cli) -> 
     (tmp_path / "file").write_text("")
     err = Cli(cli.site, tmp_path / "file" / "state", cli.options).run("list").one_line_error()
     assert "cannot be used: Not a directory" in err
+    (tmp_path / "loop1").symlink_to("loop2")
+    (tmp_path / "loop2").symlink_to("loop1")
+    for path in ("file", "loop1"):
+        err = Cli(cli.site, tmp_path / path, cli.options).run("list").one_line_error()
+        assert f"{tmp_path / path} cannot be used: it exists but is not a directory;" in err
+
+
+def test_an_empty_state_dir_is_refused_not_taken_as_the_current_directory(tmp_path: Path, cli: Cli) -> None:
+    argv = cli.argv("boot", "vm")
+    argv[argv.index("--state-dir") + 1] = ""
+    (cwd := tmp_path / "cwd").mkdir()
+    result = subprocess.run(argv, env=cli.environ(), cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == "nova-compute: error: argument --state-dir: the path is empty; pass a directory"
+    assert list(cwd.iterdir()) == []
