@@ -161,7 +161,7 @@ class ComputeManager:
         """Destroy the guest (if any) and remove the record, even one whose data is unreadable."""
         uuid = self.store.find(ref).uuid
         with self._lock(uuid):
-            row = self.store.find(uuid)
+            row = self.store.find_uuid(uuid)
             instance = row.instance or _stand_in(row)
             guest = "destroyed" if self._exists(instance) else "was already missing"
             self.driver.destroy(instance, NetworkInfo())
@@ -202,7 +202,7 @@ class ComputeManager:
     def _change(self, ref: str, operation: Callable[[Instance], object]) -> Instance:
         uuid = self.store.find(ref).uuid
         with self._lock(uuid):
-            instance = self.store.get(uuid)
+            instance = self.store.find_uuid(uuid).require()
             operation(instance)
             return self._refresh(instance)
 
@@ -211,7 +211,7 @@ class ComputeManager:
         self._require("supports_snapshot", "snapshot")
         uuid = self.store.find(ref).uuid
         with self._lock(uuid):
-            return self.driver.snapshot(self.store.get(uuid), image_id)
+            return self.driver.snapshot(self.store.find_uuid(uuid).require(), image_id)
 
     def console_output(self, ref: str) -> str:
         """The guest's console log (``supports_console_output``)."""

@@ -242,6 +242,20 @@ def test_unreadable_record_is_reported_and_deletable(manager: ComputeManager) ->
     assert manager.driver.list_instances() == [good.uuid]
 
 
+@pytest.mark.parametrize("ref", ["not-a-uuid", "junk"])
+def test_a_record_with_a_malformed_uuid_is_deletable_by_uuid_or_name(manager: ComputeManager, ref: str) -> None:
+    manager.boot("good", "m1.nano", "cirros")
+    db = sqlite3.connect(manager.store.path)
+    db.execute("INSERT INTO instances (uuid, name, data) VALUES ('not-a-uuid', 'junk', '[]')")
+    db.commit()
+    db.close()
+    [change] = manager.sync_power_states()
+    assert (change.instance, change.old) == ("junk", "unreadable") and "'delete not-a-uuid'" in change.reason
+    deleted = manager.delete(ref)
+    assert (deleted.uuid, deleted.name, deleted.guest) == ("not-a-uuid", "junk", "was already missing")
+    assert [r.name for r in manager.store.rows()] == ["good"]
+
+
 def test_records_survive_reopening_and_stay_bound_to_their_hypervisor(tmp_path: Path) -> None:
     store = InstanceStore(tmp_path / "db.sqlite", "driver 'fake'")
     manager = ComputeManager(FakeDriver(RecordingVirtAPI(tmp_path), {}), store, "h")
