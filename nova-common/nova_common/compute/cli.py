@@ -208,25 +208,30 @@ def _run(args: argparse.Namespace, interrupts: Interrupts) -> int:
         Path(env_dir).expanduser() if env_dir else Path.home() / ".local/state/nova-compute" / args.driver
     )
     options = _driver_options(args.driver_opt)
-    try:
-        virtapi = LocalVirtAPI(state_dir)
-    except FileExistsError:  # a file, a dangling symlink or a symlink loop
-        raise StateDirUnusable(path=state_dir, reason="it exists but is not a directory") from None
-    except OSError as e:
-        raise StateDirUnusable(path=state_dir, reason=e.strerror or str(e)) from None
-    loaded = load_driver(args.driver, virtapi, options)
-    store = InstanceStore(
-        state_dir / "instances.sqlite",
-        _owner(args.driver, options),
-        rebuild=args.command == "sync",
-        writing=args.command in _CHANGING,
-        claim=False,
-    )
+    # Until the command starts, nothing has changed: an interrupt stops at once, also while
+    # waiting for another command's turn on the records or the hypervisor.
+    with interrupts.immediate():
+        try:
+            virtapi = LocalVirtAPI(state_dir)
+        except FileExistsError:  # a file, a dangling symlink or a symlink loop
+            raise StateDirUnusable(path=state_dir, reason="it exists but is not a directory") from None
+        except OSError as e:
+            raise StateDirUnusable(path=state_dir, reason=e.strerror or str(e)) from None
+        loaded = load_driver(args.driver, virtapi, options)
+        store = InstanceStore(
+            state_dir / "instances.sqlite",
+            _owner(args.driver, options),
+            rebuild=args.command == "sync",
+            writing=args.command in _CHANGING,
+            claim=False,
+        )
     driver = loaded.driver
     try:
-        driver.init_host(args.host)
+        with interrupts.immediate():
+            driver.init_host(args.host)
         try:
-            store.claim()  # connected: this is the directory's hypervisor from now on
+            with interrupts.immediate():
+                store.claim()  # connected: this is the directory's hypervisor from now on
             _command(args, ComputeManager(driver, store, args.host, interrupts=interrupts, ratios=_ratios(args)))
         finally:
             driver.cleanup_host(args.host)

@@ -6,11 +6,13 @@ The fake driver keeps guests in the process, so here ``fake`` is registered as
 of the state directory: one pretend hypervisor that all the processes share.
 """
 
+import fcntl
 import json
 import os
 import signal
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -94,6 +96,37 @@ def test_sigterm_at_arbitrary_moments_never_leaves_half_a_boot(cli: Cli) -> None
         records = assert_agree(cli, lambda: _guests(cli))
         assert (f"vm{n}" in {r["name"] for r in cli.json("list")}) is (proc.returncode == 0)
         assert all(state == "running" for state in records.values())
+
+
+def _opened(pid: int, path: Path, timeout: float = 120.0) -> None:
+    """Wait until process ``pid`` has ``path`` open (it is then waiting for its lock)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        fds = Path(f"/proc/{pid}/fd")
+        if any(os.readlink(fd) == str(path) for fd in fds.iterdir() if fd.exists()):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} never opened {path}")
+
+
+@pytest.mark.parametrize(("command", "signum"), [("boot", signal.SIGINT), ("delete", signal.SIGTERM)])
+def test_a_command_waiting_for_its_turn_stops_at_once_when_interrupted(
+    cli: Cli, command: str, signum: signal.Signals
+) -> None:
+    uuid = _boot(cli, "web1")["web1"]
+    lock = cli.state / "store.lock"
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another command's turn, for as long as this test likes
+        proc = cli.popen(command, "web1" if command == "delete" else "web2")
+        _opened(proc.pid, lock)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=30)  # not the 300 s lock timeout
+    finally:
+        os.close(fd)
+    assert proc.returncode == 130 and err.startswith(f"nova-compute: interrupted by {signum.name}; {command} "), err
+    assert err.count("\n") == 1
+    assert assert_agree(cli, lambda: _guests(cli)) == {uuid: "running"}
 
 
 def test_a_uuid_named_instance_cannot_steal_a_delete(cli: Cli) -> None:
