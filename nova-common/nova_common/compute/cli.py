@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from nova_common.compute.capacity import AllocationRatios
-from nova_common.compute.errors import BadRecord, Interrupted, StateDirUnusable
+from nova_common.compute.errors import BadRecord, Interrupted, OutputFailed, StateDirUnusable
 from nova_common.compute.flavors import FLAVORS
 from nova_common.compute.manager import ComputeManager
 from nova_common.compute.names import MAX_NAME_LENGTH, safe
@@ -150,17 +150,29 @@ def _instance_row(i: Instance) -> dict[str, Any]:
 
 def _print(rows: list[dict[str, Any]], fmt: str) -> None:
     if fmt == "json":
-        print(json.dumps(rows, indent=2, sort_keys=True))
+        _out(json.dumps(rows, indent=2, sort_keys=True) + "\n")
         return
     if not rows:
-        print("(none)")
+        _out("(none)\n")
         return
     cols = list(rows[0])
     cells = [[safe(str(r[c])) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[n]) for row in cells)) for n, c in enumerate(cols)]
-    print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    lines = ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in [cols, *cells]]
+    _out("".join(line + "\n" for line in lines))
+
+
+def _out(text: str) -> None:
+    """Write ``text`` to stdout now; a closed pipe or a full disk is one line, not a traceback."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as e:
+        try:  # what is still buffered goes nowhere, so exiting does not fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        raise OutputFailed(reason=e.strerror or str(e)) from None
 
 
 def _show_rows(instance: Instance, info: InstanceInfo | None) -> list[dict[str, Any]]:
@@ -268,7 +280,7 @@ def _command(args: argparse.Namespace, manager: ComputeManager) -> None:
         image = manager.snapshot(args.instance, args.image)
         _print([{"image": image.id, "name": image.name, "disk_format": image.disk_format}], args.format)
     elif args.command == "console":
-        sys.stdout.write(manager.console_output(args.instance))
+        _out(manager.console_output(args.instance))
     elif args.command == "host":
         _print(_host_rows(manager.host_resources(), args.format), args.format)
     elif args.command == "delete":
@@ -278,7 +290,7 @@ def _command(args: argparse.Namespace, manager: ComputeManager) -> None:
         if changes or args.format == "json":
             _print([asdict(c) for c in changes], args.format)
         else:
-            print("in sync: nothing changed")
+            _out("in sync: nothing changed\n")
     else:
         _print([_instance_row(single[args.command](args.instance))], args.format)
 

@@ -129,6 +129,25 @@ def test_a_command_waiting_for_its_turn_stops_at_once_when_interrupted(
     assert assert_agree(cli, lambda: _guests(cli)) == {uuid: "running"}
 
 
+def test_output_that_cannot_be_written_is_one_line_and_the_command_still_counts(cli: Cli) -> None:
+    with open("/dev/full", "w") as full:  # every write fails with ENOSPC
+        boot = subprocess.run(cli.argv("boot", "web1"), env=cli.environ(), stdout=full, stderr=subprocess.PIPE, text=True)
+    assert boot.returncode == 1 and boot.stderr == (
+        "nova-compute: error: cannot write the output (No space left on device); "
+        "the command itself completed: 'nova-compute list' shows the state\n"
+    )
+    assert [r["name"] for r in cli.json("list")] == ["web1"]
+    listing = cli.popen("list")  # a reader that went away (`| head -0`) before the output came
+    assert listing.stdout is not None
+    listing.stdout.close()
+    assert listing.wait(timeout=300) == 1
+    assert listing.stderr is not None and listing.stderr.read() == (
+        "nova-compute: error: cannot write the output (Broken pipe); "
+        "the command itself completed: 'nova-compute list' shows the state\n"
+    )
+    assert len(assert_agree(cli, lambda: _guests(cli))) == 1
+
+
 def test_a_uuid_named_instance_cannot_steal_a_delete(cli: Cli) -> None:
     victim = _boot(cli, "victim")["victim"]
     refusal = cli.run("boot", victim).one_line_error()
