@@ -28,7 +28,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from nova_common.compute.capacity import AllocationRatios
 from nova_common.compute.errors import BadRecord, Interrupted, OutputFailed, StateDirUnusable
@@ -66,8 +66,15 @@ def _ratio(text: str) -> float:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (exit 2) instead of the usage text and the error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {safe(message)}; see '{self.prog} --help'\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nova-compute", description="Run instances through a nova compute driver.")
+    p = _Parser(prog="nova-compute", description="Run instances through a nova compute driver.")
     p.add_argument("--driver", default=DEFAULT_DRIVER, help="driver name (default: %(default)s; see 'drivers')")
     p.add_argument(
         "--driver-opt", action="append", default=[], metavar="KEY=VALUE", help="a driver option (repeatable)"
