@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from nova_common.compute.cli import main
 import nova_common.fake_driver  # noqa: F401  (named by the entry point below; a dependency)
+from nova_common.compute.cli import main
 from nova_common.testing.cli import installed_driver, installed_drivers, run, run_error
 from nova_common.testing.distributions import install_distribution
 
@@ -87,7 +87,7 @@ def test_allocation_ratios_must_be_positive_and_finite(
     err = capsys.readouterr().err
     assert exited.value.code == 2
     assert err == (
-        f"nova-compute boot: error: argument --cpu-allocation-ratio: expected a positive, finite number, got {ratio!r}; "
-        "see 'nova-compute boot --help'\n"
+        "nova-compute boot: error: argument --cpu-allocation-ratio: "
+        f"expected a positive, finite number, got {ratio!r}; see 'nova-compute boot --help'\n"
     )
     assert not (tmp_path / "instances.sqlite").exists()

@@ -131,7 +131,9 @@ def test_a_command_waiting_for_its_turn_stops_at_once_when_interrupted(
 
 def test_output_that_cannot_be_written_is_one_line_and_the_command_still_counts(cli: Cli) -> None:
     with open("/dev/full", "w") as full:  # every write fails with ENOSPC
-        boot = subprocess.run(cli.argv("boot", "web1"), env=cli.environ(), stdout=full, stderr=subprocess.PIPE, text=True)
+        boot = subprocess.run(
+            cli.argv("boot", "web1"), env=cli.environ(), stdout=full, stderr=subprocess.PIPE, text=True
+        )
     assert boot.returncode == 1 and boot.stderr == (
         "nova-compute: error: cannot write the output (No space left on device); "
         "the command itself completed: 'nova-compute list' shows the state\n"
