@@ -320,9 +320,9 @@ def _damaged(path: Path, how: str) -> None:
         path.write_bytes(data[: len(data) // 3])
     elif how == "zero-byte":
         path.write_bytes(b"")
-    elif how == "newer":
+    elif how in ("newer", "negative"):
         db = sqlite3.connect(path)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1 if how == 'newer' else -1}")
         db.close()
 
 
@@ -333,6 +333,7 @@ def _damaged(path: Path, how: str) -> None:
         ("truncated", DatabaseDamaged, "is damaged .*nova-compute sync"),
         ("zero-byte", DatabaseDamaged, r"empty \(0 bytes\), the records are lost.*nova-compute sync"),
         ("newer", DatabaseTooNew, f"schema version {SCHEMA_VERSION + 1}, newer .*upgrade nova-common"),
+        ("negative", DatabaseDamaged, r"is damaged \(schema version -1 is not a version nova-compute writes\)"),
     ],
 )
 def test_damaged_database_is_refused_and_left_as_is(

@@ -145,6 +145,9 @@ class InstanceStore:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise DatabaseTooNew(path=self.path, found=version, supported=SCHEMA_VERSION)
+        if version < 0:  # would index MIGRATIONS from the end
+            reason = f"schema version {version} is not a version nova-compute writes"
+            raise DatabaseDamaged(path=self.path, reason=reason)
         if version == 0 and _table_exists(db, "instances"):
             version = 1  # written before the schema was versioned
         db.execute("PRAGMA journal_mode=WAL")
