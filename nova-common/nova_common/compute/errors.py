@@ -42,7 +42,7 @@ class InstanceNameInUse(ComputeError):
 
 
 class InvalidName(ComputeError):
-    msg_fmt = "invalid instance name {name}: {reason}"
+    msg_fmt = "invalid {what} {name}: {reason}"
 
 
 class UnknownFlavor(ComputeError):

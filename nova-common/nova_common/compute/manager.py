@@ -17,7 +17,7 @@ from nova_common.compute.capacity import AllocationRatios, check_fits
 from nova_common.compute.errors import BootFailed, Interrupted, NoCapacity
 from nova_common.compute.flavors import FLAVORS, get_flavor
 from nova_common.compute.locks import instance_lock, lock_file
-from nova_common.compute.names import validate_name
+from nova_common.compute.names import validate_image_id, validate_name
 from nova_common.compute.signals import Interrupts
 from nova_common.compute.store import InstanceStore, Row
 from nova_common.driver import ComputeDriver
@@ -209,6 +209,7 @@ class ComputeManager:
     def snapshot(self, ref: str, image_id: str) -> ImageMeta:
         """Capture the instance's disk as image ``image_id`` (``supports_snapshot``)."""
         self._require("supports_snapshot", "snapshot")
+        validate_image_id(image_id)
         uuid = self.store.find(ref).uuid
         with self._lock(uuid):
             return self.driver.snapshot(self.store.find_uuid(uuid).require(), image_id)

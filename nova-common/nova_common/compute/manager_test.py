@@ -1,4 +1,5 @@
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -121,6 +122,15 @@ def test_bad_names_are_refused_on_one_line(manager: ComputeManager, name: str, r
 def test_good_names_are_accepted(manager: ComputeManager) -> None:
     for name in ("web 1", "x" * 255, "données", "0b7c1a4e-4ab5-4d8e-9a55-7d2d1f0f3c1"):
         assert manager.boot(name, "m1.nano", "cirros").name == name
+
+
+@pytest.mark.parametrize(("image_id", "reason"), [("", "empty"), ("a\nb", "non-printable"), (" x", "whitespace")])
+def test_snapshot_image_ids_are_validated_like_names(manager: ComputeManager, image_id: str, reason: str) -> None:
+    manager.boot("web1", "m1.nano", "cirros")
+    with pytest.raises(InvalidName, match=f"invalid image id {re.escape(repr(image_id))}: .*{reason}"):
+        manager.snapshot("web1", image_id)
+    uuid = "6f1d3c5e-0b7a-4c11-9a55-3e2f1c0d9b8a"  # image ids, unlike names, may be UUIDs
+    assert manager.snapshot("web1", uuid).id == uuid
 
 
 def test_a_uuid_reference_never_matches_a_name(manager: ComputeManager) -> None:
