@@ -1,8 +1,9 @@
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -252,9 +253,21 @@ def test_unreadable_record_is_reported_and_deletable(manager: ComputeManager) ->
     assert manager.driver.list_instances() == [good.uuid]
 
 
+def _refuse_malformed(method: Callable[..., Any]) -> Callable[..., Any]:
+    def refusing(instance: Instance, *args: Any) -> Any:
+        if instance.uuid == "not-a-uuid":
+            raise RuntimeError("Invalid UUID")
+        return method(instance, *args)
+
+    return refusing
+
+
 @pytest.mark.parametrize("ref", ["not-a-uuid", "junk"])
 def test_a_record_with_a_malformed_uuid_is_deletable_by_uuid_or_name(manager: ComputeManager, ref: str) -> None:
     manager.boot("good", "m1.nano", "cirros")
+    # Like libvirt, which refuses to look up a malformed uuid at all.
+    manager.driver.get_info = _refuse_malformed(manager.driver.get_info)  # type: ignore[method-assign]
+    manager.driver.destroy = _refuse_malformed(manager.driver.destroy)  # type: ignore[method-assign]
     db = sqlite3.connect(manager.store.path)
     db.execute("INSERT INTO instances (uuid, name, data) VALUES ('not-a-uuid', 'junk', '[]')")
     db.commit()
