@@ -8,6 +8,7 @@ of 0 means the driver does not report that resource; it is then not checked.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,11 @@ class AllocationRatios:
     cpu: float = 4.0
     ram: float = 1.0
     disk: float = 1.0
+
+    def __post_init__(self) -> None:
+        for kind, value in (("cpu", self.cpu), ("ram", self.ram), ("disk", self.disk)):
+            if not (value > 0 and math.isfinite(value)):
+                raise ValueError(f"{kind} allocation ratio must be a positive, finite number, not {value!r}")
 
 
 def check_fits(flavor: Flavor, node: HostResources, pending: Sequence[Flavor], ratios: AllocationRatios) -> None:
@@ -59,7 +65,9 @@ def check_fits(flavor: Flavor, node: HostResources, pending: Sequence[Flavor], r
     ):
         if total <= 0:
             continue
-        free = int(total * ratio) - used - pend
+        # In floats: a huge ratio makes ``total * ratio`` infinite (room for anything), never an
+        # OverflowError; the free figure shown is rounded down.
+        free = math.floor(min(total * ratio, float(2**63))) - used - pend
         if need > free:
             raise NoCapacity(
                 flavor=flavor.name,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import socket
@@ -27,10 +28,10 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from nova_common.compute.capacity import AllocationRatios
-from nova_common.compute.errors import BadRecord, Interrupted, StateDirUnusable
+from nova_common.compute.errors import BadRecord, Interrupted, OutputFailed, StateDirUnusable
 from nova_common.compute.flavors import FLAVORS
 from nova_common.compute.manager import ComputeManager
 from nova_common.compute.names import MAX_NAME_LENGTH, safe
@@ -50,6 +51,8 @@ _CHANGING = frozenset({"boot", "delete", "reboot", "stop", "start", "pause", "un
 
 
 def _state_dir(text: str) -> Path:
+    if not text.strip():  # Path("") is the current directory: never a silent choice
+        raise argparse.ArgumentTypeError("the path is empty; pass a directory")
     return Path(text).expanduser()
 
 
@@ -58,13 +61,20 @@ def _ratio(text: str) -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    if not (value > 0 and math.isfinite(value)):  # nan, inf and 1e400 (inf) too
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number, got {text!r}")
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (exit 2) instead of the usage text and the error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {safe(message)}; see '{self.prog} --help'\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nova-compute", description="Run instances through a nova compute driver.")
+    p = _Parser(prog="nova-compute", description="Run instances through a nova compute driver.")
     p.add_argument("--driver", default=DEFAULT_DRIVER, help="driver name (default: %(default)s; see 'drivers')")
     p.add_argument(
         "--driver-opt", action="append", default=[], metavar="KEY=VALUE", help="a driver option (repeatable)"
@@ -147,17 +157,29 @@ def _instance_row(i: Instance) -> dict[str, Any]:
 
 def _print(rows: list[dict[str, Any]], fmt: str) -> None:
     if fmt == "json":
-        print(json.dumps(rows, indent=2, sort_keys=True))
+        _out(json.dumps(rows, indent=2, sort_keys=True) + "\n")
         return
     if not rows:
-        print("(none)")
+        _out("(none)\n")
         return
     cols = list(rows[0])
     cells = [[safe(str(r[c])) for c in cols] for r in rows]
     widths = [max(len(c), *(len(row[n]) for row in cells)) for n, c in enumerate(cols)]
-    print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    lines = ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in [cols, *cells]]
+    _out("".join(line + "\n" for line in lines))
+
+
+def _out(text: str) -> None:
+    """Write ``text`` to stdout now; a closed pipe or a full disk is one line, not a traceback."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as e:
+        try:  # what is still buffered goes nowhere, so exiting does not fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        raise OutputFailed(reason=e.strerror or str(e)) from None
 
 
 def _show_rows(instance: Instance, info: InstanceInfo | None) -> list[dict[str, Any]]:
@@ -205,23 +227,30 @@ def _run(args: argparse.Namespace, interrupts: Interrupts) -> int:
         Path(env_dir).expanduser() if env_dir else Path.home() / ".local/state/nova-compute" / args.driver
     )
     options = _driver_options(args.driver_opt)
-    try:
-        virtapi = LocalVirtAPI(state_dir)
-    except OSError as e:
-        raise StateDirUnusable(path=state_dir, reason=e.strerror or str(e)) from None
-    loaded = load_driver(args.driver, virtapi, options)
-    store = InstanceStore(
-        state_dir / "instances.sqlite",
-        _owner(args.driver, options),
-        rebuild=args.command == "sync",
-        writing=args.command in _CHANGING,
-        claim=False,
-    )
+    # Until the command starts, nothing has changed: an interrupt stops at once, also while
+    # waiting for another command's turn on the records or the hypervisor.
+    with interrupts.immediate():
+        try:
+            virtapi = LocalVirtAPI(state_dir)
+        except FileExistsError:  # a file, a dangling symlink or a symlink loop
+            raise StateDirUnusable(path=state_dir, reason="it exists but is not a directory") from None
+        except OSError as e:
+            raise StateDirUnusable(path=state_dir, reason=e.strerror or str(e)) from None
+        loaded = load_driver(args.driver, virtapi, options)
+        store = InstanceStore(
+            state_dir / "instances.sqlite",
+            _owner(args.driver, options),
+            rebuild=args.command == "sync",
+            writing=args.command in _CHANGING,
+            claim=False,
+        )
     driver = loaded.driver
     try:
-        driver.init_host(args.host)
+        with interrupts.immediate():
+            driver.init_host(args.host)
         try:
-            store.claim()  # connected: this is the directory's hypervisor from now on
+            with interrupts.immediate():
+                store.claim()  # connected: this is the directory's hypervisor from now on
             _command(args, ComputeManager(driver, store, args.host, interrupts=interrupts, ratios=_ratios(args)))
         finally:
             driver.cleanup_host(args.host)
@@ -258,7 +287,7 @@ def _command(args: argparse.Namespace, manager: ComputeManager) -> None:
         image = manager.snapshot(args.instance, args.image)
         _print([{"image": image.id, "name": image.name, "disk_format": image.disk_format}], args.format)
     elif args.command == "console":
-        sys.stdout.write(manager.console_output(args.instance))
+        _out(manager.console_output(args.instance))
     elif args.command == "host":
         _print(_host_rows(manager.host_resources(), args.format), args.format)
     elif args.command == "delete":
@@ -268,7 +297,7 @@ def _command(args: argparse.Namespace, manager: ComputeManager) -> None:
         if changes or args.format == "json":
             _print([asdict(c) for c in changes], args.format)
         else:
-            print("in sync: nothing changed")
+            _out("in sync: nothing changed\n")
     else:
         _print([_instance_row(single[args.command](args.instance))], args.format)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import nova_common.fake_driver  # noqa: F401  (named by the entry point below; a dependency)
+from nova_common.compute.cli import main
 from nova_common.testing.cli import installed_driver, installed_drivers, run, run_error
 from nova_common.testing.distributions import install_distribution
 
@@ -74,3 +75,19 @@ def test_incompatible_driver_is_refused_naming_both_ranges(
     )
     err = run_error(capsys, "--state-dir", str(tmp_path / "state"), "--driver", "future", "list")
     assert err.startswith("driver 'future' supports driver API 2.0-2.1, but this nova-common provides 1.0;")
+
+
+@pytest.mark.parametrize("ratio", ["0", "-1", "nan", "inf", "1e400", "abc"])
+def test_allocation_ratios_must_be_positive_and_finite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], ratio: str
+) -> None:
+    argv = ("--driver", "fake", "--state-dir", str(tmp_path), "boot", "vm", "--cpu-allocation-ratio", ratio)
+    with pytest.raises(SystemExit) as exited:
+        main(list(argv))
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err == (
+        "nova-compute boot: error: argument --cpu-allocation-ratio: "
+        f"expected a positive, finite number, got {ratio!r}; see 'nova-compute boot --help'\n"
+    )
+    assert not (tmp_path / "instances.sqlite").exists()

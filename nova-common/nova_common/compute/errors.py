@@ -19,6 +19,7 @@ __all__ = [
     "InvalidName",
     "LockTimeout",
     "NoCapacity",
+    "OutputFailed",
     "StateDirInUse",
     "StateDirUnusable",
     "UnknownFlavor",
@@ -41,7 +42,7 @@ class InstanceNameInUse(ComputeError):
 
 
 class InvalidName(ComputeError):
-    msg_fmt = "invalid instance name {name}: {reason}"
+    msg_fmt = "invalid {what} {name}: {reason}"
 
 
 class UnknownFlavor(ComputeError):
@@ -62,6 +63,10 @@ class NoCapacity(ComputeError):
 
 class Interrupted(ComputeError):
     msg_fmt = "interrupted by {signal}"
+
+
+class OutputFailed(ComputeError):
+    msg_fmt = "cannot write the output ({reason}); the command itself completed: 'nova-compute list' shows the state"
 
 
 class LockTimeout(ComputeError):

@@ -17,7 +17,7 @@ from nova_common.compute.capacity import AllocationRatios, check_fits
 from nova_common.compute.errors import BootFailed, Interrupted, NoCapacity
 from nova_common.compute.flavors import FLAVORS, get_flavor
 from nova_common.compute.locks import instance_lock, lock_file
-from nova_common.compute.names import validate_name
+from nova_common.compute.names import is_uuid, validate_image_id, validate_name
 from nova_common.compute.signals import Interrupts
 from nova_common.compute.store import InstanceStore, Row
 from nova_common.driver import ComputeDriver
@@ -161,10 +161,12 @@ class ComputeManager:
         """Destroy the guest (if any) and remove the record, even one whose data is unreadable."""
         uuid = self.store.find(ref).uuid
         with self._lock(uuid):
-            row = self.store.find(uuid)
+            row = self.store.find_uuid(uuid)
             instance = row.instance or _stand_in(row)
-            guest = "destroyed" if self._exists(instance) else "was already missing"
-            self.driver.destroy(instance, NetworkInfo())
+            guest = "was already missing"
+            if is_uuid(uuid):  # a damaged record's malformed uuid names no guest; drivers refuse it
+                guest = "destroyed" if self._exists(instance) else guest
+                self.driver.destroy(instance, NetworkInfo())  # also when missing: leftovers go too
             self.store.delete(uuid)
             lock_file(self.store.path.parent, uuid).unlink(missing_ok=True)  # waiters re-read and find no record
         return Deleted(row.name, uuid, instance.flavor.name if row.instance else "?", "removed", guest)
@@ -202,16 +204,17 @@ class ComputeManager:
     def _change(self, ref: str, operation: Callable[[Instance], object]) -> Instance:
         uuid = self.store.find(ref).uuid
         with self._lock(uuid):
-            instance = self.store.get(uuid)
+            instance = self.store.find_uuid(uuid).require()
             operation(instance)
             return self._refresh(instance)
 
     def snapshot(self, ref: str, image_id: str) -> ImageMeta:
         """Capture the instance's disk as image ``image_id`` (``supports_snapshot``)."""
         self._require("supports_snapshot", "snapshot")
+        validate_image_id(image_id)
         uuid = self.store.find(ref).uuid
         with self._lock(uuid):
-            return self.driver.snapshot(self.store.get(uuid), image_id)
+            return self.driver.snapshot(self.store.find_uuid(uuid).require(), image_id)
 
     def console_output(self, ref: str) -> str:
         """The guest's console log (``supports_console_output``)."""

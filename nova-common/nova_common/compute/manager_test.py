@@ -1,7 +1,9 @@
 import json
+import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,6 +125,15 @@ def test_good_names_are_accepted(manager: ComputeManager) -> None:
         assert manager.boot(name, "m1.nano", "cirros").name == name
 
 
+@pytest.mark.parametrize(("image_id", "reason"), [("", "empty"), ("a\nb", "non-printable"), (" x", "whitespace")])
+def test_snapshot_image_ids_are_validated_like_names(manager: ComputeManager, image_id: str, reason: str) -> None:
+    manager.boot("web1", "m1.nano", "cirros")
+    with pytest.raises(InvalidName, match=f"invalid image id {re.escape(repr(image_id))}: .*{reason}"):
+        manager.snapshot("web1", image_id)
+    uuid = "6f1d3c5e-0b7a-4c11-9a55-3e2f1c0d9b8a"  # image ids, unlike names, may be UUIDs
+    assert manager.snapshot("web1", uuid).id == uuid
+
+
 def test_a_uuid_reference_never_matches_a_name(manager: ComputeManager) -> None:
     victim = manager.boot("victim", "m1.nano", "cirros")
     # A record named like the victim's uuid (an old database could hold one: names were not validated).
@@ -164,6 +175,18 @@ def test_capacity_follows_the_drivers_free_resources_and_ratios(tmp_path: Path) 
     with pytest.raises(NoCapacity, match="needs 20 GB of disk, 10 free"):
         manager.boot("c", "m1.small", "cirros")
     assert [i.name for i in manager.instances()] == ["a", "b"]
+
+
+def test_a_huge_allocation_ratio_means_room_for_anything(tmp_path: Path) -> None:
+    manager = _manager(tmp_path, vcpus="2", memory_mb="1", disk_gb="1", ratios=AllocationRatios(1e308, 1e308, 1e308))
+    manager.boot("big", "m1.medium", "cirros")  # 2 x 1e308 is inf: room for anything, not an OverflowError
+    assert [i.name for i in manager.instances()] == ["big"]
+
+
+@pytest.mark.parametrize("ratio", [0.0, -1.0, float("nan"), float("inf")])
+def test_allocation_ratios_must_be_positive_and_finite(ratio: float) -> None:
+    with pytest.raises(ValueError, match="cpu allocation ratio must be a positive, finite number"):
+        AllocationRatios(cpu=ratio)
 
 
 def test_capacity_counts_boots_whose_guest_does_not_exist_yet(tmp_path: Path) -> None:
@@ -230,6 +253,32 @@ def test_unreadable_record_is_reported_and_deletable(manager: ComputeManager) ->
     assert manager.driver.list_instances() == [good.uuid]
 
 
+def _refuse_malformed(method: Callable[..., Any]) -> Callable[..., Any]:
+    def refusing(instance: Instance, *args: Any) -> Any:
+        if instance.uuid == "not-a-uuid":
+            raise RuntimeError("Invalid UUID")
+        return method(instance, *args)
+
+    return refusing
+
+
+@pytest.mark.parametrize("ref", ["not-a-uuid", "junk"])
+def test_a_record_with_a_malformed_uuid_is_deletable_by_uuid_or_name(manager: ComputeManager, ref: str) -> None:
+    manager.boot("good", "m1.nano", "cirros")
+    # Like libvirt, which refuses to look up a malformed uuid at all.
+    manager.driver.get_info = _refuse_malformed(manager.driver.get_info)  # type: ignore[method-assign]
+    manager.driver.destroy = _refuse_malformed(manager.driver.destroy)  # type: ignore[method-assign]
+    db = sqlite3.connect(manager.store.path)
+    db.execute("INSERT INTO instances (uuid, name, data) VALUES ('not-a-uuid', 'junk', '[]')")
+    db.commit()
+    db.close()
+    [change] = manager.sync_power_states()
+    assert (change.instance, change.old) == ("junk", "unreadable") and "'delete not-a-uuid'" in change.reason
+    deleted = manager.delete(ref)
+    assert (deleted.uuid, deleted.name, deleted.guest) == ("not-a-uuid", "junk", "was already missing")
+    assert [r.name for r in manager.store.rows()] == ["good"]
+
+
 def test_records_survive_reopening_and_stay_bound_to_their_hypervisor(tmp_path: Path) -> None:
     store = InstanceStore(tmp_path / "db.sqlite", "driver 'fake'")
     manager = ComputeManager(FakeDriver(RecordingVirtAPI(tmp_path), {}), store, "h")
@@ -294,9 +343,9 @@ def _damaged(path: Path, how: str) -> None:
         path.write_bytes(data[: len(data) // 3])
     elif how == "zero-byte":
         path.write_bytes(b"")
-    elif how == "newer":
+    elif how in ("newer", "negative"):
         db = sqlite3.connect(path)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1 if how == 'newer' else -1}")
         db.close()
 
 
@@ -307,6 +356,7 @@ def _damaged(path: Path, how: str) -> None:
         ("truncated", DatabaseDamaged, "is damaged .*nova-compute sync"),
         ("zero-byte", DatabaseDamaged, r"empty \(0 bytes\), the records are lost.*nova-compute sync"),
         ("newer", DatabaseTooNew, f"schema version {SCHEMA_VERSION + 1}, newer .*upgrade nova-common"),
+        ("negative", DatabaseDamaged, r"is damaged \(schema version -1 is not a version nova-compute writes\)"),
     ],
 )
 def test_damaged_database_is_refused_and_left_as_is(

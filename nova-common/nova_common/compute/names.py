@@ -10,7 +10,7 @@ import uuid as uuidlib
 
 from nova_common.compute.errors import InvalidName
 
-__all__ = ["MAX_NAME_LENGTH", "is_uuid", "safe", "validate_name"]
+__all__ = ["MAX_NAME_LENGTH", "is_uuid", "safe", "validate_image_id", "validate_name"]
 
 #: Nova's limit for server names.
 MAX_NAME_LENGTH = 255
@@ -36,6 +36,15 @@ def safe(text: str) -> str:
 
 def validate_name(name: str) -> str:
     """Return ``name`` if it is a usable instance name, else raise ``InvalidName`` saying why."""
+    return _validate(name, "instance name", uuid_ok=False)
+
+
+def validate_image_id(image_id: str) -> str:
+    """The same rules for the id of a new image (``snapshot``), which may be a UUID."""
+    return _validate(image_id, "image id", uuid_ok=True)
+
+
+def _validate(name: str, what: str, uuid_ok: bool) -> str:
     shown = repr(name) if len(name) <= 80 else repr(name[:80]) + "..."
     if not name.strip():
         reason = "it is empty or blank"
@@ -45,8 +54,8 @@ def validate_name(name: str) -> str:
         reason = "it contains control or other non-printable characters"
     elif name != name.strip():
         reason = "it starts or ends with whitespace"
-    elif is_uuid(name):
+    elif is_uuid(name) and not uuid_ok:
         reason = "it looks like a UUID, which would be ambiguous with instance uuids"
     else:
         return name
-    raise InvalidName(name=shown, reason=reason)
+    raise InvalidName(what=what, name=shown, reason=reason)

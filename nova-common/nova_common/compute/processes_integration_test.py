@@ -6,11 +6,13 @@ The fake driver keeps guests in the process, so here ``fake`` is registered as
 of the state directory: one pretend hypervisor that all the processes share.
 """
 
+import fcntl
 import json
 import os
 import signal
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -94,6 +96,58 @@ def test_sigterm_at_arbitrary_moments_never_leaves_half_a_boot(cli: Cli) -> None
         records = assert_agree(cli, lambda: _guests(cli))
         assert (f"vm{n}" in {r["name"] for r in cli.json("list")}) is (proc.returncode == 0)
         assert all(state == "running" for state in records.values())
+
+
+def _opened(pid: int, path: Path, timeout: float = 120.0) -> None:
+    """Wait until process ``pid`` has ``path`` open (it is then waiting for its lock)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        fds = Path(f"/proc/{pid}/fd")
+        if any(os.readlink(fd) == str(path) for fd in fds.iterdir() if fd.exists()):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} never opened {path}")
+
+
+@pytest.mark.parametrize(("command", "signum"), [("boot", signal.SIGINT), ("delete", signal.SIGTERM)])
+def test_a_command_waiting_for_its_turn_stops_at_once_when_interrupted(
+    cli: Cli, command: str, signum: signal.Signals
+) -> None:
+    uuid = _boot(cli, "web1")["web1"]
+    lock = cli.state / "store.lock"
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another command's turn, for as long as this test likes
+        proc = cli.popen(command, "web1" if command == "delete" else "web2")
+        _opened(proc.pid, lock)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=30)  # not the 300 s lock timeout
+    finally:
+        os.close(fd)
+    assert proc.returncode == 130 and err.startswith(f"nova-compute: interrupted by {signum.name}; {command} "), err
+    assert err.count("\n") == 1
+    assert assert_agree(cli, lambda: _guests(cli)) == {uuid: "running"}
+
+
+def test_output_that_cannot_be_written_is_one_line_and_the_command_still_counts(cli: Cli) -> None:
+    with open("/dev/full", "w") as full:  # every write fails with ENOSPC
+        boot = subprocess.run(
+            cli.argv("boot", "web1"), env=cli.environ(), stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert boot.returncode == 1 and boot.stderr == (
+        "nova-compute: error: cannot write the output (No space left on device); "
+        "the command itself completed: 'nova-compute list' shows the state\n"
+    )
+    assert [r["name"] for r in cli.json("list")] == ["web1"]
+    listing = cli.popen("list")  # a reader that went away (`| head -0`) before the output came
+    assert listing.stdout is not None
+    listing.stdout.close()
+    assert listing.wait(timeout=300) == 1
+    assert listing.stderr is not None and listing.stderr.read() == (
+        "nova-compute: error: cannot write the output (Broken pipe); "
+        "the command itself completed: 'nova-compute list' shows the state\n"
+    )
+    assert len(assert_agree(cli, lambda: _guests(cli))) == 1
 
 
 def test_a_uuid_named_instance_cannot_steal_a_delete(cli: Cli) -> None:
@@ -249,3 +303,19 @@ def test_an_unusable_state_dir_path_gives_one_line(tmp_path: Path, cli: Cli) -> 
     (tmp_path / "file").write_text("")
     err = Cli(cli.site, tmp_path / "file" / "state", cli.options).run("list").one_line_error()
     assert "cannot be used: Not a directory" in err
+    (tmp_path / "loop1").symlink_to("loop2")
+    (tmp_path / "loop2").symlink_to("loop1")
+    for path in ("file", "loop1"):
+        err = Cli(cli.site, tmp_path / path, cli.options).run("list").one_line_error()
+        assert f"{tmp_path / path} cannot be used: it exists but is not a directory;" in err
+
+
+def test_an_empty_state_dir_is_refused_not_taken_as_the_current_directory(tmp_path: Path, cli: Cli) -> None:
+    argv = cli.argv("boot", "vm")
+    argv[argv.index("--state-dir") + 1] = ""
+    (cwd := tmp_path / "cwd").mkdir()
+    result = subprocess.run(argv, env=cli.environ(), cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and result.stderr == (
+        "nova-compute: error: argument --state-dir: the path is empty; pass a directory; see 'nova-compute --help'\n"
+    )
+    assert list(cwd.iterdir()) == []

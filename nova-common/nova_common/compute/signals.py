@@ -31,6 +31,7 @@ class Interrupts:
 
     def __init__(self) -> None:
         self.received: int | None = None
+        self._immediate = False
 
     @contextmanager
     def deferred(self, restore: bool = True) -> Iterator[Interrupts]:
@@ -51,8 +52,23 @@ class Interrupts:
             else:
                 signal.pthread_sigmask(signal.SIG_BLOCK, _HANDLED)
 
+    @contextmanager
+    def immediate(self) -> Iterator[None]:
+        """For a phase that changes nothing (opening the records, connecting to the hypervisor,
+        which may wait minutes for another command's turn): a signal raises ``Interrupted`` at
+        once instead of waiting for the next :meth:`check`."""
+        self.check()
+        self._immediate = True
+        try:
+            yield
+        finally:
+            self._immediate = False
+
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         self.received = signum
+        if self._immediate:
+            self._immediate = False
+            raise Interrupted(signal=signal.Signals(signum).name)
 
     def check(self) -> None:
         """Raise ``Interrupted`` if a signal arrived: call only where stopping leaves no half-state."""

@@ -145,6 +145,9 @@ class InstanceStore:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise DatabaseTooNew(path=self.path, found=version, supported=SCHEMA_VERSION)
+        if version < 0:  # would index MIGRATIONS from the end
+            reason = f"schema version {version} is not a version nova-compute writes"
+            raise DatabaseDamaged(path=self.path, reason=reason)
         if version == 0 and _table_exists(db, "instances"):
             version = 1  # written before the schema was versioned
         db.execute("PRAGMA journal_mode=WAL")
@@ -203,14 +206,30 @@ class InstanceStore:
             return db.execute("DELETE FROM instances WHERE uuid = ?", (uuid,)).rowcount == 1
 
     def find(self, ref: str) -> Row:
-        """The record with uuid ``ref`` if it is UUID-shaped, else the one named ``ref``."""
-        column = "uuid" if is_uuid(ref) else "name"
-        key = ref.lower() if column == "uuid" else ref
+        """The record with uuid ``ref`` if it is UUID-shaped, else the one named ``ref``.
+
+        A damaged record may carry a uuid that is not UUID-shaped; a reference that names no
+        record but is exactly such a uuid finds it, so ``delete <its uuid>`` can remove it.
+        """
+        if is_uuid(ref):
+            found = self._select("uuid", ref.lower())
+        else:
+            found = self._select("name", ref) or self._select("uuid", ref)
+        if found is None:
+            raise UnknownInstance(kind="with uuid" if is_uuid(ref) else "named", ref=repr(ref))
+        return found
+
+    def find_uuid(self, uuid: str) -> Row:
+        """The record whose uuid is exactly ``uuid`` (as stored), whatever its shape."""
+        found = self._select("uuid", uuid)
+        if found is None:
+            raise UnknownInstance(kind="with uuid", ref=repr(uuid))
+        return found
+
+    def _select(self, column: str, key: str) -> Row | None:
         with _translated(self.path):
             found = self._db.execute(f"SELECT uuid, name, data FROM instances WHERE {column} = ?", (key,)).fetchone()
-        if found is None:
-            raise UnknownInstance(kind="with uuid" if column == "uuid" else "named", ref=repr(ref))
-        return _row(*found)
+        return None if found is None else _row(*found)
 
     def get(self, ref: str) -> Instance:
         """Like :meth:`find`, but an unreadable record raises ``BadRecord``."""
