@@ -15,6 +15,7 @@ import pytest
 from nova_common.objects import PowerState, RebootType
 from nova_common.testing.factories import RecordingVirtAPI, make_image, make_instance, make_network_info
 from nova_ironic.driver import IronicDriver
+from nova_ironic.exception import IronicError
 from nova_ironic.ironic_fixture import SOFT_POWER_OFF_TIMEOUT, IronicPeer, unique_resource_class
 from nova_ironic.redfish_fixture import RedfishHost, wait_until
 
@@ -101,3 +102,27 @@ def test_power_operations_drive_a_real_guest(
     # The fake deploy interface's tear-down does not power the node off (a real deploy
     # interface's does): the guest still runs after the instance is gone.
     assert len(host.qemu_pids(guest)) == 1
+
+
+def test_a_bmc_that_fails_power_on_leaves_no_instance_behind(
+    tmp_path: Path, ironic_peer: IronicPeer, redfish_host: RedfishHost
+) -> None:
+    # The node is enrolled against a real system, then pointed at one the BMC does not have (a
+    # replaced machine, a wrong id): Ironic deploys it (the fake deploy does not touch power),
+    # and the power on fails at the BMC. The driver must undeploy and release the node.
+    host = redfish_host
+    rc = unique_resource_class()
+    [node_id] = ironic_peer.enroll(rc, power_interface="redfish", driver_info=host.driver_info("node1"))
+    gone = {**host.driver_info("node1"), "redfish_system_id": "/redfish/v1/Systems/no-such-system"}
+    ironic_peer.conn.baremetal.update_node(node_id, driver_info=gone)
+    drv = _driver(tmp_path, ironic_peer, rc)
+    inst = make_instance()
+    with pytest.raises(
+        IronicError,
+        match=f"^Ironic failed to power on node {node_id} for {inst.uuid}: .*Systems/no-such-system not found",
+    ):
+        drv.spawn(inst, make_image(), make_network_info())
+    node = ironic_peer.conn.baremetal.get_node(node_id)
+    assert (node.instance_id, node.provision_state, node.instance_info) == (None, "available", {})
+    assert drv.list_instances() == []
+    assert host.qemu_pids("node1") == [] and host.boots("node1") == 0
