@@ -42,6 +42,8 @@ __all__ = [
     "IRONIC_REQUIREMENTS",
     "IronicPeer",
     "PeerError",
+    "SOFT_POWER_OFF_TIMEOUT",
+    "build_peer_venv",
     "ironic_peer",
     "free_port",
     "ironic_server",
@@ -80,6 +82,9 @@ wrapt==2.5.2 yappi==1.7.6 zeroconf==0.154.0
 """.split()
 
 _START_TIMEOUT = 60.0
+#: Seconds Ironic waits for a graceful power off (``soft power off``) before it gives up and
+#: records an error; the driver then forces the power off. Ironic's default is 600.
+SOFT_POWER_OFF_TIMEOUT = 10
 _PIP_TIMEOUT = 900.0
 
 
@@ -93,10 +98,17 @@ def _cache_root() -> Path:
 
 def peer_venv() -> Path:
     """The virtualenv with the Ironic server, built the first time (serialized by a lock)."""
+    return build_peer_venv("ironic", IRONIC_REQUIREMENTS, IRONIC_CONSTRAINTS)
+
+
+def build_peer_venv(name: str, requirements: tuple[str, ...], constraints: list[str]) -> Path:
+    """A virtualenv ``<peer cache>/<name>-<hash>`` holding ``requirements`` (pinned by
+    ``constraints``), built the first time; concurrent builders are serialized by a lock and a
+    marker file says the build completed."""
     if sys.version_info < (3, 11):
-        raise PeerError(f"the Ironic test peer needs Python >= 3.11; the tests run on {sys.version.split()[0]}")
-    spec = "\n".join((*IRONIC_REQUIREMENTS, *IRONIC_CONSTRAINTS, f"python{sys.version_info[0]}.{sys.version_info[1]}"))
-    venv = _cache_root() / ("ironic-" + hashlib.sha256(spec.encode()).hexdigest()[:16])
+        raise PeerError(f"the {name} test peer needs Python >= 3.11; the tests run on {sys.version.split()[0]}")
+    spec = "\n".join((*requirements, *constraints, f"python{sys.version_info[0]}.{sys.version_info[1]}"))
+    venv = _cache_root() / (name + "-" + hashlib.sha256(spec.encode()).hexdigest()[:16])
     marker = venv / ".complete"
     if marker.exists():
         return venv
@@ -106,12 +118,12 @@ def peer_venv() -> Path:
         if marker.exists():  # another test process built it while we waited
             return venv
         shutil.rmtree(venv, ignore_errors=True)  # a build that was interrupted
-        _build_venv(venv)
+        _build_venv(venv, name, requirements, constraints)
         marker.write_text(spec + "\n")
     return venv
 
 
-def _build_venv(venv: Path) -> None:
+def _build_venv(venv: Path, name: str, requirements: tuple[str, ...], pins: list[str]) -> None:
     # The machine's pip configuration (constraints, extra indexes) is not ours: ignore it, and
     # trust the system CA bundle, as ./pants does.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
@@ -123,22 +135,22 @@ def _build_venv(venv: Path) -> None:
             cert = ["--cert", ca]
             break
     constraints = venv.parent / (venv.name + ".constraints.txt")
-    constraints.write_text("\n".join(IRONIC_CONSTRAINTS) + "\n")
+    constraints.write_text("\n".join(pins) + "\n")
     steps = [
         [sys.executable, "-m", "venv", str(venv)],
         [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *cert,
-         "-c", str(constraints), *IRONIC_REQUIREMENTS],
+         "-c", str(constraints), *requirements],
     ]  # fmt: skip
     for argv in steps:
         try:
             done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=_PIP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            raise PeerError(f"provisioning the Ironic test peer timed out: {' '.join(argv)}") from None
+            raise PeerError(f"provisioning the {name} test peer timed out: {' '.join(argv)}") from None
         if done.returncode != 0:
             shutil.rmtree(venv, ignore_errors=True)
             tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
             raise PeerError(
-                f"could not provision the Ironic test peer ({' '.join(argv[2:5])}...): "
+                f"could not provision the {name} test peer ({' '.join(argv[2:5])}...): "
                 + " | ".join(tail)
                 + "; it needs PyPI reachable by pip and the Python venv module"
             )
@@ -164,7 +176,7 @@ enabled_deploy_interfaces = fake
 enabled_firmware_interfaces = fake
 enabled_inspect_interfaces = fake
 enabled_management_interfaces = fake
-enabled_power_interfaces = fake
+enabled_power_interfaces = fake,redfish
 enabled_raid_interfaces = fake
 enabled_rescue_interfaces = fake
 enabled_vendor_interfaces = fake
@@ -178,6 +190,8 @@ connection = sqlite:///{db}
 dhcp_provider = none
 [conductor]
 automated_clean = false
+# How long Ironic waits for a graceful power off (ACPI) before it gives up (default 600 s).
+soft_power_off_timeout = {soft_off}
 [api]
 host_ip = 127.0.0.1
 port = {port}
@@ -213,12 +227,18 @@ class IronicPeer:
         return images.as_uri()
 
     def enroll(self, resource_class: str, *, count: int = 1, cpus: int = 4, memory_mb: int = 8192,
-               local_gb: int = 40, provide: bool = True) -> list[str]:  # fmt: skip
-        """Enroll ``count`` fake nodes and (with ``provide``) make them ``available``."""
+               local_gb: int = 40, provide: bool = True, power_interface: str = "fake",
+               driver_info: dict[str, str] | None = None) -> list[str]:  # fmt: skip
+        """Enroll ``count`` ``fake-hardware`` nodes and (with ``provide``) make them ``available``.
+
+        Every interface is ``fake`` but the power interface, which may be ``redfish`` (with
+        ``driver_info`` naming the BMC's system: ``redfish_address``, ``redfish_system_id``)."""
         ids = []
         for _ in range(count):
             node = self.conn.baremetal.create_node(
                 driver="fake-hardware",
+                power_interface=power_interface,
+                driver_info=driver_info or {},
                 resource_class=resource_class,
                 properties={"cpus": cpus, "memory_mb": memory_mb, "local_gb": local_gb, "cpu_arch": "x86_64"},
             )
@@ -238,7 +258,10 @@ class IronicPeer:
             if node.provision_state == expected and node.target_provision_state is None:
                 return
             if time.monotonic() > deadline:
-                raise PeerError(f"node {node_id} stuck in {node.provision_state!r} on the way to {expected!r}")
+                raise PeerError(
+                    f"node {node_id} stuck in {node.provision_state!r} on the way to {expected!r}: "
+                    + (node.last_error or "no error recorded")
+                )
             time.sleep(0.05)
 
     def remove_nodes(self) -> None:
@@ -263,7 +286,9 @@ def run_ironic() -> Iterator[IronicPeer]:
         work = Path(tmp)
         port = free_port()
         conf = work / "ironic.conf"
-        conf.write_text(_CONFIG.format(db=work / "ironic.sqlite", port=port, locks=work / "locks"))
+        conf.write_text(
+            _CONFIG.format(db=work / "ironic.sqlite", port=port, locks=work / "locks", soft_off=SOFT_POWER_OFF_TIMEOUT)
+        )
         log = work / "ironic.log"
         dbsync = subprocess.run(
             [python, "-c", "import sys; from ironic.command.dbsync import main; sys.exit(main())",
