@@ -102,8 +102,12 @@ class Graph:
         return chains
 
     def closure(self, prefix: str) -> set[str]:
-        """Every file that the targets under directory ``prefix`` depend on, transitively."""
-        start = [t for t, srcs in self.sources.items() if any(s.startswith(prefix + "/") for s in srcs)]
+        """Every file that the targets under directory ``prefix`` depend on, transitively.
+
+        A target elsewhere counts only if all its sources are under ``prefix``: the root's
+        ``//:docs`` owns every subproject's README, and must not pull all of them into one closure.
+        """
+        start = [t for t, srcs in self.sources.items() if srcs and all(s.startswith(prefix + "/") for s in srcs)]
         start += [t for t in self.types if t.startswith(prefix + ":") or t.startswith(prefix + "/")]
         seen: set[str] = set()
         stack = list(start)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,6 +83,11 @@ _event_loop_started = False
 _embedded: dict[str, libvirt.virConnect] = {}
 
 #: On QEMU, every optional operation is proved by real guests.
+#: How long a live detach waits for the guest to release the device (TCG guests on a busy host are slow).
+DETACH_TIMEOUT_S = 120
+#: How often a live detach the guest has not completed is asked again.
+DETACH_RETRY_S = 5
+
 QEMU_CAPABILITIES = Capabilities(
     supports_pause=True,
     supports_suspend=True,
@@ -559,8 +565,9 @@ class LibvirtDriver(ComputeDriver):
 
     def _detach(self, dom: libvirt.virDomain, operation: str, find: Callable[[str], str | None]) -> None:
         """Detach the device ``find`` picks from the persistent and the live definition; no-op
-        where it is absent. The guest completes a live unplug on its own (ACPI hot-plug):
-        libvirt waits a few seconds for it, and a repeat while it is in progress is fine."""
+        where it is absent. The guest completes a live unplug on its own (ACPI hot-plug), so this
+        waits (up to :data:`DETACH_TIMEOUT_S`, as Nova retries its detaches) until the device is
+        gone from the live definition: once it returns, the device name is free again."""
         inactive = self._call("read the domain", lambda: dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
         device = find(inactive)
         if device is not None:
@@ -576,3 +583,21 @@ class LibvirtDriver(ComputeDriver):
         except libvirt.libvirtError as e:
             if e.get_error_code() != libvirt.VIR_ERR_OPERATION_IN_PROGRESS:
                 raise LibvirtError(operation=operation, reason=_reason(e)) from e
+        # A guest still booting may miss the unplug request (its hot-plug driver is not up yet):
+        # ask again every few seconds, as Nova's detach retries do, until the device is gone.
+        deadline = time.monotonic() + DETACH_TIMEOUT_S
+        asked = time.monotonic()
+        while (device := find(self._call("read the domain", lambda: dom.XMLDesc(0)))) is not None:
+            now = time.monotonic()
+            if now > deadline:
+                raise LibvirtError(
+                    operation=operation, reason=f"the guest did not release the device within {DETACH_TIMEOUT_S} s"
+                )
+            if now - asked > DETACH_RETRY_S:
+                asked = now
+                try:
+                    dom.detachDeviceFlags(device, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+                except libvirt.libvirtError as e:
+                    if e.get_error_code() != libvirt.VIR_ERR_OPERATION_IN_PROGRESS:
+                        raise LibvirtError(operation=operation, reason=_reason(e)) from e
+            time.sleep(0.2)
