@@ -105,7 +105,7 @@ class Graph:
         """Every file that the targets under directory ``prefix`` depend on, transitively.
 
         A target elsewhere counts only if all its sources are under ``prefix``: the root's
-        ``//:docs`` owns every subproject's README, and must not pull all of them into one closure.
+        ``//:readmes`` owns every subproject's README, and must not pull all of them into one closure.
         """
         start = [t for t, srcs in self.sources.items() if srcs and all(s.startswith(prefix + "/") for s in srcs)]
         start += [t for t in self.types if t.startswith(prefix + ":") or t.startswith(prefix + "/")]

@@ -12,7 +12,7 @@ def test_closure_is_what_the_subprojects_targets_depend_on() -> None:
 
 def test_a_root_target_owning_every_readme_does_not_join_the_subprojects_closures() -> None:
     docs = {
-        "address": "//:docs",
+        "address": "//:readmes",
         "target_type": "files",
         "sources": ["README.md", "drivers/libvirt/README.md", "drivers/xen/README.md"],
         "dependencies": [],

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-# The documentation set: the files the root ``files(name="docs")`` target owns.
+# The documentation set: the files of ``//:readmes`` and ``docs:docs``.
 DOC_GLOBS = ("README.md", "docs/*.md", "nova-common/README.md", "drivers/*/README.md")
 _LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 _CODE = re.compile(r"`[^`]*`")
