@@ -92,7 +92,8 @@ def test_removing_an_existing_driver_leaves_everything_else_passing(tmp_path: Pa
     repo = _clone(tmp_path)
     out = _ok(nova_split(repo, "remove-driver", "xen"))
     assert "deleted drivers/xen/" in out
-    changed = {line[3:] for line in git(repo, "status", "--porcelain").splitlines()}
+    assert git(repo, "ls-files", "--others", "--exclude-standard") == "", "remove-driver left untracked files"
+    changed = set(git(repo, "diff", "--name-only", "HEAD").splitlines())
     assert {p for p in changed if not p.startswith("drivers/xen/")} == {
         "pants.toml",
         ".github/CODEOWNERS",
