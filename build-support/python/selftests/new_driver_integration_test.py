@@ -102,9 +102,10 @@ def test_removing_an_existing_driver_leaves_everything_else_passing(tmp_path: Pa
     }
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "remove xen")
-    # Every test but the self-tests (which would clone and test this clone again).
-    gates = ("tailor", "--check", "update-build-files", "--check", "lint", "check", "test", "::")
-    log = _ok(pants(repo, "--tag=-integration", *gates))
+    # The whole graph still lints and type-checks, and the tests the removal reaches pass (the full
+    # suite already ran on this commit in ./pants test ::; running it again here doubled CI's cost).
+    _ok(pants(repo, "tailor", "--check", "update-build-files", "--check", "lint", "check", "::"))
+    log = _ok(pants(repo, "--changed-since=HEAD~1", "--changed-dependents=transitive", "test"))
     _ok(pants(repo, "dependencies", "::"))
     _generated_files_are_current(repo)
     assert "drivers/xen" not in log

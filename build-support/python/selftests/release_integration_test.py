@@ -1,4 +1,4 @@
-"""`nova-split release` for real, in a scratch clone: plan libvirt, cut nova-libvirt 1.0.1 (real
+"""`nova-split release` for real, in a scratch clone: plan hyperv, cut nova-hyperv 1.0.1 (real
 ./pants package and test, a real venv, a real annotated tag) and check its results; every refusal
 triggers with one line and changes nothing; failing tests and an interrupted cut roll back.
 
@@ -17,7 +17,7 @@ import pytest
 
 from nova_split_tools.testing.scratch import Result, git, nova_split, scratch_clone, share_tooling_venv
 
-FRAGMENT = "drivers/libvirt/changes/+release-selftest.bugfix.md"
+FRAGMENT = "drivers/hyperv/changes/+release-selftest.bugfix.md"
 ERROR = "^nova-split release: error: "
 
 
@@ -28,13 +28,13 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     tags = git(clone, "tag", "-l").split()
     if tags:  # a clone of a released repo: start from no tags
         git(clone, "tag", "-d", *tags)
-    # A change and a note for libvirt, a change for xen that libvirt's plan must not show.
+    # A change and a note for hyperv, a change for xen that hyperv's plan must not show.
     (clone / FRAGMENT).write_text("Release self-test note.\n")
-    with (clone / "drivers/libvirt/README.md").open("a") as f:
+    with (clone / "drivers/hyperv/README.md").open("a") as f:
         f.write("# release self-test\n")
     (clone / "drivers/xen/changes/+xen-selftest.feature.md").write_text("Xen note.\n")
     git(clone, "add", "-A")
-    git(clone, "commit", "-qm", "release-selftest: a libvirt fix and a xen feature")
+    git(clone, "commit", "-qm", "release-selftest: a hyperv fix and a xen feature")
     git(clone, "branch", "base")
     yield clone
 
@@ -61,14 +61,14 @@ def ok(result: Result, what: str) -> str:
     return result.stdout
 
 
-def test_plan_libvirt(repo: Path) -> None:
+def test_plan_hyperv(repo: Path) -> None:
     git(repo, "reset", "-q", "--hard", "base")
-    ok(nova_split(repo, "release", "plan", "libvirt"), "release plan libvirt")
-    as_json = ok(nova_split(repo, "release", "plan", "libvirt", "--format", "json"), "release plan --format json")
+    ok(nova_split(repo, "release", "plan", "hyperv"), "release plan hyperv")
+    as_json = ok(nova_split(repo, "release", "plan", "hyperv", "--format", "json"), "release plan --format json")
     plan = json.loads(as_json)
     assert plan["suggested_version"] == "1.0.1" and plan["last_tag"] is None, plan
-    # Every note under drivers/libvirt/changes (the self-test's and those already in the tree), no other.
-    notes = sorted(p.relative_to(repo).as_posix() for p in (repo / "drivers/libvirt/changes").glob("+*.md"))
+    # Every note under drivers/hyperv/changes (the self-test's and those already in the tree), no other.
+    notes = sorted(p.relative_to(repo).as_posix() for p in (repo / "drivers/hyperv/changes").glob("+*.md"))
     assert FRAGMENT in notes and sorted(f["path"] for f in plan["fragments"]) == notes, plan
     assert not any(f.startswith("drivers/xen/") for f in plan["files"]), plan
     assert any(f.startswith("nova-common/") for f in plan["files"]), plan
@@ -76,22 +76,22 @@ def test_plan_libvirt(repo: Path) -> None:
 
 def test_refusals_that_need_no_build(repo: Path) -> None:
     git(repo, "reset", "-q", "--hard", "base")
-    stray = repo / "drivers/libvirt/stray.txt"
+    stray = repo / "drivers/hyperv/stray.txt"
     stray.touch()
-    cut = ("release", "cut", "libvirt")
-    refuses(repo, ERROR + r"the work tree has uncommitted changes \(drivers/libvirt/stray.txt\)", *cut)
+    cut = ("release", "cut", "hyperv")
+    refuses(repo, ERROR + r"the work tree has uncommitted changes \(drivers/hyperv/stray.txt\)", *cut)
     stray.unlink()
-    refuses(repo, ERROR + "1.0.0 does not increase nova-libvirt's version 1.0.0", *cut, "--version", "1.0.0")
-    git(repo, "tag", "-a", "nova-libvirt-1.0.1", "-m", "in the way")
-    refuses(repo, ERROR + "tag nova-libvirt-1.0.1 already exists", "release", "cut", "libvirt", "--version", "1.0.1")
-    git(repo, "tag", "-d", "nova-libvirt-1.0.1")
+    refuses(repo, ERROR + "1.0.0 does not increase nova-hyperv's version 1.0.0", *cut, "--version", "1.0.0")
+    git(repo, "tag", "-a", "nova-hyperv-1.0.1", "-m", "in the way")
+    refuses(repo, ERROR + "tag nova-hyperv-1.0.1 already exists", "release", "cut", "hyperv", "--version", "1.0.1")
+    git(repo, "tag", "-d", "nova-hyperv-1.0.1")
     meta = repo / "nova-common/subproject.toml"
     meta.write_text(re.sub(r'^version = "1.0.0"', 'version = "2.0.0"', meta.read_text(), flags=re.M))
     git(repo, "commit", "-qam", "nova-common 2.0.0")
     refuses(
         repo,
-        ERROR + "nova-libvirt requires nova-common<2,>=1.0 but the tree has nova-common 2.0.0",
-        "release", "cut", "libvirt",
+        ERROR + "nova-hyperv requires nova-common<2,>=1.0 but the tree has nova-common 2.0.0",
+        "release", "cut", "hyperv",
     )  # fmt: skip
     git(repo, "reset", "-q", "--hard", "base")
 
@@ -99,14 +99,14 @@ def test_refusals_that_need_no_build(repo: Path) -> None:
 def test_dry_run_changes_nothing(repo: Path) -> None:
     git(repo, "reset", "-q", "--hard", "base")
     before = state(repo)
-    out = ok(nova_split(repo, "release", "cut", "libvirt", "--version", "1.0.1", "--dry-run"), "--dry-run")
+    out = ok(nova_split(repo, "release", "cut", "hyperv", "--version", "1.0.1", "--dry-run"), "--dry-run")
     assert "dry run: nothing changed" in out
     assert state(repo) == before, "--dry-run changed the clone"
 
 
 def test_failing_tests_refuse_and_roll_back(repo: Path) -> None:
     git(repo, "reset", "-q", "--hard", "base")
-    failing = repo / "drivers/libvirt/nova_libvirt/release_selftest_test.py"
+    failing = repo / "drivers/hyperv/nova_hyperv/release_selftest_test.py"
     failing.write_text(
         "def test_fails() -> None:\n"
         '    raise AssertionError("release-selftest: a failing test must stop the release")\n'
@@ -116,9 +116,9 @@ def test_failing_tests_refuse_and_roll_back(repo: Path) -> None:
     refuses(
         repo,
         ERROR
-        + r"'./pants test drivers/libvirt::' failed \(drivers/libvirt/nova_libvirt/release_selftest_test.py\); "
+        + r"'./pants test drivers/hyperv::' failed \(drivers/hyperv/nova_hyperv/release_selftest_test.py\); "
         + "fix the tests",
-        "release", "cut", "libvirt", "--version", "1.0.1",
+        "release", "cut", "hyperv", "--version", "1.0.1",
     )  # fmt: skip
     assert (repo / FRAGMENT).is_file(), "the fragment was not restored"
     git(repo, "reset", "-q", "--hard", "base")
@@ -127,39 +127,39 @@ def test_failing_tests_refuse_and_roll_back(repo: Path) -> None:
 def test_cut_then_refusals_and_interrupt(repo: Path) -> None:
     git(repo, "reset", "-q", "--hard", "base")
     start = time.monotonic()
-    cut = ok(nova_split(repo, "release", "cut", "libvirt", "--version", "1.0.1"), "release cut libvirt")
+    cut = ok(nova_split(repo, "release", "cut", "hyperv", "--version", "1.0.1"), "release cut hyperv")
     print(f"cut took {time.monotonic() - start:.0f} s")
-    wheels = sorted((repo / "dist/release/libvirt").glob("nova_libvirt-*.whl"))
-    assert len(wheels) == 1 and wheels[0].name.startswith("nova_libvirt-1.0.1-"), wheels
-    assert git(repo, "tag", "-l") == "nova-libvirt-1.0.1"
-    assert git(repo, "cat-file", "-t", "nova-libvirt-1.0.1") == "tag", "nova-libvirt-1.0.1 is not annotated"
-    assert git(repo, "rev-parse", "nova-libvirt-1.0.1^{commit}") == git(repo, "rev-parse", "HEAD")
-    changelog = (repo / "drivers/libvirt/CHANGELOG.md").read_text()
-    assert len(re.findall(r"^## nova-libvirt ", changelog, re.M)) == 1, changelog
-    assert re.search(r"^## nova-libvirt 1\.0\.1 ", changelog, re.M), changelog
+    wheels = sorted((repo / "dist/release/hyperv").glob("nova_hyperv-*.whl"))
+    assert len(wheels) == 1 and wheels[0].name.startswith("nova_hyperv-1.0.1-"), wheels
+    assert git(repo, "tag", "-l") == "nova-hyperv-1.0.1"
+    assert git(repo, "cat-file", "-t", "nova-hyperv-1.0.1") == "tag", "nova-hyperv-1.0.1 is not annotated"
+    assert git(repo, "rev-parse", "nova-hyperv-1.0.1^{commit}") == git(repo, "rev-parse", "HEAD")
+    changelog = (repo / "drivers/hyperv/CHANGELOG.md").read_text()
+    assert len(re.findall(r"^## nova-hyperv ", changelog, re.M)) == 1, changelog
+    assert re.search(r"^## nova-hyperv 1\.0\.1 ", changelog, re.M), changelog
     assert "Release self-test note." in changelog, changelog
     assert not (repo / FRAGMENT).exists(), "the fragment was not consumed"
-    assert re.search(r'^version = "1\.0\.1"', (repo / "drivers/libvirt/subproject.toml").read_text(), re.M)
+    assert re.search(r'^version = "1\.0\.1"', (repo / "drivers/hyperv/subproject.toml").read_text(), re.M)
     changed = git(repo, "diff", "--name-only", "HEAD~1", "HEAD").splitlines()
-    outside = [p for p in changed if not p.startswith("drivers/libvirt/")]
+    outside = [p for p in changed if not p.startswith("drivers/hyperv/")]
     assert not outside, f"the release commit touched other subprojects: {outside}"
     assert git(repo, "status", "--porcelain") == "", "the cut left uncommitted changes"
     assert re.search(r"ok: .*Requires-Dist nova-common<2,>=1.0", cut), "the wheel's nova-common range was not checked"
-    assert "nova-compute --driver libvirt boot/list/delete passed" in cut, "the smoke did not run"
+    assert "nova-compute --driver hyperv boot/list/delete passed" in cut, "the smoke did not run"
 
-    refuses(repo, ERROR + "nothing to release in drivers/libvirt since nova-libvirt-1.0.1", "release", "cut", "libvirt")
-    again = ("release", "cut", "libvirt", "--version", "1.0.1", "--force")
-    refuses(repo, ERROR + "tag nova-libvirt-1.0.1 already exists", *again)
+    refuses(repo, ERROR + "nothing to release in drivers/hyperv since nova-hyperv-1.0.1", "release", "cut", "hyperv")
+    again = ("release", "cut", "hyperv", "--version", "1.0.1", "--force")
+    refuses(repo, ERROR + "tag nova-hyperv-1.0.1 already exists", *again)
 
     # An interrupted cut (Ctrl-C just before tagging, after the commit) leaves no tag and no edits.
-    (repo / "drivers/libvirt/changes/+again.bugfix.md").write_text("Another note.\n")
+    (repo / "drivers/hyperv/changes/+again.bugfix.md").write_text("Another note.\n")
     git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "another libvirt note")
+    git(repo, "commit", "-qm", "another hyperv note")
     head = git(repo, "rev-parse", "HEAD")
-    interrupted = nova_split(repo, "release", "cut", "libvirt", env={"NOVA_SPLIT_RELEASE_INTERRUPT_BEFORE": "tag"})
+    interrupted = nova_split(repo, "release", "cut", "hyperv", env={"NOVA_SPLIT_RELEASE_INTERRUPT_BEFORE": "tag"})
     assert interrupted.returncode != 0, "the interrupted cut succeeded"
     assert "interrupted" in interrupted.stderr, interrupted.stderr
     assert git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == "", "left a commit or edits"
-    assert git(repo, "tag", "-l") == "nova-libvirt-1.0.1", "the interrupted cut left a tag"
-    assert (repo / "drivers/libvirt/changes/+again.bugfix.md").is_file()
-    assert re.search(r'^version = "1\.0\.1"', (repo / "drivers/libvirt/subproject.toml").read_text(), re.M)
+    assert git(repo, "tag", "-l") == "nova-hyperv-1.0.1", "the interrupted cut left a tag"
+    assert (repo / "drivers/hyperv/changes/+again.bugfix.md").is_file()
+    assert re.search(r'^version = "1\.0\.1"', (repo / "drivers/hyperv/subproject.toml").read_text(), re.M)
