@@ -145,7 +145,8 @@ def test_cut_then_refusals_and_interrupt(repo: Path) -> None:
     assert not outside, f"the release commit touched other subprojects: {outside}"
     assert git(repo, "status", "--porcelain") == "", "the cut left uncommitted changes"
     assert re.search(r"ok: .*Requires-Dist nova-common<2,>=1.0", cut), "the wheel's nova-common range was not checked"
-    assert "nova-compute --driver hyperv boot/list/delete passed" in cut, "the smoke did not run"
+    # hyperv has no peer outside its tests: its install check is discovery, loading and API negotiation.
+    assert "'nova-compute drivers' lists hyperv" in cut and "nova_common.loader loads hyperv" in cut, "no smoke ran"
 
     refuses(repo, ERROR + "nothing to release in drivers/hyperv since nova-hyperv-1.0.1", "release", "cut", "hyperv")
     again = ("release", "cut", "hyperv", "--version", "1.0.1", "--force")
