@@ -1,35 +1,99 @@
-"""The audit's engine: break each source file in turn and compare the failing tests with the plan.
+"""The audit's engine: mutate one file at a time, run the plan and the full suite, classify.
 
-A test that fails outside the plan is a miss (the plan was wrong in the unsafe direction).
-The command, with the figures it prints, is ``audit_cmd``.
+For each mutation (a behavioural edit of one non-test Python module of nova-common or a driver,
+see :mod:`~nova_split_tools.mutations`, or an edit of a non-Python input, see
+:mod:`~nova_split_tools.input_mutations`), in one scratch worktree of HEAD: commit the mutation,
+compute the plan of that commit, run ``pants test ::`` (Pants' cache re-runs only the tests whose
+inputs changed), classify, and reset to HEAD. A baseline run first records the tests that fail
+without any mutation (they are not counted) and warms the cache.
+
+Classification of one mutation (:func:`classify`):
+
+- ``planned``: the test files the plan runs; ``skipped``: the test files of subprojects the
+  change reached but whose policy skipped them (``run`` false with a ``why``);
+- a *miss* is a failing test file neither planned nor skipped by policy (must be 0);
+- an *uncaught skip* is a failing test file skipped by policy while no planned test failed
+  (must be 0: nova-common's own tests must catch what the skipped driver would have caught);
+- a *survivor* is a mutation no test notices;
+- an *unplanned re-run* is a test Pants re-ran (its inputs changed) outside the plan: for inputs
+  like a valid lockfile refresh, where nothing fails, it is the hole that would otherwise hide;
+- *precision*: planned test files per failing test file, over the caught mutations.
 """
 
 from __future__ import annotations
 
 import random
+import re
+import subprocess
+import sys
 import tempfile
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nova_split_tools.errors import ToolError
-from nova_split_tools.graph import Graph, failed_tests, load_graph
+from nova_split_tools.graph import Graph, load_graph
+from nova_split_tools.input_mutations import input_mutations
+from nova_split_tools.mutations import apply, choose
 from nova_split_tools.plan import compute_plan
-from nova_split_tools.proc import status
-from nova_split_tools.repo import Change, worktree
-from nova_split_tools.subprojects import load_subprojects
+from nova_split_tools.proc import git
+from nova_split_tools.repo import Repository, worktree
+from nova_split_tools.subprojects import Subproject, load_subprojects
 
-__all__ = ["INJECTED", "FileResult", "audit", "covers", "source_files"]
+__all__ = [
+    "KINDS",
+    "Mutant",
+    "Outcome",
+    "RunResult",
+    "audit",
+    "classify",
+    "covers",
+    "input_files",
+    "parse_test_run",
+    "source_files",
+]
+
+KINDS = ("python", "inputs")
+_RESULT = re.compile(r"^([✓✕]) (\S+?)(?::\S*)? (succeeded|failed)(.*)$")
+_IDENT = {"GIT_AUTHOR_NAME": "nova-split audit", "GIT_AUTHOR_EMAIL": "audit@nova-split.invalid"}
+_IDENT |= {"GIT_COMMITTER_NAME": "nova-split audit", "GIT_COMMITTER_EMAIL": "audit@nova-split.invalid"}
 
 
-INJECTED = '\nraise RuntimeError("nova-split audit: injected failure")\n'
+@dataclass(frozen=True)
+class Mutant:
+    """One mutation: ``path`` becomes ``text``."""
+
+    kind: str
+    path: str
+    operator: str
+    description: str
+    text: str = field(repr=False)
 
 
 @dataclass
-class FileResult:
+class RunResult:
+    """What one ``pants test`` run said: failing test files, re-run (not cached) ones, an error."""
+
+    failed: set[str]
+    rerun: set[str]
+    error: str | None = None
+
+
+@dataclass
+class Outcome:
     path: str
+    kind: str
+    operator: str
+    description: str
+    outcome: str  # caught | survived | MISS | UNCAUGHT-SKIP | pants-error
     planned: int
-    failed: int
+    failed: list[str]
     misses: list[str]
+    uncaught_skips: list[str]
+    unplanned_reruns: list[str]
+    error: str | None = None
+    seconds: float = 0.0
 
 
 def source_files(graph: Graph) -> list[str]:
@@ -43,42 +107,183 @@ def source_files(graph: Graph) -> list[str]:
     )
 
 
-def audit(root: Path, sample: int | None, seed: int) -> list[FileResult]:
-    """Audit every source file (or a ``sample`` of them chosen with ``seed``) in a worktree of HEAD."""
-    if sample is not None and sample < 1:
-        raise ToolError("--sample must be at least 1")
-    with (
-        tempfile.TemporaryDirectory(prefix="nova-split-audit-") as tmp,
-        worktree(root, "HEAD", Path(tmp) / "tree") as tree,
-    ):
-        return _audit(tree, sample, seed)
+def input_files(tracked: Iterable[str]) -> list[str]:
+    """The non-Python inputs the audit edits: pants.toml and, in nova-common and the drivers,
+    lockfiles, requirements, BUILD files, subproject.toml, system package lists, Go sources."""
+    names = {"requirements.txt", "BUILD", "subproject.toml", "system-deps", "bindep.txt"}
+    return sorted(
+        p
+        for p in tracked
+        if p == "pants.toml"
+        or (
+            p.startswith(("nova-common/", "drivers/"))
+            and (p.rsplit("/", 1)[-1] in names or p.endswith((".lock", ".go")))
+        )
+    )
 
 
-def _audit(tree: Path, sample: int | None, seed: int) -> list[FileResult]:
-    graph = load_graph(tree, pantsd=False)
-    subprojects = load_subprojects(tree)
-    by_name = {s.name: s for s in subprojects}
-    files = source_files(graph)
-    if sample is not None:
-        files = sorted(random.Random(seed).sample(files, min(sample, len(files))))
-    all_tests = {p for p, owners in graph.owners.items() if graph.is_test(p)}
-    results = []
-    for path in files:
-        plan = compute_plan([Change(path, "M")], subprojects, graph, lambda: graph)
-        specs = plan.test_specs(by_name)
-        planned = all_tests if specs == ["::"] else {t for t in all_tests if any(covers(s, t) for s in specs)}
-        target = tree / path
-        original = target.read_text()
-        target.write_text(original + INJECTED)
-        try:
-            _, output = status([str(tree / "pants"), "test", "::"], tree)
-        finally:
-            target.write_text(original)
-        failed = failed_tests(output)
-        results.append(FileResult(path, len(planned), len(failed), sorted(failed - planned)))
-    return results
+def parse_test_run(returncode: int, output: str) -> RunResult:
+    """The failing and re-run test files of a ``pants test`` run; an error if Pants ran no test."""
+    failed: set[str] = set()
+    rerun: set[str] = set()
+    seen = False
+    for line in output.splitlines():
+        m = _RESULT.match(line.strip())
+        if not m:
+            continue
+        seen = True
+        mark, path, _, rest = m.groups()
+        if mark == "✕":
+            failed.add(path)
+        if "cached" not in rest and "memoized" not in rest:
+            rerun.add(path)
+    error = None
+    if returncode != 0 and not seen:
+        lines = [x.strip() for x in output.splitlines() if x.strip()]
+        error = next((x for x in lines if "Error" in x or "error" in x), lines[-1] if lines else "no output")
+        error = error[:200]
+    return RunResult(failed, rerun, error)
+
+
+def classify(
+    planned: set[str], skipped: set[str], run: RunResult, baseline_failed: frozenset[str] | set[str] = frozenset()
+) -> tuple[str, list[str], list[str], list[str]]:
+    """(outcome, misses, uncaught skips, unplanned re-runs) of one mutation; see the module doc."""
+    failing = run.failed - baseline_failed
+    misses = sorted(failing - planned - skipped)
+    skipped_failing = (failing & skipped) - planned
+    uncaught = sorted(skipped_failing) if skipped_failing and not (failing & planned) else []
+    unplanned = sorted(run.rerun - planned - skipped - baseline_failed)
+    if run.error is not None:
+        outcome = "pants-error"
+    elif misses:
+        outcome = "MISS"
+    elif uncaught:
+        outcome = "UNCAUGHT-SKIP"
+    elif failing:
+        outcome = "caught"
+    else:
+        outcome = "survived"
+    return outcome, misses, uncaught, unplanned
 
 
 def covers(spec: str, test: str) -> bool:
     """Whether the test spec ``spec`` (a file, or ``dir::``) selects the test file ``test``."""
-    return spec == test or (spec.endswith("::") and test.startswith(spec[:-2].rstrip("/") + "/"))
+    return spec == "::" or spec == test or (spec.endswith("::") and test.startswith(spec[:-2].rstrip("/") + "/"))
+
+
+def planned_and_skipped(
+    path: str, subprojects: list[Subproject], graph: Graph, all_tests: set[str]
+) -> tuple[set[str], set[str]]:
+    """The test files the plan of a one-file change to ``path`` runs, and those its policies skip."""
+    from nova_split_tools.repo import Change
+
+    plan = compute_plan([Change(path, "M")], subprojects, graph, lambda: graph)
+    by_name = {s.name: s for s in subprojects}
+    specs = plan.test_specs(by_name)
+    planned = {t for t in all_tests if any(covers(s, t) for s in specs)}
+    skipped: set[str] = set()
+    for name, decision in plan.subprojects.items():
+        if not getattr(decision, "run", False) and getattr(decision, "why", None) and name in by_name:
+            skipped |= {t for t in all_tests if by_name[name].owns(t)}
+    return planned, skipped - planned
+
+
+def mutants(tree: Path, graph: Graph, kinds: Iterable[str], seed: int) -> list[Mutant]:
+    """One behavioural mutation per Python source (chosen with ``seed``) and every input mutation."""
+    found: list[Mutant] = []
+    kinds = set(kinds)
+    if "python" in kinds:
+        for path in source_files(graph):
+            source = (tree / path).read_text()
+            site = choose(source, random.Random(f"{seed}:{path}"))
+            if site is not None:
+                found.append(Mutant("python", path, site.operator, site.description, apply(source, site)))
+    if "inputs" in kinds:
+        tracked = git(tree, "ls-files").splitlines()
+        for m in input_mutations(tree, input_files(tracked)):
+            text = m.edit((tree / m.path).read_text())
+            found.append(Mutant("inputs", m.path, m.operator, m.description, text))
+    return found
+
+
+def _pants_test(tree: Path) -> RunResult:
+    proc = subprocess.run(
+        [str(tree / "pants"), "--no-pantsd", "test", "::"],
+        cwd=tree,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    )
+    return parse_test_run(proc.returncode, proc.stdout)
+
+
+def audit(
+    root: Path,
+    *,
+    sample: int | None,
+    seed: int,
+    kinds: Iterable[str] = KINDS,
+    paths: list[str] | None = None,
+    progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+    runner: Callable[[Path], RunResult] = _pants_test,
+) -> tuple[list[Outcome], list[str]]:
+    """Audit every mutation (or a seeded ``sample``) in a worktree of HEAD: (outcomes, baseline failures)."""
+    if sample is not None and sample < 1:
+        raise ToolError("--sample must be at least 1")
+    repo = Repository(root)
+    with (
+        tempfile.TemporaryDirectory(prefix="nova-split-audit-") as tmp,
+        worktree(repo.root, "HEAD", Path(tmp) / "tree") as tree,
+    ):
+        progress("audit: reading the build graph")
+        graph = load_graph(tree, pantsd=False)
+        subprojects = load_subprojects(tree)
+        all_tests = {p for p in graph.owners if graph.is_test(p)}
+        found = mutants(tree, graph, kinds, seed)
+        if paths:
+            unknown = [p for p in paths if not any(m.path == p for m in found)]
+            if unknown:
+                raise ToolError(f"no mutation applies to {', '.join(unknown)} (give non-test sources or inputs)")
+            found = [m for m in found if m.path in paths]
+        if sample is not None:
+            found = random.Random(seed).sample(found, min(sample, len(found)))
+            found.sort(key=lambda m: (m.kind, m.path))
+        progress(f"audit: {len(found)} mutation(s); baseline run of the full suite (warms Pants' cache)")
+        start = time.monotonic()
+        base = runner(tree)
+        if base.error:
+            raise ToolError(f"the unmutated suite does not run: {base.error}")
+        progress(f"audit: baseline {time.monotonic() - start:.0f}s, {len(base.failed)} failing without mutation")
+        outcomes = []
+        for i, m in enumerate(found, 1):
+            start = time.monotonic()
+            (tree / m.path).write_text(m.text)
+            git(tree, "commit", "-qam", f"audit: {m.path}: {m.description}", env=_IDENT)
+            try:
+                planned, skipped = planned_and_skipped(m.path, subprojects, graph, all_tests)
+                run = runner(tree)
+            finally:
+                git(tree, "reset", "-q", "--hard", "HEAD~1")
+            outcome, misses, uncaught, unplanned = classify(planned, skipped, run, base.failed)
+            o = Outcome(
+                m.path,
+                m.kind,
+                m.operator,
+                m.description,
+                outcome,
+                len(planned),
+                sorted(run.failed - base.failed),
+                misses,
+                uncaught,
+                unplanned,
+                run.error,
+                round(time.monotonic() - start, 1),
+            )
+            outcomes.append(o)
+            progress(
+                f"audit: [{i}/{len(found)}] {m.path}: {m.description}: {o.outcome} "
+                f"(planned {o.planned}, failed {len(o.failed)}) {o.seconds:.0f}s"
+            )
+        return outcomes, sorted(base.failed)

@@ -1,11 +1,14 @@
-"""audit: prove the CI plan misses nothing, by breaking files one at a time.
+"""audit: prove the CI plan misses nothing, with behavioural mutations and non-Python inputs.
 
-For each source file of nova-common and the drivers (or a seeded sample), in a scratch worktree
-of HEAD: append a statement that raises at import, compute the plan for that one-file change,
-run the FULL test suite, and compare. A test that fails outside the plan is a miss (the plan
-was wrong in the unsafe direction; must be 0); precision is planned test files per failing test
-file (1.0 is perfect; above 1 the plan runs tests that could not have failed). Pants' cache
-means each full run only re-executes the tests the edit actually invalidated.
+For each non-test Python module of nova-common and the drivers, one behavioural mutation (flip a
+comparison, negate a condition, return None, drop a call, off-by-one; seeded), and for each
+non-Python input (lockfiles: a corrupted hash and a valid re-serialisation; requirements.txt,
+BUILD, pants.toml, subproject.toml, system-deps/bindep.txt, the vcsim Go source) one edit: in a
+scratch worktree of HEAD, commit it, compute the plan, run the FULL test suite (Pants' cache
+re-runs only what the edit invalidated) and classify. One line per mutation, then the summary:
+misses (failing tests outside the plan), uncaught skips (a failing driver test its policy
+skipped while no planned test failed), survivors, unplanned re-runs, precision (planned test
+files per failing test file). Exit 1 on a miss or an uncaught skip. Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -13,29 +16,67 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
+from typing import Any
 
-from nova_split_tools.audit import audit
+from nova_split_tools.audit import KINDS, Outcome, audit
 from nova_split_tools.repo import Repository
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "run", "summarize"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sample", type=int, metavar="N", help="audit N files chosen with --seed (default: all)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the sample (default: %(default)s)")
+    parser.add_argument("--sample", type=int, metavar="N", help="audit N mutations chosen with --seed (default: all)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the mutation sites and the sample (default: 0)")
+    parser.add_argument(
+        "--kind", choices=KINDS, action="append", help="only python mutations or only non-Python inputs (repeatable)"
+    )
+    parser.add_argument("--path", action="append", metavar="FILE", help="only the mutations of FILE (repeatable)")
     parser.add_argument("--format", choices=("table", "json"), default="table")
 
 
+def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
+    """The audit's figures; precision over the mutations with a failing test."""
+    caught = [o for o in outcomes if o.failed]
+    planned = sum(o.planned for o in caught)
+    failed = sum(len(o.failed) for o in caught)
+    return {
+        "mutations": len(outcomes),
+        "caught": sum(o.outcome == "caught" for o in outcomes),
+        "misses": sum(len(o.misses) for o in outcomes),
+        "uncaught_skips": sum(len(o.uncaught_skips) for o in outcomes),
+        "survivors": sum(o.outcome == "survived" for o in outcomes),
+        "pants_errors": sum(o.outcome == "pants-error" for o in outcomes),
+        "unplanned_reruns": sum(len(o.unplanned_reruns) for o in outcomes),
+        "precision": round(planned / failed, 2) if failed else None,
+    }
+
+
 def run(args: argparse.Namespace) -> int:
-    results = audit(Repository(args.repo).root, args.sample, args.seed)
-    misses = sum(len(r.misses) for r in results)
-    planned = sum(r.planned for r in results if r.failed)
-    failed = sum(r.failed for r in results)
-    precision = round(planned / failed, 2) if failed else None
+    outcomes, baseline = audit(
+        Repository(args.repo).root, sample=args.sample, seed=args.seed, kinds=args.kind or KINDS, paths=args.path
+    )
+    summary = summarize(outcomes)
     if args.format == "json":
-        print(json.dumps({"files": [asdict(r) for r in results], "misses": misses, "precision": precision}, indent=2))
+        doc = {"summary": summary, "baseline_failures": baseline, "mutations": [asdict(o) for o in outcomes]}
+        print(json.dumps(doc, indent=2))
     else:
-        for r in results:
-            print(f"{r.path}: planned {r.planned}, failed {r.failed}" + (f", MISSED {r.misses}" if r.misses else ""))
-        print(f"\naudited {len(results)} file(s): {misses} miss(es), precision {precision} (planned/failed test files)")
-    return 1 if misses else 0
+        for o in outcomes:
+            extra = "".join(
+                [
+                    f", MISSED {o.misses}" if o.misses else "",
+                    f", UNCAUGHT SKIPS {o.uncaught_skips}" if o.uncaught_skips else "",
+                    f", re-ran outside the plan {o.unplanned_reruns}" if o.unplanned_reruns else "",
+                    f", pants error: {o.error}" if o.error else "",
+                ]
+            )
+            print(f"{o.outcome:13} {o.path}: {o.description} (planned {o.planned}, failed {len(o.failed)}){extra}")
+        s = summary
+        print(
+            f"\n{s['mutations']} mutation(s): {s['caught']} caught, {s['misses']} miss(es), "
+            f"{s['uncaught_skips']} uncaught skip(s), {s['survivors']} survivor(s), "
+            f"{s['pants_errors']} Pants error(s), "
+            f"{s['unplanned_reruns']} unplanned re-run(s); precision {s['precision']} (planned/failing test files)"
+        )
+        if baseline:
+            print(f"not counted (failing without any mutation): {', '.join(baseline)}")
+    return 1 if summary["misses"] or summary["uncaught_skips"] else 0

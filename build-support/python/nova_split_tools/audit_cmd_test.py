@@ -1,6 +1,19 @@
-from nova_split_tools.audit import covers, source_files
+from nova_split_tools.audit import (
+    Outcome,
+    RunResult,
+    classify,
+    covers,
+    input_files,
+    parse_test_run,
+    planned_and_skipped,
+    source_files,
+)
+from nova_split_tools.audit_cmd import summarize
 from nova_split_tools.graph import failed_tests
-from nova_split_tools.testing.graphs import LV, NC, graph
+from nova_split_tools.subprojects import CorePolicy
+from nova_split_tools.testing.graphs import LV, NC, XN, graph, subprojects
+
+ALL_TESTS = {f"{NC}/driver_test.py", f"{LV}/driver_test.py", f"{XN}/driver_test.py"}
 
 
 def test_source_files_are_non_test_python_of_core_and_drivers() -> None:
@@ -9,19 +22,117 @@ def test_source_files_are_non_test_python_of_core_and_drivers() -> None:
     assert not any(f.endswith("_test.py") for f in files)
 
 
-def test_failing_tests_are_read_from_pants_output() -> None:
-    out = (
-        "✓ nova-common/nova_common/api_version_test.py:../tests succeeded in 0.4s.\n"
-        "✕ drivers/xen/nova_xen/driver_test.py:../tests failed in 1.2s.\n"
-        "  ✕ drivers/libvirt/nova_libvirt/conformance_test.py:../tests failed in 0.9s.\n"
+def test_input_files_are_the_non_python_inputs_of_core_drivers_and_pants_toml() -> None:
+    tracked = [
+        "pants.toml",
+        "BUILD",
+        "build-support/python/BUILD",
+        "nova-common/BUILD",
+        "nova-common/common.lock",
+        "nova-common/requirements.txt",
+        "drivers/vmware/vcsim/main.go",
+        "drivers/libvirt/system-deps",
+        "drivers/xen/subproject.toml",
+        "drivers/xen/README.md",
+        f"{XN}/driver.py",
+    ]
+    assert input_files(tracked) == sorted(
+        [
+            "pants.toml",
+            "nova-common/BUILD",
+            "nova-common/common.lock",
+            "nova-common/requirements.txt",
+            "drivers/vmware/vcsim/main.go",
+            "drivers/libvirt/system-deps",
+            "drivers/xen/subproject.toml",
+        ]
     )
-    assert failed_tests(out) == {
-        "drivers/xen/nova_xen/driver_test.py",
-        "drivers/libvirt/nova_libvirt/conformance_test.py",
-    }
+
+
+def test_failing_and_rerun_tests_are_read_from_pants_output() -> None:
+    out = (
+        "✓ nova-common/nova_common/api_version_test.py:../tests succeeded in 0.4s (cached locally).\n"
+        "✕ drivers/xen/nova_xen/driver_test.py:../tests failed in 1.2s.\n"
+        "  ✕ drivers/libvirt/nova_libvirt/conformance_test.py:../tests failed in 0.9s (cached locally).\n"
+        "✓ drivers/libvirt/nova_libvirt/driver_test.py:../tests succeeded in 3.1s.\n"
+    )
+    run = parse_test_run(1, out)
+    assert (
+        run.failed
+        == failed_tests(out)
+        == {
+            "drivers/xen/nova_xen/driver_test.py",
+            "drivers/libvirt/nova_libvirt/conformance_test.py",
+        }
+    )
+    assert run.rerun == {"drivers/xen/nova_xen/driver_test.py", "drivers/libvirt/nova_libvirt/driver_test.py"}
+    assert run.error is None
+
+
+def test_a_pants_run_that_ran_no_test_is_an_error_not_a_survivor() -> None:
+    run = parse_test_run(1, "12:00:00 [ERROR] 1 Exception encountered:\n  ResolveError: bad BUILD\n")
+    assert run.error == "ResolveError: bad BUILD"  # the line that says what is wrong
+    assert classify(set(), set(), run)[0] == "pants-error"
+    assert parse_test_run(0, "").error is None  # nothing to test is not an error
 
 
 def test_specs_cover_files_and_directories() -> None:
     assert covers("drivers/xen::", "drivers/xen/nova_xen/driver_test.py")
     assert not covers("drivers/xen::", "drivers/xenon/nova_xenon/driver_test.py")
     assert covers(f"{LV}/driver_test.py", f"{LV}/driver_test.py")
+    assert covers("::", f"{LV}/driver_test.py")
+
+
+def test_a_seeded_break_the_plan_reaches_is_caught() -> None:
+    # network.py is used only by libvirt: its plan runs libvirt's test, which is the one failing
+    planned, skipped = planned_and_skipped(f"{NC}/objects/network.py", subprojects(), graph(), ALL_TESTS)
+    assert f"{LV}/driver_test.py" in planned and f"{XN}/driver_test.py" not in planned
+    outcome, misses, uncaught, _ = classify(planned, skipped, RunResult({f"{LV}/driver_test.py"}, set()))
+    assert (outcome, misses, uncaught) == ("caught", [], [])
+
+
+def test_a_failing_test_outside_the_plan_is_a_miss() -> None:
+    planned, skipped = planned_and_skipped(f"{NC}/objects/network.py", subprojects(), graph(), ALL_TESTS)
+    run = RunResult({f"{LV}/driver_test.py", f"{XN}/driver_test.py"}, {f"{XN}/driver_test.py"})
+    outcome, misses, _, unplanned = classify(planned, skipped, run)
+    assert outcome == "MISS" and misses == [f"{XN}/driver_test.py"] and unplanned == [f"{XN}/driver_test.py"]
+
+
+def test_a_driver_break_its_policy_skipped_is_uncaught_unless_a_planned_test_fails_too() -> None:
+    planned, skipped = planned_and_skipped(f"{NC}/driver.py", subprojects(CorePolicy.SKIP), graph(), ALL_TESTS)
+    assert f"{XN}/driver_test.py" in skipped and f"{XN}/driver_test.py" not in planned
+    only_xen = RunResult({f"{XN}/driver_test.py"}, set())
+    outcome, misses, uncaught, _ = classify(planned, skipped, only_xen)
+    assert (outcome, misses, uncaught) == ("UNCAUGHT-SKIP", [], [f"{XN}/driver_test.py"])
+    with_core = RunResult({f"{XN}/driver_test.py", f"{NC}/driver_test.py"}, set())
+    assert classify(planned, skipped, with_core)[:3] == ("caught", [], [])
+
+
+def test_tests_failing_without_the_mutation_are_not_counted() -> None:
+    planned, skipped = planned_and_skipped(f"{NC}/objects/network.py", subprojects(), graph(), ALL_TESTS)
+    flaky = {f"{XN}/driver_test.py"}
+    assert classify(planned, skipped, RunResult(flaky, flaky), flaky)[:3] == ("survived", [], [])
+
+
+def test_a_rerun_outside_the_plan_is_reported_even_when_nothing_fails() -> None:
+    planned, skipped = planned_and_skipped(f"{NC}/objects/network.py", subprojects(), graph(), ALL_TESTS)
+    outcome, _, _, unplanned = classify(planned, skipped, RunResult(set(), {f"{XN}/driver_test.py"}))
+    assert outcome == "survived" and unplanned == [f"{XN}/driver_test.py"]
+
+
+def _outcome(outcome: str, planned: int, failed: list[str], **kw: list[str]) -> Outcome:
+    return Outcome("p", "python", "op", "d", outcome, planned, failed, kw.get("m", []), kw.get("u", []), [])
+
+
+def test_summary_counts_and_precision_over_caught_mutations() -> None:
+    s = summarize(
+        [
+            _outcome("caught", 4, ["a", "b"]),
+            _outcome("survived", 10, []),
+            _outcome("MISS", 2, ["c"], m=["c"]),
+            _outcome("UNCAUGHT-SKIP", 0, ["d"], u=["d"]),
+        ]
+    )
+    assert (s["mutations"], s["caught"], s["survivors"], s["misses"], s["uncaught_skips"]) == (4, 1, 1, 1, 1)
+    assert s["precision"] == round(6 / 4, 2)  # survivors do not count; (4 + 2 + 0) planned / 4 failing
+    assert summarize([])["precision"] is None

@@ -6,11 +6,17 @@ In a scratch clone with a one-file driver change committed on top, it times (med
 (no Pants daemon) and warm (daemon running) -- then the wall time of the planned CI run against
 the full suite (both ``pants test --force``, after a warm-up). Figures, not assertions: the
 ratios are against baselines measured in the same run, since these machines are noisy.
+
+``--replay`` instead replays a change mix through the plan (:mod:`~nova_split_tools.replay`):
+categories of commits with shares (``--mix``, default nova's measured mix), files sampled from
+this repository, and prints the expected driver CIs per commit against 2014's baseline (every
+commit ran all five drivers' CI). No test runs; it reads the build graph once.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -22,6 +28,7 @@ from nova_split_tools.graph import load_graph
 from nova_split_tools.plan import compute_plan
 from nova_split_tools.proc import git
 from nova_split_tools.proc import run as run_command
+from nova_split_tools.replay import BASELINE, CATEGORIES, NOVA_DRIVER_SHARES, NOVA_MIX, parse_shares, replay
 from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import load_subprojects
 from nova_split_tools.table import print_table
@@ -34,6 +41,29 @@ CHANGED = "drivers/libvirt/nova_libvirt/config.py"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per warm figure (default: %(default)s)")
     parser.add_argument("--skip-ci-run", action="store_true", help="only time the planning, not the test runs")
+    replay_args = parser.add_argument_group("change-mix replay (--replay)")
+    replay_args.add_argument(
+        "--replay", action="store_true", help="replay a change mix through the plan instead of timing"
+    )
+    replay_args.add_argument(
+        "--mix",
+        default=_shares(NOVA_MIX),
+        metavar="CAT=SHARE,...",
+        help=f"category shares in percent (categories: {', '.join(CATEGORIES)}; default: nova's mix %(default)s)",
+    )
+    replay_args.add_argument(
+        "--driver-shares",
+        default=_shares(NOVA_DRIVER_SHARES),
+        metavar="DRIVER=SHARE,...",
+        help="shares of the one-driver commits; unnamed drivers split the rest equally (default: %(default)s)",
+    )
+    replay_args.add_argument("--commits", type=int, default=40, help="sampled commits per category (default: 40)")
+    replay_args.add_argument("--seed", type=int, default=0, help="seed of the sampled files (default: 0)")
+    replay_args.add_argument("--format", choices=("table", "json"), default="table")
+
+
+def _shares(shares: dict[str, float]) -> str:
+    return ",".join(f"{k}={v:g}" for k, v in shares.items())
 
 
 def _time(cmd: list[str], cwd: Path, repeats: int) -> float:
@@ -47,6 +77,8 @@ def _time(cmd: list[str], cwd: Path, repeats: int) -> float:
 
 def run(args: argparse.Namespace) -> int:
     repo = Repository(args.repo)
+    if args.replay:
+        return _replay(repo, args)
     if args.repeats < 1:
         raise ToolError("--repeats must be at least 1")
     with tempfile.TemporaryDirectory(prefix="nova-split-bench-") as tmp:
@@ -101,4 +133,40 @@ def run(args: argparse.Namespace) -> int:
             ],
             right={1},
         )
+    return 0
+
+
+def _replay(repo: Repository, args: argparse.Namespace) -> int:
+    mix = parse_shares(args.mix, CATEGORIES, "--mix")
+    driver_shares = parse_shares(args.driver_shares, None, "--driver-shares") if args.driver_shares else {}
+    print("bench --replay: reading the build graph", file=sys.stderr)
+    subprojects = load_subprojects(repo.root)
+    tracked = git(repo.root, "ls-files").splitlines()
+    results = replay(
+        load_graph(repo.root), subprojects, tracked, mix, driver_shares, commits=args.commits, seed=args.seed
+    )
+    expected = sum(r.share / 100 * r.driver_cis for r in results)
+    voting = sum(r.share / 100 * r.voting_cis for r in results)
+    head = repo.resolve("HEAD")
+    if args.format == "json":
+        doc = {
+            "commit": head,
+            "baseline_driver_cis_per_commit": BASELINE,
+            "driver_cis_per_commit": round(expected, 3),
+            "voting_driver_cis_per_commit": round(voting, 3),
+            "ratio_of_baseline": round(expected / BASELINE, 4),
+            "categories": [r.__dict__ for r in results],
+        }
+        print(json.dumps(doc, indent=2))
+        return 0
+    rows = [("category", "share %", "driver CIs/commit", "voting", "example commit -> drivers run")]
+    for r in results:
+        example = f"{' '.join(r.example)} -> {', '.join(r.example_drivers) or 'none'}"
+        rows.append((r.category, f"{r.share:.1f}", f"{r.driver_cis:.2f}", f"{r.voting_cis:.2f}", example))
+    print_table(rows, right={1, 2, 3})
+    print(
+        f"\nexpected driver CIs per commit: {expected:.2f} ({voting:.2f} voting) against {BASELINE} in 2014: "
+        f"{100 * expected / BASELINE:.1f}% of the baseline ({args.commits} sampled commits per category, "
+        f"seed {args.seed}, commit {head[:12]})"
+    )
     return 0
