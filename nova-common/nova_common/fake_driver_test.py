@@ -7,7 +7,7 @@ from nova_common.exception import DriverError, InvalidDriverConfig, NodeNotFound
 from nova_common.fake_driver import FakeConfigError, FakeDriver, FakeDriverError
 from nova_common.objects import BlockDevice
 from nova_common.testing.conformance import DriverConformance
-from nova_common.testing.factories import RecordingVirtAPI, make_image, make_instance, make_network_info
+from nova_common.testing.factories import RecordingVirtAPI, make_flavor, make_image, make_instance, make_network_info
 
 
 class TestFakeConformance(DriverConformance):
@@ -55,3 +55,14 @@ def test_attach_to_a_device_in_use_is_a_fake_driver_error(tmp_path: Path) -> Non
     drv.attach_volume(inst, BlockDevice(volume_id="v1", device_name="vdb", size_gb=1))
     with pytest.raises(FakeDriverError, match="device vdb is already in use"):
         drv.attach_volume(inst, BlockDevice(volume_id="v2", device_name="vdb", size_gb=1))
+
+
+def test_local_disk_counts_root_and_ephemeral(tmp_path: Path) -> None:
+    drv = FakeDriver(RecordingVirtAPI(tmp_path), {})
+    drv.init_host("h")
+    before = drv.get_available_resource("h").local_gb_used
+    inst = make_instance(flavor=make_flavor(root_gb=1, ephemeral_gb=2))
+    drv.spawn(inst, make_image(), make_network_info())
+    assert drv.get_available_resource("h").local_gb_used == before + 3
+    drv.destroy(inst, make_network_info())
+    assert drv.get_available_resource("h").local_gb_used == before
