@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import random
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -233,6 +234,27 @@ def audit(
     if sample is not None and sample < 1:
         raise ToolError("--sample must be at least 1")
     repo = Repository(root)
+    # SIGTERM unwinds like Ctrl-C: the running Pants is killed and the scratch worktree removed.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _audit_in_worktree(repo, sample, seed, kinds, paths, progress, runner)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _audit_in_worktree(
+    repo: Repository,
+    sample: int | None,
+    seed: int,
+    kinds: Iterable[str],
+    paths: list[str] | None,
+    progress: Callable[[str], None],
+    runner: Callable[[Path], RunResult],
+) -> tuple[list[Outcome], list[str]]:
     with (
         tempfile.TemporaryDirectory(prefix="nova-split-audit-") as tmp,
         worktree(repo.root, "HEAD", Path(tmp) / "tree") as tree,

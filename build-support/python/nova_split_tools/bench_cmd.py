@@ -139,8 +139,14 @@ def run(args: argparse.Namespace) -> int:
 def _replay(repo: Repository, args: argparse.Namespace) -> int:
     mix = parse_shares(args.mix, CATEGORIES, "--mix")
     driver_shares = parse_shares(args.driver_shares, None, "--driver-shares") if args.driver_shares else {}
-    print("bench --replay: reading the build graph", file=sys.stderr)
+    if args.commits < 1:
+        raise ToolError("--commits must be at least 1")
     subprojects = load_subprojects(repo.root)
+    drivers = sorted(s.name for s in subprojects if s.is_driver)
+    unknown = sorted(set(driver_shares) - set(drivers))
+    if unknown:
+        raise ToolError(f"--driver-shares: unknown driver '{unknown[0]}' (drivers: {', '.join(drivers)})")
+    print("bench --replay: reading the build graph", file=sys.stderr)
     tracked = git(repo.root, "ls-files").splitlines()
     results = replay(
         load_graph(repo.root), subprojects, tracked, mix, driver_shares, commits=args.commits, seed=args.seed

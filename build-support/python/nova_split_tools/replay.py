@@ -22,6 +22,7 @@ Categories (the files a commit of that kind changes):
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 from collections.abc import Callable, Sequence
@@ -77,7 +78,7 @@ def parse_shares(text: str, known: Sequence[str] | None, what: str) -> dict[str,
             share = float(value)
         except ValueError:
             raise ToolError(f"{what}: share of '{name}' is not a number: '{value}'") from None
-        if share < 0 or share != share:
+        if not math.isfinite(share) or share < 0:
             raise ToolError(f"{what}: share of '{name}' must be a number >= 0, not {value}")
         shares[name] = share
     if not shares or sum(shares.values()) <= 0:
