@@ -18,7 +18,11 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from pathlib import Path
+
 from nova_split_tools.audit import KINDS, Outcome, audit
+from nova_split_tools.errors import ToolError
+from nova_split_tools.proc import git
 from nova_split_tools.repo import Repository
 
 __all__ = ["add_arguments", "run", "summarize"]
@@ -51,9 +55,33 @@ def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
     }
 
 
+def _repo_paths(repo: Repository, given: list[str] | None) -> list[str] | None:
+    """``--path`` values as repository paths (absolute, ``./``-relative or repo-relative), tracked at HEAD."""
+    if not given:
+        return None
+    tracked = set(git(repo.root, "ls-files").splitlines())
+    out = []
+    for raw in given:
+        p = Path(raw)
+        rel = raw
+        if p.is_absolute() or p.exists():
+            try:
+                rel = p.resolve().relative_to(repo.root.resolve()).as_posix()
+            except ValueError:
+                raise ToolError(f"--path {raw}: outside the repository at {repo.root}") from None
+        if rel not in tracked:
+            raise ToolError(f"--path {raw}: not a file tracked at HEAD of {repo.root}")
+        out.append(rel)
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
+    repo = Repository(args.repo)
+    if args.sample is not None and args.sample < 1:
+        raise ToolError("--sample must be at least 1")
+    kinds = args.kind or KINDS
     outcomes, baseline = audit(
-        Repository(args.repo).root, sample=args.sample, seed=args.seed, kinds=args.kind or KINDS, paths=args.path
+        repo.root, sample=args.sample, seed=args.seed, kinds=kinds, paths=_repo_paths(repo, args.path)
     )
     summary = summarize(outcomes)
     if args.format == "json":
