@@ -16,9 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 from nova_split_tools.audit import KINDS, Outcome, audit
 from nova_split_tools.errors import ToolError
