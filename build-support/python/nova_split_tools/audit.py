@@ -282,7 +282,7 @@ def _audit_in_worktree(
         for i, m in enumerate(found, 1):
             start = time.monotonic()
             (tree / m.path).write_text(m.text)
-            git(tree, "commit", "-qam", f"audit: {m.path}: {m.description}", env=_IDENT)
+            git(tree, "commit", "-qam", f"audit: {m.path}: {m.description}", "--no-verify", env=_IDENT)
             try:
                 planned, skipped = planned_and_skipped(m.path, subprojects, graph, all_tests)
                 run = runner(tree)
