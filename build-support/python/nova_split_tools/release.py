@@ -390,12 +390,17 @@ def _run(
     if targets:
         core_sub = find_subproject(repo.root, CORE)
         for core_version, core_tag in targets:
-            core_out = scratch / f"nova-common-{core_version}"
-            core_wheel = (
-                toolchain.package_at(repo, core_tag, core_sub, core_out)
-                if core_tag
-                else toolchain.package(repo.root, core_sub, core_out)
-            )
+            if core_tag:  # a tag's wheel is built once per clone (in a worktree) and kept
+                cached = state_dir.tag_wheels / f"{core_tag}-{repo.resolve(core_tag)[:12]}"
+                found = sorted(cached.glob("*.whl"))
+                if found:
+                    core_wheel = found[0]
+                else:
+                    core_wheel = toolchain.package_at(repo, core_tag, core_sub, scratch / core_tag)
+                    cached.mkdir(parents=True, exist_ok=True)
+                    core_wheel = Path(shutil.copy2(core_wheel, cached))
+            else:
+                core_wheel = toolchain.package(repo.root, core_sub, scratch / f"nova-common-{core_version}")
             checks = toolchain.smoke([wheel, core_wheel], sub.name, scratch / f"venv-{core_version}")
             result.checks += [f"with nova-common {core_version}: {c}" for c in checks]
     else:

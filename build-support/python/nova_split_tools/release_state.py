@@ -10,6 +10,9 @@ Layout, under ``<git common dir>/nova-split-release/``:
     step begun and done. Written atomically (temporary file, fsync, rename) *before* each step
     that changes anything, so after SIGKILL or power loss it tells ``--continue``/``--abort``
     exactly what to finish or undo.
+``tag-wheels/``
+    nova-common wheels built from release tags for the install checks, kept (a tag's wheel does not
+    change), so later cuts in the clone need not build them again.
 ``scratch/``
     temporary venvs, ``git worktree``\\ s and the wheel until its tag exists; removed on every path,
     and at the start of the next command when a killed cut left it behind.
@@ -89,6 +92,7 @@ class StateDir:
         self.lock = self.path / "lock"
         self.file = self.path / "state.json"
         self.scratch = self.path / "scratch"
+        self.tag_wheels = self.path / "tag-wheels"
 
     # -- the state file ------------------------------------------------------------------------
 
