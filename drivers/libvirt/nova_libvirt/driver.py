@@ -158,7 +158,7 @@ class LibvirtDriver(ComputeDriver):
     def smoke_check(cls) -> str:
         """Parse :attr:`smoke_options` with the driver's own config, connecting to nothing; say what passed."""
         config = LibvirtConfig.from_options(cls.smoke_options)
-        return f"LibvirtConfig parsed {f"uri={config.uri}"}"
+        return f"LibvirtConfig parsed uri={config.uri}"
     capabilities = Capabilities(supports_pause=True, supports_suspend=True, supports_snapshot=True)
 
     def __init__(self, virtapi: VirtAPI, options: Mapping[str, str]) -> None:

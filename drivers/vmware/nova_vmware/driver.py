@@ -110,7 +110,7 @@ class VMwareDriver(ComputeDriver):
     def smoke_check(cls) -> str:
         """Parse :attr:`smoke_options` with the driver's own config, connecting to nothing; say what passed."""
         config = VMwareConfig.from_options(cls.smoke_options)
-        return f"VMwareConfig parsed {f"url={config.url}"}"
+        return f"VMwareConfig parsed url={config.url}"
     capabilities = Capabilities(supports_suspend=True, supports_snapshot=True)
 
     def __init__(self, virtapi: VirtAPI, options: Mapping[str, str]) -> None:

@@ -77,7 +77,7 @@ class XenDriver(ComputeDriver):
     def smoke_check(cls) -> str:
         """Parse :attr:`smoke_options` with the driver's own config, connecting to nothing; say what passed."""
         config = XenConfig.from_options(cls.smoke_options)
-        return f"XenConfig parsed {f"url={config.url}"}"
+        return f"XenConfig parsed url={config.url}"
     capabilities = Capabilities(supports_pause=True, supports_suspend=True, supports_snapshot=True)
 
     def __init__(self, virtapi: VirtAPI, options: Mapping[str, str]) -> None:
