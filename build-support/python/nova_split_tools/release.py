@@ -22,6 +22,7 @@ from packaging.version import InvalidVersion, Version
 from nova_split_tools.errors import ToolError
 from nova_split_tools.proc import git, git_probe
 from nova_split_tools.release_notes import CHANGELOG, Fragment, fragments, suggest, towncrier
+from nova_split_tools.release_state import CutState, StateDir, interrupts_as_keyboard_interrupt, stop_hook
 from nova_split_tools.release_versions import (
     Meta,
     check_wheel,
@@ -32,7 +33,6 @@ from nova_split_tools.release_versions import (
     tagged_versions,
     write_version,
 )
-from nova_split_tools.release_state import CutState, StateDir, interrupts_as_keyboard_interrupt, stop_hook
 from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import CORE, Subproject, load_subprojects
 from nova_split_tools.subprojects import find_subproject as _find
@@ -526,7 +526,9 @@ def abort(repo: Repository, sub: Subproject, *, say: Callable[[str], None] = pri
         state_dir.clean_scratch()
         raise ToolError("no interrupted release cut to abort in this clone")
     if st.subproject != sub.name:
-        raise ToolError(f"the interrupted cut is of {st.distribution}; run: nova-split release cut {st.subproject} --abort")
+        raise ToolError(
+            f"the interrupted cut is of {st.distribution}; run: nova-split release cut {st.subproject} --abort"
+        )
     with state_dir.locked(f"aborting {st.distribution} {st.version}"), interrupts_as_keyboard_interrupt():
         _restore(repo, sub, st, state_dir)
     say(f"aborted the cut of {st.distribution} {st.version}: back at {st.start[:12]}, no commit, no tag")

@@ -49,7 +49,8 @@ except InvalidDriverConfig as e:
     refused = "refuses an unknown option"
 else:
     raise SystemExit(name + " accepted the option 'no-such-option': its option parsing did not run")
-print(type(loaded.driver).__name__, "driver API", loaded.api_version, "with", sorted(options), ";", checked, ";", refused)
+print(type(loaded.driver).__name__, "driver API", loaded.api_version, "with", sorted(options),
+      ";", checked, ";", refused)
 """
 
 

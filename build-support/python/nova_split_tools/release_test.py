@@ -18,6 +18,7 @@ from nova_split_tools.repo import Repository
 from nova_split_tools.testing.release_toolchain import DERIVED, Recorder, closure, release_repo
 from nova_split_tools.testing.repos import commit, git
 
+
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     return release_repo(tmp_path / "repo")
@@ -207,7 +208,9 @@ def test_failing_tests_refuse_and_roll_back(root: Path) -> None:
     before = state(root)
     tools = Recorder()
     tools.fail_tests = True
-    with pytest.raises(ToolError, match=r"^'./pants test drivers/libvirt::' failed \(x_test.py\); .* restored the state before the cut"):
+    with pytest.raises(
+        ToolError, match=r"^'./pants test drivers/libvirt::' failed \(x_test.py\); .* restored the state before the cut"
+    ):
         release(root, "libvirt", tools)
     _assert_rolled_back(root, before)
     tools.fail_tests = False  # a rerun restarts cleanly
@@ -219,7 +222,9 @@ def test_wheel_without_the_nova_common_range_refuses(root: Path) -> None:
     before = state(root)
     tools = Recorder()
     tools.requires = "Requires-Dist: nova-common (>=1.0)"
-    with pytest.raises(ToolError, match=r"lacks .Requires-Dist: nova-common<2,>=1.0.* restored the state before the cut"):
+    with pytest.raises(
+        ToolError, match=r"lacks .Requires-Dist: nova-common<2,>=1.0.* restored the state before the cut"
+    ):
         release(root, "libvirt", tools)
     _assert_rolled_back(root, before)
 
@@ -236,7 +241,9 @@ def test_a_shallow_clone_is_refused_with_the_fetch_command(root: Path, tmp_path:
     commit(root, "f", {"drivers/libvirt/changes/+x.feature.md": "X.\n"})
     shallow = tmp_path / "shallow"
     git(tmp_path, "clone", "-q", "--depth=1", f"file://{root}", str(shallow))
-    with pytest.raises(ToolError, match=r"is a shallow clone; a release plans from the whole history: git fetch --unshallow$"):
+    with pytest.raises(
+        ToolError, match=r"is a shallow clone; a release plans from the whole history: git fetch --unshallow$"
+    ):
         release(shallow, "libvirt", Recorder())
 
 

@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -122,17 +123,28 @@ def test_plan_every_subproject(repo: Path) -> None:
     for name in PATH:
         p = plan(repo, name)
         assert p["last_tag"] is None and p["version"] == "1.0.0", p
-        assert any("+release-selftest.bugfix.md" in f["path"] for f in p["fragments"]), p  # type: ignore[index,union-attr]
-        others = [f for f in p["files"] if any(f.startswith(f"drivers/{d}/") for d in DRIVERS if d != name)]  # type: ignore[union-attr]
+        fragments, files = cast(list[dict[str, str]], p["fragments"]), cast(list[str], p["files"])
+        assert any("+release-selftest.bugfix.md" in f["path"] for f in fragments), p
+        others = [f for f in files if any(f.startswith(f"drivers/{d}/") for d in DRIVERS if d != name)]
         assert not others, f"{name}'s plan shows other drivers' files: {others}"
 
 
 def test_refusals_change_nothing(repo: Path, tmp_path: Path) -> None:
     stray = repo / "drivers/hyperv/stray.txt"
     stray.touch()
-    refuses(repo, ERROR + r"the work tree has uncommitted changes \(drivers/hyperv/stray.txt\)", "release", "cut", "hyperv")
+    refuses(
+        repo, ERROR + r"the work tree has uncommitted changes \(drivers/hyperv/stray.txt\)", "release", "cut", "hyperv"
+    )
     stray.unlink()
-    refuses(repo, ERROR + "1.0.0 does not increase nova-hyperv's version 1.0.0", "release", "cut", "hyperv", "--version", "1.0.0")
+    refuses(
+        repo,
+        ERROR + "1.0.0 does not increase nova-hyperv's version 1.0.0",
+        "release",
+        "cut",
+        "hyperv",
+        "--version",
+        "1.0.0",
+    )
     git(repo, "tag", "-a", "nova-xen-1.1.0", "-m", "in the way")
     refuses(repo, ERROR + "tag nova-xen-1.1.0 already exists", "release", "cut", "xen", "--version", "1.1.0")
     git(repo, "tag", "-d", "nova-xen-1.1.0")
@@ -140,7 +152,9 @@ def test_refusals_change_nothing(repo: Path, tmp_path: Path) -> None:
     run(["git", "clone", "-q", "--depth=1", f"file://{repo}", str(shallow)], tmp_path, check=True)
     share_tooling_venv(shallow)
     refuses(shallow, ERROR + r"is a shallow clone; .*: git fetch --unshallow$", "release", "cut", "ironic")
-    refuses(repo, ERROR + "no interrupted release cut of nova-vmware to continue", "release", "cut", "vmware", "--continue")
+    refuses(
+        repo, ERROR + "no interrupted release cut of nova-vmware to continue", "release", "cut", "vmware", "--continue"
+    )
 
 
 def test_dry_run_changes_nothing(repo: Path) -> None:
@@ -156,7 +170,9 @@ def test_every_subproject_released_from_the_same_commit(repo: Path) -> None:
     cut_and_check(repo, "nova-common")
     for name in DRIVERS:
         out = cut_and_check(repo, name)
-        assert f"with nova-common {version_of(repo, 'nova-common')}:" in out, "not checked against the tagged nova-common"
+        assert (
+            f"with nova-common {version_of(repo, 'nova-common')}:" in out
+        ), "not checked against the tagged nova-common"
     for name in PATH:  # every cut's release commit descends from the same commit, with only its own changes
         tag = f"{DIST[name]}-{version_of(repo, name)}"
         assert git(repo, "merge-base", tag, "base") == base

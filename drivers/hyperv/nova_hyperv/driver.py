@@ -96,6 +96,7 @@ class HyperVDriver(ComputeDriver):
         """Parse :attr:`smoke_options` with the driver's own config, connecting to nothing; say what passed."""
         config = HyperVConfig.from_options(cls.smoke_options)
         return f"HyperVConfig parsed host={config.host}"
+
     capabilities = Capabilities(supports_pause=True, supports_suspend=True)
 
     def __init__(self, virtapi: VirtAPI, options: Mapping[str, str], utils_factory: UtilsFactory | None = None) -> None:

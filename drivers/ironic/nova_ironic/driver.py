@@ -100,6 +100,7 @@ class IronicDriver(ComputeDriver):
         """Parse :attr:`smoke_options` with the driver's own config, connecting to nothing; say what passed."""
         config = IronicConfig.from_options(cls.smoke_options)
         return f"IronicConfig parsed url={config.url}"
+
     capabilities = Capabilities()
 
     def __init__(self, virtapi: VirtAPI, options: Mapping[str, str]) -> None:

@@ -159,6 +159,7 @@ class LibvirtDriver(ComputeDriver):
         """Parse :attr:`smoke_options` with the driver's own config, connecting to nothing; say what passed."""
         config = LibvirtConfig.from_options(cls.smoke_options)
         return f"LibvirtConfig parsed uri={config.uri}"
+
     capabilities = Capabilities(supports_pause=True, supports_suspend=True, supports_snapshot=True)
 
     def __init__(self, virtapi: VirtAPI, options: Mapping[str, str]) -> None:

@@ -78,6 +78,7 @@ class XenDriver(ComputeDriver):
         """Parse :attr:`smoke_options` with the driver's own config, connecting to nothing; say what passed."""
         config = XenConfig.from_options(cls.smoke_options)
         return f"XenConfig parsed url={config.url}"
+
     capabilities = Capabilities(supports_pause=True, supports_suspend=True, supports_snapshot=True)
 
     def __init__(self, virtapi: VirtAPI, options: Mapping[str, str]) -> None:

@@ -133,7 +133,9 @@ class Recorder:
         self.calls.append(("package_at", rev))
         out.mkdir(parents=True, exist_ok=True)
         # A real worktree left registered, as a cut killed while building leaves it: the cut must remove it.
-        subprocess.run(["git", "worktree", "add", "-q", "--detach", str(out / "worktree"), rev], cwd=repo.root, check=True)
+        subprocess.run(
+            ["git", "worktree", "add", "-q", "--detach", str(out / "worktree"), rev], cwd=repo.root, check=True
+        )
         wheel = out / f"{rev}.whl"
         wheel.write_bytes(b"")
         return wheel
