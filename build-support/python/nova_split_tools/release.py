@@ -257,6 +257,7 @@ def cut(
     if pending:
         raise ToolError(pending)
     _refuse_shallow(repo)
+    planned_at = repo.resolve("HEAD")
     meta = read_meta(repo.root, sub)
     untagged = untagged_release(repo, meta)
     if untagged:
@@ -313,12 +314,14 @@ def cut(
         distribution=meta.distribution,
         version=str(new),
         tag=tag,
-        start=repo.resolve("HEAD"),
+        start=planned_at,
         branch=branch or None,
         had_changelog=(repo.root / sub.path / CHANGELOG).exists(),
         done=True,  # 'begin' records the starting point and changes nothing
     )
     with state_dir.locked(f"{meta.distribution} {new}"), interrupts_as_keyboard_interrupt():
+        if repo.resolve("HEAD") != planned_at or repo.dirty_paths():
+            raise ToolError("the clone changed while the release was planned (another cut?); run the cut again")
         state_dir.clean_scratch()
         state_dir.save(st)
         stop_hook("begin")

@@ -11,6 +11,7 @@ state before it, and a clean next cut.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -187,3 +188,17 @@ def test_an_untagged_release_commit_without_state_is_tagged_not_skipped(repo: Pa
 def test_nothing_to_continue_or_abort_is_one_line(repo: Path) -> None:
     assert "no interrupted release cut of nova-libvirt to continue" in one_line(child(repo, "continue"))
     assert "no interrupted release cut to abort" in one_line(child(repo, "abort"))
+
+
+def test_killed_inside_git_commit_the_commit_is_recognised(repo: Path) -> None:
+    """Killed after ``git commit`` wrote the commit but before the state recorded it."""
+    killed = child(repo, stop="commit")
+    assert killed.returncode == -signal.SIGKILL
+    path = repo / ".git/nova-split-release/state.json"
+    recorded = json.loads(path.read_text())
+    path.write_text(json.dumps({**recorded, "commit": None, "done": False}))
+    assert "after its release commit" in one_line(child(repo))
+    assert child(repo, "continue").returncode == 0
+    assert git(repo, "log", "-n1", "--format=%s", "HEAD^") == "libvirt: console", "a second release commit"
+    assert git(repo, "rev-parse", "nova-libvirt-1.1.0^{commit}") == git(repo, "rev-parse", "HEAD")
+    assert_clean(repo)
