@@ -219,12 +219,18 @@ def _detect_commit(repo: Repository, st: CutState) -> str | None:
     """The release commit of ``st`` if ``git commit`` finished before the process died."""
     if st.committed:
         return st.commit
-    head = repo.resolve("HEAD")
+    head = _head(repo)
     if head == st.start:
         return None
     parent = git_probe(repo.root, "rev-parse", "HEAD^")
     subject = git(repo.root, "log", "-n1", "--format=%s", "HEAD").strip()
     return head if parent == st.start and subject == release_subject(st.distribution, st.version) else None
+
+
+def _head(repo: Repository) -> str:
+    """HEAD through a new git process: a restore after SIGTERM or Ctrl-C to the process group must not
+    use gitpython's long-running ``git cat-file``, which got the same signal."""
+    return git(repo.root, "rev-parse", "HEAD").strip()
 
 
 def _refuse_shallow(repo: Repository) -> None:
@@ -424,7 +430,7 @@ def _commit(repo: Repository, sub: Subproject, st: CutState, notes: str) -> None
     git(repo.root, "add", "-A", "--", sub.path, *outside)
     subject = release_subject(st.distribution, st.version)
     git(repo.root, "commit", "-q", "--no-verify", "-m", f"{subject}\n\n{notes}")
-    st.commit = repo.resolve("HEAD")
+    st.commit = _head(repo)
 
 
 def _tag_and_publish(
@@ -496,7 +502,7 @@ def _restore(repo: Repository, sub: Subproject, st: CutState, state_dir: StateDi
             git(repo.root, "tag", "-d", st.tag)
     if st.published and not tag_exists(repo, st.tag):
         Path(st.published).unlink(missing_ok=True)  # dist/release keeps only tagged releases' wheels
-    head = repo.resolve("HEAD")
+    head = _head(repo)
     if head not in (st.start, commit):
         raise ToolError(
             f"HEAD moved ({head[:12]}) since the interrupted cut of {st.distribution} {st.version} started at "

@@ -49,7 +49,7 @@ def child(repo: Path, *args: str, stop: str | None = None) -> subprocess.Complet
     if stop:
         env[STOP_ENV] = stop
     cmd = [sys.executable, "-m", "nova_split_tools.testing.release_toolchain", str(repo), "libvirt", *args]
-    return subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=120, start_new_session=True)
 
 
 def snapshot(repo: Path) -> tuple[str, str, str, str, str]:
@@ -141,7 +141,9 @@ def test_killed_then_aborted(repo: Path, step: str, again: bool) -> None:
         next_cut_is_clean(repo, "1.1.0")  # the same version again: nothing skipped
 
 
-@pytest.mark.parametrize("step, sig", [("test", "TERM"), ("tag", "TERM"), ("notes", "INT")])
+@pytest.mark.parametrize(
+    "step, sig", [("test", "TERM"), ("tag", "TERMGROUP"), ("notes", "INT"), ("install", "INTGROUP")]
+)
 def test_sigterm_and_sigint_restore_the_state_before_the_cut(repo: Path, step: str, sig: str) -> None:
     before = snapshot(repo)
     result = child(repo, stop=f"{step}:{sig}")

@@ -49,7 +49,7 @@ STEPS = ("begin", "version", "notes", "test", "package", "install", "commit", "t
 
 #: Test hook: ``STEP`` or ``STEP:SIGNAL`` (KILL, TERM, INT or STOP; KILL by default) sends the signal to
 #: the cutting process itself right after ``STEP`` is done and recorded (STOP: it waits, alive, holding
-#: the lock, until SIGCONT). Documented in docs/releases.md;
+#: the lock, until SIGCONT); ``TERMGROUP``/``INTGROUP`` signal its whole process group, as ``timeout`` does. Documented in docs/releases.md;
 #: the crash tests (release_crash_test.py, the release self-test) kill a real cut at every boundary with it.
 STOP_ENV = "NOVA_SPLIT_RELEASE_STOP_AFTER"
 
@@ -212,10 +212,13 @@ def stop_hook(step: str) -> None:
     if name != step:
         return
     signals = {"KILL": signal.SIGKILL, "TERM": signal.SIGTERM, "INT": signal.SIGINT, "STOP": signal.SIGSTOP}
-    signum = signals.get(sig or "KILL")
+    signum = signals.get((sig or "KILL").removesuffix("GROUP"))
     if signum is None:
-        raise ToolError(f"{STOP_ENV}={wanted}: the signal must be KILL, TERM, INT or STOP")
-    os.kill(os.getpid(), signum)
+        raise ToolError(f"{STOP_ENV}={wanted}: the signal must be KILL, TERM, INT or STOP (+GROUP)")
+    if sig.endswith("GROUP"):  # as `timeout` and a terminal's Ctrl-C do: the whole process group
+        os.killpg(os.getpgrp(), signum)
+    else:
+        os.kill(os.getpid(), signum)
     if signum != signal.SIGSTOP:
         time.sleep(5)  # the signal arrives; KILL never returns, TERM/INT raise KeyboardInterrupt here
 
