@@ -49,7 +49,8 @@ STEPS = ("begin", "version", "notes", "test", "package", "install", "commit", "t
 
 #: Test hook: ``STEP`` or ``STEP:SIGNAL`` (KILL, TERM, INT or STOP; KILL by default) sends the signal to
 #: the cutting process itself right after ``STEP`` is done and recorded (STOP: it waits, alive, holding
-#: the lock, until SIGCONT); ``TERMGROUP``/``INTGROUP`` signal its whole process group, as ``timeout`` does. Documented in docs/releases.md;
+#: the lock, until SIGCONT); ``TERMGROUP``/``INTGROUP`` signal its whole process group, as
+#: ``timeout`` does. Documented in docs/releases.md;
 #: the crash tests (release_crash_test.py, the release self-test) kill a real cut at every boundary with it.
 STOP_ENV = "NOVA_SPLIT_RELEASE_STOP_AFTER"
 
