@@ -102,10 +102,10 @@ def test_three_libvirt_one_xen_two_nova_common_releases(root: Path) -> None:
     commit(root, "libvirt: drop option", {"drivers/libvirt/changes/+opt.breaking.md": "Drop the uri option.\n"})
     tools.calls.clear()
     assert release(root, "libvirt", tools) == "nova-libvirt-2.0.0"
-    assert [c for c in tools.calls if c[0] == "package_at"] == [
-        ("package_at", "nova-common-1.0.1"),
-        ("package_at", "nova-common-1.1.0"),
-    ]
+    # 1.0.1's wheel was built from its tag for xen's cut and is reused; only 1.1.0's is built now.
+    assert [c for c in tools.calls if c[0] == "package_at"] == [("package_at", "nova-common-1.1.0")]
+    smoked = [c for c in tools.calls if c[0] == "smoke"]
+    assert [c[2] for c in smoked] == ["nova-common-1.0.1.whl", "nova-common-1.1.0.whl"], smoked
     assert [c[0] for c in tools.calls].count("smoke") == 2
 
     # libvirt 3 and xen: both pending at one commit, released one after the other.
