@@ -10,9 +10,9 @@ Versions and tags are :mod:`nova_split_tools.release_versions`; notes are
 from __future__ import annotations
 
 import os
+import shutil
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,8 +20,9 @@ from typing import Any, Protocol
 from packaging.version import InvalidVersion, Version
 
 from nova_split_tools.errors import ToolError
-from nova_split_tools.proc import git
+from nova_split_tools.proc import git, git_probe
 from nova_split_tools.release_notes import CHANGELOG, Fragment, fragments, suggest, towncrier
+from nova_split_tools.release_state import CutState, StateDir, interrupts_as_keyboard_interrupt, stop_hook
 from nova_split_tools.release_versions import (
     Meta,
     check_wheel,
@@ -42,18 +43,18 @@ __all__ = [
     "Fragment",
     "ReleasePlan",
     "Toolchain",
+    "abort",
     "compute_plan",
     "cut",
     "find_subproject",
     "nova_common_range",
     "read_meta",
+    "resume",
 ]
 
 #: The function that says which files a subproject's code depends on (the Pants graph's closure).
 Closure = Callable[[str], set[str]]
 
-#: Set to a step name (e.g. ``tag``) to simulate a Ctrl-C just before that step (selftests/release_integration_test.py).
-INTERRUPT_ENV = "NOVA_SPLIT_RELEASE_INTERRUPT_BEFORE"
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
@@ -135,14 +136,20 @@ def compute_plan(repo: Repository, sub: Subproject, closure: Closure) -> Release
 class Toolchain(Protocol):
     """The steps of a cut that need the build (Pants) and a Python install."""
 
+    def check_generated(self, root: Path) -> None:
+        """Raise ToolError when a generated file (``packaging``/``ci-config``/``owners``) is stale."""
+
+    def regenerate(self, root: Path) -> None:
+        """Rewrite every generated file (those derived from a version among them)."""
+
     def test(self, root: Path, sub: Subproject) -> None:
         """Run the subproject's tests; raise ToolError when one fails."""
 
     def package(self, root: Path, sub: Subproject, out: Path) -> Path:
         """Build the subproject's wheel from the work tree at ``root`` into ``out``."""
 
-    def package_at(self, repo: Repository, tag: str, sub: Subproject, out: Path) -> Path:
-        """Build the subproject's wheel as of ``tag`` into ``out`` (nova-common for the smoke)."""
+    def package_at(self, repo: Repository, rev: str, sub: Subproject, out: Path) -> Path:
+        """Build the subproject's wheel as of ``rev`` into ``out`` (a git worktree under ``out``)."""
 
     def smoke(self, wheels: list[Path], driver: str, scratch: Path) -> list[str]:
         """Install ``wheels`` in a fresh venv, check ``driver`` loads and runs; say what passed."""
@@ -159,27 +166,6 @@ class CutResult:
     checks: list[str] = field(default_factory=list)
 
 
-@contextmanager
-def _rollback(repo: Repository, meta: Meta, tag: str) -> Iterator[None]:
-    """On any exception or Ctrl-C: back to the starting commit, fragments and files restored."""
-    start = repo.resolve("HEAD")
-    changelog = repo.root / meta.path / CHANGELOG
-    had_changelog = changelog.exists()
-    try:
-        yield
-    except BaseException as e:
-        if tag_exists(repo, tag):
-            git(repo.root, "tag", "-d", tag)
-        git(repo.root, "reset", "-q", "--hard", start)
-        if not had_changelog and changelog.exists():
-            changelog.unlink()
-        done = f"rolled back to {start[:12]}: no commit, no tag, fragments restored"
-        if isinstance(e, ToolError):
-            raise ToolError(f"{e}; {done}") from None
-        print(done, file=sys.stderr)
-        raise
-
-
 def _check_new(repo: Repository, meta: Meta, new: Version) -> None:
     if tag_exists(repo, meta.tag(new)):
         tag = meta.tag(new)
@@ -190,24 +176,104 @@ def _check_new(repo: Repository, meta: Meta, new: Version) -> None:
         )
 
 
+def _command(sub: Subproject, flag: str = "") -> str:
+    return f"nova-split release cut {sub.name}{' ' + flag if flag else ''}"
+
+
+def release_subject(distribution: str, version: str) -> str:
+    return f"Release {distribution} {version}"
+
+
+def untagged_release(repo: Repository, meta: Meta) -> str | None:
+    """The commit that released ``meta.version`` when its tag is missing (a cut stopped before tagging)."""
+    if tag_exists(repo, meta.tag()):
+        return None
+    subject = release_subject(meta.distribution, str(meta.version))
+    out = git(repo.root, "log", "-n1", "--format=%H%x00%s", "HEAD", "--", f"{meta.path}/subproject.toml")
+    commit, _, found = out.strip().partition("\0")
+    return commit if commit and found == subject else None
+
+
+def pending_refusal(state_dir: StateDir, repo: Repository) -> str | None:
+    """The one line a plain command prints while a cut runs or after one was interrupted."""
+    held = state_dir.holder()
+    if held:
+        return f"another release cut is running in this clone (pid {held[0]}: {held[1]}); wait for it to finish"
+    st = state_dir.load()
+    if st is None:
+        return None
+    name = st.subproject
+    if st.committed or _detect_commit(repo, st):
+        return (
+            f"{st.describe()}, after its release commit; finish it (tag {st.tag}) with: "
+            f"nova-split release cut {name} --continue  (or undo it with --abort)"
+        )
+    return (
+        f"{st.describe()}, before its release commit; finish the same release with: "
+        f"nova-split release cut {name} --continue, or restore the state before it with: "
+        f"nova-split release cut {name} --abort"
+    )
+
+
+def _detect_commit(repo: Repository, st: CutState) -> str | None:
+    """The release commit of ``st`` if ``git commit`` finished before the process died."""
+    if st.committed:
+        return st.commit
+    head = _head(repo)
+    if head == st.start:
+        return None
+    parent = git_probe(repo.root, "rev-parse", "HEAD^")
+    subject = git(repo.root, "log", "-n1", "--format=%s", "HEAD").strip()
+    return head if parent == st.start and subject == release_subject(st.distribution, st.version) else None
+
+
+def _head(repo: Repository) -> str:
+    """HEAD through a new git process: a restore after SIGTERM or Ctrl-C to the process group must not
+    use gitpython's long-running ``git cat-file``, which got the same signal."""
+    return git(repo.root, "rev-parse", "HEAD").strip()
+
+
+def _refuse_shallow(repo: Repository) -> None:
+    if repo.is_shallow:
+        raise ToolError(
+            f"{repo.root} is a shallow clone; a release plans from the whole history: git fetch --unshallow"
+        )
+
+
 def cut(
     repo: Repository,
     sub: Subproject,
     closure: Closure,
     toolchain: Toolchain,
     out_dir: Path,
-    scratch: Path,
     *,
     version: str | None = None,
     dry_run: bool = False,
     force: bool = False,
     say: Callable[[str], None] = print,
 ) -> CutResult:
-    """Release ``sub``: version, notes, tests, wheel, install checks, then commit and tag (last)."""
+    """Release ``sub``: version and derived files, notes, tests, wheel, install checks, commit, tag, publish.
+
+    Each step is recorded in the git dir (:mod:`nova_split_tools.release_state`) before it changes
+    anything. A failure, Ctrl-C or SIGTERM restores the starting state; after SIGKILL or power loss
+    the next command says whether to :func:`resume` (``--continue``) or :func:`abort` (``--abort``).
+    """
+    state_dir = StateDir(repo.root)
+    pending = pending_refusal(state_dir, repo)
+    if pending:
+        raise ToolError(pending)
+    _refuse_shallow(repo)
+    planned_at = repo.resolve("HEAD")
+    meta = read_meta(repo.root, sub)
+    untagged = untagged_release(repo, meta)
+    if untagged:
+        raise ToolError(
+            f"{meta.distribution} {meta.version} was committed ({untagged[:12]}) but never tagged; "
+            f"tag it with: {_command(sub, '--continue')}"
+        )
     dirty = repo.dirty_paths()
     if dirty:
         raise ToolError(f"the work tree has uncommitted changes ({', '.join(dirty[:3])}); commit or stash them first")
-    meta = read_meta(repo.root, sub)
     new = None
     if version is not None:
         try:
@@ -224,18 +290,21 @@ def cut(
     if new is None:
         new = Version(plan.suggested)
         _check_new(repo, meta, new)
-    tag = meta.tag(new)
     targets = smoke_targets(repo, meta) if meta.api_major is not None else []
+    toolchain.check_generated(repo.root)
+    tag = meta.tag(new)
     notes = towncrier(repo.root, sub, new, draft=True)
     result = CutResult(meta.distribution, str(new), tag, None, None, notes)
     core_desc = ", ".join(f"nova-common {v} ({t or 'work tree'})" for v, t in targets)
     steps = [
-        f"set [project] version = {new} in {sub.path}/subproject.toml (was {meta.version})",
+        f"set [project] version = {new} in {sub.path}/subproject.toml (was {meta.version}); regenerate derived files",
         f"assemble {len(plan.fragments)} fragment(s) into {sub.path}/{CHANGELOG} with towncrier, removing them",
         f"run the tests: ./pants test {sub.path}::",
         f"build the wheel: ./pants package {sub.path}:dist; check its METADATA",
         f"install it in a fresh venv{' with ' + core_desc if targets else ''}; check it loads and runs",
-        f"commit 'Release {meta.distribution} {new}' and create the annotated tag {tag}",
+        f"commit '{release_subject(meta.distribution, str(new))}'",
+        f"create the annotated tag {tag}",
+        f"publish the wheel in {out_dir}",
     ]
     say(f"release {meta.distribution} {meta.version} -> {new} ({plan.bump if version is None else 'explicit'})")
     for i, description in enumerate(steps, 1):
@@ -244,49 +313,281 @@ def cut(
     if dry_run:
         say("dry run: nothing changed")
         return result
+    branch = git_probe(repo.root, "symbolic-ref", "-q", "HEAD")
+    st = CutState(
+        subproject=sub.name,
+        path=sub.path,
+        distribution=meta.distribution,
+        version=str(new),
+        tag=tag,
+        start=planned_at,
+        branch=branch or None,
+        had_changelog=(repo.root / sub.path / CHANGELOG).exists(),
+        done=True,  # 'begin' records the starting point and changes nothing
+    )
+    with state_dir.locked(f"{meta.distribution} {new}"), interrupts_as_keyboard_interrupt():
+        if repo.resolve("HEAD") != planned_at or repo.dirty_paths():
+            raise ToolError("the clone changed while the release was planned (another cut?); run the cut again")
+        state_dir.clean_scratch()
+        state_dir.save(st)
+        stop_hook("begin")
+        try:
+            _run(repo, sub, toolchain, out_dir, st, state_dir, result, targets, notes, say)
+        except BaseException as e:
+            _restore(repo, sub, st, state_dir)
+            done = f"restored the state before the cut ({st.start[:12]}): no commit, no tag, fragments back"
+            if isinstance(e, ToolError):
+                raise ToolError(f"{e}; {done}") from None
+            print(f"{e or 'interrupted'}; {done}", file=sys.stderr)
+            raise
+    return _finished(result, say)
 
-    def step(name: str) -> None:
-        if os.environ.get(INTERRUPT_ENV) == name:
-            raise KeyboardInterrupt(f"simulated interrupt before {name} ({INTERRUPT_ENV})")
-        say(f"-- {name}")
 
-    with _rollback(repo, meta, tag):
-        step("version")
-        write_version(repo.root, sub, new)
-        step("notes")
-        towncrier(repo.root, sub, new, draft=False)
-        step("test")
-        toolchain.test(repo.root, sub)
-        result.checks.append(f"./pants test {sub.path}:: passed")
-        step("package")
-        wheel = toolchain.package(repo.root, sub, out_dir)
-        result.wheel = wheel
-        result.checks.append(check_wheel(wheel, meta, new))
-        step("install")
-        if targets:
-            for core_version, core_tag in targets:
-                core_sub = find_subproject(repo.root, CORE)
-                core_out = out_dir / f"nova-common-{core_version}"
-                core_wheel = (
-                    toolchain.package_at(repo, core_tag, core_sub, core_out)
-                    if core_tag
-                    else toolchain.package(repo.root, core_sub, core_out)
-                )
-                checks = toolchain.smoke([wheel, core_wheel], sub.name, scratch / f"venv-{core_version}")
-                result.checks += [f"with nova-common {core_version}: {c}" for c in checks]
-        else:
-            result.checks += toolchain.smoke([wheel], "fake", scratch / "venv")
-        step("commit")
-        status = git(repo.root, "status", "--porcelain", "--untracked-files=all").splitlines()
-        outside = [line[3:] for line in status if not Path(line[3:]).is_relative_to(sub.path)]
-        if outside:
-            raise ToolError(f"the cut touched files outside {sub.path}: {', '.join(outside)}")
-        git(repo.root, "add", "-A", "--", sub.path)
-        git(repo.root, "commit", "-q", "-m", f"Release {meta.distribution} {new}\n\n{notes}")
-        result.commit = repo.resolve("HEAD")
-        step("tag")
-        git(repo.root, "tag", "-a", tag, "-m", f"{meta.distribution} {new}\n\n{notes}")
+def _finished(result: CutResult, say: Callable[[str], None]) -> CutResult:
     for check in result.checks:
         say(f"ok: {check}")
-    say(f"released {meta.distribution} {new}: commit {result.commit and result.commit[:12]}, tag {tag}")
+    commit = result.commit and result.commit[:12]
+    say(f"released {result.distribution} {result.version}: commit {commit}, tag {result.tag}")
     return result
+
+
+def _enter(st: CutState, state_dir: StateDir, step: str) -> None:
+    st.step, st.done = step, False
+    state_dir.save(st)
+
+
+def _leave(st: CutState, state_dir: StateDir, say: Callable[[str], None]) -> None:
+    st.done = True
+    state_dir.save(st)
+    say(f"-- {st.step} done")
+    stop_hook(st.step)
+
+
+def _run(
+    repo: Repository,
+    sub: Subproject,
+    toolchain: Toolchain,
+    out_dir: Path,
+    st: CutState,
+    state_dir: StateDir,
+    result: CutResult,
+    targets: list[tuple[Version, str | None]],
+    notes: str,
+    say: Callable[[str], None],
+) -> None:
+    """The steps that change the tree, each recorded before it starts and after it ends."""
+    meta = read_meta(repo.root, sub)
+    new = Version(st.version)
+    scratch = state_dir.scratch
+    _enter(st, state_dir, "version")
+    write_version(repo.root, sub, new)
+    toolchain.regenerate(repo.root)
+    _leave(st, state_dir, say)
+    _enter(st, state_dir, "notes")
+    towncrier(repo.root, sub, new, draft=False)
+    _leave(st, state_dir, say)
+    _enter(st, state_dir, "test")
+    toolchain.test(repo.root, sub)
+    result.checks.append(f"./pants test {sub.path}:: passed")
+    _leave(st, state_dir, say)
+    _enter(st, state_dir, "package")
+    wheel = toolchain.package(repo.root, sub, scratch / "wheel")
+    result.checks.append(check_wheel(wheel, meta, new))
+    st.wheel = str(wheel)
+    _leave(st, state_dir, say)
+    _enter(st, state_dir, "install")
+    if targets:
+        core_sub = find_subproject(repo.root, CORE)
+        for core_version, core_tag in targets:
+            if core_tag:  # a tag's wheel is built once per clone (in a worktree) and kept
+                cached = state_dir.tag_wheels / f"{core_tag}-{repo.resolve(core_tag)[:12]}"
+                found = sorted(cached.glob("*.whl"))
+                if found:
+                    core_wheel = found[0]
+                else:
+                    core_wheel = toolchain.package_at(repo, core_tag, core_sub, scratch / core_tag)
+                    cached.mkdir(parents=True, exist_ok=True)
+                    core_wheel = Path(shutil.copy2(core_wheel, cached))
+            else:
+                core_wheel = toolchain.package(repo.root, core_sub, scratch / f"nova-common-{core_version}")
+            checks = toolchain.smoke([wheel, core_wheel], sub.name, scratch / f"venv-{core_version}")
+            result.checks += [f"with nova-common {core_version}: {c}" for c in checks]
+    else:
+        result.checks += toolchain.smoke([wheel], "fake", scratch / "venv")
+    _leave(st, state_dir, say)
+    _enter(st, state_dir, "commit")
+    _commit(repo, sub, st, notes)
+    result.commit = st.commit
+    _leave(st, state_dir, say)
+    _tag_and_publish(repo, sub, toolchain, out_dir, st, state_dir, result, notes, say)
+
+
+def _commit(repo: Repository, sub: Subproject, st: CutState, notes: str) -> None:
+    """Commit the subproject's files and the generated files derived from its version."""
+    status = git(repo.root, "status", "--porcelain", "--untracked-files=all").splitlines()
+    changed = {line[3:].split(" -> ")[-1] for line in status}
+    outside = sorted(p for p in changed if not Path(p).is_relative_to(sub.path) and (repo.root / p).exists())
+    git(repo.root, "add", "-A", "--", sub.path, *outside)
+    subject = release_subject(st.distribution, st.version)
+    git(repo.root, "commit", "-q", "--no-verify", "-m", f"{subject}\n\n{notes}")
+    st.commit = _head(repo)
+
+
+def _tag_and_publish(
+    repo: Repository,
+    sub: Subproject,
+    toolchain: Toolchain,
+    out_dir: Path,
+    st: CutState,
+    state_dir: StateDir,
+    result: CutResult,
+    notes: str,
+    say: Callable[[str], None],
+) -> None:
+    assert st.commit is not None
+    _enter(st, state_dir, "tag")
+    if not tag_exists(repo, st.tag):
+        git(repo.root, "tag", "-a", st.tag, "-m", f"{st.distribution} {st.version}\n\n{notes}", st.commit)
+    _leave(st, state_dir, say)
+    _enter(st, state_dir, "publish")
+    wheel = Path(st.wheel) if st.wheel else None
+    if wheel is None or not wheel.is_file():  # a resumed cut whose scratch was lost: rebuild from the commit
+        out = state_dir.scratch / "wheel"
+        same = repo.resolve("HEAD") == st.commit and not repo.dirty_paths()
+        wheel = toolchain.package(repo.root, sub, out) if same else toolchain.package_at(repo, st.commit, sub, out)
+        meta = read_meta(repo.root, sub)
+        result.checks.append(check_wheel(wheel, meta, Version(st.version)))
+    st.published = str(out_dir / wheel.name)
+    state_dir.save(st)
+    result.wheel = publish(repo, read_meta(repo.root, sub), wheel, out_dir)
+    _leave(st, state_dir, say)
+    state_dir.clear()
+    state_dir.clean_scratch()
+
+
+def publish(repo: Repository, meta: Meta, wheel: Path, out_dir: Path) -> Path:
+    """Move a tagged release's wheel into ``out_dir``; drop wheels there whose release has no tag."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / f".{wheel.name}.tmp"
+    shutil.copy2(wheel, tmp)
+    final = out_dir / wheel.name
+    os.replace(tmp, final)
+    tagged = tagged_versions(repo, meta.distribution)
+    for other in out_dir.iterdir():
+        version = _wheel_version(other.name)
+        if other.name.startswith(".") or (version is not None and version not in tagged):
+            other.unlink(missing_ok=True) if other.is_file() else shutil.rmtree(other, ignore_errors=True)
+        elif other.is_dir():
+            shutil.rmtree(other, ignore_errors=True)  # an older tool's scratch (worktrees, core wheels)
+    return final
+
+
+def _wheel_version(name: str) -> Version | None:
+    parts = name.split("-")
+    if not name.endswith(".whl") or len(parts) < 3:
+        return None
+    try:
+        return Version(parts[1])
+    except InvalidVersion:
+        return None
+
+
+def _restore(repo: Repository, sub: Subproject, st: CutState, state_dir: StateDir) -> None:
+    """Back to exactly where ``st`` started: branch and HEAD, files, fragments; no tag, no scratch."""
+    state_dir.clear_git_locks()
+    commit = _detect_commit(repo, st)
+    if tag_exists(repo, st.tag):
+        target = git(repo.root, "rev-parse", f"{st.tag}^{{commit}}").strip()
+        if target == commit:
+            git(repo.root, "tag", "-d", st.tag)
+    if st.published and not tag_exists(repo, st.tag):
+        Path(st.published).unlink(missing_ok=True)  # dist/release keeps only tagged releases' wheels
+    head = _head(repo)
+    if head not in (st.start, commit):
+        raise ToolError(
+            f"HEAD moved ({head[:12]}) since the interrupted cut of {st.distribution} {st.version} started at "
+            f"{st.start[:12]}; check out {st.branch or st.start[:12]} at one of those commits, then rerun --abort"
+        )
+    if st.branch:
+        current = git_probe(repo.root, "symbolic-ref", "-q", "HEAD")
+        if current != st.branch:
+            git(repo.root, "checkout", "-q", "-f", st.branch.removeprefix("refs/heads/"))
+        git(repo.root, "reset", "-q", "--hard", st.start)
+    else:
+        git(repo.root, "checkout", "-q", "-f", "--detach", st.start)
+        git(repo.root, "reset", "-q", "--hard", st.start)
+    changelog = repo.root / sub.path / CHANGELOG
+    if not st.had_changelog and changelog.exists():
+        changelog.unlink()
+    git(repo.root, "clean", "-q", "-f", "-d", "--", sub.path)  # the tree was clean when the cut began
+    state_dir.clean_scratch()
+    state_dir.clear()
+
+
+def abort(repo: Repository, sub: Subproject, *, say: Callable[[str], None] = print) -> None:
+    """``release cut --abort``: restore the state before an interrupted cut."""
+    state_dir = StateDir(repo.root)
+    held = state_dir.holder()
+    if held:
+        raise ToolError(f"a release cut is running in this clone (pid {held[0]}: {held[1]}); wait for it to finish")
+    st = state_dir.load()
+    if st is None:
+        state_dir.clean_scratch()
+        raise ToolError("no interrupted release cut to abort in this clone")
+    if st.subproject != sub.name:
+        raise ToolError(
+            f"the interrupted cut is of {st.distribution}; run: nova-split release cut {st.subproject} --abort"
+        )
+    with state_dir.locked(f"aborting {st.distribution} {st.version}"), interrupts_as_keyboard_interrupt():
+        _restore(repo, sub, st, state_dir)
+    say(f"aborted the cut of {st.distribution} {st.version}: back at {st.start[:12]}, no commit, no tag")
+
+
+def resume(
+    repo: Repository,
+    sub: Subproject,
+    toolchain: Toolchain,
+    out_dir: Path,
+    *,
+    say: Callable[[str], None] = print,
+) -> CutResult:
+    """``release cut --continue``: finish the interrupted cut (or tag an untagged release commit).
+
+    Before the release commit the tree is restored and the same release (same version) is cut
+    again from the start, so no half-done step is trusted; after it, the tag and the wheel are made.
+    """
+    state_dir = StateDir(repo.root)
+    held = state_dir.holder()
+    if held:
+        raise ToolError(f"a release cut is running in this clone (pid {held[0]}: {held[1]}); wait for it to finish")
+    _refuse_shallow(repo)
+    st = state_dir.load()
+    meta = read_meta(repo.root, sub)
+    if st is None:
+        untagged = untagged_release(repo, meta)
+        if untagged is None:
+            state_dir.clean_scratch()
+            raise ToolError(f"no interrupted release cut of {meta.distribution} to continue in this clone")
+        parent = git(repo.root, "rev-parse", f"{untagged}^").strip()
+        st = CutState(sub.name, sub.path, meta.distribution, str(meta.version), meta.tag(), parent, None, True)
+        st.commit, st.step, st.done = untagged, "commit", True
+    elif st.subproject != sub.name:
+        raise ToolError(
+            f"the interrupted cut is of {st.distribution}; run: nova-split release cut {st.subproject} --continue"
+        )
+    notes = git(repo.root, "log", "-n1", "--format=%b", st.commit).strip() + "\n" if st.commit else ""
+    result = CutResult(st.distribution, st.version, st.tag, st.commit, None, notes)
+    with state_dir.locked(f"{st.distribution} {st.version}"), interrupts_as_keyboard_interrupt():
+        state_dir.clear_git_locks()
+        st.pid = os.getpid()
+        commit = _detect_commit(repo, st)
+        if commit:
+            st.commit = result.commit = commit
+            result.notes = git(repo.root, "log", "-n1", "--format=%b", commit).strip() + "\n"
+            say(f"continuing {st.distribution} {st.version} after its release commit {commit[:12]}")
+            _tag_and_publish(repo, sub, toolchain, out_dir, st, state_dir, result, result.notes, say)
+            return _finished(result, say)
+        say(f"continuing {st.distribution} {st.version}: restoring {st.start[:12]} and cutting it again")
+        _restore(repo, sub, st, state_dir)
+        st.step, st.done, st.wheel = "begin", True, None
+    return cut(repo, sub, lambda _: set(), toolchain, out_dir, version=st.version, force=True, say=say)

@@ -4,25 +4,28 @@
                                             nova-common files in its dependency closure, its
                                             lockfile), its pending notes, the suggested version
   release cut SUBPROJECT [--version X.Y.Z] [--dry-run] [--force]
-                                            bump subproject.toml, assemble CHANGELOG.md with
-                                            towncrier, build and install-check the wheel, run its
-                                            tests, commit, then tag <distribution>-<version>
+                                            bump subproject.toml and regenerate derived files,
+                                            assemble CHANGELOG.md with towncrier, run its tests,
+                                            build and install-check the wheel, commit, then tag
+                                            <distribution>-<version> and publish the wheel
+  release cut SUBPROJECT --continue | --abort
+                                            finish, or undo, a cut that was killed
 
 Tags are per distribution (nova-libvirt-1.4.0, nova-common-1.1.0), so subprojects release
-independently. A cut that fails or is interrupted rolls back to the starting commit: no tag,
-no half-written changelog, fragments restored.
+independently. A cut that fails, or gets Ctrl-C or SIGTERM, restores the state before it. A cut
+killed outright (SIGKILL, power loss) left its progress in .git/nova-split-release/: the next
+command says in one line whether to --continue or --abort it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from pathlib import Path
 
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph, load_graph
-from nova_split_tools.release import Closure, compute_plan, cut, find_subproject
+from nova_split_tools.release import Closure, abort, compute_plan, cut, find_subproject, resume
 from nova_split_tools.release_pants import PantsToolchain
 from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import CORE
@@ -42,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     c.add_argument("--dry-run", action="store_true", help="print every step and the notes; change nothing")
     c.add_argument("--force", action="store_true", help="release even when nothing changed")
     c.add_argument("--no-pantsd", action="store_true", help="do not use (or start) the Pants daemon")
+    resume = c.add_mutually_exclusive_group()
+    resume.add_argument("--continue", dest="resume", action="store_true", help="finish a cut that was killed")
+    resume.add_argument("--abort", action="store_true", help="undo a cut that was killed: the state before it")
 
 
 def _closure(root: Path, name: str, pantsd: bool) -> Closure:
@@ -81,17 +87,16 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.action != "cut":
         raise ToolError(f"unknown action {args.action!r}")
-    out = repo.root / "dist" / "release"
-    with tempfile.TemporaryDirectory(prefix="nova-split-release-") as scratch:
-        cut(
-            repo,
-            sub,
-            closure,
-            PantsToolchain(pantsd=not args.no_pantsd),
-            out / sub.name,
-            Path(scratch),
-            version=args.version,
-            dry_run=args.dry_run,
-            force=args.force,
-        )
+    out = repo.root / "dist" / "release" / sub.name
+    toolchain = PantsToolchain(pantsd=not args.no_pantsd)
+    if args.resume or args.abort:
+        given = [f for f, v in (("--version", args.version), ("--dry-run", args.dry_run), ("--force", args.force)) if v]
+        if given:
+            raise ToolError(f"{given[0]} does not go with --continue/--abort (they finish or undo the recorded cut)")
+        if args.abort:
+            abort(repo, sub)
+        else:
+            resume(repo, sub, toolchain, out)
+        return 0
+    cut(repo, sub, closure, toolchain, out, version=args.version, dry_run=args.dry_run, force=args.force)
     return 0

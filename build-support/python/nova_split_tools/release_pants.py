@@ -1,9 +1,13 @@
 """The real :class:`~nova_split_tools.release.Toolchain`: Pants builds and tests, pip installs.
 
-Drivers whose peer runs in process (libvirt's test hypervisor) and the fake driver are smoked
-with a full ``nova-compute`` boot/list/delete; drivers that need an external peer (vmware, xen,
-hyperv, ironic) are smoked by loading them through ``nova_common.loader``, which negotiates the
-driver API version, and listing them with ``nova-compute drivers``.
+Every driver is smoked without a peer: ``nova-compute drivers`` lists it, and ``nova_common.loader``
+negotiates the driver API and constructs it with the driver's own ``smoke_options`` (options that
+parse without connecting anywhere), after the driver's class-level ``smoke_check()`` parsed them and
+a bad option was refused. Drivers whose peer runs in process (libvirt's test hypervisor) and the
+fake driver are also booted, listed and deleted through ``nova-compute``.
+
+The generated files are regenerated through :data:`nova_split_tools.generators.ALL`, so a release
+commit carries every file derived from the version.
 """
 
 from __future__ import annotations
@@ -28,11 +32,25 @@ RUNNABLE = ("libvirt", "fake")
 
 _LOAD = """
 import sys, tempfile
+from importlib import metadata
 from pathlib import Path
-from nova_common.loader import load_driver
+from nova_common.exception import InvalidDriverConfig
+from nova_common.loader import ENTRY_POINT_GROUP, load_driver
 from nova_common.virtapi import LocalVirtAPI
-loaded = load_driver(sys.argv[1], LocalVirtAPI(Path(tempfile.mkdtemp())))
-print(type(loaded.driver).__name__, "driver API", loaded.api_version)
+name = sys.argv[1]
+cls = next(ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.name == name).load()
+options = dict(getattr(cls, "smoke_options", {}))
+checked = cls.smoke_check() if hasattr(cls, "smoke_check") else "no smoke_check"
+virtapi = LocalVirtAPI(Path(tempfile.mkdtemp()))
+loaded = load_driver(name, virtapi, options)
+try:
+    load_driver(name, virtapi, {**options, "no-such-option": "x"})
+except InvalidDriverConfig as e:
+    refused = "refuses an unknown option"
+else:
+    raise SystemExit(name + " accepted the option 'no-such-option': its option parsing did not run")
+print(type(loaded.driver).__name__, "driver API", loaded.api_version, "with", sorted(options),
+      ";", checked, ";", refused)
 """
 
 
@@ -47,6 +65,21 @@ class PantsToolchain:
     def _pants(self, root: Path, args: list[str], what: str) -> str:
         cmd = [str(root / "pants"), *([] if self.pantsd else ["--no-pantsd"]), *args]
         return _run(cmd, root, what)
+
+    def check_generated(self, root: Path) -> None:
+        from nova_split_tools import generators  # loads the Pants graph: only when a cut needs it
+
+        for sync in generators.ALL:
+            try:
+                sync(root, True)
+            except ToolError as e:
+                raise ToolError(f"before the release: {e}") from None
+
+    def regenerate(self, root: Path) -> None:
+        from nova_split_tools import generators
+
+        for sync in generators.ALL:
+            sync(root, False)
 
     def test(self, root: Path, sub: Subproject) -> None:
         cmd = [str(root / "pants"), *([] if self.pantsd else ["--no-pantsd"]), "test", f"{sub.path}::"]
@@ -64,8 +97,8 @@ class PantsToolchain:
         out.mkdir(parents=True, exist_ok=True)
         return Path(shutil.copy2(root / wheels[0], out))
 
-    def package_at(self, repo: Repository, tag: str, sub: Subproject, out: Path) -> Path:
-        with worktree(repo.root, tag, out / "worktree", force=True) as tree:
+    def package_at(self, repo: Repository, rev: str, sub: Subproject, out: Path) -> Path:
+        with worktree(repo.root, rev, out / "worktree", force=True) as tree:
             return PantsToolchain(pantsd=False).package(tree, sub, out)
 
     def smoke(self, wheels: list[Path], driver: str, scratch: Path) -> list[str]:
@@ -86,7 +119,7 @@ class PantsToolchain:
         loaded = _run([str(bin_ / "python"), "-c", _LOAD, driver], scratch, f"loading {driver} via nova_common.loader")
         checks.append(f"nova_common.loader loads {driver}: {loaded.strip().splitlines()[-1]}")
         if driver not in RUNNABLE:
-            checks.append(f"{driver} needs an external peer: the smoke is loading and API negotiation")
+            checks.append(f"{driver} needs an external peer: checked discovery, negotiation and its smoke options")
             return checks
         nc = [str(bin_ / "nova-compute"), "--driver", driver, *state]
         _run([*nc, "boot", "release-smoke"], scratch, f"nova-compute --driver {driver} boot")

@@ -6,7 +6,6 @@ by a toolchain that records the calls and writes real wheels (METADATA is checke
 """
 
 import subprocess
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,118 +13,22 @@ from typing import Any
 import pytest
 
 from nova_split_tools.errors import ToolError
-from nova_split_tools.release import INTERRUPT_ENV, compute_plan, cut, find_subproject, read_meta
+from nova_split_tools.release import compute_plan, cut, find_subproject, read_meta
 from nova_split_tools.repo import Repository
-from nova_split_tools.subprojects import Subproject
-from nova_split_tools.testing.repos import commit, git, new_repo
-
-TOWNCRIER = """[tool.towncrier]
-name = "{dist}"
-directory = "changes"
-filename = "CHANGELOG.md"
-start_string = "<!-- towncrier release notes start -->\\n"
-title_format = "## {dist} {{version}} ({{project_date}})"
-issue_format = "{{issue}}"
-underlines = ["", "", ""]
-""" + "".join(
-    f'\n[[tool.towncrier.type]]\ndirectory = "{c}"\nname = "{c.title()}"\nshowcontent = true\n'
-    for c in ("breaking", "feature", "bugfix", "doc")
-)
-
-CLOSURE = {
-    "drivers/libvirt": {"drivers/libvirt/nova_libvirt/driver.py", "nova-common/nova_common/api.py"},
-    "drivers/xen": {
-        "drivers/xen/nova_xen/driver.py",
-        "nova-common/nova_common/api.py",
-        "nova-common/nova_common/xml.py",
-    },
-}
-
-
-def closure(path: str) -> set[str]:
-    return CLOSURE[path]
-
-
-def subproject_files(path: str, dist: str, driver: bool) -> dict[str, str | None]:
-    meta = f'# {dist}\n[project]\nname = "{dist}"\nversion = "1.0.0"\ndescription = "d"\n'
-    if driver:
-        meta += "\n[driver]\napi-major = 1\n"
-    return {
-        f"{path}/subproject.toml": meta,
-        f"{path}/towncrier.toml": TOWNCRIER.format(dist=dist),
-        f"{path}/changes/README.md": "fragments\n",
-        f"{path}/CHANGELOG.md": f"# {dist}\n\n<!-- towncrier release notes start -->\n",
-    }
-
-
-class Recorder:
-    """The Pants steps, recorded; wheels are real zip files with the METADATA the plugin writes."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, ...]] = []
-        self.fail_tests = False
-        self.requires: str | None = None  # override the Requires-Dist line
-
-    def test(self, root: Path, sub: Subproject) -> None:
-        self.calls.append(("test", sub.path))
-        if self.fail_tests:
-            raise ToolError(f"'./pants test {sub.path}::' failed (x_test.py); fix the tests, then rerun")
-
-    def package(self, root: Path, sub: Subproject, out: Path) -> Path:
-        self.calls.append(("package", sub.path))
-        meta = read_meta(root, sub)
-        out.mkdir(parents=True, exist_ok=True)
-        wheel = out / f"{meta.distribution.replace('-', '_')}-{meta.version}-py3-none-any.whl"
-        lines = [f"Name: {meta.distribution}", f"Version: {meta.version}"]
-        if meta.api_major is not None:
-            lines += ["Requires-Dist: nova-common", self.requires or "Requires-Dist: nova-common (<2,>=1.0)"]
-        with zipfile.ZipFile(wheel, "w") as z:
-            z.writestr(f"{meta.distribution.replace('-', '_')}-{meta.version}.dist-info/METADATA", "\n".join(lines))
-        return wheel
-
-    def package_at(self, repo: Repository, tag: str, sub: Subproject, out: Path) -> Path:
-        self.calls.append(("package_at", tag))
-        out.mkdir(parents=True, exist_ok=True)
-        wheel = out / f"{tag}.whl"
-        wheel.write_bytes(b"")
-        return wheel
-
-    def smoke(self, wheels: list[Path], driver: str, scratch: Path) -> list[str]:
-        self.calls.append(("smoke", driver, *sorted(w.name for w in wheels)))
-        return [f"{driver} smoked"]
+from nova_split_tools.testing.release_toolchain import DERIVED, Recorder, closure, release_repo
+from nova_split_tools.testing.repos import commit, git
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    root = new_repo(tmp_path / "repo")
-    files: dict[str, str | None] = {
-        "pants.toml": '[python.resolves]\ncommon = "nova-common/common.lock"\n'
-        'libvirt = "drivers/libvirt/libvirt.lock"\nxen = "drivers/xen/xen.lock"\n',
-        ".gitignore": "/dist/\n",
-        "nova-common/common.lock": "lock 1\n",
-        "nova-common/nova_common/api.py": "API = 1\n",
-        "nova-common/nova_common/xml.py": "XML = 1\n",
-        "nova-common/nova_common/compute.py": "COMPUTE = 1\n",
-        "drivers/libvirt/libvirt.lock": "lock 1\n",
-        "drivers/libvirt/nova_libvirt/driver.py": "D = 1\n",
-        "drivers/xen/xen.lock": "lock 1\n",
-        "drivers/xen/nova_xen/driver.py": "D = 1\n",
-        **subproject_files("nova-common", "nova-common", False),
-        **subproject_files("drivers/libvirt", "nova-libvirt", True),
-        **subproject_files("drivers/xen", "nova-xen", True),
-    }
-    commit(root, "base", files)
-    return root
+    return release_repo(tmp_path / "repo")
 
 
 def release(
     root: Path, name: str, tools: Recorder, version: str | None = None, dry_run: bool = False, force: bool = False
 ) -> str:
     sub = find_subproject(root, name)
-    scratch = root.parent / "scratch"
-    result = cut(
-        Repository(root), sub, closure, tools, root / "dist", scratch, version=version, dry_run=dry_run, force=force
-    )
+    result = cut(Repository(root), sub, closure, tools, root / "dist", version=version, dry_run=dry_run, force=force)
     return result.tag
 
 
@@ -199,10 +102,10 @@ def test_three_libvirt_one_xen_two_nova_common_releases(root: Path) -> None:
     commit(root, "libvirt: drop option", {"drivers/libvirt/changes/+opt.breaking.md": "Drop the uri option.\n"})
     tools.calls.clear()
     assert release(root, "libvirt", tools) == "nova-libvirt-2.0.0"
-    assert [c for c in tools.calls if c[0] == "package_at"] == [
-        ("package_at", "nova-common-1.0.1"),
-        ("package_at", "nova-common-1.1.0"),
-    ]
+    # 1.0.1's wheel was built from its tag for xen's cut and is reused; only 1.1.0's is built now.
+    assert [c for c in tools.calls if c[0] == "package_at"] == [("package_at", "nova-common-1.1.0")]
+    smoked = [c for c in tools.calls if c[0] == "smoke"]
+    assert [c[2] for c in smoked] == ["nova-common-1.0.1.whl", "nova-common-1.1.0.whl"], smoked
     assert [c[0] for c in tools.calls].count("smoke") == 2
 
     # libvirt 3 and xen: both pending at one commit, released one after the other.
@@ -235,7 +138,9 @@ def test_three_libvirt_one_xen_two_nova_common_releases(root: Path) -> None:
         "drivers/xen/CHANGELOG.md",
         "drivers/xen/subproject.toml",
         "drivers/xen/changes/7.bugfix.md",
+        f"drivers/xen/{DERIVED}",  # derived from the version: regenerated in the release commit
     }
+    assert (root / f"drivers/xen/{DERIVED}").read_text() == "1.0.1\n"
 
 
 def test_dry_run_changes_nothing(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -243,7 +148,7 @@ def test_dry_run_changes_nothing(root: Path, capsys: pytest.CaptureFixture[str])
     before = state(root)
     tools = Recorder()
     release(root, "libvirt", tools, dry_run=True)
-    assert state(root) == before and tools.calls == []
+    assert state(root) == before and tools.calls == [("check_generated",)]  # read-only: it refuses stale files
     out = capsys.readouterr().out
     assert "1.0.0 -> 1.1.0" in out and "nova-libvirt-1.1.0" in out and "X." in out and "dry run" in out
 
@@ -303,7 +208,9 @@ def test_failing_tests_refuse_and_roll_back(root: Path) -> None:
     before = state(root)
     tools = Recorder()
     tools.fail_tests = True
-    with pytest.raises(ToolError, match=r"^'./pants test drivers/libvirt::' failed \(x_test.py\); .* rolled back to"):
+    with pytest.raises(
+        ToolError, match=r"^'./pants test drivers/libvirt::' failed \(x_test.py\); .* restored the state before the cut"
+    ):
         release(root, "libvirt", tools)
     _assert_rolled_back(root, before)
     tools.fail_tests = False  # a rerun restarts cleanly
@@ -315,21 +222,29 @@ def test_wheel_without_the_nova_common_range_refuses(root: Path) -> None:
     before = state(root)
     tools = Recorder()
     tools.requires = "Requires-Dist: nova-common (>=1.0)"
-    with pytest.raises(ToolError, match=r"lacks .Requires-Dist: nova-common<2,>=1.0.* rolled back to"):
+    with pytest.raises(
+        ToolError, match=r"lacks .Requires-Dist: nova-common<2,>=1.0.* restored the state before the cut"
+    ):
         release(root, "libvirt", tools)
     _assert_rolled_back(root, before)
 
 
-@pytest.mark.parametrize("step", ["notes", "package", "test", "commit", "tag"])
-def test_interruption_at_any_step_leaves_no_tag(root: Path, step: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    commit(root, "f", {"drivers/libvirt/changes/+x.feature.md": "X.\n"})
+def test_a_stale_generated_file_refuses_before_anything_changes(root: Path) -> None:
+    commit(root, "f", {"drivers/libvirt/changes/+x.feature.md": "X.\n", f"drivers/xen/{DERIVED}": "0.9\n"})
     before = state(root)
-    monkeypatch.setenv(INTERRUPT_ENV, step)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(ToolError, match=rf"^before the release: drivers/xen/{DERIVED} is stale"):
         release(root, "libvirt", Recorder())
-    _assert_rolled_back(root, before)
-    monkeypatch.delenv(INTERRUPT_ENV)
-    assert release(root, "libvirt", Recorder()) == "nova-libvirt-1.1.0"
+    assert state(root) == before
+
+
+def test_a_shallow_clone_is_refused_with_the_fetch_command(root: Path, tmp_path: Path) -> None:
+    commit(root, "f", {"drivers/libvirt/changes/+x.feature.md": "X.\n"})
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth=1", f"file://{root}", str(shallow))
+    with pytest.raises(
+        ToolError, match=r"is a shallow clone; a release plans from the whole history: git fetch --unshallow$"
+    ):
+        release(shallow, "libvirt", Recorder())
 
 
 def test_unknown_subproject_and_bad_fragment_are_one_line(root: Path) -> None:

@@ -25,7 +25,7 @@ import functools
 import socket
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from os_win import constants, utilsfactory
 from os_win import exceptions as os_win_exc
@@ -85,6 +85,18 @@ class HyperVDriver(ComputeDriver):
 
     name = "hyperv"
     api_versions = APIVersionRange("1.0", "1.0")
+
+    #: Options that parse without a peer and connect to nothing (constructing the driver never
+    #: connects; ``init_host`` does). ``release cut`` installs the wheel in a fresh venv and loads
+    #: the driver with them: discovery, API negotiation, import and option parsing, no peer needed.
+    smoke_options: ClassVar[Mapping[str, str]] = {"host": "."}
+
+    @classmethod
+    def smoke_check(cls) -> str:
+        """Parse :attr:`smoke_options` with the driver's own config, connecting to nothing; say what passed."""
+        config = HyperVConfig.from_options(cls.smoke_options)
+        return f"HyperVConfig parsed host={config.host}"
+
     capabilities = Capabilities(supports_pause=True, supports_suspend=True)
 
     def __init__(self, virtapi: VirtAPI, options: Mapping[str, str], utils_factory: UtilsFactory | None = None) -> None:

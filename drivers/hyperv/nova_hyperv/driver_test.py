@@ -163,3 +163,13 @@ def test_bad_options_name_the_option(options: dict[str, str], message: str) -> N
 def test_option_defaults() -> None:
     cfg = HyperVConfig.from_options({})
     assert (cfg.instances_path, cfg.drive, cfg.vm_generation, cfg.host) == ("C:\\OpenStack\\Instances", "C:", 1, ".")
+
+
+def test_smoke_options_parse_without_a_peer(tmp_path: Path) -> None:
+    """`release cut`'s install check (docs/releases.md) loads the driver with these: nothing connects."""
+    from nova_common.virtapi import LocalVirtAPI
+    from nova_hyperv.driver import HyperVDriver
+
+    assert "parsed" in HyperVDriver.smoke_check()
+    driver = HyperVDriver(LocalVirtAPI(tmp_path), HyperVDriver.smoke_options)
+    assert driver.name == "hyperv"

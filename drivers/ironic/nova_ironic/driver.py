@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import openstack
 from openstack import exceptions as os_exceptions
@@ -89,6 +89,18 @@ class IronicDriver(ComputeDriver):
 
     name = "ironic"
     api_versions = APIVersionRange("1.0", "1.0")
+
+    #: Options that parse without a peer and connect to nothing (constructing the driver never
+    #: connects; ``init_host`` does). ``release cut`` installs the wheel in a fresh venv and loads
+    #: the driver with them: discovery, API negotiation, import and option parsing, no peer needed.
+    smoke_options: ClassVar[Mapping[str, str]] = {"url": "http://ironic.smoke.invalid:6385"}
+
+    @classmethod
+    def smoke_check(cls) -> str:
+        """Parse :attr:`smoke_options` with the driver's own config, connecting to nothing; say what passed."""
+        config = IronicConfig.from_options(cls.smoke_options)
+        return f"IronicConfig parsed url={config.url}"
+
     capabilities = Capabilities()
 
     def __init__(self, virtapi: VirtAPI, options: Mapping[str, str]) -> None:

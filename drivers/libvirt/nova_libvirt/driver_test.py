@@ -131,3 +131,13 @@ def test_bad_options_name_the_option(options: dict[str, str], message: str) -> N
 def test_non_test_uris_default_to_tcg_domains() -> None:
     assert LibvirtConfig.from_options({"uri": "qemu:///system"}).virt_type == "qemu"
     assert not LibvirtConfig.from_options({"uri": "qemu:///system"}).persists_test_state
+
+
+def test_smoke_options_parse_without_a_peer(tmp_path: Path) -> None:
+    """`release cut`'s install check (docs/releases.md) loads the driver with these: nothing connects."""
+    from nova_common.virtapi import LocalVirtAPI
+    from nova_libvirt.driver import LibvirtDriver
+
+    assert "parsed" in LibvirtDriver.smoke_check()
+    driver = LibvirtDriver(LocalVirtAPI(tmp_path), LibvirtDriver.smoke_options)
+    assert driver.name == "libvirt"

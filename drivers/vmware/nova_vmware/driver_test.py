@@ -292,3 +292,13 @@ def test_missing_go_names_the_debian_packages(tmp_path: Path, monkeypatch: pytes
         VcsimUnavailable, match=f"'go' command is missing; install the Debian packages {DEBIAN_PACKAGES}"
     ):
         build_vcsim(main_go, search_path=str(tmp_path))
+
+
+def test_smoke_options_parse_without_a_peer(tmp_path: Path) -> None:
+    """`release cut`'s install check (docs/releases.md) loads the driver with these: nothing connects."""
+    from nova_common.virtapi import LocalVirtAPI
+    from nova_vmware.driver import VMwareDriver
+
+    assert "parsed" in VMwareDriver.smoke_check()
+    driver = VMwareDriver(LocalVirtAPI(tmp_path), VMwareDriver.smoke_options)
+    assert driver.name == "vmware"

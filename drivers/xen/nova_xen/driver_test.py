@@ -199,3 +199,13 @@ def test_bad_options_name_the_option(options: dict[str, str], message: str) -> N
 def test_options_defaults() -> None:
     cfg = XenConfig.from_options({"url": "https://xen.example", "password": "p", "verify_tls": "false"})
     assert (cfg.username, cfg.verify_tls) == ("root", False)
+
+
+def test_smoke_options_parse_without_a_peer(tmp_path: Path) -> None:
+    """`release cut`'s install check (docs/releases.md) loads the driver with these: nothing connects."""
+    from nova_common.virtapi import LocalVirtAPI
+    from nova_xen.driver import XenDriver
+
+    assert "parsed" in XenDriver.smoke_check()
+    driver = XenDriver(LocalVirtAPI(tmp_path), XenDriver.smoke_options)
+    assert driver.name == "xen"

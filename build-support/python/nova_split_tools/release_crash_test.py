@@ -1,0 +1,206 @@
+"""A real cut killed at every step boundary, then finished with ``--continue`` or undone with ``--abort``.
+
+Each cut runs in a child process (``nova_split_tools.testing.release_toolchain``: the real
+cut/resume/abort on a small real git repository, with the recorded toolchain standing in for Pants)
+and is stopped by the documented test hook ``NOVA_SPLIT_RELEASE_STOP_AFTER=STEP[:SIGNAL]``, which
+sends SIGKILL (or SIGTERM/SIGINT/SIGSTOP) to the process itself right after STEP. Afterwards the
+repository is checked: no tag without its commit, no half-written changelog, one line saying what
+to run, and after that command either the release (commit and tag, nothing skipped) or the exact
+state before it, and a clean next cut.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from nova_split_tools.release_state import STEPS, STOP_ENV
+from nova_split_tools.testing.release_toolchain import DERIVED, release_repo
+from nova_split_tools.testing.repos import commit, git
+
+CHANGELOG = "drivers/libvirt/CHANGELOG.md"
+FRAGMENT = "drivers/libvirt/changes/+console.feature.md"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = release_repo(tmp_path_factory.mktemp("template") / "repo")
+    commit(root, "libvirt: console", {FRAGMENT: "Serial console output.\n"})
+    return root
+
+
+@pytest.fixture
+def repo(template: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(template, tmp_path / "repo", symlinks=True))
+
+
+def child(repo: Path, *args: str, stop: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != STOP_ENV}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    if stop:
+        env[STOP_ENV] = stop
+    cmd = [sys.executable, "-m", "nova_split_tools.testing.release_toolchain", str(repo), "libvirt", *args]
+    return subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=120, start_new_session=True)
+
+
+def snapshot(repo: Path) -> tuple[str, str, str, str, str]:
+    return (
+        git(repo, "rev-parse", "HEAD"),
+        git(repo, "symbolic-ref", "HEAD"),
+        git(repo, "status", "--porcelain", "--untracked-files=all"),
+        git(repo, "tag", "-l"),
+        (repo / CHANGELOG).read_text() + (repo / "drivers/libvirt/subproject.toml").read_text(),
+    )
+
+
+def assert_consistent(repo: Path) -> None:
+    """What must hold at any moment: a tag has its commit; the changelog is the old one or complete."""
+    for tag in git(repo, "tag", "-l").split():
+        subject = git(repo, "log", "-n1", "--format=%s", f"{tag}^{{commit}}")
+        version = tag.removeprefix("nova-libvirt-")
+        assert subject == f"Release nova-libvirt {version}", f"{tag} is not on its release commit: {subject}"
+    log = (repo / CHANGELOG).read_text()
+    assert log.endswith("\n") and log.count("## nova-libvirt 1.1.0") <= 1, log
+    if "## nova-libvirt 1.1.0" in log:
+        assert "Serial console output." in log, log
+
+
+def assert_clean(repo: Path) -> None:
+    """No scratch, venv, worktree or lock left; dist/release holds only tagged wheels."""
+    gitdir = repo / ".git" / "nova-split-release"
+    assert not (gitdir / "scratch").exists() and not (gitdir / "lock").exists() and not (gitdir / "state.json").exists()
+    assert len(git(repo, "worktree", "list", "--porcelain").split("\n\n")) == 1, git(repo, "worktree", "list")
+    tags = set(git(repo, "tag", "-l").split())
+    out = repo / "dist/release/libvirt"
+    for wheel in out.iterdir() if out.exists() else []:
+        version = wheel.name.split("-")[1]
+        assert f"nova-libvirt-{version}" in tags, f"{wheel.name} in dist/release has no tag"
+
+
+def one_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def next_cut_is_clean(repo: Path, want: str) -> None:
+    commit(repo, "libvirt: more", {"drivers/libvirt/changes/+more.bugfix.md": "More.\n"})
+    result = child(repo)
+    assert result.returncode == 0, result.stderr
+    assert f'"tag": "nova-libvirt-{want}"' in result.stdout, result.stdout
+    assert_clean(repo)
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_killed_then_continued(repo: Path, step: str) -> None:
+    killed = child(repo, stop=step)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert_consistent(repo)
+    refusal = one_line(child(repo))
+    assert re.search(rf"stopped at step '{step}' done.*nova-split release cut libvirt --continue", refusal), refusal
+    if STEPS.index(step) < STEPS.index("commit"):
+        assert "--abort" in refusal and "before its release commit" in refusal, refusal
+    else:
+        assert "after its release commit" in refusal, refusal
+    resumed = child(repo, "continue")
+    assert resumed.returncode == 0, resumed.stderr
+    assert git(repo, "tag", "-l") == "nova-libvirt-1.1.0"
+    assert git(repo, "rev-parse", "nova-libvirt-1.1.0^{commit}") == git(repo, "rev-parse", "HEAD")
+    assert git(repo, "log", "-n1", "--format=%s") == "Release nova-libvirt 1.1.0"
+    assert git(repo, "log", "-n1", "--format=%s", "HEAD^") == "libvirt: console", "a second release commit"
+    assert (repo / f"drivers/libvirt/{DERIVED}").read_text() == "1.1.0\n"
+    assert not (repo / FRAGMENT).exists() and "Serial console output." in (repo / CHANGELOG).read_text()
+    assert git(repo, "status", "--porcelain") == ""
+    assert_consistent(repo)
+    assert_clean(repo)
+    assert list((repo / "dist/release/libvirt").iterdir())[0].name.startswith("nova_libvirt-1.1.0-")
+    next_cut_is_clean(repo, "1.1.1")
+
+
+@pytest.mark.parametrize("step, again", [("notes", False), ("install", False), ("commit", True), ("publish", True)])
+def test_killed_then_aborted(repo: Path, step: str, again: bool) -> None:
+    before = snapshot(repo)
+    killed = child(repo, stop=step)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert_consistent(repo)
+    aborted = child(repo, "abort")
+    assert aborted.returncode == 0, aborted.stderr
+    assert snapshot(repo) == before, "--abort did not restore the exact state before the cut"
+    assert_clean(repo)
+    if again:
+        next_cut_is_clean(repo, "1.1.0")  # the same version again: nothing skipped
+
+
+@pytest.mark.parametrize(
+    "step, sig", [("test", "TERM"), ("tag", "TERMGROUP"), ("notes", "INT"), ("install", "INTGROUP")]
+)
+def test_sigterm_and_sigint_restore_the_state_before_the_cut(repo: Path, step: str, sig: str) -> None:
+    before = snapshot(repo)
+    result = child(repo, stop=f"{step}:{sig}")
+    assert result.returncode == 130, (result.returncode, result.stderr)
+    assert "restored the state before the cut" in result.stderr, result.stderr
+    assert snapshot(repo) == before
+    assert_clean(repo)
+    next_cut_is_clean(repo, "1.1.0")
+
+
+def test_a_second_cut_is_refused_naming_the_first(repo: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), STOP_ENV: "test:STOP"}
+    cmd = [sys.executable, "-m", "nova_split_tools.testing.release_toolchain", str(repo), "libvirt"]
+    first = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while Path(f"/proc/{first.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+            assert time.monotonic() < deadline and first.poll() is None, "the first cut did not stop after 'test'"
+            time.sleep(0.1)
+        for args in ((), ("continue",), ("abort",)):
+            line = one_line(child(repo, *args))
+            assert re.search(rf"cut is running in this clone \(pid {first.pid}: nova-libvirt 1.1.0\)", line), line
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+        out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert git(repo, "tag", "-l") == "nova-libvirt-1.1.0"
+    assert_clean(repo)
+
+
+def test_an_untagged_release_commit_without_state_is_tagged_not_skipped(repo: Path) -> None:
+    killed = child(repo, stop="commit")
+    assert killed.returncode == -signal.SIGKILL
+    shutil.rmtree(repo / ".git" / "nova-split-release")  # e.g. a cut by an older tool, or a lost state
+    line = one_line(child(repo))
+    assert re.search(r"nova-libvirt 1.1.0 was committed \(\w+\) but never tagged; tag it with: .*--continue$", line)
+    assert child(repo, "continue").returncode == 0
+    assert git(repo, "tag", "-l") == "nova-libvirt-1.1.0"
+    assert git(repo, "rev-parse", "nova-libvirt-1.1.0^{commit}") == git(repo, "rev-parse", "HEAD")
+    assert_clean(repo)
+    next_cut_is_clean(repo, "1.1.1")
+
+
+def test_nothing_to_continue_or_abort_is_one_line(repo: Path) -> None:
+    assert "no interrupted release cut of nova-libvirt to continue" in one_line(child(repo, "continue"))
+    assert "no interrupted release cut to abort" in one_line(child(repo, "abort"))
+
+
+def test_killed_inside_git_commit_the_commit_is_recognised(repo: Path) -> None:
+    """Killed after ``git commit`` wrote the commit but before the state recorded it."""
+    killed = child(repo, stop="commit")
+    assert killed.returncode == -signal.SIGKILL
+    path = repo / ".git/nova-split-release/state.json"
+    recorded = json.loads(path.read_text())
+    path.write_text(json.dumps({**recorded, "commit": None, "done": False}))
+    assert "after its release commit" in one_line(child(repo))
+    assert child(repo, "continue").returncode == 0
+    assert git(repo, "log", "-n1", "--format=%s", "HEAD^") == "libvirt: console", "a second release commit"
+    assert git(repo, "rev-parse", "nova-libvirt-1.1.0^{commit}") == git(repo, "rev-parse", "HEAD")
+    assert_clean(repo)
