@@ -13,13 +13,13 @@ import json
 import sys
 from typing import Any
 
-from nova_split_tools.changes import add_change_arguments, parse_range, read_paths
+from nova_split_tools.changes import add_change_arguments, parse_range, read_paths, texts_between
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import graph_at, load_graph
 from nova_split_tools.plan import Plan, compute_plan
 from nova_split_tools.proc import passthrough
 from nova_split_tools.repo import Change, Repository
-from nova_split_tools.subprojects import load_subprojects
+from nova_split_tools.subprojects import load_subprojects, tool_resolves
 from nova_split_tools.table import print_table
 
 __all__ = ["add_arguments", "run"]
@@ -51,8 +51,19 @@ def run(args: argparse.Namespace) -> int:
                     "or plan them as paths: git status --porcelain | cut -c4- | nova-split plan --paths-from -"
                 )
         changes = repo.changes(base, head or "HEAD")
-    head_graph = load_graph(repo.root, pantsd=not args.no_pantsd) if head is None else graph_at(repo, head)
-    plan = compute_plan(changes, subprojects, head_graph, lambda: graph_at(repo, base))
+    head_graph = (
+        load_graph(repo.root, pantsd=not args.no_pantsd, repo=None if args.paths_from else repo)
+        if head is None
+        else graph_at(repo, head)
+    )
+    plan = compute_plan(
+        changes,
+        subprojects,
+        head_graph,
+        lambda: graph_at(repo, base),
+        tool_resolves=tool_resolves(repo.root),
+        texts=texts_between(repo, base, head),
+    )
     by_name = {s.name: s for s in subprojects}
     if args.format == "json":
         print(json.dumps(_as_json(plan, repo, base, head), indent=2))
@@ -75,7 +86,16 @@ def _as_json(plan: Plan, repo: Repository, base: str, head: str | None) -> dict[
         "head": head or repo.resolve("HEAD"),
         "run_all": plan.run_all,
         "run_all_reasons": plan.run_all_reasons,
-        "subprojects": {n: {"run": d.run, "voting": d.voting, "why": d.why} for n, d in plan.subprojects.items()},
+        "subprojects": {
+            n: {
+                "run": d.run,
+                "voting": d.voting,
+                "why": d.why,
+                "paths": sorted(d.paths),
+                "tests": "all" if d.run and (d.all_tests or not d.tests) else sorted(d.tests) if d.run else [],
+            }
+            for n, d in plan.subprojects.items()
+        },
     }
 
 
