@@ -78,6 +78,8 @@ def _refs(node: ast.AST) -> set[str]:
             out.add(n.value)
         elif isinstance(n, ast.alias):
             out.add(n.name.split(".")[-1])
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(n.name)  # a subclass overriding a changed method refers to it
     return out
 
 

@@ -166,8 +166,15 @@ class Graph:
     def declared_in(self, directory: str) -> set[str]:
         """The files owned by targets that the BUILD file in ``directory`` declares ("" is the root)."""
         return {
-            src for address, srcs in self.sources.items() if _build_dir(address, srcs) == directory for src in srcs
+            src
+            for address, srcs in self.sources.items()
+            if _build_dir(address, srcs) == directory and self.types.get(address) != "_lockfile"  # Pants' own
+            for src in srcs
         }
+
+    def build_dir(self, address: str) -> str:
+        """The directory of the BUILD file that declares ``address``."""
+        return _build_dir(address, self.sources.get(address, []))
 
     def closure(self, prefix: str) -> set[str]:
         """Every file that the targets under directory ``prefix`` depend on, transitively.

@@ -53,6 +53,7 @@ from nova_split_tools.subprojects import CORE, CorePolicy, Subproject
 
 __all__ = [
     "API",
+    "CORE_METADATA",
     "END_TO_END",
     "OWN",
     "ROOT_FILES",
@@ -69,6 +70,7 @@ ROOT_PREFIXES = (".ci/", "build-support/macros/", "build-support/pants-plugins/"
 _DOC_SUFFIXES = {".md", ".rst"}
 #: A subproject's own metadata (rule 3); ``BUILD`` and ``requirements.txt`` go through the graph.
 _METADATA = {"subproject.toml", "system-deps", "bindep.txt", "pyproject.toml", "tox.ini"}
+CORE_METADATA = _METADATA
 #: The core-internal package: drivers' shipped code may not import it (``api_surface.INTERNAL``).
 _INTERNAL_PREFIX = f"{CORE}/nova_common/compute/"
 

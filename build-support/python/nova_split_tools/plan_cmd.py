@@ -1,9 +1,16 @@
 """plan: which subprojects' CI a change runs, whether each votes, and why.
 
-Input is a git revision range (default: from the merge base with the main branch to HEAD), or
-the changed paths themselves (``--paths-from FILE``, ``-`` for stdin) for CI systems that
-already know them. Output is a table, JSON (``--format json``) or a GitHub Actions matrix
-(``--format github``). ``--run`` then runs ``pants test`` on exactly the planned tests.
+Input is a git revision range ``A..B``: the changes on ``B`` since it left ``A`` (from their
+merge base, as ``git diff A...B``; default: main..HEAD), or the changed paths themselves
+(``--paths-from FILE``, ``-`` for stdin) for CI systems that already know them; a listed path
+counts as changed as a whole (no member-level narrowing, which needs both versions).
+Output is a table, JSON (``--format json``) or a GitHub Actions matrix (``--format github``).
+``--run`` then runs ``pants test`` on exactly the planned tests.
+
+JSON: ``base``, ``head``, ``run_all``, ``run_all_reasons`` and, per subproject under
+``subprojects``: ``run``, ``voting``, ``why`` (as before), ``paths`` (how it was reached, skipped
+paths included: ``own``, ``api``, ``end-to-end``) and ``tests`` (``"all"`` or the test files
+``--run`` runs; ``[]`` when it does not run).
 """
 
 from __future__ import annotations
@@ -62,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         head_graph,
         lambda: graph_at(repo, base),
         tool_resolves=tool_resolves(repo.root),
-        texts=texts_between(repo, base, head),
+        # Paths alone say nothing about what changed in them: a listed file changed as a whole.
+        texts=None if args.paths_from else texts_between(repo, base, head),
     )
     by_name = {s.name: s for s in subprojects}
     if args.format == "json":
