@@ -151,6 +151,11 @@ def _units(tree: ast.Module) -> tuple[dict[tuple[str, str | None], _Unit], str] 
                 for m in member_names:
                     units[(node.name, m)] = _Unit(node.name, m, item, data)
             continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):  # one unit per imported name
+            for alias, n in zip(node.names, names):
+                one = ast.ImportFrom(module=getattr(node, "module", None), names=[alias], level=getattr(node, "level", 0))
+                units[(n, None)] = _Unit(n, None, one, False)
+            continue
         for n in names:
             units[(n, None)] = _Unit(n, None, node, False)
     return units, "\n".join(rest)
