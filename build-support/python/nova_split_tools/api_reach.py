@@ -16,7 +16,8 @@ same kind of evidence the API gate uses (:mod:`api_usage_members`: names, attrib
    or deleted, unparsable, a changed module-level statement that defines nothing) is ``None``:
    the whole file changed, and the plan falls back to the graph.
 2. :func:`references` is every identifier a file spells (names, attributes, keywords, string
-   constants); a file that uses ``import *`` or reaches attributes by computed names refers to
+   constants, the names it defines) and the classes it subclasses (a test class inheriting
+   ``DriverConformance`` runs its changed test methods without naming them); a file that uses ``import *`` or reaches attributes by computed names refers to
    everything (:data:`EVERYTHING`).
 3. :func:`affected_units` gives the identifiers of a dependent module's units that refer to the
    changed ones, so a change flows through nova-common (``Flavor`` -> ``Instance.flavor``).
@@ -29,11 +30,15 @@ what lets a driver reading ``instance.flavor.memory_mb`` be reached without type
 from __future__ import annotations
 
 import ast
+import functools
 
-__all__ = ["EVERYTHING", "affected_units", "changed_units", "references"]
+__all__ = ["EVERYTHING", "SUBCLASS", "affected_units", "changed_units", "references"]
 
 #: What :func:`references` returns for a file that may refer to anything.
 EVERYTHING = frozenset({"*"})
+#: ``SUBCLASS + "C"``: a member of class ``C`` changed (in :func:`changed_units`); the file subclasses
+#: ``C`` (in :func:`references`). A subclass inherits the change without naming the member.
+SUBCLASS = "^"
 _DYNAMIC = frozenset({"getattr", "setattr", "hasattr", "delattr", "vars"})
 
 
@@ -162,7 +167,7 @@ def _units(tree: ast.Module) -> tuple[dict[tuple[str, str | None], _Unit], str] 
 
 
 def _spread(units: dict[tuple[str, str | None], _Unit], changed: set[tuple[str, str | None]]) -> set[str]:
-    """Close ``changed`` over the module's units that refer to a changed identifier; their identifiers."""
+    """Close ``changed`` (in place) over the module's units that refer to a changed identifier; their identifiers."""
     idents = {units[k].ident for k in changed if k in units}
     while True:
         more = {k for k, u in units.items() if k not in changed and u.refs & idents}
@@ -172,6 +177,7 @@ def _spread(units: dict[tuple[str, str | None], _Unit], changed: set[tuple[str, 
         idents |= {units[k].ident for k in more}
 
 
+@functools.lru_cache(maxsize=1024)
 def changed_units(old: str | None, new: str | None) -> frozenset[str] | None:
     """The identifiers whose definitions differ between two versions of a module (see the module doc).
 
@@ -192,17 +198,22 @@ def changed_units(old: str | None, new: str | None) -> frozenset[str] | None:
     }
     # A unit present on one side only: its identifier still counts (a removed member).
     idents = {(old_units.get(k) or new_units[k]).ident for k in changed}
+    # A subclass inherits a changed member without naming it (pytest runs inherited test methods).
+    idents |= {SUBCLASS + k[0] for k in changed if k[1] is not None or isinstance((old_units.get(k) or new_units[k]).node, ast.ClassDef)}
     for k in changed:  # a field added, removed, or made required/optional changes every construction
         o, n = old_units.get(k), new_units.get(k)
         if (o or n).is_field and (  # type: ignore[union-attr]
             o is None or n is None or (o.node.value is None) != (n.node.value is None)  # type: ignore[attr-defined]
         ):
             idents.add((o or n).owner)  # type: ignore[union-attr]
-    idents |= _spread(old_units, {k for k in changed if k in old_units})
-    idents |= _spread(new_units, {k for k in changed if k in new_units})
+    for units in (old_units, new_units):
+        spread = {k for k in changed if k in units}
+        idents |= _spread(units, spread)
+        idents |= {SUBCLASS + k[0] for k in spread if k[1] is not None}
     return frozenset(idents)
 
 
+@functools.lru_cache(maxsize=4096)
 def affected_units(text: str | None, idents: frozenset[str]) -> frozenset[str] | None:
     """The identifiers of the units of ``text`` that refer to ``idents`` (closed over the module).
 
@@ -224,17 +235,37 @@ def affected_units(text: str | None, idents: frozenset[str]) -> frozenset[str] |
     return frozenset(_spread(units, changed))
 
 
+@functools.lru_cache(maxsize=4096)
 def references(text: str | None) -> frozenset[str]:
-    """Every identifier the file spells; :data:`EVERYTHING` when it may reach any name."""
+    """Every identifier the file spells and every class it subclasses (:data:`SUBCLASS`);
+    :data:`EVERYTHING` when it may reach any name (``import *``, ``getattr`` with a computed name)."""
     tree = _parse(text)
     if tree is None:
         return EVERYTHING
+    out: set[str] = set()
     for n in ast.walk(tree):
-        if isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names):
-            return EVERYTHING
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _DYNAMIC:
+        if isinstance(n, ast.Name):
+            out.add(n.id)
+        elif isinstance(n, ast.Attribute):
+            if n.attr == "__dict__":
+                return EVERYTHING
+            out.add(n.attr)
+        elif isinstance(n, ast.keyword) and n.arg:
+            out.add(n.arg)
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.isidentifier():
+            out.add(n.value)
+        elif isinstance(n, ast.alias):
+            if n.name == "*":
+                return EVERYTHING
+            out.add(n.name.split(".")[-1])
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.add(n.name)
+        elif isinstance(n, ast.ClassDef):
+            out.add(n.name)
+            out.update(SUBCLASS + (b.id if isinstance(b, ast.Name) else b.attr) for b in n.bases if isinstance(b, (ast.Name, ast.Attribute)))
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _DYNAMIC:
             if len(n.args) < 2 or not (isinstance(n.args[1], ast.Constant) and isinstance(n.args[1].value, str)):
                 return EVERYTHING
-        if isinstance(n, ast.Attribute) and n.attr == "__dict__":
-            return EVERYTHING
-    return frozenset(_refs(tree) - {"__all__"})  # its own __all__; another module's matters to ``*`` only
+    # its own __all__ does not count: another module's matters to ``import *`` only
+    out.discard("__all__")
+    return frozenset(out)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from nova_split_tools.api_reach import EVERYTHING, affected_units, changed_units, references
+from nova_split_tools.api_reach import EVERYTHING, SUBCLASS, affected_units, changed_units, references
 
 FLAVOR = '''"""Flavor."""
 from nova_common.objects.base import VersionedObject
@@ -47,7 +47,11 @@ class Flavor(VersionedObject):
 )
 def test_changed_units(old: str, new: str, idents: set[str]) -> None:
     assert old in FLAVOR
-    assert changed_units(FLAVOR, FLAVOR.replace(old, new)) == idents
+    changed = changed_units(FLAVOR, FLAVOR.replace(old, new))
+    assert changed is not None
+    assert {i for i in changed if not i.startswith(SUBCLASS)} == idents
+    # a member or the class changed: subclasses inherit it
+    assert (SUBCLASS + "Flavor" in changed) == bool(idents - {"_gib", "obj_field"})
 
 
 @pytest.mark.parametrize(
@@ -79,3 +83,15 @@ def test_references() -> None:
     assert references("def f(o, k):\n    return getattr(o, k)\n") is EVERYTHING
     assert references("def f(o):\n    return o.__dict__\n") is EVERYTHING
     assert references("x = (\n") is EVERYTHING
+
+
+def test_a_subclass_inherits_changed_members_it_never_names() -> None:
+    suite = "class DriverConformance:\n    def test_boot(self):\n        assert True\n"
+    changed = changed_units(suite, suite.replace("True", "False"))
+    assert changed == {"test_boot", SUBCLASS + "DriverConformance"}
+    driver_test = (
+        "from nova_common.testing.conformance import DriverConformance\n"
+        "class TestXen(DriverConformance):\n    pass\n"
+    )
+    assert changed & references(driver_test)
+    assert not changed & references("from nova_common.testing.conformance import DriverConformance\n")

@@ -46,7 +46,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from nova_split_tools.api_reach import EVERYTHING, affected_units, changed_units, references
+from nova_split_tools.api_reach import EVERYTHING, SUBCLASS, affected_units, changed_units, references
 from nova_split_tools.graph import Graph
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CORE, CorePolicy, Subproject
@@ -314,7 +314,8 @@ def _api_reach(
             if (s := owner_of(f)) is not None and s.is_driver
         }
     assert texts is not None
-    shown = ", ".join(sorted(idents)[:4]) + (", ..." if len(idents) > 4 else "")
+    names = sorted(i for i in idents if not i.startswith(SUBCLASS))
+    shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
     out: dict[str, str] = {}
     carried: dict[str, frozenset[str]] = {changed: idents}
     chains: dict[str, tuple[str, ...]] = {changed: (changed,)}
