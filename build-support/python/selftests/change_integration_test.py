@@ -1,13 +1,18 @@
 """Change-aware test selection in a scratch clone.
 
 A one-line change to one file of each driver selects that driver's tests and nothing else; a change
-to a nova-common module reaches nova-common's tests and every driver's; the planner runs exactly the
-subprojects that import a nova-common module, for a change to it and for its deletion.
+to a nova-common module reaches nova-common's tests and every driver's (Pants' own file-level
+selection); the planner runs exactly the subprojects that import a nova-common module, for a
+change to it (listed as a path) and for its deletion; and under the default policies a committed
+change to the compute service runs no driver, a change to one member of Flavor runs the drivers
+that use it, a lockfile or requirements change runs every test, and a range from a branch behind
+another counts only the branch's own changes.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,3 +83,63 @@ def test_plan_for_a_module_some_drivers_import_and_its_deletion(repo: Path) -> N
         assert runs(plan.stdout) == POWER_USERS, "deleting power.py (importers left broken)"
     finally:
         git(repo, "reset", "-q", "--hard", head())
+
+
+def plan_of(repo: Path, *args: str) -> dict[str, dict[str, object]]:
+    result = nova_split(repo, "plan", *args, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["subprojects"]  # type: ignore[no-any-return]
+
+
+def commit_edit(repo: Path, path: str, old: str, new: str) -> None:
+    text = (repo / path).read_text()
+    assert old in text, f"{old!r} not in {path}"
+    (repo / path).write_text(text.replace(old, new, 1))
+    git(repo, "commit", "-qam", f"edit {path}")
+
+
+def users_of(repo: Path, identifier: str) -> list[str]:
+    """Drivers whose sources spell ``identifier`` (a text search: the oracle the plan must match)."""
+    word = re.compile(rf"\b{re.escape(identifier)}\b")
+    return sorted(
+        d for d in DRIVERS if any(word.search(p.read_text()) for p in (repo / "drivers" / d).rglob("*.py"))
+    )
+
+
+def test_plans_of_core_changes_under_the_default_policies(repo: Path) -> None:
+    """manager.py alone: nova-common and no driver; a Flavor member: the drivers that use it;
+    common.lock and nova-common's requirements: every subproject, all tests; a branch behind main:
+    only its own change."""
+    git(repo, "reset", "-q", "--hard", head())
+    branch = git(repo, "rev-parse", "--abbrev-ref", "HEAD")
+    try:
+        commit_edit(repo, "nova-common/nova_common/compute/manager.py", "\n\n", "\n\n_SELFTEST = 1\n\n")
+        plan = plan_of(repo, "HEAD~1..HEAD")
+        assert [n for n, d in plan.items() if d["run"]] == ["nova-common"]
+        assert all(plan[d]["paths"] in ([], ["end-to-end"]) for d in DRIVERS), plan
+
+        commit_edit(repo, "nova-common/nova_common/objects/flavor.py", "ephemeral_gb: int = 0", "ephemeral_gb: int = 1")
+        plan = plan_of(repo, "HEAD~1..HEAD")
+        expected = users_of(repo, "ephemeral_gb")
+        assert expected and len(expected) < len(DRIVERS), expected
+        assert sorted(d for d in DRIVERS if plan[d]["run"]) == expected
+        assert all(plan[d]["voting"] and "api" in plan[d]["paths"] for d in expected)
+
+        for path in ("nova-common/common.lock", "nova-common/requirements.txt"):
+            with (repo / path).open("a") as f:
+                f.write("\n" if path.endswith(".lock") else "# selection self-test\n")
+            git(repo, "commit", "-qam", f"touch {path}")
+            plan = plan_of(repo, "HEAD~1..HEAD")
+            assert all(d["run"] and d["voting"] and d["tests"] == "all" for d in plan.values()), (path, plan)
+
+        # a branch that left before those changes: charged only with its own change
+        git(repo, "branch", "-f", "ahead", "HEAD")
+        git(repo, "checkout", "-q", "-b", "behind", head())
+        driver = DRIVERS[0]
+        commit_edit(repo, f"drivers/{driver}/nova_{driver}/config.py", "\n", "\n# behind main\n")
+        plan = plan_of(repo, "ahead..behind")
+        assert [n for n, d in plan.items() if d["run"]] == [driver]
+    finally:
+        git(repo, "checkout", "-q", "-f", branch if branch != "HEAD" else head())
+        git(repo, "reset", "-q", "--hard", head())
+        git(repo, "branch", "-q", "-D", "ahead", "behind")
