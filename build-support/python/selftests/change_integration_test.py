@@ -11,6 +11,7 @@ another counts only the branch's own changes.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterator
@@ -143,3 +144,48 @@ def test_plans_of_core_changes_under_the_default_policies(repo: Path) -> None:
         git(repo, "checkout", "-q", "-f", branch if branch != "HEAD" else head())
         git(repo, "reset", "-q", "--hard", head())
         git(repo, "branch", "-q", "-D", "ahead", "behind")
+
+
+def _imports(path: Path) -> set[str]:
+    """The nova_common modules a file imports (``from a import b`` counts a and a.b)."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("nova_common")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("nova_common"):
+            out |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return out
+
+
+def _pulls_compute(repo: Path, start: Path) -> list[str]:
+    """The import chain from ``start`` to nova_common.compute, or [] if there is none."""
+    src = repo / "nova-common"
+    todo: list[tuple[str, list[str]]] = [(m, [m]) for m in sorted(_imports(start))]
+    seen: set[str] = set()
+    while todo:
+        module, chain = todo.pop(0)
+        if module == "nova_common.compute" or module.startswith("nova_common.compute."):
+            return chain
+        if module in seen:
+            continue
+        seen.add(module)
+        base = src / module.replace(".", "/")
+        for f in (base.with_suffix(".py"), base / "__init__.py"):
+            if f.is_file():
+                todo += [(m, [*chain, m]) for m in sorted(_imports(f))]
+    return []
+
+
+def test_only_end_to_end_tests_pull_the_compute_service(repo: Path) -> None:
+    """Test helpers other than testing.cli, and every driver test but the end-to-end ones, do not
+    import the compute service, so a core-internal change reaches a driver only end-to-end."""
+    helpers = sorted((repo / "nova-common/nova_common/testing").glob("*.py"))
+    assert helpers
+    for f in helpers:
+        if f.name != "cli.py":
+            assert not _pulls_compute(repo, f), f"{f.name} pulls the compute service: {_pulls_compute(repo, f)}"
+    for d in DRIVERS:
+        for f in sorted((repo / "drivers" / d).rglob("*.py")):
+            if not f.name.endswith("_integration_test.py"):
+                chain = _pulls_compute(repo, f)
+                assert not chain, f"{f.relative_to(repo)} pulls the compute service: {' -> '.join(chain)}"
