@@ -232,7 +232,8 @@ def affected_units(text: str | None, idents: frozenset[str]) -> frozenset[str] |
     if any(_refs(n) & idents for n in loose):
         return None
     changed = {k for k, u in units.items() if u.refs & idents}
-    return frozenset(_spread(units, changed))
+    out = _spread(units, changed)  # closes ``changed`` in place
+    return frozenset(out | {SUBCLASS + k[0] for k in changed if k[1] is not None})
 
 
 @functools.lru_cache(maxsize=4096)

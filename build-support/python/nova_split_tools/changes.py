@@ -54,7 +54,7 @@ def texts_between(repo: Repository, base: str, head: str | None) -> Texts:
     def blob(rev: str, path: str) -> str | None:
         try:
             return str(repo.git.git.show(f"{rev}:{path}", stdout_as_string=True))
-        except GitCommandError:
+        except (GitCommandError, UnicodeDecodeError, ValueError):  # absent, or not text: the whole file
             return None
 
     def texts(path: str) -> tuple[str | None, str | None]:
