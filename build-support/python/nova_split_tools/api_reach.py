@@ -62,7 +62,7 @@ def _strip_docstrings(node: ast.AST) -> ast.AST:
             and isinstance(body[0].value, ast.Constant)
             and isinstance(body[0].value.value, str)
         ):
-            n.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
+            n.body = body[1:] or [ast.Pass()]
     return node
 
 

@@ -314,8 +314,8 @@ def _api_reach(
             if (s := owner_of(f)) is not None and s.is_driver
         }
     assert texts is not None
-    names = sorted(i for i in idents if not i.startswith(SUBCLASS))
-    shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+    spelled = sorted(i for i in idents if not i.startswith(SUBCLASS))
+    shown = ", ".join(spelled[:4]) + (", ..." if len(spelled) > 4 else "")
     out: dict[str, str] = {}
     carried: dict[str, frozenset[str]] = {changed: idents}
     chains: dict[str, tuple[str, ...]] = {changed: (changed,)}
