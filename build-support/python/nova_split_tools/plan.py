@@ -19,7 +19,8 @@ Rules, in order, for each changed path (both sides of a rename; the old side of 
    a. if it changes a resolve's requirements or its lockfile (a ``python_requirement`` of that
       resolve depends on it), all tests of every subproject in that resolve run; if a tool
       installs from that resolve (``[pytest] install_from_resolve``, see
-      :func:`subprojects.tool_resolves`), all tests of every subproject run;
+      :func:`subprojects.tool_resolves`), all tests of every subproject run (and b. does not
+      apply: it would also reach nova-common's copies in a driver's resolve);
    b. every subproject with a file that depends on it runs, with the chain of files as the
       reason and the test files reached as the selection;
 6. anything else is owned by nothing: everything runs.
@@ -238,7 +239,10 @@ def compute_plan(
                     own(s, f"{label(via)}: changes resolve '{resolve}' (all tests of its subprojects)", all_tests=True)
 
         internal = internal_files(graph)
-        for p in owned:
+        # A requirements file or lockfile is covered by the resolve rule above; following it file by
+        # file would also reach nova-common's copies in a driver's resolve, which only that driver runs.
+        resolve_files = {p for p in owned if graph.resolves_reached([p])}
+        for p in (p for p in owned if p not in resolve_files):
             changed_sub = owner_of(p)
             reached = graph.reach([p])
             api: dict[str, str] = {}
