@@ -158,7 +158,9 @@ def _units(tree: ast.Module) -> tuple[dict[tuple[str, str | None], _Unit], str] 
             continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):  # one unit per imported name
             for alias, n in zip(node.names, names):
-                one = ast.ImportFrom(module=getattr(node, "module", None), names=[alias], level=getattr(node, "level", 0))
+                one = ast.ImportFrom(
+                    module=getattr(node, "module", None), names=[alias], level=getattr(node, "level", 0)
+                )
                 units[(n, None)] = _Unit(n, None, one, False)
             continue
         for n in names:
@@ -199,7 +201,11 @@ def changed_units(old: str | None, new: str | None) -> frozenset[str] | None:
     # A unit present on one side only: its identifier still counts (a removed member).
     idents = {(old_units.get(k) or new_units[k]).ident for k in changed}
     # A subclass inherits a changed member without naming it (pytest runs inherited test methods).
-    idents |= {SUBCLASS + k[0] for k in changed if k[1] is not None or isinstance((old_units.get(k) or new_units[k]).node, ast.ClassDef)}
+    idents |= {
+        SUBCLASS + k[0]
+        for k in changed
+        if k[1] is not None or isinstance((old_units.get(k) or new_units[k]).node, ast.ClassDef)
+    }
     for k in changed:  # a field added, removed, or made required/optional changes every construction
         o, n = old_units.get(k), new_units.get(k)
         if (o or n).is_field and (  # type: ignore[union-attr]
@@ -263,7 +269,11 @@ def references(text: str | None) -> frozenset[str]:
             out.add(n.name)
         elif isinstance(n, ast.ClassDef):
             out.add(n.name)
-            out.update(SUBCLASS + (b.id if isinstance(b, ast.Name) else b.attr) for b in n.bases if isinstance(b, (ast.Name, ast.Attribute)))
+            out.update(
+                SUBCLASS + (b.id if isinstance(b, ast.Name) else b.attr)
+                for b in n.bases
+                if isinstance(b, (ast.Name, ast.Attribute))
+            )
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _DYNAMIC:
             if len(n.args) < 2 or not (isinstance(n.args[1], ast.Constant) and isinstance(n.args[1].value, str)):
                 return EVERYTHING

@@ -67,7 +67,9 @@ def test_affected_units_flow_through_a_dependent_module() -> None:
     instance = "from nova_common.objects.flavor import Flavor\nclass Instance:\n    flavor: Flavor\n    def cores(self):\n        return self.flavor.vcpus\n"
     assert affected_units(instance, frozenset({"vcpus"})) == frozenset({"cores", SUBCLASS + "Instance"})
     # the field typed Flavor changes, and so does every member that reads it
-    assert affected_units(instance, frozenset({"Flavor"})) == frozenset({"Flavor", "flavor", "cores", SUBCLASS + "Instance"})
+    assert affected_units(instance, frozenset({"Flavor"})) == frozenset(
+        {"Flavor", "flavor", "cores", SUBCLASS + "Instance"}
+    )
     assert affected_units(instance, frozenset({"memory_mb"})) == frozenset()
     assert affected_units("register(Flavor)\n", frozenset({"Flavor"})) is None  # module-level code uses it
     assert affected_units("x = (\n", frozenset({"a"})) is None

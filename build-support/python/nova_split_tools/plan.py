@@ -166,7 +166,11 @@ def compute_plan(
         d = decisions[s.name]
         d.paths.add(path)
         label = "driver API" if path == API else "end-to-end"
-        note = "" if policy is CorePolicy.VOTE else f", {key}={policy.value}" + (": not run" if policy is CorePolicy.SKIP else "")
+        note = (
+            ""
+            if policy is CorePolicy.VOTE
+            else f", {key}={policy.value}" + (": not run" if policy is CorePolicy.SKIP else "")
+        )
         d.why.append(f"{reason} [{label}{note}]")
         if policy is CorePolicy.SKIP:
             return

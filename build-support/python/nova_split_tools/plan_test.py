@@ -104,7 +104,9 @@ def test_member_change_reaches_only_drivers_that_use_the_member() -> None:
 
 def test_a_helper_change_reaches_users_of_the_members_that_call_it() -> None:
     flavor = f"{NC}/objects/flavor.py"
-    src = SOURCES[flavor].replace("    vcpus: int = 1\n", "    vcpus: int = 1\n\n    def cpus(self):\n        return _n()\n")
+    src = SOURCES[flavor].replace(
+        "    vcpus: int = 1\n", "    vcpus: int = 1\n\n    def cpus(self):\n        return _n()\n"
+    )
     src += "\ndef _n():\n    return 1\n"
     new = src.replace("return 1", "return 2")
     p = compute_plan(
@@ -152,7 +154,9 @@ def test_driver_policy_never_silences_its_own_changes() -> None:
     assert runs(p) == {"xen": (True, True)}
 
 
-@pytest.mark.parametrize("path", ["nova-common/common.lock", "nova-common/requirements.txt", "build-support/requirements.txt"])
+@pytest.mark.parametrize(
+    "path", ["nova-common/common.lock", "nova-common/requirements.txt", "build-support/requirements.txt"]
+)
 def test_a_tool_resolve_reaches_every_test_that_runs_the_tool(path: str) -> None:
     p = plan(Change(path, "M"))
     assert runs(p) == {s: (True, True) for s in ("nova-common", "libvirt", "xen", "build-support")}

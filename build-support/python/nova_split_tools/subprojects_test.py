@@ -34,7 +34,9 @@ def test_policy_defaults_api_votes_core_internal_skips(tmp_path: Path) -> None:
 def test_tool_resolves_come_from_install_from_resolve(tmp_path: Path) -> None:
     root = _tree(tmp_path, None)
     text = (root / "pants.toml").read_text()
-    (root / "pants.toml").write_text(text + '\n[pytest]\ninstall_from_resolve = "common"\n[mypy]\ninstall_from_resolve = "common"\n')
+    (root / "pants.toml").write_text(
+        text + '\n[pytest]\ninstall_from_resolve = "common"\n[mypy]\ninstall_from_resolve = "common"\n'
+    )
     assert tool_resolves(root) == {"common": ["mypy", "pytest"]}
 
 

@@ -103,9 +103,7 @@ def commit_edit(repo: Path, path: str, old: str, new: str) -> None:
 def users_of(repo: Path, identifier: str) -> list[str]:
     """Drivers whose sources spell ``identifier`` (a text search: the oracle the plan must match)."""
     word = re.compile(rf"\b{re.escape(identifier)}\b")
-    return sorted(
-        d for d in DRIVERS if any(word.search(p.read_text()) for p in (repo / "drivers" / d).rglob("*.py"))
-    )
+    return sorted(d for d in DRIVERS if any(word.search(p.read_text()) for p in (repo / "drivers" / d).rglob("*.py")))
 
 
 def test_plans_of_core_changes_under_the_default_policies(repo: Path) -> None:

@@ -130,9 +130,7 @@ def graph() -> Graph:
             [f"{LV}/guest_xml.py:lib@resolve=libvirt", f"{NC}/driver.py:lib@resolve=libvirt"],
         ),
         target(f"{LV}/driver_test.py", "libvirt", [f"{LV}/driver.py:lib@resolve=libvirt"], "python_test"),
-        target(
-            f"{LV}/cli_integration_test.py", "libvirt", [f"{NC}/testing/cli.py:lib@resolve=libvirt"], "python_test"
-        ),
+        target(f"{LV}/cli_integration_test.py", "libvirt", [f"{NC}/testing/cli.py:lib@resolve=libvirt"], "python_test"),
         target(
             f"{XN}/driver.py", "xen", [f"{NC}/driver.py:lib@resolve=xen", f"{NC}/objects/__init__.py:lib@resolve=xen"]
         ),
@@ -142,9 +140,7 @@ def graph() -> Graph:
     return Graph.from_peek(targets)
 
 
-def subprojects(
-    xen_policy: CorePolicy = CorePolicy.SKIP, xen_api: CorePolicy = CorePolicy.VOTE
-) -> list[Subproject]:
+def subprojects(xen_policy: CorePolicy = CorePolicy.SKIP, xen_api: CorePolicy = CorePolicy.VOTE) -> list[Subproject]:
     """nova-common, libvirt and build-support with the default policies; xen with those given."""
     return [
         Subproject("nova-common", "nova-common", "common", "nova-common/common.lock", CorePolicy.VOTE),
