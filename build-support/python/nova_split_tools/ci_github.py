@@ -19,6 +19,7 @@ as they are.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -26,7 +27,7 @@ import yaml
 from nova_split_tools.graph import Graph
 from nova_split_tools.subprojects import CORE, Subproject
 
-__all__ = ["WORKFLOWS", "render", "workflow_paths"]
+__all__ = ["WORKFLOWS", "render", "triggered", "workflow_paths"]
 
 #: the main workflow's path
 WORKFLOWS = ".github/workflows"
@@ -252,6 +253,20 @@ _Dumper.add_representer(str, _str)
 
 def dump(workflow: dict[str, Any]) -> str:
     return HEADER + yaml.dump(workflow, Dumper=_Dumper, sort_keys=False, width=1000, default_flow_style=False)
+
+
+def _glob_matches(glob: str, path: str) -> bool:
+    """GitHub's ``paths`` glob: ``**`` crosses directories, ``*`` does not."""
+    parts = re.split(r"(\*\*|\*)", glob)
+    rx = "".join(".*" if p == "**" else "[^/]*" if p == "*" else re.escape(p) for p in parts)
+    return re.fullmatch(rx, path) is not None
+
+
+def triggered(workflow: dict[str, Any], paths: list[str]) -> bool:
+    """Whether a pull request changing ``paths`` starts ``workflow`` (its ``pull_request`` filter)."""
+    on = workflow.get("on", workflow.get(True, {}))
+    filters = (on.get("pull_request") or {}).get("paths")
+    return filters is None or any(_glob_matches(g, p) for g in filters for p in paths)
 
 
 def workflow_paths(subprojects: list[Subproject]) -> list[str]:

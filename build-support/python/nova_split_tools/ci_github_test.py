@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -60,17 +59,9 @@ def test_main_workflow_plans_then_tests_the_matrix_and_always_checks() -> None:
         assert ".pants.d/pants.log" in upload["with"]["path"]
 
 
-def _matches(glob: str, path: str) -> bool:
-    """GitHub's `paths` glob: `**` crosses directories, `*` does not."""
-    rx = "".join(
-        ".*" if part == "**" else "[^/]*" if part == "*" else re.escape(part) for part in re.split(r"(\*\*|\*)", glob)
-    )
-    return re.fullmatch(rx, path) is not None
-
-
 def _triggered(workflow: dict[str, Any], paths: list[str]) -> bool:
-    filters = _on(workflow)["pull_request"]["paths"]
-    return any(_matches(g, p) for g in filters for p in paths)
+    assert _on(workflow)["pull_request"]["paths"]
+    return ci_github.triggered(workflow, paths)
 
 
 SAMPLE = [
