@@ -308,6 +308,7 @@ def test_generated_workflows_run_as_a_non_root_user(
     origin: Path = setup["origin"]
     subprocess.run(_root_cmd("chown", "-R", f"{os.geteuid()}", str(origin)), check=True)
     base, sha = _change(origin, path, what)
+    changed = git(origin, "diff", "--name-only", f"{base}..{sha}").split()
     subprocess.run(_root_cmd("chown", "-R", USER, str(origin)), check=True)
     home = setup["work"] / f"home-{len(os.listdir(setup['work']))}"
     home.mkdir()
@@ -316,7 +317,6 @@ def test_generated_workflows_run_as_a_non_root_user(
         origin, sha, base, setup["work"], home, setup["bins"], setup["work"] / "log.txt", setup["work"] / "cache"
     )
     workflows = {p.name: yaml.safe_load(p.read_text()) for p in sorted((origin / ".github/workflows").glob("*.yml"))}
-    changed = git(origin, "diff", "--name-only", f"{base}..{sha}").split()
     fired = {name: wf for name, wf in workflows.items() if triggered(wf, changed)}
     assert "ci.yml" in fired
     tested: set[str] = set()
