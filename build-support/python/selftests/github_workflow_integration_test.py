@@ -199,7 +199,9 @@ class Runner:
         tag = f"{wf['name']}/{job_id}{'/' + ctx.matrix['subproject'] if ctx.matrix else ''}"
         checkout = self.work / f"{tag.replace('/', '-')}" / "repo"
         base_env = {
+            # setup-python puts the interpreters on PATH and their lib/ on LD_LIBRARY_PATH (shared builds).
             "PATH": ":".join(map(str, self.bins)) + ":/usr/local/bin:/usr/bin:/bin",
+            "LD_LIBRARY_PATH": ":".join(str(b.parent / "lib") for b in self.bins),
             "HOME": str(self.home),
             "USER": USER,
             "LANG": "C.UTF-8",
@@ -227,7 +229,10 @@ class Runner:
                     ["sudo", "-n", "-u", USER, "git", "-C", str(checkout), "checkout", "-q", self.sha], check=True
                 )
             elif uses.startswith("actions/setup-python@"):
-                assert [b.parent.name[: len(m)] for b, m in zip(self.bins, ("3.9", "3.11"))] == ["3.9", "3.11"]
+                assert [b.parent.name[: len(m)] for b, m in zip(self.bins, ("3.9", "3.11"), strict=True)] == [
+                    "3.9",
+                    "3.11",
+                ]
             elif uses.startswith("actions/cache@"):
                 if self.cache.exists() and not (self.home / ".cache" / "pants").exists():
                     subprocess.run(_root_cmd("cp", "-a", f"{self.cache}/.", str(self.home / ".cache")), check=True)
