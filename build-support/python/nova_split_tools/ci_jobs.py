@@ -1,14 +1,14 @@
-"""Per-driver CI job definitions (GitHub Actions, Zuul) whose path filters follow the build graph.
+"""Per-driver CI job definitions (GitHub Actions via ci_github, Zuul) whose path filters follow the build graph.
 
 The command that writes and checks them is ``ci_config_cmd``.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 
+from nova_split_tools import ci_github
 from nova_split_tools.graph import Graph
 from nova_split_tools.plan import CORE_METADATA, ROOT_FILES, ROOT_PREFIXES, internal_files
 from nova_split_tools.subprojects import CORE, CorePolicy, Subproject
@@ -81,27 +81,15 @@ def render(
     files: dict[str, str] = {}
     zuul_jobs: list[str] = []
     project_jobs: list[str] = []
-    for d in (s for s in subprojects if s.is_driver):
-        paths = trigger_paths(graph, d, tool_resolves=tool_resolves)
+    drivers = [s for s in subprojects if s.is_driver]
+    triggers = {d.name: trigger_paths(graph, d, tool_resolves=tool_resolves) for d in drivers}
+    # GitHub Actions: the plan-driven workflow and the path-filtered per-driver ones (ci_github).
+    files.update(ci_github.render(graph, subprojects, triggers))
+    for d in drivers:
+        paths = triggers[d.name]
         # A driver's job is advisory only when no path that runs it votes.
         running = [p for p in (d.api_changes, d.core_changes) if p is not CorePolicy.SKIP]
         advisory = bool(running) and all(p is CorePolicy.ADVISORY for p in running)
-        workflow = {
-            "name": f"driver-{d.name}",
-            "on": {"pull_request": {"paths": paths}, "push": {"branches": ["main"], "paths": paths}},
-            "jobs": {
-                "test": {
-                    "runs-on": "ubuntu-latest",
-                    # An advisory driver's result never blocks a core change (its own PRs still see it).
-                    "continue-on-error": advisory,
-                    "steps": [
-                        {"uses": "actions/checkout@v4", "with": {"fetch-depth": 0}},
-                        {"run": f"./pants test {d.path}::"},
-                    ],
-                }
-            },
-        }
-        files[f".github/workflows/driver-{d.name}.yml"] = HEADER + json.dumps(workflow, indent=2) + "\n"
         regexes = "\n".join(f"      - {_regex(p)}" for p in paths)
         zuul_jobs.append(
             f"- job:\n    name: nova-split-{d.name}\n    run: playbooks/pants-test.yaml\n"

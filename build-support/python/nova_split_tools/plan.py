@@ -8,7 +8,7 @@ Rules, in order, for each changed path (both sides of a rename; the old side of 
 1. build configuration (``pants.toml``, ``./pants``, ``pyproject.toml``, a root ``BUILD``,
    ``.ci/``, the BUILD macros, the Pants plugin, the CI scripts): everything runs;
 2. documentation (``*.md``, ``*.rst``, ``docs/``, ``LICENSE``): nothing runs;
-3. a subproject's own metadata (``subproject.toml``, ``system-deps``/``bindep.txt``, the
+3. a subproject's own metadata (``subproject.toml``, ``bindep.txt``, the
    generated ``pyproject.toml`` and ``tox.ini``): all of that subproject's tests run (this
    survives being merged with file-level selections); nova-common's reaches every driver
    through the driver API path (it is the wheel they install);
@@ -70,7 +70,7 @@ ROOT_FILES = {"pants.toml", "pants.remote.toml", "pants", "pyproject.toml", "BUI
 ROOT_PREFIXES = (".ci/", "build-support/macros/", "build-support/pants-plugins/", "build-support/bin/")
 _DOC_SUFFIXES = {".md", ".rst"}
 #: A subproject's own metadata (rule 3); ``BUILD`` and ``requirements.txt`` go through the graph.
-_METADATA = {"subproject.toml", "system-deps", "bindep.txt", "pyproject.toml", "tox.ini"}
+_METADATA = {"subproject.toml", "bindep.txt", "pyproject.toml", "tox.ini"}
 CORE_METADATA = _METADATA
 #: The core-internal package: drivers' shipped code may not import it (``api_surface.INTERNAL``).
 _INTERNAL_PREFIX = f"{CORE}/nova_common/compute/"

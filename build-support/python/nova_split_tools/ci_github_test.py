@@ -1,0 +1,122 @@
+"""The generated GitHub workflows: their shape, and their triggers against the plan's decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from nova_split_tools import ci_github
+from nova_split_tools.ci_jobs import render
+from nova_split_tools.plan import compute_plan
+from nova_split_tools.repo import Change
+from nova_split_tools.subprojects import CorePolicy
+from nova_split_tools.testing.graphs import NC, graph, no_base, subprojects
+
+
+def _load(policy: CorePolicy = CorePolicy.VOTE) -> dict[str, dict[str, Any]]:
+    files = render(graph(), subprojects(policy))
+    return {p: yaml.safe_load(t) for p, t in files.items() if p.startswith(".github/workflows/")}
+
+
+def _on(workflow: dict[str, Any]) -> dict[str, Any]:
+    # YAML 1.1 reads an unquoted `on` key as True; GitHub reads it as "on". The dump quotes it.
+    assert "on" in workflow, "the `on` key must survive a YAML 1.1 loader"
+    return workflow["on"]
+
+
+def test_files_are_yaml_from_a_library_not_json() -> None:
+    text = render(graph(), subprojects())[".github/workflows/ci.yml"]
+    assert not text.lstrip("# \n").startswith("{") and "\n  plan:\n" in text
+    assert "run: |\n" in text  # multi-line scripts are literal blocks
+
+
+def test_main_workflow_plans_then_tests_the_matrix_and_always_checks() -> None:
+    ci = _load()[".github/workflows/ci.yml"]
+    assert _on(ci) == {"pull_request": {}, "push": {"branches": ["main"]}}
+    assert ci["permissions"] == {"contents": "read"}
+    assert ci["concurrency"]["group"] == "${{ github.workflow }}-${{ github.ref }}"
+    assert ci["env"]["PANTS_CONFIG_FILES"] == "pants.ci.toml"
+    plan, test, checks = ci["jobs"]["plan"], ci["jobs"]["test"], ci["jobs"]["checks"]
+    assert "nova-split plan" in plan["steps"][-1]["run"] and "--format github" in plan["steps"][-1]["run"]
+    assert test["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+    assert test["continue-on-error"] == "${{ !matrix.voting }}" and test["needs"] == "plan"
+    assert "needs" not in checks and "if" not in checks
+    runs = "\n".join(s.get("run", "") for s in checks["steps"])
+    for gate in ("lint ::", "check ::", "dependencies ::", "ci-config --check", "packaging --check", "actionlint"):
+        assert gate in runs
+    for job in (plan, test, checks):
+        assert job["timeout-minutes"] > 0
+        uses = [s.get("uses", "") for s in job["steps"]]
+        assert "actions/setup-python@v5" in uses and "actions/cache@v4" in uses
+        setup = next(s for s in job["steps"] if s.get("uses") == "actions/setup-python@v5")
+        assert setup["with"]["python-version"].split() == ["3.9", "3.11"]
+        assert any("ensure-system-deps" in s.get("run", "") for s in job["steps"])
+    for job in (test, checks):
+        upload = job["steps"][-1]
+        assert upload["if"] == "failure()" and "dist/test/reports/" in upload["with"]["path"]
+        assert ".pants.d/pants.log" in upload["with"]["path"]
+
+
+def _triggered(workflow: dict[str, Any], paths: list[str]) -> bool:
+    assert _on(workflow)["pull_request"]["paths"]
+    return ci_github.triggered(workflow, paths)
+
+
+SAMPLE = [
+    ["drivers/libvirt/nova_libvirt/driver.py"],
+    ["drivers/xen/nova_xen/driver.py"],
+    [f"{NC}/driver.py"],
+    [f"{NC}/objects/network.py"],
+    ["nova-common/BUILD"],
+    ["pants.toml"],
+    [".ci/run"],
+    ["drivers/xen/README.md"],
+    ["docs/ci.md"],
+    [f"{NC}/objects/network.py", "drivers/xen/nova_xen/driver.py"],
+    ["drivers/libvirt/subproject.toml"],
+    ["nova-common/common.lock"],
+    ["drivers/xen/xen.lock"],
+]
+# Not in the sample: a path no target owns. The plan runs everything for it ("to be safe"), which
+# a path filter cannot express; the main workflow (ci.yml) has no filter and follows the plan.
+
+
+@pytest.mark.parametrize("policy", list(CorePolicy))
+@pytest.mark.parametrize("paths", SAMPLE, ids=lambda p: ",".join(p))
+def test_driver_workflows_trigger_whenever_the_plan_runs_the_driver(paths: list[str], policy: CorePolicy) -> None:
+    """A path filter may over-trigger (the workflow's plan job then skips the tests); it must
+    never miss a change the plan runs the driver for, nor fire for another driver's own files."""
+    workflows = _load(policy)
+    plan = compute_plan([Change(p, "M") for p in paths], subprojects(policy), graph(), no_base)
+    for name in ("libvirt", "xen"):
+        workflow = workflows[f".github/workflows/driver-{name}.yml"]
+        if plan.subprojects[name].run:
+            assert _triggered(workflow, paths), f"plan runs {name} for {paths} but its workflow does not trigger"
+        other = "xen" if name == "libvirt" else "libvirt"
+        if all(p.startswith(f"drivers/{other}/") for p in paths):
+            assert not _triggered(workflow, paths), f"{name}'s workflow fires on {other}'s own change"
+    assert workflows[".github/workflows/ci.yml"]["on"]["pull_request"] == {}  # the plan job decides
+
+
+def test_driver_workflow_takes_run_and_voting_from_the_plan() -> None:
+    xen = _load()[".github/workflows/driver-xen.yml"]
+    assert xen["jobs"]["test"]["if"] == "needs.plan.outputs.run == 'true'"
+    assert xen["jobs"]["test"]["continue-on-error"] == "${{ needs.plan.outputs.voting != 'true' }}"
+    plan_step = xen["jobs"]["plan"]["steps"][-1]
+    assert plan_step["env"]["SUBPROJECT"] == "xen" and "--format github" in plan_step["run"]
+    assert './pants test "$SUBPROJECT_PATH::"' in xen["jobs"]["test"]["steps"][-2]["run"]
+
+
+def test_overlay_turns_off_the_dynamic_ui() -> None:
+    assert "dynamic_ui = false" in ci_github.PANTS_CI_TOML
+    assert render(graph(), subprojects())["pants.ci.toml"] == ci_github.PANTS_CI_TOML
+
+
+def test_plan_sample_reaches_each_kind_of_decision() -> None:
+    """The sample above is not vacuous: it holds runs, skips, and both drivers reached by core."""
+    decisions = [compute_plan([Change(p, "M") for p in ps], subprojects(), graph(), no_base) for ps in SAMPLE]
+    assert any(d.subprojects["libvirt"].run and not d.subprojects["xen"].run for d in decisions)
+    assert any(d.subprojects["xen"].run and not d.subprojects["libvirt"].run for d in decisions)
+    assert any(not d.subprojects["xen"].run and not d.subprojects["libvirt"].run for d in decisions)

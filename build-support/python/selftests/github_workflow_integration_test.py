@@ -1,0 +1,341 @@
+"""The generated GitHub workflows run: every ``run:`` step, in order, as a non-root user.
+
+For one driver-only change and one nova-common change (commits on a scratch clone of HEAD), the
+workflows whose triggers fire are executed job by job as a hosted runner would: as an unprivileged
+user (``nova-split-ci``, created here, with passwordless sudo like GitHub's ``runner``) whose home
+starts with an empty Pants cache. What the ``uses:`` actions do is provided here: checkout is a
+fresh clone of the change, setup-python puts copies of the pyenv 3.9 and 3.11 interpreters on PATH
+(a tool cache the user can read, as ``/opt/hostedtoolcache`` is), the cache action is a directory
+copy saved after the first change and restored before the second, upload-artifact is recorded.
+``${{ }}`` expressions are evaluated by a small evaluator that knows exactly the forms the
+generator writes (anything else fails the test). ``GITHUB_ENV`` and ``GITHUB_OUTPUT`` work as on
+GitHub. The planned jobs must run their tests and pass, and nothing else may run.
+
+Needs root or passwordless sudo (to create the user); without either it fails in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from nova_split_tools.ci_github import triggered
+from nova_split_tools.testing.scratch import buildroot, git, head
+
+USER = "nova-split-ci"
+STATE = Path("/var/tmp/nova-split-ci")  # the user's tool cache (not the Pants cache: that starts empty)
+
+
+def _root_cmd(*args: str) -> list[str]:
+    return list(args) if os.geteuid() == 0 else ["sudo", "-n", *args]
+
+
+def _ensure_user() -> None:
+    if os.geteuid() != 0 and subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode != 0:
+        pytest.fail(f"this test creates the user {USER!r}: run it as root or with passwordless sudo", pytrace=False)
+    if shutil.which("sudo") is None:
+        pytest.fail(
+            "the runner's user needs sudo: install it (apt-get install -y sudo; bindep profile ci)", pytrace=False
+        )
+    try:
+        pwd.getpwnam(USER)
+    except KeyError:
+        subprocess.run(_root_cmd("useradd", "--create-home", "--shell", "/bin/bash", USER), check=True)
+    sudoers = Path(f"/etc/sudoers.d/{USER}")
+    if not sudoers.exists():
+        tmp = tempfile.NamedTemporaryFile("w", delete=False, dir="/tmp")
+        tmp.write(f"{USER} ALL=(ALL) NOPASSWD:ALL\n")
+        tmp.close()
+        subprocess.run(_root_cmd("install", "-m", "0440", tmp.name, str(sudoers)), check=True)
+        os.unlink(tmp.name)
+
+
+def _interpreters() -> list[Path]:
+    """Copies of pyenv's 3.9 and 3.11 the user can run (pyenv builds are relocatable)."""
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    bins = []
+    for minor in ("3.9", "3.11"):
+        found = sorted(pyenv.glob(f"versions/{minor}.*/bin/python{minor}"))
+        if not found:
+            pytest.fail(f"no CPython {minor} under {pyenv}/versions (pyenv install {minor})", pytrace=False)
+        src = found[-1].parent.parent
+        dst = STATE / "toolcache" / src.name
+        if not (dst / ".complete").exists():
+            subprocess.run(_root_cmd("rm", "-rf", str(dst)), check=True)
+            subprocess.run(_root_cmd("mkdir", "-p", str(dst.parent)), check=True)
+            subprocess.run(_root_cmd("cp", "-a", str(src), str(dst)), check=True)
+            subprocess.run(_root_cmd("touch", str(dst / ".complete")), check=True)
+            subprocess.run(_root_cmd("chmod", "-R", "a+rX", str(STATE)), check=True)
+        bins.append(dst / "bin")
+    return bins
+
+
+def _as_user(script: str, cwd: Path, env: dict[str, str], log: Path) -> int:
+    """Runs ``script`` as the runner's shell does: bash --noprofile --norc -eo pipefail."""
+    path = cwd.parent / f"step-{time.monotonic_ns()}.sh"
+    path.write_text(script)
+    shutil.chown(path, USER)
+    with log.open("a") as out:
+        out.write(f"\n$ {script}")
+        out.flush()
+        return subprocess.run(
+            [
+                "sudo",
+                "-n",
+                "-u",
+                USER,
+                "env",
+                "-i",
+                *(f"{k}={v}" for k, v in env.items()),
+                "bash",
+                "--noprofile",
+                "--norc",
+                "-eo",
+                "pipefail",
+                str(path),
+            ],
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        ).returncode
+
+
+_EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+
+@dataclass
+class Context:
+    base: str
+    needs: dict[str, dict[str, str]] = field(default_factory=dict)
+    matrix: dict[str, Any] = field(default_factory=dict)
+    steps: dict[str, dict[str, str]] = field(default_factory=dict)
+    status_failed: bool = False
+
+    def value(self, expr: str) -> Any:
+        expr = expr.strip()
+        if " || " in expr:
+            for part in expr.split(" || "):
+                v = self.value(part)
+                if v:
+                    return v
+            return v
+        for op in (" == ", " != "):
+            if op in expr:
+                left, right = expr.split(op)
+                equal = str(self.value(left)) == str(self.value(right))
+                return equal if op == " == " else not equal
+        if expr.startswith("!"):
+            return not self.value(expr[1:])
+        if expr.startswith("'") and expr.endswith("'"):
+            return expr[1:-1]
+        if expr.startswith("fromJSON(") and expr.endswith(")"):
+            return json.loads(self.value(expr[len("fromJSON(") : -1]))
+        if expr == "failure()":
+            return self.status_failed
+        parts = expr.split(".")
+        if parts[0] == "matrix":
+            return self.matrix[parts[1]]
+        if parts[:1] == ["needs"] and parts[2] == "outputs":
+            return self.needs[parts[1]].get(parts[3], "")
+        if parts[:1] == ["steps"] and parts[2] == "outputs":
+            return self.steps.get(parts[1], {}).get(parts[3], "")
+        if parts[0] == "secrets":
+            return ""
+        if expr == "github.event.pull_request.base.sha":
+            return self.base
+        if expr in ("github.event.before", "github.event_name"):
+            return "pull_request" if expr == "github.event_name" else ""
+        if expr in ("github.workflow", "github.ref", "runner.os") or expr.startswith("hashFiles("):
+            return "x"
+        raise AssertionError(f"the test's evaluator does not know the expression {expr!r}: teach it")
+
+    def render(self, text: Any) -> Any:
+        if not isinstance(text, str):
+            return text
+        whole = _EXPR.fullmatch(text.strip())
+        if whole:
+            return self.value(whole.group(1))
+        return _EXPR.sub(lambda m: str(self.value(m.group(1))), text)
+
+
+def _kv(path: Path) -> dict[str, str]:
+    out = {}
+    for line in path.read_text().splitlines() if path.exists() else []:
+        key, sep, value = line.partition("=")
+        if sep:
+            out[key] = value
+    return out
+
+
+@dataclass
+class Runner:
+    """One change: its commit, the base, where everything happens."""
+
+    origin: Path
+    sha: str
+    base: str
+    work: Path
+    home: Path
+    bins: list[Path]
+    log: Path
+    cache: Path  # the cache action's store (shared between the two changes)
+    ran: list[str] = field(default_factory=list)
+
+    def run_job(self, wf: dict[str, Any], job_id: str, ctx: Context) -> tuple[bool, dict[str, str]]:
+        job = wf["jobs"][job_id]
+        tag = f"{wf['name']}/{job_id}{'/' + ctx.matrix['subproject'] if ctx.matrix else ''}"
+        checkout = self.work / f"{tag.replace('/', '-')}" / "repo"
+        base_env = {
+            # setup-python puts the interpreters on PATH and their lib/ on LD_LIBRARY_PATH (shared builds).
+            "PATH": ":".join(map(str, self.bins)) + ":/usr/local/bin:/usr/bin:/bin",
+            "LD_LIBRARY_PATH": ":".join(str(b.parent / "lib") for b in self.bins),
+            "HOME": str(self.home),
+            "USER": USER,
+            "LANG": "C.UTF-8",
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+        }
+        base_env.update({k: str(ctx.render(v)) for k, v in {**wf.get("env", {}), **job.get("env", {})}.items()})
+        genv: dict[str, str] = {}
+        failed = False
+        for n, step in enumerate(job["steps"]):
+            if "if" in step:
+                ctx.status_failed = failed
+                if not ctx.render("${{ " + step["if"] + " }}"):
+                    continue
+            elif failed:
+                continue
+            uses = step.get("uses", "")
+            if uses.startswith("actions/checkout@"):
+                subprocess.run(
+                    ["sudo", "-n", "-u", USER, "git", "clone", "-q", str(self.origin), str(checkout)],
+                    check=True,
+                    cwd="/",
+                )
+                subprocess.run(
+                    ["sudo", "-n", "-u", USER, "git", "-C", str(checkout), "checkout", "-q", self.sha], check=True
+                )
+            elif uses.startswith("actions/setup-python@"):
+                assert [b.parent.name[: len(m)] for b, m in zip(self.bins, ("3.9", "3.11"), strict=True)] == [
+                    "3.9",
+                    "3.11",
+                ]
+            elif uses.startswith("actions/cache@"):
+                if self.cache.exists() and not (self.home / ".cache" / "pants").exists():
+                    subprocess.run(_root_cmd("cp", "-a", f"{self.cache}/.", str(self.home / ".cache")), check=True)
+            elif uses.startswith("actions/upload-artifact@"):
+                self.ran.append(f"{tag}: uploaded {step['with']['path'].split()}")
+            elif uses:
+                raise AssertionError(f"{tag}: the test does not provide {uses}")
+            else:
+                genv_file, out_file = checkout.parent / f"env-{n}", checkout.parent / f"out-{n}"
+                for f in (genv_file, out_file):
+                    f.write_text("")
+                    shutil.chown(f, USER)
+                env = {**base_env, **genv, **{k: str(ctx.render(v)) for k, v in step.get("env", {}).items()}}
+                env.update(GITHUB_ENV=str(genv_file), GITHUB_OUTPUT=str(out_file), GITHUB_WORKSPACE=str(checkout))
+                start = time.monotonic()
+                rc = _as_user(ctx.render(step["run"]), checkout, env, self.log)
+                self.ran.append(
+                    f"{tag}: {step.get('name', step['run'][:40])} -> {rc} ({time.monotonic() - start:.0f}s)"
+                )
+                genv.update(_kv(genv_file))
+                if "id" in step:
+                    ctx.steps[step["id"]] = _kv(out_file)
+                failed = failed or rc != 0
+        outputs = {k: str(ctx.render(v)) for k, v in job.get("outputs", {}).items()}
+        return not failed, outputs
+
+    def run_workflow(self, wf: dict[str, Any]) -> dict[str, list[tuple[dict[str, Any], bool]]]:
+        """Job id -> [(matrix, passed)] for the jobs that ran."""
+        results: dict[str, list[tuple[dict[str, Any], bool]]] = {}
+        needs: dict[str, dict[str, str]] = {}
+        for job_id, job in wf["jobs"].items():  # the generator writes jobs after what they need
+            ctx = Context(self.base, needs=needs)
+            if "if" in job and not ctx.render("${{ " + job["if"] + " }}"):
+                continue
+            strategy = job.get("strategy", {}).get("matrix")
+            entries = ctx.render(strategy)["include"] if strategy else [{}]
+            results[job_id] = []
+            for entry in entries:
+                ok, outputs = self.run_job(wf, job_id, Context(self.base, needs=needs, matrix=entry))
+                results[job_id].append((entry, ok))
+                needs[job_id] = outputs
+        return results
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    _ensure_user()
+    bins = _interpreters()
+    work = Path(tempfile.mkdtemp(prefix="nova-split-gha-", dir="/tmp"))
+    os.chmod(work, 0o755)
+    origin = work / "origin"
+    subprocess.run(["git", "clone", "-q", str(buildroot()), str(origin)], check=True)
+    git(origin, "checkout", "-q", head())
+    git(origin, "config", "user.email", "ci@example.invalid")
+    git(origin, "config", "user.name", "ci")
+    subprocess.run(_root_cmd("chown", "-R", USER, str(work)), check=True)
+    return {"work": work, "origin": origin, "bins": bins}
+
+
+def _change(origin: Path, path: str, what: str) -> tuple[str, str]:
+    base = git(origin, "rev-parse", "HEAD").strip()
+    target = origin / path
+    target.write_text(target.read_text() + f"\n# {what}\n")
+    git(origin, "commit", "-qam", what)
+    return base, git(origin, "rev-parse", "HEAD").strip()
+
+
+CHANGES = [
+    # driver-only: xen's own module; the plan runs xen alone
+    ("drivers/xen/nova_xen/driver.py", "a driver-only change", {"xen"}),
+]
+
+
+@pytest.mark.parametrize("path,what,expected", CHANGES, ids=["driver-only"])
+def test_generated_workflows_run_as_a_non_root_user(
+    setup: dict[str, Any], path: str, what: str, expected: set[str]
+) -> None:
+    origin: Path = setup["origin"]
+    subprocess.run(_root_cmd("chown", "-R", f"{os.geteuid()}", str(origin)), check=True)
+    base, sha = _change(origin, path, what)
+    changed = git(origin, "diff", "--name-only", f"{base}..{sha}").split()
+    subprocess.run(_root_cmd("chown", "-R", USER, str(origin)), check=True)
+    home = setup["work"] / f"home-{len(os.listdir(setup['work']))}"
+    home.mkdir()
+    subprocess.run(_root_cmd("chown", USER, str(home)), check=True)
+    runner = Runner(
+        origin, sha, base, setup["work"], home, setup["bins"], setup["work"] / "log.txt", setup["work"] / "cache"
+    )
+    workflows = {p.name: yaml.safe_load(p.read_text()) for p in sorted((origin / ".github/workflows").glob("*.yml"))}
+    fired = {name: wf for name, wf in workflows.items() if triggered(wf, changed)}
+    assert "ci.yml" in fired
+    tested: set[str] = set()
+    for name, wf in fired.items():
+        results = runner.run_workflow(wf)
+        for job_id, runs in results.items():
+            for entry, ok in runs:
+                assert ok, (
+                    f"{name}/{job_id} {entry} failed:\n" + "\n".join(runner.ran) + "\n" + runner.log.read_text()[-4000:]
+                )
+        for entry, _ok in results.get("test", []):
+            tested.add(entry.get("subproject") or wf["name"].removeprefix("driver-"))
+    if not runner.cache.exists():  # the cache action's save: the next change restores it
+        subprocess.run(_root_cmd("cp", "-a", str(home / ".cache"), str(runner.cache)), check=True)
+    assert tested == expected, "\n".join(runner.ran)
+    assert any("Tests -> 0" in line for line in runner.ran)
+    print("\n".join(runner.ran))
