@@ -1,12 +1,11 @@
-"""Per-driver CI job definitions (GitHub Actions, Zuul) whose path filters follow the build graph.
+"""Per-driver CI job definitions (GitHub Actions) whose path filters follow the build graph.
 
-The command that writes and checks them is ``ci_config_cmd``.
+The command that writes and checks them is ``ci_config_cmd``; the Zuul jobs are ``ci_zuul``.
 """
 
 from __future__ import annotations
 
 import json
-import re
 
 from nova_split_tools.graph import Graph
 from nova_split_tools.plan import ROOT_FILES, ROOT_PREFIXES
@@ -33,8 +32,6 @@ def render(graph: Graph, subprojects: list[Subproject]) -> dict[str, str]:
     """Relative path -> file content, for every generated file."""
     core_files = ["nova-common/BUILD", "nova-common/requirements.txt"]
     files: dict[str, str] = {}
-    zuul_jobs: list[str] = []
-    project_jobs: list[str] = []
     for d in (s for s in subprojects if s.is_driver):
         paths = trigger_paths(graph, d, core_files)
         advisory = d.core_changes is CorePolicy.ADVISORY
@@ -54,21 +51,5 @@ def render(graph: Graph, subprojects: list[Subproject]) -> dict[str, str]:
             },
         }
         files[f".github/workflows/driver-{d.name}.yml"] = HEADER + json.dumps(workflow, indent=2) + "\n"
-        regexes = "\n".join(f"      - {_regex(p)}" for p in paths)
-        zuul_jobs.append(
-            f"- job:\n    name: nova-split-{d.name}\n    run: playbooks/pants-test.yaml\n"
-            f"    vars:\n      subproject: {d.path}\n    voting: {'false' if advisory else 'true'}\n"
-            f"    files:\n{regexes}\n"
-        )
-        project_jobs.append(f"        - nova-split-{d.name}")
-    files["zuul.d/drivers.yaml"] = (
-        HEADER + "\n".join(zuul_jobs) + "\n- project:\n    check:\n      jobs:\n" + "\n".join(project_jobs) + "\n"
-    )
     return files
 
-
-def _regex(glob: str) -> str:
-    """A Zuul ``files`` regex for a glob with a trailing ``**`` or none."""
-    if glob.endswith("**"):
-        return "^" + re.escape(glob[:-2]) + ".*$"
-    return "^" + re.escape(glob) + "$"

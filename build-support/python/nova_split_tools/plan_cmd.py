@@ -75,7 +75,11 @@ def _as_json(plan: Plan, repo: Repository, base: str, head: str | None) -> dict[
         "head": head or repo.resolve("HEAD"),
         "run_all": plan.run_all,
         "run_all_reasons": plan.run_all_reasons,
-        "subprojects": {n: {"run": d.run, "voting": d.voting, "why": d.why} for n, d in plan.subprojects.items()},
+        # "tests": the planned test files; empty with "run": all of the subproject's tests.
+        "subprojects": {
+            n: {"run": d.run, "voting": d.voting, "why": d.why, "tests": sorted(d.tests)}
+            for n, d in plan.subprojects.items()
+        },
     }
 
 
