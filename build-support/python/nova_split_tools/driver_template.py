@@ -105,6 +105,14 @@ team = "$name-core"
 members = $owners
 """
 
+_BINDEP_TXT = """\
+# System packages for drivers/$name (OpenStack's bindep format, read by the `bindep` tool;
+# build-support/bin/ensure-system-deps installs them, ./pants calls it). One Debian package a line
+# with its selectors; profile `test` for what only the tests' peers need, e.g.:
+#   libfoo-dev [platform:dpkg]
+#   foo-simulator [platform:dpkg test]
+"""
+
 _REQUIREMENTS_TXT = """\
 # The $name driver's own third-party requirements (its '$name' resolve). After changing them:
 # ./pants generate-lockfiles --resolve=$name && build-support/bin/nova-split packaging
@@ -673,6 +681,7 @@ _FILES: dict[str, str] = {
     "BUILD": _BUILD,
     "subproject.toml": _SUBPROJECT_TOML,
     "requirements.txt": _REQUIREMENTS_TXT,
+    "bindep.txt": _BINDEP_TXT,
     "README.md": _README_MD,
     "CHANGELOG.md": _CHANGELOG_MD,
     "changes/README.md": _CHANGES_README_MD,

@@ -6,7 +6,7 @@ and description come from ``[project]`` in ``subproject.toml``, the dependencies
 ``requirements.txt`` plus ``nova-common>=M.0,<M+1`` from ``[driver] api-major``, the entry point
 from the ``nova_driver(...)`` call in its BUILD file, the test runner from nova-common's
 ``testing`` extra, and the Debian packages its build or test peer needs (named in ``tox.ini``,
-which cannot install them) from its ``system-deps``. ``tox.ini`` installs nova-common from the
+which cannot install them) from its ``bindep.txt``. ``tox.ini`` installs nova-common from the
 wheel named by ``NOVA_COMMON_WHEEL`` (else the released one). ``--check`` writes nothing: it
 fails if a committed file differs, shows the difference and the command that fixes it.
 """

@@ -63,16 +63,18 @@ def test_missing_driver_class_is_one_line(repo: Path, capsys: pytest.CaptureFixt
     assert "drivers/xen/BUILD has no nova_driver(driver_class=...) call" in capsys.readouterr().err
 
 
-def test_tox_ini_names_the_system_packages_from_system_deps(repo: Path) -> None:
+def test_tox_ini_names_the_system_packages_from_bindep(repo: Path) -> None:
     assert "Install first" not in render(repo)["drivers/xen/tox.ini"]
-    (repo / "drivers/xen/system-deps").write_text(
-        "# the client compiles\npkg-config --exists xen | libxen-dev pkg-config\ncommand -v gcc | gcc pkg-config\n"
+    (repo / "drivers/xen/bindep.txt").write_text(
+        "# the client compiles\nlibxen-dev [platform:dpkg]\npkg-config [platform:dpkg]\n"
+        "xen-utils [platform:dpkg test]\nxen-devel [platform:rpm]\npkg-config [platform:dpkg test]\n"
     )
     tox = render(repo)["drivers/xen/tox.ini"]
-    assert "# Install first (Debian packages, from system-deps): libxen-dev pkg-config gcc\n" in tox
+    assert "# Install first (Debian packages, from bindep.txt): libxen-dev pkg-config xen-utils\n" in tox
 
 
-def test_malformed_system_deps_line_is_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (repo / "drivers/xen/system-deps").write_text("command -v gcc\n")
+def test_malformed_bindep_line_is_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "drivers/xen/bindep.txt").write_text("gcc [platform:dpkg\n")
     assert main(["--repo", str(repo), "packaging"]) == 1
-    assert "drivers/xen/system-deps: expected '<probe command> | <debian package>...'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "drivers/xen/bindep.txt: not in bindep's format (" in err and len(err.strip().splitlines()) == 1

@@ -10,7 +10,7 @@ Rules, in order, for each changed path (both sides of a rename; the old side of 
 2. a resolve's lockfile: the subprojects in that resolve;
 3. documentation (``*.md``, ``*.rst``, ``docs/``, ``LICENSE``): nothing runs;
 4. a subproject's own build metadata (``BUILD``, ``subproject.toml``, ``requirements.txt``,
-   ``system-deps``, the generated ``pyproject.toml`` and ``tox.ini``): that subproject runs
+   ``bindep.txt``, the generated ``pyproject.toml`` and ``tox.ini``): that subproject runs
    (nova-common's reach every driver);
 5. a file in the build graph: every subproject with a file that depends on it runs, with the
    chain of files as the reason; deleted files are looked up in the graph of the base revision;
@@ -35,7 +35,7 @@ __all__ = ["ROOT_FILES", "ROOT_PREFIXES", "Decision", "Plan", "compute_plan"]
 ROOT_FILES = {"pants.toml", "pants.remote.toml", "pants", "pyproject.toml", "BUILD", ".gitignore"}
 ROOT_PREFIXES = (".ci/", "build-support/macros/", "build-support/pants-plugins/", "build-support/bin/")
 _DOC_SUFFIXES = {".md", ".rst"}
-_METADATA = {"BUILD", "subproject.toml", "requirements.txt", "system-deps", "pyproject.toml", "tox.ini"}
+_METADATA = {"BUILD", "subproject.toml", "requirements.txt", "bindep.txt", "pyproject.toml", "tox.ini"}
 
 
 @dataclass

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bindep.depends import Depends
+
 from nova_split_tools.cli import main
 from nova_split_tools.driver_template import DriverSpec, render
 from nova_split_tools.errors import ToolError
@@ -164,3 +166,11 @@ def test_rendered_driver_names_everything_after_the_driver() -> None:
         "driver_test.py",
         "cli_integration_test.py",
     }
+
+
+def test_a_new_driver_declares_its_system_packages_in_an_empty_bindep_txt() -> None:
+    files = render(DriverSpec("vbox", (), (), ("ann",), (1, 0)))
+    text = files["drivers/vbox/bindep.txt"]
+    assert "drivers/vbox" in text and not any(p.endswith("/system-deps") for p in files)
+    # bindep's own parser reads it, and it asks for nothing until the driver's team adds a line.
+    assert Depends(text).active_rules(["platform:dpkg", "test"]) == []

@@ -11,6 +11,8 @@ import ast
 import json
 from pathlib import Path
 
+from bindep.depends import Depends, DependsException
+
 from nova_split_tools.errors import ToolError
 from nova_split_tools.metadata import MetadataError
 from nova_split_tools.subprojects import CORE, Subproject, find_subproject, metadata, registered
@@ -28,15 +30,18 @@ def _requirements(root: Path, rel: str) -> list[str]:
 
 
 def _system_packages(root: Path, rel: str) -> list[str]:
-    """The Debian packages named in a ``system-deps`` file (``<probe> | <package>...`` lines)."""
-    lines = (root / rel).read_text().splitlines() if (root / rel).exists() else []
+    """The Debian packages a ``bindep.txt`` declares for building and testing (profile ``test``)."""
+    if not (root / rel).exists():
+        return []
+    try:
+        rules = Depends((root / rel).read_text()).active_rules(["platform:dpkg", "test"])
+    except DependsException as e:
+        first = str(e).strip().splitlines()
+        raise ToolError(f"{rel}: not in bindep's format ({first[-1] if first else e}); see docs/dependencies.md")
     packages: list[str] = []
-    for line in lines:
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if "|" not in line:
-            raise ToolError(f"{rel}: expected '<probe command> | <debian package>...', got {line.strip()!r}")
-        packages += [p for p in line.split("|", 1)[1].split() if p not in packages]
+    for name, _selectors, _versions in rules:
+        if name not in packages:
+            packages.append(name)
     return packages
 
 
@@ -77,8 +82,8 @@ def render_driver(root: Path, driver: Subproject, testing: list[str]) -> dict[st
         + f'[tool.setuptools.packages.find]\ninclude = ["{package}", "{package}.*"]\n'
     )
     deps = "".join(f"    {d}\n" for d in testing)
-    system = _system_packages(root, f"{driver.path}/system-deps")
-    needs = f"# Install first (Debian packages, from system-deps): {' '.join(system)}\n" if system else ""
+    system = _system_packages(root, f"{driver.path}/bindep.txt")
+    needs = f"# Install first (Debian packages, from bindep.txt): {' '.join(system)}\n" if system else ""
     tox = (
         HEADER
         + "# This driver's tests without Pants, against a built or released nova-common:\n"

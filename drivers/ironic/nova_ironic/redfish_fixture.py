@@ -7,7 +7,7 @@ interface turns it on and off through ``ComputerSystem.Reset``. Here:
 * the emulator runs from a virtualenv of its own (``sushy-tools`` and ``libvirt-python``, pinned,
   built once per machine in the peer cache like the Ironic server's, see
   :func:`.ironic_fixture.build_peer_venv`); ``libvirt-python`` compiles against ``libvirt-dev``
-  (``drivers/ironic/system-deps``);
+  (``drivers/ironic/bindep.txt``);
 * its libvirt is ``qemu:///embed?root=DIR`` inside the emulator's own process (an embedded
   connection belongs to one process, so the tests see the guests through the emulator, QEMU's
   command lines and the guests' serial logs), with a private root under
@@ -245,7 +245,7 @@ def wait_until(predicate: object, what: str, timeout: float = 120.0) -> None:
 def run_redfish_host(guests: tuple[str, ...] = ("node0",)) -> Iterator[RedfishHost]:
     """Start the emulator with ``guests`` defined (powered off); stop it and every guest after."""
     if shutil.which("qemu-system-x86_64") is None:
-        raise PeerError("the Redfish test peer needs QEMU: install qemu-system-x86 (see drivers/ironic/system-deps)")
+        raise PeerError("the Redfish test peer needs QEMU: install qemu-system-x86 (see drivers/ironic/bindep.txt)")
     venv = build_peer_venv("sushy", SUSHY_REQUIREMENTS, SUSHY_CONSTRAINTS)
     _cache_root().mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="sushy-run-", dir=_cache_root()))
