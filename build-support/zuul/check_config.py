@@ -12,12 +12,20 @@ each job the project stanza names in each pipeline. A Gerrit connection is confi
 
 Usage: python check_config.py REPO_ROOT [PROJECT_NAME]  -- exit 0 when the config loads,
 1 with Zuul's own error messages otherwise.
+
+``--match CHANGES.json`` (a JSON list of changes, each a list of changed paths) then prints,
+for each change, which jobs of the ``check`` pipeline Zuul's own file matchers
+(``Job.changeMatchesFiles``: ``files`` any-match, ``irrelevant-files`` all-match, each inherited
+from the nearest job in the parent chain that sets it) would run, as a JSON list of
+``{job: runs}``; the trigger test compares that with ``nova-split plan``.
 """
 
 from __future__ import annotations
 
 import configparser
+import json
 import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -43,6 +51,12 @@ class _Ansible:
 
 
 def _connections() -> ConnectionRegistry:
+    # Zuul's registry starts every driver, bubblewrap's included, which runs `bwrap --version`.
+    if shutil.which("bwrap") is None:
+        raise SystemExit(
+            "check_config: Zuul needs bubblewrap's bwrap; install it (e.g. 'sudo apt-get install bubblewrap';"
+            " build-support/bindep.txt lists it, profile ci)"
+        )
     config = configparser.ConfigParser()
     config.read_dict({f"connection {CONNECTION}": {"driver": "gerrit", "server": HOSTNAME, "user": "zuul"}})
     registry = ConnectionRegistry()
@@ -77,8 +91,9 @@ def _parse(
     return parser.parseConfig(unparsed, pcontext)
 
 
-def check(root: Path, project: str) -> list[str]:
-    """Zuul's error messages for ``root/zuul.d`` (empty when it loads)."""
+def check(root: Path, project: str, matches: list[list[str]] | None = None) -> list[str]:
+    """Zuul's error messages for ``root/zuul.d`` (empty when it loads); with ``matches``, the
+    list is filled in with the ``{job: runs}`` of each change (see ``--match``)."""
     files = sorted((root / "zuul.d").glob("*.yaml"))
     if not files:
         return [f"{root}/zuul.d holds no *.yaml file"]
@@ -124,22 +139,63 @@ def check(root: Path, project: str) -> list[str]:
                         job.validateReferences(layout, project_config=pc)
                     except Exception as e:
                         errors.append(f"project {name}: {job.name}: {e}")
+    if matches is not None and not errors:
+        jobs_of_check = [j.name for pc in projects for j in _check_jobs(pc)]
+        changes = [_Change(paths) for paths in matches]
+        matches[:] = [{name: _effective(layout, name).changeMatchesFiles(c) for name in jobs_of_check} for c in changes]
     return errors
+
+
+class _Change:
+    """What Zuul's file matchers read of a change: its files."""
+
+    def __init__(self, files: list[str]) -> None:
+        self.files = files
+
+
+def _check_jobs(pc: model.ProjectConfig) -> list[model.Job]:
+    ppc = pc.pipelines.get("check")
+    return [job for variants in ppc.job_list.jobs.values() for job in variants] if ppc else []
+
+
+def _effective(layout: model.Layout, name: str) -> model.Job:
+    """A copy of job ``name`` whose file matchers are the nearest ones set in its parent chain."""
+    chain = []
+    job: model.Job | None = layout.getJob(name)
+    while job is not None:
+        chain.append(job)
+        job = layout.getJob(job.parent) if job.parent else None
+    frozen = chain[0].copy()
+    for attr in ("file_matcher", "irrelevant_file_matcher"):
+        setattr(frozen, attr, next((getattr(j, attr) for j in chain if getattr(j, attr)), None))
+    return frozen
 
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.ERROR)
+    match_file = None
+    if "--match" in argv:
+        i = argv.index("--match")
+        if i + 1 >= len(argv):
+            print("usage: --match needs a JSON file of changes", file=sys.stderr)
+            return 2
+        match_file = argv[i + 1]
+        argv = argv[:i] + argv[i + 2 :]
     if len(argv) not in (2, 3):
-        print("usage: check_config.py REPO_ROOT [PROJECT_NAME]", file=sys.stderr)
+        print("usage: check_config.py REPO_ROOT [PROJECT_NAME] [--match CHANGES.json]", file=sys.stderr)
         return 2
     root = Path(argv[1])
-    errors = check(root, argv[2] if len(argv) == 3 else "openstack/nova-split")
+    matches = json.loads(Path(match_file).read_text()) if match_file else None
+    errors = check(root, argv[2] if len(argv) == 3 else "openstack/nova-split", matches)
     for e in errors:
         print(e, file=sys.stderr)
     if errors:
         print(f"zuul config: {len(errors)} error(s) in {root / 'zuul.d'}", file=sys.stderr)
         return 1
-    print(f"zuul config: {root / 'zuul.d'} loads in Zuul's configuration loader")
+    if matches is not None:
+        print(json.dumps(matches))
+    else:
+        print(f"zuul config: {root / 'zuul.d'} loads in Zuul's configuration loader")
     return 0
 
 

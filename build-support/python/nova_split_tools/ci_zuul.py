@@ -31,6 +31,7 @@ from nova_split_tools.subprojects import CORE, CorePolicy, Subproject
 
 __all__ = [
     "BASE_JOB",
+    "CI_PREFIXES",
     "CORE_METADATA",
     "DOC_REGEXES",
     "NODE_LABEL",
@@ -47,6 +48,9 @@ BASE_JOB = "nova-split-base"
 NODE_LABEL = "debian-bookworm"
 #: nova-common's own build metadata: the plan runs every driver when one of these changes
 CORE_METADATA = ("BUILD", "subproject.toml", "requirements.txt", "system-deps", "bindep.txt", "pyproject.toml", "tox.ini")
+#: CI definitions outside the build graph (Zuul's, GitHub's): the plan runs everything for a
+#: file no target owns, so every job runs on these
+CI_PREFIXES = ("zuul.d/", "playbooks/", ".github/")
 #: documentation, on which the plan runs nothing (``*.md``, ``*.rst``, ``docs/``, ``LICENSE*``).
 #: Zuul skips a job only when *every* changed file matches one of these.
 DOC_REGEXES = (r"^docs/.*$", r"^(.*/)?LICENSE[^/]*$", r"^.*\.md$", r"^.*\.rst$")
@@ -66,8 +70,8 @@ def _core_files() -> list[str]:
 def _voting_split(graph: Graph, sub: Subproject) -> tuple[list[str], list[str]]:
     """(globs on which ``sub``'s job runs and votes, globs on which it runs without voting)."""
     if not sub.is_driver:
-        return [f"{sub.path}/**", *sorted(ROOT_FILES), *(p + "**" for p in ROOT_PREFIXES)], []
-    paths = trigger_paths(graph, sub, _core_files())
+        return [f"{sub.path}/**", *sorted(ROOT_FILES), *(p + "**" for p in ROOT_PREFIXES + CI_PREFIXES)], []
+    paths = trigger_paths(graph, sub, _core_files()) + [p + "**" for p in CI_PREFIXES]
     core = [p for p in paths if p.startswith(CORE + "/")]
     own = [p for p in paths if p not in core]
     if sub.core_changes is CorePolicy.ADVISORY:
