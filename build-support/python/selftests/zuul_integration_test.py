@@ -1,7 +1,7 @@
 """The generated Zuul jobs run (docs/zuul.md), proven with Zuul's and Ansible's own tools.
 
-One scratch clone for the module, with a change to hyperv on top (a test file and a new
-``bindep.txt``, so the plan runs hyperv and the pre-run has a file for bindep to read):
+One scratch clone for the module, with two hyperv commits on top (a ``bindep.txt`` for the
+pre-run's bindep to read, then the change under test: one test file, which the plan selects):
 
 1. ``zuul.d/`` loads in Zuul's configuration loader (``build-support/zuul/check_config.py`` in
    the Zuul tool venv), and a broken copy is refused with Zuul's own messages;
@@ -26,7 +26,7 @@ from nova_split_tools.graph import load_graph
 from nova_split_tools.plan import compute_plan
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import load_subprojects
-from nova_split_tools.testing.scratch import Result, git, run, scratch_clone
+from nova_split_tools.testing.scratch import Result, git, run, scratch_clone, share_tooling_venv
 
 HYPERV_TEST = "drivers/hyperv/nova_hyperv/driver_test.py"
 
@@ -34,11 +34,14 @@ HYPERV_TEST = "drivers/hyperv/nova_hyperv/driver_test.py"
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = scratch_clone(tmp_path_factory.mktemp("zuul"))
-    (repo / "drivers/hyperv/bindep.txt").write_text("# a change under test\ngit [platform:dpkg test]\n")
+    # A bindep.txt for the pre-run to read (an earlier commit: the plan looks at HEAD~1..HEAD only).
+    (repo / "drivers/hyperv/bindep.txt").write_text("# a package every node has\ngit [platform:dpkg test]\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "hyperv: bindep.txt")
     with (repo / HYPERV_TEST).open("a") as f:
         f.write("\n# a change under test\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "hyperv: a change for the Zuul jobs to plan")
+    git(repo, "commit", "-q", "-am", "hyperv: a change for the Zuul jobs to plan")
+    share_tooling_venv(repo)  # the run playbook's `nova-split plan` need not export the tooling again
     return repo
 
 
