@@ -52,4 +52,3 @@ def render(graph: Graph, subprojects: list[Subproject]) -> dict[str, str]:
         }
         files[f".github/workflows/driver-{d.name}.yml"] = HEADER + json.dumps(workflow, indent=2) + "\n"
     return files
-

@@ -47,7 +47,15 @@ BASE_JOB = "nova-split-base"
 #: the node the jobs run on: the platform the project's CI and bindep profiles are tested on
 NODE_LABEL = "debian-bookworm"
 #: nova-common's own build metadata: the plan runs every driver when one of these changes
-CORE_METADATA = ("BUILD", "subproject.toml", "requirements.txt", "system-deps", "bindep.txt", "pyproject.toml", "tox.ini")
+CORE_METADATA = (
+    "BUILD",
+    "subproject.toml",
+    "requirements.txt",
+    "system-deps",
+    "bindep.txt",
+    "pyproject.toml",
+    "tox.ini",
+)
 #: CI definitions outside the build graph (Zuul's, GitHub's): the plan runs everything for a
 #: file no target owns, so every job runs on these
 CI_PREFIXES = ("zuul.d/", "playbooks/", ".github/")

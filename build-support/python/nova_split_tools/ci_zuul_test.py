@@ -12,7 +12,7 @@ def load(policy: CorePolicy = CorePolicy.VOTE) -> tuple[dict[str, dict], dict]:
     assert set(files) == {PATH}
     entries = yaml.safe_load(files[PATH])
     jobs = {e["job"]["name"]: e["job"] for e in entries if "job" in e}
-    (project,) = [e["project"] for e in entries if "project" in e]
+    (project,) = (e["project"] for e in entries if "project" in e)
     return jobs, project
 
 

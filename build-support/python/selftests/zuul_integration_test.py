@@ -162,7 +162,7 @@ def test_zuul_file_matchers_run_what_the_plan_runs(tools: Path, clone: Path, tmp
     zuul = json.loads(result.stdout)
     mismatches: list[str] = []
     unexpressible = 0
-    for paths, jobs in zip(samples, zuul):
+    for paths, jobs in zip(samples, zuul, strict=True):
         plan = compute_plan([Change(p, "M") for p in paths], subprojects, graph, lambda: graph)
         if plan.run_all and all("owned by no target" in r for r in plan.run_all_reasons):
             # A file no target owns runs everything; a path filter cannot know what Pants owns
