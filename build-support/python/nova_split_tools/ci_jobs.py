@@ -1,6 +1,6 @@
 """Per-driver CI job definitions (GitHub Actions via ci_github, Zuul) whose path filters follow the build graph.
 
-The command that writes and checks them is ``ci_config_cmd``.
+The command that writes and checks them is ``ci_config_cmd``; the Zuul jobs are ``ci_zuul``.
 """
 
 from __future__ import annotations
@@ -101,10 +101,3 @@ def render(
         HEADER + "\n".join(zuul_jobs) + "\n- project:\n    check:\n      jobs:\n" + "\n".join(project_jobs) + "\n"
     )
     return files
-
-
-def _regex(glob: str) -> str:
-    """A Zuul ``files`` regex for a glob with a trailing ``**`` or none."""
-    if glob.endswith("**"):
-        return "^" + re.escape(glob[:-2]) + ".*$"
-    return "^" + re.escape(glob) + "$"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from nova_split_tools import ci_jobs, owners, standalone
+from nova_split_tools import ci_jobs, ci_zuul, owners, standalone
 from nova_split_tools.generated import sync_generated
 from nova_split_tools.graph import load_graph
 from nova_split_tools.subprojects import load_subprojects, tool_resolves
@@ -31,13 +31,18 @@ def sync_owners(root: Path, check: bool) -> None:
 
 
 def sync_ci_config(root: Path, check: bool) -> None:
-    """Per-driver GitHub workflows and ``zuul.d/drivers.yaml`` from the build graph."""
+    """Per-driver GitHub workflows and the Zuul jobs (``zuul.d/``) from the build graph."""
     workflows = root / ".github" / "workflows"
+    graph, subprojects, tools = load_graph(root), load_subprojects(root), tool_resolves(root)
+    zuul = root / "zuul.d"
     sync_generated(
         root,
-        ci_jobs.render(load_graph(root), load_subprojects(root), tool_resolves(root)),
+        {**ci_jobs.render(graph, subprojects, tools), **ci_zuul.render(graph, subprojects, tools)},
         header=ci_jobs.HEADER,
-        candidates=workflows.glob("driver-*.yml") if workflows.exists() else [],
+        candidates=[
+            *(workflows.glob("driver-*.yml") if workflows.exists() else []),
+            *(zuul.glob("*.yaml") if zuul.exists() else []),
+        ],
         check=check,
         command="build-support/bin/nova-split ci-config",
     )

@@ -1,0 +1,175 @@
+"""Zuul jobs for every subproject, whose ``files`` follow the build graph (``zuul.d/``).
+
+Written and checked by ``nova-split ci-config`` (see docs/zuul.md). The shape:
+
+- ``nova-split-base`` (abstract): the playbooks under ``playbooks/`` -- pre-run installs the
+  subproject's ``bindep.txt`` packages and bootstraps Pants, run plans the change
+  (``nova-split plan``) and tests what the plan selects for the job's subproject, post-run
+  collects the JUnit reports and ``pants.log`` -- a nodeset, and ``irrelevant-files`` for docs;
+- one voting job per subproject (``nova-split-<name>``): its own directory, the build
+  configuration that runs everything, and the nova-common files that reach it when its
+  ``[ci] core-changes`` policy is ``vote``;
+- for a driver whose policy is ``advisory``: a non-voting ``nova-split-<name>-core-advisory``
+  variant (same playbooks and vars) on the nova-common files that reach it -- Zuul's voting is
+  per job, so the plan's "runs, does not vote" is a second job, not a flag;
+- the project stanza: every job in ``check``; the voting ones in ``gate``.
+
+The regexes are Python/RE2 compatible (no look-around), as Zuul compiles them with RE2.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import yaml
+
+from nova_split_tools.ci_jobs import HEADER, trigger_paths
+from nova_split_tools.graph import Graph
+from nova_split_tools.plan import ROOT_FILES, ROOT_PREFIXES
+from nova_split_tools.subprojects import CorePolicy, Subproject
+
+__all__ = [
+    "BASE_JOB",
+    "CI_PREFIXES",
+    "CORE_METADATA",
+    "DOC_REGEXES",
+    "NODE_LABEL",
+    "PATH",
+    "UNOWNED_REGEXES",
+    "glob_regex",
+    "jobs",
+    "render",
+]
+
+#: the one generated file (the ``ci-config`` candidates glob removes stale siblings)
+PATH = "zuul.d/nova-split.yaml"
+BASE_JOB = "nova-split-base"
+#: the node the jobs run on: the platform the project's CI and bindep profiles are tested on
+NODE_LABEL = "debian-bookworm"
+#: nova-common's own build metadata: the plan runs every driver when one of these changes
+CORE_METADATA = (
+    "BUILD",
+    "subproject.toml",
+    "requirements.txt",
+    "system-deps",
+    "bindep.txt",
+    "pyproject.toml",
+    "tox.ini",
+)
+#: CI definitions outside the build graph (Zuul's, GitHub's): the plan runs everything for a
+#: file no target owns, so every job runs on these
+CI_PREFIXES = ("zuul.d/", "playbooks/", ".github/")
+#: tracked files no Pants target owns, on which the plan runs everything too (as regexes)
+UNOWNED_REGEXES = (r"^(.*/)?OWNERS$",)
+#: documentation, on which the plan runs nothing (``*.md``, ``*.rst``, ``docs/``, ``LICENSE*``).
+#: Zuul skips a job only when *every* changed file matches one of these.
+DOC_REGEXES = (r"^docs/.*$", r"^(.*/)?LICENSE[^/]*$", r"^.*\.md$", r"^.*\.rst$")
+
+
+def glob_regex(glob: str) -> str:
+    """A Zuul ``files`` regex for a repo-relative glob with a trailing ``**`` or none."""
+    if glob.endswith("**"):
+        return "^" + re.escape(glob[:-2]) + ".*$"
+    return "^" + re.escape(glob) + "$"
+
+
+def _voting_split(
+    graph: Graph, sub: Subproject, tools: Mapping[str, Sequence[str]] | None
+) -> tuple[list[str], list[str]]:
+    """(globs on which ``sub``'s job runs and votes, globs on which it runs without voting).
+
+    The plan's rules at file level (:func:`ci_jobs.trigger_paths`): nova-common and the tooling
+    run on every file they depend on; a driver runs and votes on the paths whose policy is
+    ``vote`` and runs without voting on those that are only ``advisory``.
+    """
+    ci = [p + "**" for p in CI_PREFIXES]
+    if not sub.is_driver:
+        every = replace(sub, api_changes=CorePolicy.VOTE, core_changes=CorePolicy.VOTE)
+        return trigger_paths(graph, every, tool_resolves=tools) + ci, []
+    api = trigger_paths(graph, replace(sub, core_changes=CorePolicy.SKIP), tool_resolves=tools)
+    e2e = trigger_paths(graph, replace(sub, api_changes=CorePolicy.SKIP), tool_resolves=tools)
+    own = [p for p in api if p in e2e]
+    voting, advisory = list(own), []
+    for policy, paths in ((sub.api_changes, api), (sub.core_changes, e2e)):
+        extra = [p for p in paths if p not in own]
+        if policy is CorePolicy.VOTE:
+            voting += [p for p in extra if p not in voting]
+    for policy, paths in ((sub.api_changes, api), (sub.core_changes, e2e)):
+        if policy is CorePolicy.ADVISORY:
+            advisory += [p for p in paths if p not in voting and p not in advisory]
+    return voting + ci, advisory
+
+
+def _job_name(sub: Subproject) -> str:
+    return f"nova-split-{sub.name}"
+
+
+def jobs(
+    graph: Graph, subprojects: list[Subproject], tool_resolves: Mapping[str, Sequence[str]] | None = None
+) -> list[dict[str, Any]]:
+    """The ``job`` and ``project`` entries of the Zuul configuration, in file order."""
+    entries: list[dict[str, Any]] = [
+        {
+            "job": {
+                "name": BASE_JOB,
+                "abstract": True,
+                "description": (
+                    "Tests one nova-split subproject (vars: subproject, subproject_path) on what the "
+                    "change-aware plan selects. Generated by nova-split ci-config; see docs/zuul.md."
+                ),
+                "pre-run": "playbooks/pre.yaml",
+                "run": "playbooks/run.yaml",
+                "post-run": "playbooks/post.yaml",
+                "nodeset": {"nodes": [{"name": "node", "label": NODE_LABEL}]},
+                "timeout": 3600,
+                "irrelevant-files": list(DOC_REGEXES),
+            }
+        }
+    ]
+    check: list[str] = []
+    gate: list[str] = []
+    for sub in subprojects:
+        voting, advisory = _voting_split(graph, sub, tool_resolves)
+        name = _job_name(sub)
+        entries.append(
+            {
+                "job": {
+                    "name": name,
+                    "parent": BASE_JOB,
+                    "description": f"{sub.name}: its tests as planned for the change (voting).",
+                    "vars": {"subproject": sub.name, "subproject_path": sub.path},
+                    "files": [glob_regex(p) for p in voting] + list(UNOWNED_REGEXES),
+                }
+            }
+        )
+        check.append(name)
+        gate.append(name)
+        if advisory:
+            entries.append(
+                {
+                    "job": {
+                        "name": f"{name}-core-advisory",
+                        "parent": name,
+                        "description": (
+                            f"{sub.name} on nova-common changes that reach it: runs, never votes "
+                            "([ci] core-changes = advisory)."
+                        ),
+                        "voting": False,
+                        "files": [glob_regex(p) for p in advisory],
+                    }
+                }
+            )
+            check.append(f"{name}-core-advisory")
+    entries.append({"project": {"check": {"jobs": check}, "gate": {"jobs": gate}}})
+    return entries
+
+
+def render(
+    graph: Graph, subprojects: list[Subproject], tool_resolves: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, str]:
+    """Relative path -> content of the generated Zuul configuration."""
+    body = yaml.safe_dump(jobs(graph, subprojects, tool_resolves), sort_keys=False, default_flow_style=False, width=1000)
+    return {PATH: HEADER + body}

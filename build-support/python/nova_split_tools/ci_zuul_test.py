@@ -1,0 +1,66 @@
+import re
+
+import yaml
+
+from nova_split_tools.ci_zuul import BASE_JOB, DOC_REGEXES, PATH, glob_regex, render
+from nova_split_tools.subprojects import CorePolicy
+from nova_split_tools.testing.graphs import NC, graph, subprojects
+
+
+def load(policy: CorePolicy = CorePolicy.VOTE) -> tuple[dict[str, dict], dict]:
+    files = render(graph(), subprojects(policy))
+    assert set(files) == {PATH}
+    entries = yaml.safe_load(files[PATH])
+    jobs = {e["job"]["name"]: e["job"] for e in entries if "job" in e}
+    (project,) = (e["project"] for e in entries if "project" in e)
+    return jobs, project
+
+
+def test_base_job_names_the_playbooks_nodeset_and_docs_filter() -> None:
+    jobs, _ = load()
+    base = jobs[BASE_JOB]
+    assert base["abstract"] is True
+    assert (base["pre-run"], base["run"], base["post-run"]) == (
+        "playbooks/pre.yaml",
+        "playbooks/run.yaml",
+        "playbooks/post.yaml",
+    )
+    assert base["nodeset"]["nodes"][0]["label"]
+    assert base["irrelevant-files"] == list(DOC_REGEXES)
+
+
+def test_every_subproject_votes_in_check_and_gate_under_the_vote_policy() -> None:
+    jobs, project = load()
+    names = [f"nova-split-{s.name}" for s in subprojects()]
+    assert project["check"]["jobs"] == names and project["gate"]["jobs"] == names
+    for s in subprojects():
+        job = jobs[f"nova-split-{s.name}"]
+        assert job["parent"] == BASE_JOB and job.get("voting", True)
+        assert job["vars"] == {"subproject": s.name, "subproject_path": s.path}
+        assert job["files"][0] == glob_regex(f"{s.path}/**")
+    xen = jobs["nova-split-xen"]["files"]
+    assert rf"^{re.escape(NC)}/driver\.py$" in xen and rf"^{re.escape(NC)}/objects/network\.py$" not in xen
+
+
+def test_advisory_core_changes_are_a_non_voting_job_kept_out_of_gate() -> None:
+    jobs, project = load(CorePolicy.ADVISORY)
+    xen, advisory = jobs["nova-split-xen"], jobs["nova-split-xen-core-advisory"]
+    assert not any(f.startswith(r"^nova\-common/") for f in xen["files"])
+    assert advisory["voting"] is False and advisory["parent"] == "nova-split-xen"
+    assert advisory["files"] and all(f.startswith(r"^nova\-common/") for f in advisory["files"])
+    assert "nova-split-xen-core-advisory" in project["check"]["jobs"]
+    assert "nova-split-xen-core-advisory" not in project["gate"]["jobs"]
+
+
+def test_skip_policy_has_no_core_job_and_no_core_files() -> None:
+    jobs, project = load(CorePolicy.SKIP)
+    assert "nova-split-xen-core-advisory" not in jobs
+    assert not any(f.startswith(r"^nova\-common/") for f in jobs["nova-split-xen"]["files"])
+    assert "nova-split-xen" in project["gate"]["jobs"]
+
+
+def test_regexes_are_anchored_and_escape_globs() -> None:
+    assert glob_regex("drivers/xen/**") == r"^drivers/xen/.*$"
+    assert glob_regex("pants.toml") == r"^pants\.toml$"
+    assert re.match(glob_regex(".ci/**"), ".ci/run") and not re.match(glob_regex(".ci/**"), "x.ci/run")
+    assert not re.match(glob_regex("pants"), "pants.toml")
