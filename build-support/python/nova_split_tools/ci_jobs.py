@@ -1,11 +1,10 @@
-"""Per-driver CI job definitions (GitHub Actions via ci_github, Zuul) whose path filters follow the build graph.
+"""Per-driver CI triggers (used by ci_github and ci_zuul) and the GitHub files; the path filters follow the build graph.
 
 The command that writes and checks them is ``ci_config_cmd``; the Zuul jobs are ``ci_zuul``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from nova_split_tools import ci_github
@@ -79,25 +78,9 @@ def render(
 ) -> dict[str, str]:
     """Relative path -> file content, for every generated file."""
     files: dict[str, str] = {}
-    zuul_jobs: list[str] = []
-    project_jobs: list[str] = []
     drivers = [s for s in subprojects if s.is_driver]
     triggers = {d.name: trigger_paths(graph, d, tool_resolves=tool_resolves) for d in drivers}
-    # GitHub Actions: the plan-driven workflow and the path-filtered per-driver ones (ci_github).
+    # GitHub Actions: the plan-driven workflow and the path-filtered per-driver ones (ci_github);
+    # the Zuul jobs are ci_zuul's.
     files.update(ci_github.render(graph, subprojects, triggers))
-    for d in drivers:
-        paths = triggers[d.name]
-        # A driver's job is advisory only when no path that runs it votes.
-        running = [p for p in (d.api_changes, d.core_changes) if p is not CorePolicy.SKIP]
-        advisory = bool(running) and all(p is CorePolicy.ADVISORY for p in running)
-        regexes = "\n".join(f"      - {_regex(p)}" for p in paths)
-        zuul_jobs.append(
-            f"- job:\n    name: nova-split-{d.name}\n    run: playbooks/pants-test.yaml\n"
-            f"    vars:\n      subproject: {d.path}\n    voting: {'false' if advisory else 'true'}\n"
-            f"    files:\n{regexes}\n"
-        )
-        project_jobs.append(f"        - nova-split-{d.name}")
-    files["zuul.d/drivers.yaml"] = (
-        HEADER + "\n".join(zuul_jobs) + "\n- project:\n    check:\n      jobs:\n" + "\n".join(project_jobs) + "\n"
-    )
     return files
