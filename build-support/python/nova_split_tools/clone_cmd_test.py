@@ -179,7 +179,7 @@ def test_refusals_are_one_line_and_leave_nothing(
 def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     path = os.pathsep.join(sys.path)
     return subprocess.run(
-        [sys.executable, "-m", "nova_split_tools", *args],
+        [sys.executable, "-c", "import sys; from nova_split_tools.cli import main; sys.exit(main(sys.argv[1:]))", *args],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": path, **env},

@@ -43,6 +43,7 @@ class _Handler(BaseHTTPRequestHandler):
             "CONTENT_LENGTH": str(len(body)),
             "REMOTE_ADDR": self.client_address[0],
             "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+            "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),  # git gzips large requests
             "PATH": "/usr/bin:/bin:/usr/local/bin",
         }
         proc = subprocess.run(["git", "http-backend"], input=body, capture_output=True, env=env)
