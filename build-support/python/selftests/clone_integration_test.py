@@ -35,6 +35,7 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def source(work: Path) -> Path:
+    (work / "served").mkdir()
     repo = scratch_clone(work / "served", "repo")
     share_tooling_venv(repo)
     return repo
