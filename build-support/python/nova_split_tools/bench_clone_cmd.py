@@ -1,7 +1,7 @@
 """bench-clone: what a closure clone fetches and checks out against a full clone, from a URL, at scale.
 
 Generates (or reuses) a realistic monorepo with ``synthetic_history`` (default: 10,000 commits
-over about two years; each driver about ten times nova-common's files; large files such as disk
+over about two years; each driver about twenty times nova-common's files; large files such as disk
 images added to and deleted from the drivers' history), serves it over smart HTTP on loopback
 (``git http-backend``; ``--transport file`` clones its ``file://`` URL instead), then in one run:
 a full ``git clone`` of the URL, and ``nova-split clone URL DRIVER`` for each driver (the set read
@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--driver", choices=[*DRIVERS, "all"], default="all", help="the driver(s) to clone (default: all)"
     )
-    parser.add_argument("--driver-modules", type=int, default=300, help="extra modules per driver (default: 300)")
+    parser.add_argument("--driver-modules", type=int, default=650, help="extra modules per driver (default: %(default)s)")
     parser.add_argument("--large-every", type=int, default=40, help="1 in N driver commits adds a large file")
     parser.add_argument("--large-bytes", type=int, default=200_000, help="a large file's mean size (bytes)")
     parser.add_argument("--transport", choices=["http", "file"], default="http", help="how to reach the URL")
