@@ -42,7 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--driver", choices=[*DRIVERS, "all"], default="all", help="the driver(s) to clone (default: all)"
     )
-    parser.add_argument("--driver-modules", type=int, default=650, help="extra modules per driver (default: %(default)s)")
+    parser.add_argument(
+        "--driver-modules", type=int, default=650, help="extra modules per driver (default: %(default)s)"
+    )
     parser.add_argument("--large-every", type=int, default=40, help="1 in N driver commits adds a large file")
     parser.add_argument("--large-bytes", type=int, default=200_000, help="a large file's mean size (bytes)")
     parser.add_argument("--transport", choices=["http", "file"], default="http", help="how to reach the URL")

@@ -41,7 +41,9 @@ def test_tiny_run_prints_both_clones_over_http(
     assert main([*args, "--large-bytes", "20000", "--driver", "hyperv"]) == 0
     out = capsys.readouterr().out
     full = re.search(r"^full clone \(git clone\) +([\d,]+) \(100%\) +([\d,]+) \(100%\) +([\d,]+) \(100%\)", out, re.M)
-    closure = re.search(r"^closure clone of hyperv \(\d+ files\) +[\d,]+ \((\d+)%\) +[\d,]+ \((\d+)%\) +[\d,]+ \((\d+)%\)", out, re.M)
+    closure = re.search(
+        r"^closure clone of hyperv \(\d+ files\) +[\d,]+ \((\d+)%\) +[\d,]+ \((\d+)%\) +[\d,]+ \((\d+)%\)", out, re.M
+    )
     assert full and closure, out
     assert 0 < int(closure.group(2)) < 100 and 0 < int(closure.group(3)) < 100  # bytes stored, bytes sent
     assert "goal: at most 30% for one driver" in out

@@ -222,9 +222,12 @@ def clone(source: str, name: str, dest: Path, closure: Closure = sparse_closure)
             subproject = _driver(subprojects, name)
             dirs = _directories(work, subproject, subprojects, closure)
             _step("checkout")
-            if dest.exists():
-                dest.rmdir()  # empty (checked above); the rename needs it gone
-            work.rename(dest)
+            try:
+                if dest.exists():
+                    dest.rmdir()  # empty (checked above); the rename needs it gone
+                work.rename(dest)
+            except OSError:  # another process filled DEST meanwhile (two clones at once)
+                raise ToolError(f"{dest} was created by someone else during the clone; pass a new directory") from None
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise

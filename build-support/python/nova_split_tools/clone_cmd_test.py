@@ -99,9 +99,7 @@ def test_cone_is_derived_from_the_closure_and_minimal(source: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["path", "file-url", "http"])
-def test_clone_checks_out_the_committed_set_and_fetches_no_other_blobs(
-    source: Path, tmp_path: Path, kind: str
-) -> None:
+def test_clone_checks_out_the_committed_set_and_fetches_no_other_blobs(source: Path, tmp_path: Path, kind: str) -> None:
     dest = tmp_path / "xen"
     with GitHttpServer(tmp_path) as server:
         url = {"path": str(source), "file-url": source.as_uri(), "http": server.url("source")}[kind]
@@ -120,9 +118,11 @@ def test_clone_checks_out_the_committed_set_and_fetches_no_other_blobs(
 
 
 def test_missing_or_stale_data_widens_and_asks_pants(source: Path, tmp_path: Path) -> None:
-    commit(source, "the data names a directory that is gone", {CLOSURES_FILE: json.dumps(
-        {"drivers": {"xen": {"path": "drivers/xen", "dirs": ["drivers/xen", "gone"]}}}
-    )})
+    commit(
+        source,
+        "the data names a directory that is gone",
+        {CLOSURES_FILE: json.dumps({"drivers": {"xen": {"path": "drivers/xen", "dirs": ["drivers/xen", "gone"]}}})},
+    )
     closure = fake_closure()
     dirs = clone(source.as_uri(), "drivers/xen", tmp_path / "stale", closure)
     assert dirs == [".ci", "build-support", "drivers/xen", "nova-common"]
@@ -137,9 +137,11 @@ def test_refresh_pulls_and_follows_the_committed_set(source: Path, tmp_path: Pat
     clone(str(source), "xen", dest, no_pants)
     data = json.loads(json.dumps(CLOSURES))
     data["drivers"]["xen"]["dirs"] = [*XEN_DIRS, "shared"]
-    commit(source, "xen uses a new shared dir", {
-        "shared/util.py": "u = 1\n", "drivers/xen/nova_xen/new.py": "n\n", CLOSURES_FILE: json.dumps(data)
-    })
+    commit(
+        source,
+        "xen uses a new shared dir",
+        {"shared/util.py": "u = 1\n", "drivers/xen/nova_xen/new.py": "n\n", CLOSURES_FILE: json.dumps(data)},
+    )
     dirs = refresh(dest, no_pants)
     assert "shared" in dirs
     assert {"shared/util.py", "drivers/xen/nova_xen/new.py"} <= _checked_out(dest)
@@ -179,7 +181,12 @@ def test_refusals_are_one_line_and_leave_nothing(
 def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     path = os.pathsep.join(sys.path)
     return subprocess.run(
-        [sys.executable, "-c", "import sys; from nova_split_tools.cli import main; sys.exit(main(sys.argv[1:]))", *args],
+        [
+            sys.executable,
+            "-c",
+            "import sys; from nova_split_tools.cli import main; sys.exit(main(sys.argv[1:]))",
+            *args,
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": path, **env},

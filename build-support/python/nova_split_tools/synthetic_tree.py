@@ -168,10 +168,15 @@ def scale_up(rng: random.Random, files: Files, scale: Scale) -> None:
             word = WORDS[i % len(WORDS)]
             path = f"{package_dir(d)}/{'tests/' if i % 3 == 0 else ''}{word}_{i}.py"
             serial += 1
-            files[path] = (f'"""{word}: part of {d}."""\n', *(chunk(rng, path, serial * 100 + j) for j in range(scale.module_chunks)))
+            files[path] = (
+                f'"""{word}: part of {d}."""\n',
+                *(chunk(rng, path, serial * 100 + j) for j in range(scale.module_chunks)),
+            )
     data = {
         "version": 1,
-        "drivers": {d: {"path": f"drivers/{d}", "dirs": sorted(["build-support", f"drivers/{d}", CORE_DIR])} for d in DRIVERS},
+        "drivers": {
+            d: {"path": f"drivers/{d}", "dirs": sorted(["build-support", f"drivers/{d}", CORE_DIR])} for d in DRIVERS
+        },
     }
     files[CLOSURES_FILE] = (json.dumps(data, indent=2, sort_keys=True) + "\n",)
 
