@@ -6,7 +6,8 @@ level (its directory, the build configuration, the files of its resolve and of t
 install from, and the nova-common files it reaches on each path whose ``[ci]`` policy is not
 ``skip``).
 Writes ``.github/workflows/driver-<name>.yml`` (GitHub Actions ``paths:``) and
-``zuul.d/drivers.yaml`` (Zuul ``files:``). ``--check`` writes nothing: it fails if a committed
+``zuul.d/drivers.yaml`` (Zuul ``files:``), and ``build-support/clone-closures.json`` (the
+directories ``nova-split clone`` checks out for each driver). ``--check`` writes nothing: it fails if a committed
 file differs from what the graph gives now, shows the difference and the command that fixes it.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from nova_split_tools.generators import sync_ci_config
+from nova_split_tools.generators import sync_ci_config, sync_clone_closures
 from nova_split_tools.repo import Repository
 
 __all__ = ["add_arguments", "run"]
@@ -25,5 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    sync_ci_config(Repository(args.repo).root, check=args.check)
+    root = Repository(args.repo).root
+    sync_ci_config(root, check=args.check)
+    sync_clone_closures(root, check=args.check)
     return 0

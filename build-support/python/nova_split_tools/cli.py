@@ -16,6 +16,7 @@ from types import ModuleType
 from nova_split_tools import (
     api_gate_cmd,
     audit_cmd,
+    bench_clone_cmd,
     bench_cmd,
     bench_export_cmd,
     ci_config_cmd,
@@ -48,6 +49,7 @@ COMMANDS: dict[str, ModuleType] = {
     "export": export_cmd,
     "import": import_cmd,
     "bench-export": bench_export_cmd,
+    "bench-clone": bench_clone_cmd,
     "new-driver": new_driver_cmd,
     "remove-driver": remove_driver_cmd,
 }

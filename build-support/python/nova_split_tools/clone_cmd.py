@@ -1,18 +1,18 @@
 """clone: a partial, sparse clone of exactly what one subproject needs to build and test.
 
-``nova-split clone SOURCE SUBPROJECT DEST`` computes the subproject's dependency closure from the
-build graph of SOURCE (a local work tree), turns it into the smallest set of directories, then
-clones without file contents (``--filter=blob:none --no-checkout``) and checks out only those
-directories in cone mode: the subproject, the nova-common directories its closure touches, the
-lockfile of its resolve and of the tools' resolve (``common``), the build tooling
-(``build-support/``, ``.ci/``) and the root build files (cone mode always has them). Other
-drivers' files are neither fetched nor checked out; a resolve whose lockfile is absent is fine
-for Pants as long as no requested target uses it.
+``nova-split clone SOURCE SUBPROJECT DEST`` clones SOURCE (a path, a ``file://`` URL or any URL
+git fetches from, e.g. smart HTTP) without file contents (``--filter=blob:none --no-checkout``),
+checks out the tooling (``build-support/``, ``.ci/``, the root files), reads the subproject's
+directory set from ``build-support/clone-closures.json`` (generated from the build graph by
+``nova-split ci-config``, checked by ``ci-config --check`` in CI) and checks out only those
+directories in cone mode: the subproject, the nova-common directories its closure touches and
+the lockfiles of its resolve and of the tools' resolve. Other drivers' files are neither fetched
+nor checked out. When the committed set is missing or stale, the checkout is widened to all of
+nova-common and Pants (no daemon) computes the closure in the clone.
 
-The derived directory set is stored in ``.git/nova-split-sparse``. ``nova-split clone --refresh``
-(inside such a clone) pulls, recomputes the set from the clone's own graph and widens or narrows
-the checkout. A SOURCE that is not a local directory (a URL) is cloned with the tooling first and
-its set computed in the clone the same way.
+An interrupted or failed clone leaves no DEST (an empty pre-existing DEST stays as it was). The
+set is stored in ``.git/nova-split-sparse``; ``nova-split clone --refresh`` (inside such a clone)
+pulls, re-reads the set and widens or narrows the checkout.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", nargs="?", help="the repository to clone (a local path or a URL)")
+    parser.add_argument("source", nargs="?", help="the repository to clone (a path, file:// or http(s):// URL)")
     parser.add_argument("subproject", nargs="?", help="a driver name (xen) or directory (drivers/xen)")
     parser.add_argument("dest", nargs="?", type=Path, help="the new clone's directory (must not exist or be empty)")
     parser.add_argument("--refresh", action="store_true", help="inside a closure clone: pull, recompute the checkout")
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         root = args.dest
     s = stats(root)
     state = read_state(root)
-    print(f"checked out (cone mode): {' '.join(dirs)}, and the root files")
+    print(f"checked out (cone mode, set from {state.get('from', 'pants')}): {' '.join(dirs)}, and the root files")
     print(f"{root}: {s.objects} objects, {s.bytes} bytes in objects, {s.files} files checked out")
     print(f"test it: cd {root} && ./pants test {state['path']}::")
     return 0

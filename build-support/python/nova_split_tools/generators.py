@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from nova_split_tools import ci_jobs, ci_zuul, owners, standalone
+from nova_split_tools import ci_jobs, ci_zuul, clone, owners, standalone
 from nova_split_tools.generated import sync_generated
 from nova_split_tools.graph import load_graph
-from nova_split_tools.subprojects import load_subprojects, tool_resolves
+from nova_split_tools.subprojects import load_subprojects, registered, tool_resolves
 
-__all__ = ["ALL", "sync_ci_config", "sync_owners", "sync_packaging"]
+__all__ = ["ALL", "sync_ci_config", "sync_clone_closures", "sync_owners", "sync_packaging"]
 
 
 def sync_owners(root: Path, check: bool) -> None:
@@ -60,5 +60,17 @@ def sync_packaging(root: Path, check: bool) -> None:
     )
 
 
+def sync_clone_closures(root: Path, check: bool) -> None:
+    """``build-support/clone-closures.json``: each driver's closure-clone directories, from the graph."""
+    sync_generated(
+        root,
+        {clone.CLOSURES_FILE: clone.render_closures(load_graph(root), registered(root))},
+        header="",
+        candidates=[],  # one file, always written
+        check=check,
+        command="build-support/bin/nova-split ci-config",
+    )
+
+
 #: Every kind of generated file, in the order a new driver needs them written.
-ALL: tuple[Callable[[Path, bool], None], ...] = (sync_owners, sync_ci_config, sync_packaging)
+ALL: tuple[Callable[[Path, bool], None], ...] = (sync_owners, sync_ci_config, sync_clone_closures, sync_packaging)

@@ -26,23 +26,27 @@ from nova_split_tools.proc import git, run
 from nova_split_tools.synthetic_tree import (
     CORE_DIR,
     DRIVERS,
+    LARGE_SUFFIX,
     NEVER_CHANGED,
     NOUNS,
     VERBS,
     WORDS,
     Change,
     Files,
+    Scale,
     chunk,
     initial_chunks,
     initial_files,
+    large_file,
     owner,
     package_dir,
     protected,
+    scale_up,
     stem,
     subproject_dir,
 )
 
-__all__ = ["CORE_DIR", "DRIVERS", "SyntheticHistory"]
+__all__ = ["CORE_DIR", "DRIVERS", "Scale", "SyntheticHistory"]
 
 EPOCH = 1388534400  # 2014-01-01T00:00:00Z
 NULL = "0" * 40
@@ -74,9 +78,10 @@ class _Branch:
 class SyntheticHistory:
     """Appends commits to ``main`` of a repository; call :meth:`write` repeatedly to grow it."""
 
-    def __init__(self, seed: int, focus: str = "xen") -> None:
+    def __init__(self, seed: int, focus: str = "xen", scale: Scale | None = None) -> None:
         self.rng = random.Random(seed)
         self.focus = focus
+        self.scale = scale or Scale()
         self.main = _Branch("refs/heads/main", None, {})
         self.clock = EPOCH
         self.marks = 0
@@ -130,6 +135,8 @@ class SyntheticHistory:
 
     def _root_commit(self, out: list[str]) -> None:
         self.main.files = initial_files(self.rng)
+        if self.scale:
+            scale_up(self.rng, self.main.files, self.scale)
         changes: list[Change] = [("M", path) for path in sorted(self.main.files)]
         self._emit(out, self.main, "Import nova-split: nova-common and five drivers", changes, person=0)
 
@@ -213,6 +220,14 @@ class SyntheticHistory:
         mine = [p for p in files if p.startswith(top)]
         movable = [p for p in mine if p.endswith(".py") and not protected(p)]
         prefix, r = ("nova-common" if name == "common" else name), self.rng.random()
+        if self.scale.large_every and name != "common" and self.rng.randrange(self.scale.large_every) < 2:
+            large = sorted(p for p in mine if p.endswith(LARGE_SUFFIX))
+            if large and self.rng.random() < 0.5:
+                del files[large[0]]
+                return f"{prefix}: drop the {posixpath.basename(large[0])} fixture", [("D", large[0])]
+            path = f"{top}tests/fixtures/{self.rng.choice(WORDS)}-{self._next()}{LARGE_SUFFIX}"
+            files[path] = large_file(self.rng, self.scale)
+            return f"{prefix}: add the {posixpath.basename(path)} fixture", [("M", path)]
         if r < 0.06:
             path = self._new_path(files, pkg, self.rng.choice(WORDS))
             files[path] = initial_chunks(self.rng, path, self._next())
@@ -243,7 +258,7 @@ class SyntheticHistory:
         return f"{prefix}: {self.rng.choice(VERBS)} {self.rng.choice(NOUNS)}", self._modify(files, mine, count)
 
     def _modify(self, files: Files, candidates: list[str], count: int) -> list[Change]:
-        candidates = sorted(p for p in candidates if p not in NEVER_CHANGED)
+        candidates = sorted(p for p in candidates if p not in NEVER_CHANGED and not p.endswith(LARGE_SUFFIX))
         changes: list[Change] = []
         for path in self.rng.sample(candidates, min(count, len(candidates))):
             chunks = list(files[path])

@@ -7,25 +7,31 @@ decides what the files hold: every path's content is a tuple of chunks drawn fro
 
 from __future__ import annotations
 
+import json
 import posixpath
 import random
 import re
+from dataclasses import dataclass
 
 __all__ = [
     "CORE_DIR",
     "DRIVERS",
     "NEVER_CHANGED",
+    "LARGE_SUFFIX",
     "NOUNS",
     "VERBS",
     "WORDS",
     "Change",
     "Files",
+    "Scale",
     "chunk",
     "initial_chunks",
     "initial_files",
+    "large_file",
     "owner",
     "package_dir",
     "protected",
+    "scale_up",
     "stem",
     "subproject_dir",
 ]
@@ -49,7 +55,37 @@ VERBS = ("fix", "refactor", "add", "remove", "rename", "document", "test", "hand
 NOUNS = ("timeouts", "retries", "errors", "the power state", "cleanup on failure", "options", "races")
 
 
-NEVER_CHANGED = {"pants.toml", "LICENSE"}
+#: where ``nova-split clone`` reads each driver's directory set (``clone.CLOSURES_FILE``)
+CLOSURES_FILE = "build-support/clone-closures.json"
+
+
+NEVER_CHANGED = {"pants.toml", "LICENSE", CLOSURES_FILE}
+
+
+#: large files (disk images, recorded fixtures) added to and deleted from drivers' history
+LARGE_SUFFIX = ".img"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A realistic monorepo's proportions (the default, all zero, is the export benchmark's small tree).
+
+    ``driver_modules`` more modules in each driver at the root commit (with ``module_chunks``
+    functions each), so that drivers outweigh nova-common; a driver commit adds a large file of
+    about ``large_bytes`` bytes with probability ``1/large_every`` and deletes one as often, so
+    the history carries large files that the tip mostly no longer has.
+    """
+
+    driver_modules: int = 0
+    module_chunks: int = 0
+    large_every: int = 0
+    large_bytes: int = 0
+
+    def __bool__(self) -> bool:
+        return any((self.driver_modules, self.module_chunks, self.large_every, self.large_bytes))
+
+    def key(self) -> str:
+        return f"m{self.driver_modules}c{self.module_chunks}l{self.large_every}b{self.large_bytes}"
 
 
 def subproject_dir(name: str) -> str:
@@ -122,3 +158,30 @@ def initial_files(rng: random.Random) -> Files:
         if len(files[path]) == 1:
             files[path] += (chunk(rng, path, 0),) if path not in NEVER_CHANGED else ()
     return files
+
+
+def scale_up(rng: random.Random, files: Files, scale: Scale) -> None:
+    """Grow the root commit's drivers to ``scale`` and add the closure-clone data of the layout."""
+    serial = 10_000
+    for d in DRIVERS:
+        for i in range(scale.driver_modules):
+            word = WORDS[i % len(WORDS)]
+            path = f"{package_dir(d)}/{'tests/' if i % 3 == 0 else ''}{word}_{i}.py"
+            serial += 1
+            files[path] = (
+                f'"""{word}: part of {d}."""\n',
+                *(chunk(rng, path, serial * 100 + j) for j in range(scale.module_chunks)),
+            )
+    data = {
+        "version": 1,
+        "drivers": {
+            d: {"path": f"drivers/{d}", "dirs": sorted(["build-support", f"drivers/{d}", CORE_DIR])} for d in DRIVERS
+        },
+    }
+    files[CLOSURES_FILE] = (json.dumps(data, indent=2, sort_keys=True) + "\n",)
+
+
+def large_file(rng: random.Random, scale: Scale) -> tuple[str, ...]:
+    """One large file's content: incompressible text (hex) of 0.5 to 1.5 times ``large_bytes``."""
+    size = rng.randint(scale.large_bytes // 2, scale.large_bytes * 3 // 2)
+    return (rng.randbytes(size // 2).hex() + "\n",)
