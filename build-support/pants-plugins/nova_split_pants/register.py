@@ -5,6 +5,8 @@ truth for the subproject's version and description; a driver's also gives the dr
 version, from which the wheel's ``Requires-Dist: nova-common>=M.0,<M+1`` is derived. The file is
 read with the tooling's own reader (``nova_split_tools.metadata``, on Pants' pythonpath), so the
 wheel, the releases and the generated packaging agree on every key and every error message.
+The license, classifiers, project URLs and README content type come from
+``nova_split_tools.wheel_metadata``, shared with each driver's standalone ``pyproject.toml``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pants.engine.target import Target
 from pants.engine.unions import UnionRule
 
 from nova_split_tools.metadata import FILE, parse_metadata
+from nova_split_tools.wheel_metadata import setup_kwargs
 
 
 class NovaSubprojectSetupKwargsRequest(SetupKwargsRequest):
@@ -41,8 +44,7 @@ async def subproject_setup_kwargs(request: NovaSubprojectSetupKwargsRequest) -> 
         **request.explicit_kwargs,
         "version": meta.version_text,
         "description": meta.description,
-        "license": "Apache-2.0",
-        "python_requires": ">=3.11",
+        **setup_kwargs(request.target.address.spec_path),
     }
     if meta.extras:
         kwargs["extras_require"] = meta.extras
