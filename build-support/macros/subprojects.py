@@ -69,7 +69,6 @@ def nova_common_library(entry_points):
         dependencies=[":lib@resolve=" + r for r in resolves] + [":license"] + ambiguous,
         provides=python_artifact(name="nova-common"),
         entry_points=entry_points,
-        long_description_path="nova-common/README.md",
     )
 
 
@@ -124,7 +123,6 @@ def nova_driver(
         dependencies=[":lib", ":license", "!!//nova-common:lib@resolve=" + name],
         provides=python_artifact(name="nova-" + name),
         entry_points={"nova.compute.drivers": {name: package + ".driver:" + driver_class}},
-        long_description_path="drivers/" + name + "/README.md",
     )
     _driver_visibility()
 

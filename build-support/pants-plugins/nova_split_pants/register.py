@@ -21,7 +21,13 @@ from pants.engine.target import Target
 from pants.engine.unions import UnionRule
 
 from nova_split_tools.metadata import FILE, parse_metadata
-from nova_split_tools.wheel_metadata import setup_kwargs
+from nova_split_tools.wheel_metadata import README, setup_kwargs
+
+
+def _literal(text: str) -> str:
+    """``text`` for Pants' generated setup.py, which writes strings in quotes without escaping
+    backslashes (a README's shell line continuation ``\\`` + newline would vanish)."""
+    return text.replace("\\", "\\\\")
 
 
 class NovaSubprojectSetupKwargsRequest(SetupKwargsRequest):
@@ -32,19 +38,25 @@ class NovaSubprojectSetupKwargsRequest(SetupKwargsRequest):
 
 @rule
 async def subproject_setup_kwargs(request: NovaSubprojectSetupKwargsRequest) -> SetupKwargs:
-    path = os.path.join(request.target.address.spec_path, FILE)
+    spec_path = request.target.address.spec_path
+    path = os.path.join(spec_path, FILE)
+    readme = os.path.join(spec_path, README)
     contents = await Get(
         DigestContents,
         PathGlobs(
-            [path], glob_match_error_behavior=GlobMatchErrorBehavior.error, description_of_origin="nova_split_pants"
+            [path, readme],
+            glob_match_error_behavior=GlobMatchErrorBehavior.error,
+            description_of_origin="nova_split_pants",
         ),
     )
-    meta = parse_metadata(contents[0].content.decode(), path)
+    text = {c.path: c.content.decode() for c in contents}
+    meta = parse_metadata(text[path], path)
     kwargs = {
         **request.explicit_kwargs,
         "version": meta.version_text,
-        "description": meta.description,
-        **setup_kwargs(request.target.address.spec_path),
+        "description": _literal(meta.description),
+        "long_description": _literal(text[readme]),
+        **setup_kwargs(spec_path),
     }
     if meta.extras:
         kwargs["extras_require"] = meta.extras
