@@ -37,8 +37,9 @@ class Team:
     def member(self, who: str) -> str | None:
         """The member e-mail ``who`` names (an e-mail, any case, or a GitHub handle); else None."""
         folded = who.strip().lower()
+        handle = folded.removeprefix("@")
         for email in self.members:
-            if email.lower() == folded or self.github.get(email, "").lower() == folded.lstrip("@"):
+            if email.lower() == folded or (handle and self.github.get(email, "").lower() == handle):
                 return email
         return None
 

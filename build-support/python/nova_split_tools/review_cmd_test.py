@@ -39,6 +39,8 @@ def test_a_xen_only_change_needs_xen_and_core_alone_does_not_pass(
     assert code == 0 and report["missing"] == []
     code, report, _ = review(repo, capsys, "--check", "--approved-by", "carol,xena@example.com")
     assert code == 1 and report["missing"] == ["xen-core"]
+    code, report, _ = review(repo, capsys, "--check", "--approved-by", "carol,@,@XENA")
+    assert code == 0 and report["required"][0]["approved_by"] == ["xena@example.org"]
 
 
 def test_xen_and_vmware_need_both_teams(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
