@@ -62,13 +62,13 @@ def nova_common_library(entry_points):
         ("*_test.py", "!*_test.py", "!//drivers/*/nova_*/**", "*"),
         ("*", "!//drivers/*/nova_*/**", "*"),
     )
+    _license()
     python_distribution(
         name="dist",
         # Every parametrized copy: otherwise a driver wheel would inline nova-common's code.
-        dependencies=[":lib@resolve=" + r for r in resolves] + ambiguous,
+        dependencies=[":lib@resolve=" + r for r in resolves] + [":license"] + ambiguous,
         provides=python_artifact(name="nova-common"),
         entry_points=entry_points,
-        long_description_path="nova-common/README.md",
     )
 
 
@@ -115,14 +115,23 @@ def nova_driver(
         resolve=name,
         dependencies=list(test_dependencies),
     )
+    _license()
     python_distribution(
         name="dist",
-        dependencies=[":lib"],
+        # nova-common is required through the range the plugin derives from [driver] api-major;
+        # without the transitive exclude Pants would add a second, unversioned Requires-Dist for it.
+        dependencies=[":lib", ":license", "!!//nova-common:lib@resolve=" + name],
         provides=python_artifact(name="nova-" + name),
         entry_points={"nova.compute.drivers": {name: package + ".driver:" + driver_class}},
-        long_description_path="drivers/" + name + "/README.md",
     )
     _driver_visibility()
+
+
+def _license():
+    # The subproject's copy of the repository's LICENSE (written by `nova-split packaging`): a
+    # resource at the source root, so it lands beside the generated setup.py, whose
+    # license_files names it (nova_split_tools.wheel_metadata).
+    resource(name="license", source="LICENSE")
 
 
 def _driver_visibility():

@@ -5,6 +5,8 @@ truth for the subproject's version and description; a driver's also gives the dr
 version, from which the wheel's ``Requires-Dist: nova-common>=M.0,<M+1`` is derived. The file is
 read with the tooling's own reader (``nova_split_tools.metadata``, on Pants' pythonpath), so the
 wheel, the releases and the generated packaging agree on every key and every error message.
+The license, classifiers, project URLs and README content type come from
+``nova_split_tools.wheel_metadata``, shared with each driver's standalone ``pyproject.toml``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ from pants.engine.target import Target
 from pants.engine.unions import UnionRule
 
 from nova_split_tools.metadata import FILE, parse_metadata
+from nova_split_tools.wheel_metadata import README, setup_kwargs
+
+
+def _literal(text: str) -> str:
+    """``text`` for Pants' generated setup.py, which writes strings in quotes without escaping
+    backslashes (a README's shell line continuation ``\\`` + newline would vanish)."""
+    return text.replace("\\", "\\\\")
 
 
 class NovaSubprojectSetupKwargsRequest(SetupKwargsRequest):
@@ -29,20 +38,25 @@ class NovaSubprojectSetupKwargsRequest(SetupKwargsRequest):
 
 @rule
 async def subproject_setup_kwargs(request: NovaSubprojectSetupKwargsRequest) -> SetupKwargs:
-    path = os.path.join(request.target.address.spec_path, FILE)
+    spec_path = request.target.address.spec_path
+    path = os.path.join(spec_path, FILE)
+    readme = os.path.join(spec_path, README)
     contents = await Get(
         DigestContents,
         PathGlobs(
-            [path], glob_match_error_behavior=GlobMatchErrorBehavior.error, description_of_origin="nova_split_pants"
+            [path, readme],
+            glob_match_error_behavior=GlobMatchErrorBehavior.error,
+            description_of_origin="nova_split_pants",
         ),
     )
-    meta = parse_metadata(contents[0].content.decode(), path)
+    text = {c.path: c.content.decode() for c in contents}
+    meta = parse_metadata(text[path], path)
     kwargs = {
         **request.explicit_kwargs,
         "version": meta.version_text,
-        "description": meta.description,
-        "license": "Apache-2.0",
-        "python_requires": ">=3.11",
+        "description": _literal(meta.description),
+        "long_description": _literal(text[readme]),
+        **setup_kwargs(spec_path),
     }
     if meta.extras:
         kwargs["extras_require"] = meta.extras

@@ -86,7 +86,9 @@ def required_approvals(
                     need(driver, f"{path} uses {', '.join(names)}{via[name]} (changed in {where})")
     approvals = sorted(by_team.values(), key=lambda a: (a.team != teams[CORE], a.team.name))
     for a in approvals:
-        a.approved_by = [p for p in approvers if p in a.team.members]
+        # An approver is named by e-mail or GitHub handle; approved_by lists member e-mails.
+        named = (a.team.member(p) for p in approvers)
+        a.approved_by = list(dict.fromkeys(m for m in named if m))
     return approvals
 
 

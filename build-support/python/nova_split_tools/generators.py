@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from nova_split_tools import ci_jobs, ci_zuul, clone, owners, standalone
+from nova_split_tools import ci_jobs, ci_zuul, clone, owners, owners_grammar, standalone
+from nova_split_tools.errors import ToolError
 from nova_split_tools.generated import sync_generated
 from nova_split_tools.graph import load_graph
 from nova_split_tools.subprojects import load_subprojects, registered, tool_resolves
@@ -18,11 +19,23 @@ __all__ = ["ALL", "sync_ci_config", "sync_clone_closures", "sync_owners", "sync_
 
 
 def sync_owners(root: Path, check: bool) -> None:
-    """``.github/CODEOWNERS`` and each subproject's ``OWNERS`` from ``subproject.toml``."""
+    """``.github/CODEOWNERS`` and each subproject's ``OWNERS`` from ``subproject.toml``.
+
+    Every file is checked against its grammar (``owners_grammar``: find-owners for ``OWNERS``,
+    GitHub's for ``CODEOWNERS``) before anything is written or compared.
+    """
     drivers = root / "drivers"
+    files = owners.render(root, load_subprojects(root))
+    errors: list[str] = []
+    for rel, text in files.items():
+        grammar = owners_grammar.check_codeowners if rel.endswith("CODEOWNERS") else owners_grammar.check_owners
+        errors += grammar(text, rel)
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ToolError(f"{errors[0]}{more}; fix [owners] in the subproject.toml files")
     sync_generated(
         root,
-        owners.render(root, load_subprojects(root)),
+        files,
         header=owners.HEADER,
         candidates=drivers.glob("*/OWNERS") if drivers.exists() else [],
         check=check,
@@ -49,7 +62,7 @@ def sync_ci_config(root: Path, check: bool) -> None:
 
 
 def sync_packaging(root: Path, check: bool) -> None:
-    """Each driver's standalone ``pyproject.toml`` and ``tox.ini``."""
+    """Each driver's standalone ``pyproject.toml`` and ``tox.ini``; each subproject's ``LICENSE`` copy."""
     sync_generated(
         root,
         standalone.render(root),

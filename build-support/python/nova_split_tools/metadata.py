@@ -14,6 +14,7 @@ same one-line message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +36,12 @@ except ImportError:  # Pants' Python 3.9 has no tomllib; the toml package is one
 __all__ = [
     "CI_POLICIES",
     "CORE_CHANGES",
+    "EMAIL",
     "FILE",
+    "GITHUB_HANDLE",
     "Metadata",
     "MetadataError",
+    "check_email",
     "nova_common_requirement",
     "parse_metadata",
     "read_metadata",
@@ -146,8 +150,8 @@ class Metadata:
 
     @property
     def owners(self) -> tuple[str, tuple[str, ...]]:
-        """``[owners]``: the team's name and its members."""
-        fix = f'add an [owners] section to {self.where} with team = "<name>" and members = ["<user>", ...]'
+        """``[owners]``: the team's name and its members' e-mail addresses."""
+        fix = f'add an [owners] section to {self.where} with team = "<name>" and members = ["<e-mail>", ...]'
         owners = self.data.get("owners")
         if not isinstance(owners, dict):
             raise MetadataError(f"{self.where} declares no owners; {fix}")
@@ -155,8 +159,38 @@ class Metadata:
         if not isinstance(team, str) or not team:
             raise MetadataError(f"{self.where}: [owners] team must be a non-empty string; {fix}")
         if not isinstance(members, list) or not members or not all(isinstance(m, str) and m for m in members):
-            raise MetadataError(f"{self.where}: [owners] members must be a non-empty list of user names; {fix}")
+            raise MetadataError(f"{self.where}: [owners] members must be a non-empty list of e-mail addresses; {fix}")
+        for member in members:
+            check_email(member, f"{self.where}: [owners] members")
         return team, tuple(members)
+
+    @property
+    def github_handles(self) -> dict[str, str]:
+        """``[owners] github``: member e-mail -> GitHub handle (optional; ``nova-split review`` takes either)."""
+        members = self.owners[1]
+        handles = self._section("owners").get("github", {})
+        if not isinstance(handles, dict) or not all(isinstance(v, str) for v in handles.values()):
+            raise MetadataError(f'{self.where}: [owners] github must map member e-mails to handles, e.g. {{ "a@b.org" = "ab" }}')
+        for email, handle in handles.items():
+            if email not in members:
+                raise MetadataError(f"{self.where}: [owners] github names {email!r}, which is not in members")
+            if not GITHUB_HANDLE.fullmatch(handle):
+                raise MetadataError(f"{self.where}: [owners] github: {handle!r} is not a GitHub user name (no '@')")
+        return {str(k): v for k, v in handles.items()}
+
+
+#: An e-mail address as the find-owners OWNERS grammar takes it (``email := [^ @]+@[^ #]+``),
+#: also without commas (the grammar's list separator) and needing a dot in the domain.
+EMAIL = re.compile(r"[^\s@,#]+@[^\s@,#]+\.[^\s@,#]+")
+#: A GitHub user name: alphanumerics and single hyphens, at most 39 characters.
+GITHUB_HANDLE = re.compile(r"(?!-)(?!.*--)[A-Za-z0-9-]{1,39}(?<!-)")
+
+
+def check_email(value: str, where: str) -> str:
+    """``value`` if it is an e-mail address an OWNERS file can hold; else a one-line MetadataError."""
+    if not EMAIL.fullmatch(value):
+        raise MetadataError(f"{where}: {value!r} is not an e-mail address (OWNERS files list owners by e-mail)")
+    return value
 
 
 def parse_metadata(text: str, where: str) -> Metadata:

@@ -19,7 +19,7 @@ core-changes = "advisory"
 
 [owners]
 team = "xen-core"
-members = ["bob", "ann"]
+members = ["bob@example.org", "ann@example.org"]
 """
 
 
@@ -27,7 +27,7 @@ def test_every_key_of_a_driver() -> None:
     meta = parse_metadata(DRIVER, "drivers/xen/subproject.toml")
     assert (meta.name, meta.version_text, str(meta.version), meta.description) == ("nova-xen", "1.4.0", "1.4.0", "xen")
     assert meta.api_major == 2 and meta.nova_common_requirement == "nova-common>=2.0,<3"
-    assert meta.core_changes == "advisory" and meta.owners == ("xen-core", ("bob", "ann"))
+    assert meta.core_changes == "advisory" and meta.owners == ("xen-core", ("bob@example.org", "ann@example.org"))
     assert meta.extras == {}
 
 
@@ -56,7 +56,7 @@ def test_the_range_formula() -> None:
         ("[ci]\napi-changes = 1", "api_changes", r"^w: \[ci\] api-changes must be one of vote, advisory, skip, not 1$"),
         ("ci = 1", "api_changes", r"^w: \[ci\] must be a table$"),
         ("", "owners", r"^w declares no owners; add an \[owners\] section"),
-        ('[owners]\nteam = ""\nmembers = ["a"]', "owners", r"^w: \[owners\] team must be a non-empty string"),
+        ('[owners]\nteam = ""\nmembers = ["a@b.org"]', "owners", r"^w: \[owners\] team must be a non-empty string"),
         ('[owners]\nteam = "t"\nmembers = []', "owners", r"^w: \[owners\] members must be a non-empty list"),
         ('[project.extras]\ntesting = "pytest"', "extras", r"^w: \[project.extras\] must map each extra"),
     ],

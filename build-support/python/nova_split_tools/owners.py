@@ -2,7 +2,12 @@
 
     [owners]
     team = "xen-core"
-    members = ["bobball", "huanxie"]
+    members = ["bob.ball@example.org", "huan.xie@example.org"]
+    github = { "bob.ball@example.org" = "bobball" }   # optional
+
+Members are e-mail addresses, as the find-owners grammar of Gerrit's ``OWNERS`` files requires
+(checked by ``owners_grammar``); ``github`` optionally maps a member to a GitHub handle, which
+``nova-split review --approved-by`` accepts in place of the e-mail.
 
 A driver's team owns its directory and nothing else. nova-common's team is the core team: it owns
 nova-common, the tooling and every path outside ``drivers/`` (the root). A person may be in
@@ -11,7 +16,8 @@ several teams; no team approves another team's subproject.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nova_split_tools.subprojects import CORE, Subproject, find_subproject, metadata
@@ -25,6 +31,17 @@ class Team:
 
     name: str
     members: tuple[str, ...]
+    #: member e-mail -> GitHub handle, for the members that have one
+    github: Mapping[str, str] = field(default_factory=dict)
+
+    def member(self, who: str) -> str | None:
+        """The member e-mail ``who`` names (an e-mail, any case, or a GitHub handle); else None."""
+        folded = who.strip().lower()
+        handle = folded.removeprefix("@")
+        for email in self.members:
+            if email.lower() == folded or (handle and self.github.get(email, "").lower() == handle):
+                return email
+        return None
 
 
 def load_teams(root: Path, subprojects: list[Subproject]) -> dict[str, Team]:
@@ -32,7 +49,8 @@ def load_teams(root: Path, subprojects: list[Subproject]) -> dict[str, Team]:
     teams: dict[str, Team] = {}
     for s in subprojects:
         if s.name == CORE or s.is_driver:
-            teams[s.name] = Team(*metadata(root, s).owners)
+            meta = metadata(root, s)
+            teams[s.name] = Team(*meta.owners, github=meta.github_handles)
     for s in subprojects:
         teams.setdefault(s.name, teams[CORE])
     return teams
@@ -76,9 +94,9 @@ def render(root: Path, subprojects: list[Subproject]) -> dict[str, str]:
             continue  # the tooling is covered by the root OWNERS file
         team = teams[s.name]
         # `set noparent`: a driver team alone approves its directory (the core team does not).
-        body = f"{HEADER}# team: {team.name}\nset noparent\n" + "".join(f"{m}\n" for m in team.members)
+        body = f"{HEADER}# team: {team.name}\nset noparent\n" + "".join(f"{m}\n" for m in sorted(team.members))
         files[f"{s.path}/OWNERS"] = body
     files["OWNERS"] = f"{HEADER}# team: {core.name} (everything without its own OWNERS file)\n" + "".join(
-        f"{m}\n" for m in core.members
+        f"{m}\n" for m in sorted(core.members)
     )
     return files

@@ -29,7 +29,9 @@ __all__ = ["add_arguments", "run"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_change_arguments(parser)
     parser.add_argument("--format", choices=("table", "json"), default="table")
-    parser.add_argument("--approved-by", default="", metavar="USER,...", help="who has approved the change")
+    parser.add_argument(
+        "--approved-by", default="", metavar="WHO,...", help="who has approved the change: e-mail addresses or GitHub handles"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 unless every needed team has approved")
 
 

@@ -31,9 +31,16 @@ def test_a_xen_only_change_needs_xen_and_core_alone_does_not_pass(
     code, report, _ = review(repo, capsys)
     assert code == 0 and report["missing"] == ["xen-core"]
     code, report, err = review(repo, capsys, "--check", "--approved-by", "carol,dave")
-    assert code == 1 and "missing approval from 1 team(s): xen-core (any of xena)" in err
+    assert code == 1 and "missing approval from 1 team(s): xen-core (any of xena@example.org)" in err
     code, report, _ = review(repo, capsys, "--check", "--approved-by", "xena")
+    assert code == 0 and report["missing"] == [] and report["required"][0]["approved_by"] == ["xena@example.org"]
+    # By e-mail (any case) as well as by GitHub handle; a stranger's address approves nothing.
+    code, report, _ = review(repo, capsys, "--check", "--approved-by", "XENA@example.org,carol@example.org")
     assert code == 0 and report["missing"] == []
+    code, report, _ = review(repo, capsys, "--check", "--approved-by", "carol,xena@example.com")
+    assert code == 1 and report["missing"] == ["xen-core"]
+    code, report, _ = review(repo, capsys, "--check", "--approved-by", "carol,@,@XENA")
+    assert code == 0 and report["required"][0]["approved_by"] == ["xena@example.org"]
 
 
 def test_xen_and_vmware_need_both_teams(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

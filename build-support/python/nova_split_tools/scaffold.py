@@ -29,6 +29,7 @@ from nova_split_tools.driver_template import DriverSpec, render
 from nova_split_tools.errors import ToolError
 from nova_split_tools.generators import ALL as GENERATORS
 from nova_split_tools.graph import run_pants
+from nova_split_tools.metadata import check_email
 from nova_split_tools.proc import git
 from nova_split_tools.repo import Repository
 
@@ -87,6 +88,8 @@ def spec_for(root: Path, name: str, client_packages: list[str], owners: list[str
     major, minor = (int(p) for p in str(core).split(".")[:2])
     if not owners:
         owners = _core_members(root)
+    for owner in owners:
+        check_email(owner, "--owner")
     return DriverSpec(name, tuple(requirements), tuple(canonical), tuple(owners), (major, minor))
 
 

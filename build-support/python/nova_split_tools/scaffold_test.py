@@ -26,7 +26,7 @@ xen = "drivers/xen/xen.lock"
 [python-infer]
 use_rust_parser = true
 """
-CORE_META = '[project]\nname = "nova-common"\nversion = "1.3.0"\n\n[owners]\nteam = "core"\nmembers = ["ann", "bob"]\n'
+CORE_META = '[project]\nname = "nova-common"\nversion = "1.3.0"\n\n[owners]\nteam = "core"\nmembers = ["ann@example.org", "bob@example.org"]\n'
 
 
 def _repo(tmp_path: Path, pants: str = "#!/bin/sh\nexit 3\n") -> Path:
@@ -83,7 +83,7 @@ def test_spec_records_canonical_client_packages_and_the_core_api(tmp_path: Path)
     spec = spec_for(_repo(tmp_path), "vbox", ["PyVBox_Client>=1.0"], [])
     assert spec.client_packages == ("pyvbox-client",)
     assert spec.requirements == ("PyVBox_Client>=1.0",)
-    assert (spec.api, spec.owners) == ((1, 3), ("ann", "bob"))
+    assert (spec.api, spec.owners) == ((1, 3), ("ann@example.org", "bob@example.org"))
     files = render(spec)
     assert 'client-packages = ["pyvbox-client"]' in files["drivers/vbox/subproject.toml"]
     assert 'api_versions = APIVersionRange("1.0", "1.3")' in files["drivers/vbox/nova_vbox/driver.py"]

@@ -30,9 +30,14 @@ class Widget(VersionedObject):
 
 
 def metadata(path: str, version: str = "1.0.0") -> str:
+    """A subproject.toml whose [owners] members are ``<name>@example.org``, GitHub handle ``<name>``."""
     team, members = TEAMS[path]
-    quoted = ", ".join(f'"{m}"' for m in members)
-    return f'[project]\nname = "x"\nversion = "{version}"\n\n[owners]\nteam = "{team}"\nmembers = [{quoted}]\n'
+    quoted = ", ".join(f'"{m}@example.org"' for m in members)
+    handles = ", ".join(f'"{m}@example.org" = "{m}"' for m in members)
+    return (
+        f'[project]\nname = "x"\nversion = "{version}"\n\n[owners]\nteam = "{team}"\nmembers = [{quoted}]\n'
+        f"github = {{ {handles} }}\n"
+    )
 
 
 def make_repo(root: Path) -> Path:
