@@ -11,6 +11,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from nova_common.compute.progress import Progress
+
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph, failed_tests, load_graph
 from nova_split_tools.plan import compute_plan
@@ -43,18 +45,21 @@ def source_files(graph: Graph) -> list[str]:
     )
 
 
-def audit(root: Path, sample: int | None, seed: int) -> list[FileResult]:
-    """Audit every source file (or a ``sample`` of them chosen with ``seed``) in a worktree of HEAD."""
+def audit(root: Path, sample: int | None, seed: int, progress: Progress | None = None) -> list[FileResult]:
+    """Audit every source file (or a ``sample`` of them chosen with ``seed``) in a worktree of HEAD.
+
+    ``progress`` (optional) is told the number of files and each file as it starts.
+    """
     if sample is not None and sample < 1:
         raise ToolError("--sample must be at least 1")
     with (
         tempfile.TemporaryDirectory(prefix="nova-split-audit-") as tmp,
         worktree(root, "HEAD", Path(tmp) / "tree") as tree,
     ):
-        return _audit(tree, sample, seed)
+        return _audit(tree, sample, seed, progress or Progress("audit", show=False))
 
 
-def _audit(tree: Path, sample: int | None, seed: int) -> list[FileResult]:
+def _audit(tree: Path, sample: int | None, seed: int, progress: Progress) -> list[FileResult]:
     graph = load_graph(tree, pantsd=False)
     subprojects = load_subprojects(tree)
     by_name = {s.name: s for s in subprojects}
@@ -63,7 +68,9 @@ def _audit(tree: Path, sample: int | None, seed: int) -> list[FileResult]:
         files = sorted(random.Random(seed).sample(files, min(sample, len(files))))
     all_tests = {p for p, owners in graph.owners.items() if graph.is_test(p)}
     results = []
+    progress.total = len(files)
     for path in files:
+        progress.status(path)
         plan = compute_plan([Change(path, "M")], subprojects, graph, lambda: graph)
         specs = plan.test_specs(by_name)
         planned = all_tests if specs == ["::"] else {t for t in all_tests if any(covers(s, t) for s in specs)}
@@ -76,6 +83,7 @@ def _audit(tree: Path, sample: int | None, seed: int) -> list[FileResult]:
             target.write_text(original)
         failed = failed_tests(output)
         results.append(FileResult(path, len(planned), len(failed), sorted(failed - planned)))
+        progress.advance()
     return results
 
 

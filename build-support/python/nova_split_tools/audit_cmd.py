@@ -11,10 +11,12 @@ means each full run only re-executes the tests the edit actually invalidated.
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import asdict
 
+from nova_common.compute.progress import Progress
+
 from nova_split_tools.audit import audit
+from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.repo import Repository
 
 __all__ = ["add_arguments", "run"]
@@ -23,17 +25,18 @@ __all__ = ["add_arguments", "run"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sample", type=int, metavar="N", help="audit N files chosen with --seed (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample (default: %(default)s)")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    add_format_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    results = audit(Repository(args.repo).root, args.sample, args.seed)
+    with Progress("audit: files") as progress:
+        results = audit(Repository(args.repo).root, args.sample, args.seed, progress)
     misses = sum(len(r.misses) for r in results)
     planned = sum(r.planned for r in results if r.failed)
     failed = sum(r.failed for r in results)
     precision = round(planned / failed, 2) if failed else None
     if args.format == "json":
-        print(json.dumps({"files": [asdict(r) for r in results], "misses": misses, "precision": precision}, indent=2))
+        print_json("audit", {"files": [asdict(r) for r in results], "misses": misses, "precision": precision})
     else:
         for r in results:
             print(f"{r.path}: planned {r.planned}, failed {r.failed}" + (f", MISSED {r.misses}" if r.misses else ""))

@@ -17,8 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from nova_common.compute.progress import Progress
+
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import load_graph
+from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.plan import compute_plan
 from nova_split_tools.proc import git
 from nova_split_tools.proc import run as run_command
@@ -34,19 +37,35 @@ CHANGED = "drivers/libvirt/nova_libvirt/config.py"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per warm figure (default: %(default)s)")
     parser.add_argument("--skip-ci-run", action="store_true", help="only time the planning, not the test runs")
+    add_format_argument(parser)
+
+
+#: The command runs this many timed steps (each ``_time`` call), for the progress ETA.
+_STEPS, _STEPS_CI = 6, 3
+_progress = Progress("bench", show=False)
 
 
 def _time(cmd: list[str], cwd: Path, repeats: int) -> float:
+    _progress.status(" ".join(Path(cmd[0]).name if i == 0 else a for i, a in enumerate(cmd[:4])))
     samples = []
     for _ in range(repeats):
         start = time.perf_counter()
         run_command(cmd, cwd)
         samples.append(time.perf_counter() - start)
+    _progress.advance()
     return statistics.median(samples)
 
 
 def run(args: argparse.Namespace) -> int:
+    global _progress
+    with Progress("bench: steps", total=_STEPS + (0 if args.skip_ci_run else _STEPS_CI)) as _progress:
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     repo = Repository(args.repo)
+    json_output = args.format == "json"
+    figures: list[dict[str, object]] = []
     if args.repeats < 1:
         raise ToolError("--repeats must be at least 1")
     with tempfile.TemporaryDirectory(prefix="nova-split-bench-") as tmp:
@@ -69,19 +88,26 @@ def run(args: argparse.Namespace) -> int:
         warm_list = _time([pants, *listing], clone, args.repeats)
         warm_plan = _time([*tool, "plan", "HEAD~1"], clone, args.repeats)
         rows += [("pants list --changed-since, warm", warm_list, None), ("nova-split plan, warm", warm_plan, warm_list)]
-        print_table(
-            [("measure", "seconds", "ratio")]
-            + [
-                (
-                    name,
-                    f"{secs:.2f}",
-                    f"{secs / base:.2f}x of pants list" if base else f"{secs / floor:.0f}x of git diff",
-                )
-                for name, secs, base in rows
-            ],
-            right={1},
-        )
+        figures += [
+            {"measure": name, "seconds": round(secs, 3), "ratio": round(secs / (base or floor), 3)}
+            for name, secs, base in rows
+        ]
+        if not json_output:
+            print_table(
+                [("measure", "seconds", "ratio")]
+                + [
+                    (
+                        name,
+                        f"{secs:.2f}",
+                        f"{secs / base:.2f}x of pants list" if base else f"{secs / floor:.0f}x of git diff",
+                    )
+                    for name, secs, base in rows
+                ],
+                right={1},
+            )
         if args.skip_ci_run:
+            if json_output:
+                print_json("bench", {"figures": figures})
             return 0
         clone_repo = Repository(clone)
         subprojects = load_subprojects(clone)
@@ -93,6 +119,13 @@ def run(args: argparse.Namespace) -> int:
         planned_run = _time([pants, "test", "--force", *specs], clone, 1)
         full_run = _time([pants, "test", "--force", "::"], clone, 1)
         label = f"planned CI run ({' '.join(specs)})"
+        if json_output:
+            figures += [
+                {"measure": label, "seconds": round(planned_run, 3), "ratio": round(planned_run / full_run, 3)},
+                {"measure": "full suite (pants test --force ::)", "seconds": round(full_run, 3), "ratio": None},
+            ]
+            print_json("bench", {"figures": figures})
+            return 0
         print_table(
             [
                 ("measure", "seconds", "ratio"),

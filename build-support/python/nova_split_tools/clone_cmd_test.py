@@ -99,6 +99,6 @@ def test_refusals_are_one_line(source: Path, tmp_path: Path, capsys: pytest.Capt
     with pytest.raises(ToolError, match=r"unknown subproject 'nope'; choose one of: hyperv, xen"):
         clone(str(source), "nope", tmp_path / "new", fake_closure())
     assert not (tmp_path / "new").exists()
-    assert main(["--repo", str(source), "clone", "--refresh"]) == 1
+    assert main(["--repo", str(source), "clone", "--refresh"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a nova-split closure clone" in err

@@ -30,5 +30,5 @@ def test_generated_files_and_check(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_missing_owners_is_one_line_with_the_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = make_repo(tmp_path / "repo")
     (repo / "drivers/xen/subproject.toml").write_text('[project]\nversion = "1.0.0"\n')
-    assert main(["--repo", str(repo), "owners"]) == 1
+    assert main(["--repo", str(repo), "owners"]) == 2
     assert "declares no owners; add an [owners] section" in capsys.readouterr().err

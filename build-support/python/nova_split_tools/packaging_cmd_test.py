@@ -59,7 +59,7 @@ def test_check_fails_with_the_diff_and_the_fix_until_regenerated(
 
 def test_missing_driver_class_is_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "drivers/xen/BUILD").write_text('nova_driver(name="xen")\n')
-    assert main(["--repo", str(repo), "packaging"]) == 1
+    assert main(["--repo", str(repo), "packaging"]) == 2
     assert "drivers/xen/BUILD has no nova_driver(driver_class=...) call" in capsys.readouterr().err
 
 
@@ -74,5 +74,5 @@ def test_tox_ini_names_the_system_packages_from_system_deps(repo: Path) -> None:
 
 def test_malformed_system_deps_line_is_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "drivers/xen/system-deps").write_text("command -v gcc\n")
-    assert main(["--repo", str(repo), "packaging"]) == 1
+    assert main(["--repo", str(repo), "packaging"]) == 2
     assert "drivers/xen/system-deps: expected '<probe command> | <debian package>...'" in capsys.readouterr().err

@@ -16,12 +16,18 @@ no half-written changelog, fragments restored.
 from __future__ import annotations
 
 import argparse
-import json
+import re
+import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
+
+from nova_common.compute.progress import Progress
 
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph, load_graph
+from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.release import Closure, compute_plan, cut, find_subproject
 from nova_split_tools.release_pants import PantsToolchain
 from nova_split_tools.repo import Repository
@@ -34,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     plan = sub.add_parser("plan", help="what changed since the subproject's last release")
     plan.add_argument("subproject", help="nova-common or a driver name (libvirt, xen, ...)")
-    plan.add_argument("--format", choices=("table", "json"), default="table")
+    add_format_argument(plan)
     plan.add_argument("--no-pantsd", action="store_true", help="do not use (or start) the Pants daemon")
     c = sub.add_parser("cut", help="release the subproject: version, notes, wheel checks, tests, commit, tag")
     c.add_argument("subproject", help="nova-common or a driver name (libvirt, xen, ...)")
@@ -42,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     c.add_argument("--dry-run", action="store_true", help="print every step and the notes; change nothing")
     c.add_argument("--force", action="store_true", help="release even when nothing changed")
     c.add_argument("--no-pantsd", action="store_true", help="do not use (or start) the Pants daemon")
+    add_format_argument(c)
 
 
 def _closure(root: Path, name: str, pantsd: bool) -> Closure:
@@ -65,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "plan":
         plan = compute_plan(repo, sub, closure)
         if args.format == "json":
-            print(json.dumps(plan.to_json(), indent=2))
+            print_json("release plan", plan.to_json())
             return 0
         print(f"{plan.distribution} {plan.version}, last release: {plan.last_tag or '(none)'}")
         print(f"suggested: {plan.suggested} ({plan.bump})")
@@ -82,8 +89,11 @@ def run(args: argparse.Namespace) -> int:
     if args.action != "cut":
         raise ToolError(f"unknown action {args.action!r}")
     out = repo.root / "dist" / "release"
-    with tempfile.TemporaryDirectory(prefix="nova-split-release-") as scratch:
-        cut(
+    with (
+        tempfile.TemporaryDirectory(prefix="nova-split-release-") as scratch,
+        Progress(f"release cut {sub.name}") as progress,
+    ):
+        result = cut(
             repo,
             sub,
             closure,
@@ -93,5 +103,21 @@ def run(args: argparse.Namespace) -> int:
             version=args.version,
             dry_run=args.dry_run,
             force=args.force,
+            say=_reporter(progress, json_output=args.format == "json"),
         )
+    if args.format == "json":
+        print_json("release cut", {**asdict(result), "wheel": str(result.wheel) if result.wheel else None})
     return 0
+
+
+def _reporter(progress: Progress, json_output: bool) -> Callable[[str], None]:
+    """What ``cut`` says: printed (on stderr under ``--format json``); its steps advance ``progress``."""
+
+    def say(line: str) -> None:
+        if re.match(r"  \d+\. ", line):
+            progress.total = (progress.total or 0) + 1
+        elif line.startswith("-- "):
+            progress.advance(line[3:], steps=0 if progress.item == "" else 1)
+        progress.echo(line, sys.stderr if json_output else sys.stdout)
+
+    return say
