@@ -63,7 +63,7 @@ from nova_common.compute.manager import ComputeManager
 from nova_common.compute.names import MAX_NAME_LENGTH, safe
 from nova_common.compute.signals import Interrupts
 from nova_common.compute.store import InstanceStore
-from nova_common.exception import DriverLoadError, InstanceNotFound, InvalidDriverConfig, NovaError
+from nova_common.exception import DriverLoadError, InvalidDriverConfig, NovaError
 from nova_common.loader import installed_drivers, load_driver
 from nova_common.objects import HostResources, Instance, InstanceInfo
 from nova_common.virtapi import LocalVirtAPI
@@ -96,7 +96,6 @@ _UNUSABLE: tuple[type[NovaError], ...] = (
     LockTimeout,
     OutputFailed,
     UnknownInstance,
-    InstanceNotFound,
     UnknownFlavor,
 )
 

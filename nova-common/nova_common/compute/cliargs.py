@@ -59,7 +59,7 @@ _ROLE = re.compile(r":(?:class|func|meth|data|attr|mod|exc|ref):`~?([^`]+)`")
 _LITERAL = re.compile(r"``([^`]+)``")
 #: A reference to code for developers: "(see export_history)", "(nova_split_tools.api_surface)",
 #: "(see nova_split_tools.owners: ...": a module name (with a dot or an underscore) in parentheses.
-_CODE_REF = re.compile(r"\s*\((?:see )?(?:[a-z]\w*\.)+\w+\)|\s*\(see [a-z]+_\w+\)|(?<=\()see (?:[a-z]\w*\.)+\w+:\s+")
+_CODE_REF = re.compile(r"\s*\((?:see )?(?:[a-z]\w*\.)+\w+\)|\s*\(see [a-z]+_\w+\)|(?<=\()(?:see )?(?:(?:[a-z]\w*\.)+\w+|[a-z]+_\w+):\s+")
 
 
 def plain(doc: str | None) -> str:
@@ -119,6 +119,8 @@ class GlobalOptions:
             for flags, kwargs in self._options:
                 late = dict(kwargs)
                 dest = late.pop("dest", None) or flags[0].lstrip("-").replace("-", "_")
+                if isinstance(late.get("help"), str):  # the default shown is the top level's
+                    late["help"] = late["help"].replace("%(default)s", str(kwargs.get("default")))
                 late.update(dest=self._PREFIX + dest, default=argparse.SUPPRESS)
                 if late.get("action", "store") in ("store", "append"):
                     late.setdefault("metavar", dest.upper())
