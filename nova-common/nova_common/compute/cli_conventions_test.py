@@ -17,6 +17,7 @@ import nova_common.fake_driver  # noqa: F401  (named by the entry point below; a
 from nova_common.compute.cli import _parser
 from nova_common.compute.cliargs import SCHEMA_VERSION, plain
 from nova_common.compute.completion import completion_script
+from nova_common.compute.progress import Progress
 from nova_common.testing.cli import installed_driver, run
 
 site = installed_driver("nova-common", {"fake": "nova_common.fake_driver:FakeDriver"}, version="1.2.3")
@@ -149,8 +150,9 @@ def _progress_run(stderr_tty: bool, env: dict[str, str] | None = None) -> tuple[
 
 
 def test_progress_is_shown_on_a_terminal_only() -> None:
+    assert Progress("x", stream=None).line().startswith("x, 0s elapsed")  # (and the module is a dependency)
     out, err = _progress_run(stderr_tty=True)
-    assert out == "done\n"
+    assert out == "done\n", err
     assert "demo 1/4 (25%)" in err and "ETA" in err and "item3" in err, err
     assert err.endswith("\r\x1b[K"), repr(err[-40:])  # the status line is cleared at the end
     out, err = _progress_run(stderr_tty=False)
