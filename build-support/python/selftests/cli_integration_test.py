@@ -126,7 +126,10 @@ def test_the_real_tool_in_a_clone(clone: Path, tmp_path: Path) -> None:
         return subprocess.run([tool, "--repo", str(clone), *args], env=_env(), capture_output=True, text=True)
 
     version = nova_split("--version")
-    assert (version.returncode, version.stdout) == (0, f"nova-split (tooling of nova-common {_version(clone)}, {clone})\n")
+    assert (version.returncode, version.stdout) == (
+        0,
+        f"nova-split (tooling of nova-common {_version(clone)}, {clone})\n",
+    )
     owners = nova_split("owners", "--check", "--format", "json")
     assert owners.returncode == 0 and json.loads(owners.stdout)["schema_version"] == 1, owners
     bad_ref = nova_split("review", "no-such-ref..HEAD")

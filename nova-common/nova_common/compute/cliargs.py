@@ -59,7 +59,9 @@ _ROLE = re.compile(r":(?:class|func|meth|data|attr|mod|exc|ref):`~?([^`]+)`")
 _LITERAL = re.compile(r"``([^`]+)``")
 #: A reference to code for developers: "(see export_history)", "(nova_split_tools.api_surface)",
 #: "(see nova_split_tools.owners: ...": a module name (with a dot or an underscore) in parentheses.
-_CODE_REF = re.compile(r"\s*\((?:see )?(?:[a-z]\w*\.)+\w+\)|\s*\(see [a-z]+_\w+\)|(?<=\()(?:see )?(?:(?:[a-z]\w*\.)+\w+|[a-z]+_\w+):\s+")
+_CODE_REF = re.compile(
+    r"\s*\((?:see )?(?:[a-z]\w*\.)+\w+\)|\s*\(see [a-z]+_\w+\)|(?<=\()(?:see )?(?:(?:[a-z]\w*\.)+\w+|[a-z]+_\w+):\s+"
+)
 
 
 def plain(doc: str | None) -> str:

@@ -94,7 +94,9 @@ def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
     ]
     for (path, option), values in sorted(choices.items()):
         pattern = shlex.quote(f"{path} {option}")
-        lines.append(f'        {pattern}) COMPREPLY=($(compgen -W {shlex.quote(" ".join(values))} -- "$cur")); return;;')
+        lines.append(
+            f'        {pattern}) COMPREPLY=($(compgen -W {shlex.quote(" ".join(values))} -- "$cur")); return;;'
+        )
     lines += [
         "    esac",
         '    local words=""',
