@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nova_common.compute.progress import Progress
-
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph, failed_tests, load_graph
 from nova_split_tools.plan import compute_plan

@@ -14,7 +14,6 @@ import argparse
 from dataclasses import asdict
 
 from nova_common.compute.progress import Progress
-
 from nova_split_tools.audit import audit
 from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.repo import Repository

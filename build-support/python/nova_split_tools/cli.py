@@ -26,7 +26,6 @@ from nova_common.compute.cliargs import (
     terminate_as_exception,
 )
 from nova_common.compute.completion import add_completion_command, completion_script
-
 from nova_split_tools import (
     api_gate_cmd,
     audit_cmd,

@@ -27,7 +27,6 @@ from nova_split_tools.output import SCHEMA_VERSION
 from nova_split_tools.testing.api_repos import make_repo
 from nova_split_tools.testing.repos import commit, git
 
-
 TOWNCRIER = """[tool.towncrier]
 name = "nova-common"
 directory = "changes"

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from nova_split_tools.errors import CheckFailed, ToolError
+from nova_split_tools.errors import CheckFailed
 
 __all__ = ["sync_generated"]
 

@@ -18,7 +18,6 @@ a branch not based on this monorepo's export, a dirty work tree, and a conflict.
 from __future__ import annotations
 
 import argparse
-
 from dataclasses import asdict
 
 from nova_split_tools.import_commits import import_commits

@@ -23,9 +23,9 @@ from pathlib import Path
 from types import FrameType
 
 from packaging.requirements import InvalidRequirement, Requirement
-from nova_common.compute.cliargs import Terminated
 from packaging.utils import canonicalize_name
 
+from nova_common.compute.cliargs import Terminated
 from nova_split_tools.driver_template import DriverSpec, render
 from nova_split_tools.errors import ToolError
 from nova_split_tools.generators import ALL as GENERATORS

@@ -29,9 +29,9 @@ import signal
 import socket
 import sys
 import tomllib
-from importlib import metadata
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -42,7 +42,6 @@ from nova_common.compute.cliargs import (
     EXIT_UNUSABLE,
     SCHEMA_VERSION,
     GlobalOptions,
-    add_format_argument,
 )
 from nova_common.compute.completion import add_completion_command, completion_script
 from nova_common.compute.errors import (

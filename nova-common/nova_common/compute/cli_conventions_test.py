@@ -15,7 +15,7 @@ import pytest
 
 import nova_common.fake_driver  # noqa: F401  (named by the entry point below; a dependency)
 from nova_common.compute.cli import _parser
-from nova_common.compute.cliargs import SCHEMA_VERSION, plain
+from nova_common.compute.cliargs import SCHEMA_VERSION, GlobalOptions, plain
 from nova_common.compute.completion import completion_script
 from nova_common.compute.progress import Progress
 from nova_common.testing.cli import installed_driver, run
@@ -76,7 +76,7 @@ def test_every_json_record_has_the_schema_version(tmp_path: Path, capsys: pytest
 def test_help_is_plain_words(capsys: pytest.CaptureFixture[str]) -> None:
     parser, _ = _parser()
     texts = [parser.format_help()]
-    texts += [p.format_help() for p in parser._subparsers._group_actions[0].choices.values()]  # type: ignore[union-attr]
+    texts += [p.format_help() for p in GlobalOptions.subparsers(parser)]
     for text in texts:
         assert "``" not in text and ":class:" not in text and "nova_common" not in text, text
         assert "_late_" not in text.lower(), text
