@@ -93,7 +93,6 @@ _UNUSABLE: tuple[type[NovaError], ...] = (
     DatabaseMissing,
     DatabaseTooNew,
     LockTimeout,
-    OutputFailed,
     UnknownInstance,
     UnknownFlavor,
 )
