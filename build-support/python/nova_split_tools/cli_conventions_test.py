@@ -43,7 +43,8 @@ showcontent = true
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """make_repo's monorepo (nova-common 1.0.0 tagged, three drivers), plus a LICENSE to export."""
     root = make_repo(tmp_path_factory.mktemp("cli") / "repo")
-    files: dict[str, str | None] = {"LICENSE": "Apache-2.0\n", "nova-common/towncrier.toml": TOWNCRIER, bench_cmd.CHANGED: "C = 1\n"}
+    files: dict[str, str | None] = {"LICENSE": "Apache-2.0\n", "nova-common/towncrier.toml": TOWNCRIER}
+    files[bench_cmd.CHANGED] = "C = 1\n"
     commit(root, "license, release notes, the file bench changes", files)
     return root
 
