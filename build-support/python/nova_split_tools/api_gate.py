@@ -237,7 +237,10 @@ def _bump(old: Version, new: Version) -> str | None:
 
 def driver_api_version(surface: Surface) -> tuple[int, int] | None:
     """``DRIVER_API_VERSION``'s ``(major, minor)`` as written (``APIVersion(1, 2)``), if readable."""
-    obj = surface.package.modules_collection.get_member(f"{PACKAGE}.api_version")
+    try:
+        obj = surface.package.modules_collection.get_member(f"{PACKAGE}.api_version")
+    except KeyError:  # no api_version module: nothing to read (a traceback before)
+        return None
     attr = obj.members.get("DRIVER_API_VERSION") if isinstance(obj, griffe.Module) else None
     if not isinstance(attr, griffe.Attribute) or attr.value is None:
         return None

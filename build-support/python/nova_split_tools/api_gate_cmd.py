@@ -14,13 +14,13 @@ Exit codes: 0 the gate passes, 1 it fails, 2 it could not run (bad ref, no tag, 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from nova_split_tools.api_consumers import conformance_drivers, typecheck_drivers
 from nova_split_tools.api_gate import LEDGER, GateReport, run_gate
 from nova_split_tools.errors import ToolError
+from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.repo import Repository
 
 __all__ = ["add_arguments", "run"]
@@ -28,7 +28,7 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--against", metavar="REF", help="compare with REF (default: the last nova-common-X.Y.Z tag)")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    add_format_argument(parser)
     parser.add_argument("--no-typecheck", action="store_true", help="skip type-checking the drivers' releases")
     parser.add_argument("--deep", action="store_true", help="also run each driver release's conformance suite")
     parser.add_argument(
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{d['driver']} {d['release']}'s conformance suite fails against the changed nova-common"
             )
     if args.format == "json":
-        print(json.dumps({**report.as_json(), "conformance": deep}, indent=2))
+        print_json("api-gate", {**report.as_json(), "conformance": deep})
     else:
         _print_report(report, deep)
     if report.problems:

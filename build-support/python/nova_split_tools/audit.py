@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import random
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nova_common.compute.cliargs import terminate_as_exception
+from nova_common.compute.progress import Progress
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph, load_graph
 from nova_split_tools.input_mutations import input_mutations
@@ -247,23 +248,22 @@ def audit(
     seed: int,
     kinds: Iterable[str] = KINDS,
     paths: list[str] | None = None,
-    progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+    progress: Progress | None = None,
     runner: Callable[[Path], RunResult] = _pants_test,
 ) -> tuple[list[Outcome], list[str]]:
-    """Audit every mutation (or a seeded ``sample``) in a worktree of HEAD: (outcomes, baseline failures)."""
+    """Audit every mutation (or a seeded ``sample``) in a worktree of HEAD: (outcomes, baseline failures).
+
+    One line per phase and per mutation goes to stderr either way (through ``progress.echo``);
+    ``progress`` (optional, silent by default) also counts the baseline run and the mutations
+    and names the one running, for a status line with an ETA on a terminal.
+    """
     if sample is not None and sample < 1:
         raise ToolError("--sample must be at least 1")
     repo = Repository(root)
-    # SIGTERM unwinds like Ctrl-C: the running Pants is killed and the scratch worktree removed.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        return _audit_in_worktree(repo, sample, seed, kinds, paths, progress, runner)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    # SIGTERM unwinds like Ctrl-C (raised as Terminated): the running Pants is killed and the
+    # scratch worktree removed.
+    with terminate_as_exception():
+        return _audit_in_worktree(repo, sample, seed, kinds, paths, progress or Progress("audit", show=False), runner)
 
 
 def _audit_in_worktree(
@@ -272,14 +272,19 @@ def _audit_in_worktree(
     seed: int,
     kinds: Iterable[str],
     paths: list[str] | None,
-    progress: Callable[[str], None],
+    progress: Progress,
     runner: Callable[[Path], RunResult],
 ) -> tuple[list[Outcome], list[str]]:
     with (
         tempfile.TemporaryDirectory(prefix="nova-split-audit-") as tmp,
         worktree(repo.root, "HEAD", Path(tmp) / "tree") as tree,
     ):
-        progress("audit: reading the build graph")
+
+        def log(line: str) -> None:
+            progress.echo(f"audit: {line}", sys.stderr)
+
+        progress.status("reading the build graph")
+        log("reading the build graph")
         graph = load_graph(tree, pantsd=False)
         subprojects = load_subprojects(tree)
         all_tests = {p for p in graph.owners if graph.is_test(p)}
@@ -294,20 +299,28 @@ def _audit_in_worktree(
             found.sort(key=lambda m: (m.kind, m.path))
         tools = tool_resolves(tree)
         originals = {m.path: (tree / m.path).read_text() for m in found if m.path.endswith(".py")}
-        progress(f"audit: {len(found)} mutation(s); baseline run of the full suite (warms Pants' cache)")
+        progress.total = len(found) + 1  # the baseline run counts as one step
+        progress.status("baseline run of the full suite")
+        log(f"{len(found)} mutation(s); baseline run of the full suite (warms Pants' cache)")
         start = time.monotonic()
         base = runner(tree)
         if base.error:
             raise ToolError(f"the unmutated suite does not run: {base.error}")
-        progress(f"audit: baseline {time.monotonic() - start:.0f}s, {len(base.failed)} failing without mutation")
+        progress.advance()
+        log(f"baseline {time.monotonic() - start:.0f}s, {len(base.failed)} failing without mutation")
         outcomes = []
         for i, m in enumerate(found, 1):
             start = time.monotonic()
+            progress.status(f"{m.path}: {m.description}")
             (tree / m.path).write_text(m.text)
             git(tree, "commit", "-qam", f"audit: {m.path}: {m.description}", "--no-verify", env=_IDENT)
             try:
                 planned, skipped = planned_and_skipped(
-                    m.path, subprojects, graph, all_tests, tool_resolves=tools,
+                    m.path,
+                    subprojects,
+                    graph,
+                    all_tests,
+                    tool_resolves=tools,
                     texts=(originals[m.path], m.text) if m.path in originals else None,
                 )
                 run = runner(tree)
@@ -329,8 +342,9 @@ def _audit_in_worktree(
                 round(time.monotonic() - start, 1),
             )
             outcomes.append(o)
-            progress(
-                f"audit: [{i}/{len(found)}] {m.path}: {m.description}: {o.outcome} "
+            progress.advance()
+            log(
+                f"[{i}/{len(found)}] {m.path}: {m.description}: {o.outcome} "
                 f"(planned {o.planned}, failed {len(o.failed)}) {o.seconds:.0f}s"
             )
         return outcomes, sorted(base.failed)

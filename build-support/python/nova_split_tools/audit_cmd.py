@@ -8,19 +8,21 @@ scratch worktree of HEAD, commit it, compute the plan, run the FULL test suite (
 re-runs only what the edit invalidated) and classify. One line per mutation, then the summary:
 misses (failing tests outside the plan), uncaught skips (a failing driver test its policy
 skipped while no planned test failed), survivors, unplanned re-runs, precision (planned test
-files per failing test file). Exit 1 on a miss or an uncaught skip. Progress goes to stderr.
+files per failing test file). Exit 1 on a miss or an uncaught skip. One line per phase and per
+mutation goes to stderr; on a terminal a status line also shows the count and an ETA.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from nova_common.compute.progress import Progress
 from nova_split_tools.audit import KINDS, Outcome, audit
 from nova_split_tools.errors import ToolError
+from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.proc import git
 from nova_split_tools.repo import Repository
 
@@ -34,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--kind", choices=KINDS, action="append", help="only python mutations or only non-Python inputs (repeatable)"
     )
     parser.add_argument("--path", action="append", metavar="FILE", help="only the mutations of FILE (repeatable)")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    add_format_argument(parser)
 
 
 def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
@@ -79,13 +81,19 @@ def run(args: argparse.Namespace) -> int:
     if args.sample is not None and args.sample < 1:
         raise ToolError("--sample must be at least 1")
     kinds = args.kind or KINDS
-    outcomes, baseline = audit(
-        repo.root, sample=args.sample, seed=args.seed, kinds=kinds, paths=_repo_paths(repo, args.path)
-    )
+    with Progress("audit: steps") as progress:
+        outcomes, baseline = audit(
+            repo.root,
+            sample=args.sample,
+            seed=args.seed,
+            kinds=kinds,
+            paths=_repo_paths(repo, args.path),
+            progress=progress,
+        )
     summary = summarize(outcomes)
     if args.format == "json":
         doc = {"summary": summary, "baseline_failures": baseline, "mutations": [asdict(o) for o in outcomes]}
-        print(json.dumps(doc, indent=2))
+        print_json("audit", doc)
     else:
         for o in outcomes:
             extra = "".join(

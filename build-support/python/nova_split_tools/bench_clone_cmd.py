@@ -1,6 +1,6 @@
 """bench-clone: what a closure clone fetches and checks out against a full clone, from a URL, at scale.
 
-Generates (or reuses) a realistic monorepo with ``synthetic_history`` (default: 10,000 commits
+Generates (or reuses) a realistic monorepo (default: 10,000 commits
 over about two years; each driver about twenty times nova-common's files; large files such as disk
 images added to and deleted from the drivers' history), serves it over smart HTTP on loopback
 (``git http-backend``; ``--transport file`` clones its ``file://`` URL instead), then in one run:

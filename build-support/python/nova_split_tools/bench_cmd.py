@@ -16,15 +16,16 @@ commit ran all five drivers' CI). No test runs; it reads the build graph once.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from nova_common.compute.progress import Progress
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import load_graph
+from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.plan import compute_plan
 from nova_split_tools.proc import git
 from nova_split_tools.proc import run as run_command
@@ -41,6 +42,7 @@ CHANGED = "drivers/libvirt/nova_libvirt/config.py"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per warm figure (default: %(default)s)")
     parser.add_argument("--skip-ci-run", action="store_true", help="only time the planning, not the test runs")
+    add_format_argument(parser)
     replay_args = parser.add_argument_group("change-mix replay (--replay)")
     replay_args.add_argument(
         "--replay", action="store_true", help="replay a change mix through the plan instead of timing"
@@ -59,26 +61,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     replay_args.add_argument("--commits", type=int, default=40, help="sampled commits per category (default: 40)")
     replay_args.add_argument("--seed", type=int, default=0, help="seed of the sampled files (default: 0)")
-    replay_args.add_argument("--format", choices=("table", "json"), default="table")
 
 
 def _shares(shares: dict[str, float]) -> str:
     return ",".join(f"{k}={v:g}" for k, v in shares.items())
 
 
+#: The command runs this many timed steps (each ``_time`` call), for the progress ETA.
+_STEPS, _STEPS_CI = 6, 3
+_progress = Progress("bench", show=False)
+
+
 def _time(cmd: list[str], cwd: Path, repeats: int) -> float:
+    _progress.status(" ".join(Path(cmd[0]).name if i == 0 else a for i, a in enumerate(cmd[:4])))
     samples = []
     for _ in range(repeats):
         start = time.perf_counter()
         run_command(cmd, cwd)
         samples.append(time.perf_counter() - start)
+    _progress.advance()
     return statistics.median(samples)
 
 
 def run(args: argparse.Namespace) -> int:
-    repo = Repository(args.repo)
+    global _progress
     if args.replay:
-        return _replay(repo, args)
+        return _replay(Repository(args.repo), args)
+    with Progress("bench: steps", total=_STEPS + (0 if args.skip_ci_run else _STEPS_CI)) as _progress:
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    repo = Repository(args.repo)
+    json_output = args.format == "json"
+    figures: list[dict[str, object]] = []
     if args.repeats < 1:
         raise ToolError("--repeats must be at least 1")
     with tempfile.TemporaryDirectory(prefix="nova-split-bench-") as tmp:
@@ -101,19 +117,26 @@ def run(args: argparse.Namespace) -> int:
         warm_list = _time([pants, *listing], clone, args.repeats)
         warm_plan = _time([*tool, "plan", "HEAD~1"], clone, args.repeats)
         rows += [("pants list --changed-since, warm", warm_list, None), ("nova-split plan, warm", warm_plan, warm_list)]
-        print_table(
-            [("measure", "seconds", "ratio")]
-            + [
-                (
-                    name,
-                    f"{secs:.2f}",
-                    f"{secs / base:.2f}x of pants list" if base else f"{secs / floor:.0f}x of git diff",
-                )
-                for name, secs, base in rows
-            ],
-            right={1},
-        )
+        figures += [
+            {"measure": name, "seconds": round(secs, 3), "ratio": round(secs / (base or floor), 3)}
+            for name, secs, base in rows
+        ]
+        if not json_output:
+            print_table(
+                [("measure", "seconds", "ratio")]
+                + [
+                    (
+                        name,
+                        f"{secs:.2f}",
+                        f"{secs / base:.2f}x of pants list" if base else f"{secs / floor:.0f}x of git diff",
+                    )
+                    for name, secs, base in rows
+                ],
+                right={1},
+            )
         if args.skip_ci_run:
+            if json_output:
+                print_json("bench", {"figures": figures})
             return 0
         clone_repo = Repository(clone)
         subprojects = load_subprojects(clone)
@@ -125,6 +148,13 @@ def run(args: argparse.Namespace) -> int:
         planned_run = _time([pants, "test", "--force", *specs], clone, 1)
         full_run = _time([pants, "test", "--force", "::"], clone, 1)
         label = f"planned CI run ({' '.join(specs)})"
+        if json_output:
+            figures += [
+                {"measure": label, "seconds": round(planned_run, 3), "ratio": round(planned_run / full_run, 3)},
+                {"measure": "full suite (pants test --force ::)", "seconds": round(full_run, 3), "ratio": None},
+            ]
+            print_json("bench", {"figures": figures})
+            return 0
         print_table(
             [
                 ("measure", "seconds", "ratio"),
@@ -146,16 +176,16 @@ def _replay(repo: Repository, args: argparse.Namespace) -> int:
     unknown = sorted(set(driver_shares) - set(drivers))
     if unknown:
         raise ToolError(f"--driver-shares: unknown driver '{unknown[0]}' (drivers: {', '.join(drivers)})")
-    print("bench --replay: reading the build graph", file=sys.stderr)
     tracked = git(repo.root, "ls-files").splitlines()
-    results = replay(
-        load_graph(repo.root), subprojects, tracked, mix, driver_shares, commits=args.commits, seed=args.seed
-    )
+    with Progress("bench --replay: reading the build graph"):
+        graph = load_graph(repo.root)
+    results = replay(graph, subprojects, tracked, mix, driver_shares, commits=args.commits, seed=args.seed)
     expected = sum(r.share / 100 * r.driver_cis for r in results)
     voting = sum(r.share / 100 * r.voting_cis for r in results)
     head = repo.resolve("HEAD")
     if args.format == "json":
         doc = {
+            "mode": "replay",
             "commit": head,
             "baseline_driver_cis_per_commit": BASELINE,
             "driver_cis_per_commit": round(expected, 3),
@@ -163,7 +193,7 @@ def _replay(repo: Repository, args: argparse.Namespace) -> int:
             "ratio_of_baseline": round(expected / BASELINE, 4),
             "categories": [r.__dict__ for r in results],
         }
-        print(json.dumps(doc, indent=2))
+        print_json("bench", doc)
         return 0
     rows = [("category", "share %", "driver CIs/commit", "voting", "example commit -> drivers run")]
     for r in results:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from nova_split_tools.errors import ToolError
+from nova_split_tools.errors import CheckFailed, ToolError
 from nova_split_tools.export import check_export, export
 from nova_split_tools.export_history import ROOT_FILES
 from nova_split_tools.proc import git
@@ -155,5 +155,5 @@ def run(args: argparse.Namespace) -> int:
         if keep is not None:
             print(f"kept: {mono} and {dest}")
     if problems:
-        raise ToolError(f"the export failed its check ({len(problems)} problem(s), listed above)")
+        raise CheckFailed(f"the export failed its check ({len(problems)} problem(s), listed above)")
     return 0

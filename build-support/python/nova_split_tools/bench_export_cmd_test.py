@@ -62,7 +62,7 @@ def test_check_allows_a_root_license_and_flags_a_wrong_tree(tmp_path: Path) -> N
 
 def test_refuses_a_busy_keep_dir_and_a_tiny_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "f").write_text("f\n")
-    assert main(["bench-export", "--keep", str(tmp_path)]) == 1
-    assert main(["bench-export", "--commits", "5"]) == 1
+    assert main(["bench-export", "--keep", str(tmp_path)]) == 2
+    assert main(["bench-export", "--commits", "5"]) == 2
     err = capsys.readouterr().err
     assert "is not an empty directory; pass a new one" in err and "--commits must be at least 20" in err

@@ -14,8 +14,11 @@ file differs from what the graph gives now, shows the difference and the command
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from nova_split_tools.errors import CheckFailed
 from nova_split_tools.generators import sync_ci_config, sync_clone_closures
+from nova_split_tools.output import add_format_argument, run_generator
 from nova_split_tools.repo import Repository
 
 __all__ = ["add_arguments", "run"]
@@ -23,10 +26,24 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check", action="store_true", help="fail if the committed files are stale; write nothing")
+    add_format_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    root = Repository(args.repo).root
-    sync_ci_config(root, check=args.check)
-    sync_clone_closures(root, check=args.check)
-    return 0
+    return run_generator("ci-config", _sync, Repository(args.repo).root, args.check, args.format)
+
+
+def _sync(root: Path, check: bool) -> None:
+    """The CI jobs, then the clone closures; with ``check`` both are compared before it fails."""
+    stale: list[str] = []
+    for sync in (sync_ci_config, sync_clone_closures):
+        try:
+            sync(root, check)
+        except CheckFailed as e:
+            stale += e.details
+    if stale:
+        raise CheckFailed(
+            f"{len(stale)} generated file(s) are stale ({', '.join(stale)}); "
+            "regenerate them with: build-support/bin/nova-split ci-config",
+            stale,
+        )

@@ -1,8 +1,11 @@
 """``nova-split``: the single entry point of the repository tooling.
 
 Each subcommand lives in its own module with ``add_arguments(parser)`` and
-``run(args) -> int``; this module only dispatches and handles errors: a :class:`ToolError` is
-one line on stderr and exit 1, Ctrl-C exits 130, anything else keeps its traceback.
+``run(args) -> int``; this module only dispatches and applies the conventions of docs/cli.md:
+global options before or after the subcommand, ``--version``, plain help, ``completion``, and
+one error handler: a :class:`ToolError` is one line on stderr and its exit code (2: could not
+run; :class:`CheckFailed`: 1), SIGINT and SIGTERM exit 130 after cleaning up, anything else keeps
+its traceback.
 """
 
 from __future__ import annotations
@@ -12,7 +15,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import NoReturn
 
+from nova_common.compute.cliargs import (
+    EXIT_INTERRUPTED,
+    EXIT_UNUSABLE,
+    GlobalOptions,
+    Terminated,
+    plain,
+    terminate_as_exception,
+)
+from nova_common.compute.completion import add_completion_command, completion_script
 from nova_split_tools import (
     api_gate_cmd,
     audit_cmd,
@@ -32,8 +45,11 @@ from nova_split_tools import (
     review_cmd,
 )
 from nova_split_tools.errors import ToolError
+from nova_split_tools.metadata import read_metadata
 
-__all__ = ["main"]
+__all__ = ["main", "parser"]
+
+PROG = "nova-split"
 
 COMMANDS: dict[str, ModuleType] = {
     "plan": plan_cmd,
@@ -55,27 +71,81 @@ COMMANDS: dict[str, ModuleType] = {
 }
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nova-split", description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--repo", type=Path, default=Path.cwd(), help="the repository root (default: current dir)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (exit 2) instead of the usage text and the error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_UNUSABLE, f"{self.prog}: error: {message}; see '{self.prog} --help'\n")
+
+
+def _summary(module: ModuleType) -> str:
+    """The first line of a command module's docstring, without its ``name:`` prefix."""
+    first = plain(module.__doc__).splitlines()[0]
+    return first.split(": ", 1)[1] if ": " in first else first
+
+
+def parser() -> tuple[argparse.ArgumentParser, GlobalOptions]:
+    """The whole command line, and its global options (to merge after parsing)."""
+    p = _Parser(
+        prog=PROG,
+        description="The repository tooling of nova-split: CI plans, reviews, releases, exports and checks.",
+        epilog="Global options may also follow the command. Exit codes: 0 success, 1 a check or gate "
+        "failed, 2 usage error or the tool could not run, 130 interrupted (SIGINT or SIGTERM). "
+        "Details: docs/cli.md.",
+    )
+    p.add_argument("--version", action="store_true", help="print the version of the tooling's nova-common and exit")
+    globals_ = GlobalOptions()
+    globals_.add(
+        p, "--repo", type=Path, default=Path.cwd(), help="the repository to work on (default: the current directory)"
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module in COMMANDS.items():
-        doc = (module.__doc__ or "").strip().splitlines()[0]
         cmd = sub.add_parser(
-            name, help=doc, description=module.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+            name,
+            help=_summary(module),
+            description=plain(module.__doc__),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(cmd)
-    return parser
+    add_completion_command(sub, PROG)
+    globals_.attach(GlobalOptions.subparsers(p))
+    return p, globals_
+
+
+def _version(repo: Path) -> str:
+    """``nova-split`` is versioned with the repository: the nova-common version of its checkout."""
+    for root in (repo, Path(__file__).resolve().parents[3]):
+        for candidate in (root, *root.resolve().parents):
+            if (candidate / "nova-common" / "subproject.toml").is_file():
+                meta = read_metadata(candidate / "nova-common")
+                return f"{PROG} (tooling of {meta.name} {meta.version_text}, {candidate})"
+    raise ToolError(f"{repo} is not inside a nova-split checkout (no nova-common/subproject.toml); pass --repo")
+
+
+def _fail(command: str, message: str, code: int) -> int:
+    print(f"{PROG}{' ' + command if command else ''}: {message}", file=sys.stderr)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    p, globals_ = parser()
+    args = globals_.merge(p.parse_args(argv))
+    command = args.command or ""
     try:
-        result: int = COMMANDS[args.command].run(args)
-        return result
+        with terminate_as_exception():
+            if args.version:
+                print(_version(args.repo))
+                return 0
+            if not command:
+                p.error("a COMMAND is required")
+            if command == "completion":
+                sys.stdout.write(completion_script(p, args.shell))
+                return 0
+            result: int = COMMANDS[command].run(args)
+            return result
     except ToolError as e:
-        print(f"nova-split {args.command}: error: {e}", file=sys.stderr)
-        return 1
+        return _fail(command, f"error: {e}", e.exit_code)
     except KeyboardInterrupt:
-        print(f"nova-split {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return _fail(command, "interrupted", EXIT_INTERRUPTED)
+    except Terminated:
+        return _fail(command, "terminated (SIGTERM)", EXIT_INTERRUPTED)

@@ -1,4 +1,4 @@
-"""The CLI's error contract: expected failures are one line on stderr and exit 1."""
+"""The CLI's error contract: expected failures are one line on stderr and exit 2 (docs/cli.md)."""
 
 from pathlib import Path
 
@@ -42,7 +42,7 @@ def test_expected_failures_are_one_line(
     argv = [str(tmp_path / a) if a in ("PATHS", "EMPTY") else a for a in argv]
     code = main(["--repo", str(root), *argv])
     err = capsys.readouterr().err
-    assert code == 1
+    assert code == 2
     assert err.startswith("nova-split plan: error: ") and err.count("\n") == 1
     assert __import__("re").search(message, err), err
 
@@ -50,5 +50,5 @@ def test_expected_failures_are_one_line(
 def test_dirty_work_tree_is_refused_with_the_way_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _repo(tmp_path, "[python.resolves]\ncommon = 'c.lock'\n")
     (root / "a.py").write_text("changed\n")
-    assert main(["--repo", str(root), "plan", "HEAD"]) == 1
+    assert main(["--repo", str(root), "plan", "HEAD"]) == 2
     assert "uncommitted changes (a.py); commit or stash them, or plan them as paths" in capsys.readouterr().err

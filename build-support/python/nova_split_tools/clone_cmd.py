@@ -20,8 +20,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from nova_common.compute.progress import Progress
 from nova_split_tools.clone import clone, read_state, refresh, stats
 from nova_split_tools.errors import ToolError
+from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.repo import Repository
 
 __all__ = ["add_arguments", "run"]
@@ -33,22 +35,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dest", nargs="?", type=Path, help="the new clone's directory (must not exist or be empty)")
     parser.add_argument("--refresh", action="store_true", help="inside a closure clone: pull, recompute the checkout")
     parser.add_argument("--no-pull", action="store_true", help="with --refresh: recompute without pulling")
+    add_format_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.refresh:
         if args.source or args.subproject or args.dest:
             raise ToolError("--refresh takes no arguments; run it inside a closure clone (or pass --repo)")
-        dirs = refresh(args.repo, pull=not args.no_pull)
+        with Progress("clone --refresh"):
+            dirs = refresh(args.repo, pull=not args.no_pull)
         root = Repository(args.repo).root
     else:
         if args.dest is None:
             raise ToolError("usage: nova-split clone SOURCE SUBPROJECT DEST (or --refresh inside a clone)")
-        dirs = clone(args.source, args.subproject, args.dest)
+        with Progress(f"clone {args.subproject} from {args.source}"):
+            dirs = clone(args.source, args.subproject, args.dest)
         root = args.dest
     s = stats(root)
     state = read_state(root)
-    print(f"checked out (cone mode, set from {state.get('from', 'pants')}): {' '.join(dirs)}, and the root files")
+    source = state.get("from", "pants")
+    if args.format == "json":
+        print_json(
+            "clone",
+            {
+                "root": str(root),
+                "subproject": state["path"],
+                "dirs": dirs,
+                "dirs_from": source,
+                "objects": s.objects,
+                "bytes": s.bytes,
+                "files": s.files,
+            },
+        )
+        return 0
+    print(f"checked out (cone mode, set from {source}): {' '.join(dirs)}, and the root files")
     print(f"{root}: {s.objects} objects, {s.bytes} bytes in objects, {s.files} files checked out")
     print(f"test it: cd {root} && ./pants test {state['path']}::")
     return 0

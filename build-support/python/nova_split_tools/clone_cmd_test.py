@@ -166,13 +166,13 @@ def test_refusals_are_one_line_and_leave_nothing(
         clone(str(source), "nope", empty, no_pants)
     assert empty.is_dir() and not any(empty.iterdir())  # an empty destination stays as it was
     for bad in (str(tmp_path / "nowhere"), "file:///nonexistent/repo", "http://127.0.0.1:9/repo"):
-        assert main(["clone", bad, "xen", str(tmp_path / "new")]) == 1
+        assert main(["clone", bad, "xen", str(tmp_path / "new")]) == 2  # could not run (docs/cli.md)
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "failed" in err, err
         assert not (tmp_path / "new").exists()
-    assert main(["clone", str(source), "xen", str(tmp_path / "no" / "parent")]) == 1
+    assert main(["clone", str(source), "xen", str(tmp_path / "no" / "parent")]) == 2
     assert "does not exist" in capsys.readouterr().err
-    assert main(["--repo", str(source), "clone", "--refresh"]) == 1
+    assert main(["--repo", str(source), "clone", "--refresh"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a nova-split closure clone" in err
     assert not [p for p in tmp_path.iterdir() if "nova-split-clone" in p.name]

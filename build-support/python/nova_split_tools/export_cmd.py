@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from nova_common.compute.progress import Progress
 from nova_split_tools.export import export
+from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.repo import Repository
 
 __all__ = ["add_arguments", "run"]
@@ -34,13 +36,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="let DEST's main drop commits the monorepo imported rebased (the old main is kept under "
         + "refs/nova-split/replaced/)",
     )
+    add_format_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     root = Repository(args.repo).root
-    new = export(
-        root, args.subproject, args.dest, dry_run=args.dry_run, rev=args.rev, replace_imported=args.replace_imported
-    )
+    with Progress(f"export {args.subproject} to {args.dest}"):
+        new = export(
+            root, args.subproject, args.dest, dry_run=args.dry_run, rev=args.rev, replace_imported=args.replace_imported
+        )
+    if args.format == "json":
+        commits = [{"commit": c.commit, "monorepo_commit": c.monorepo_commit, "subject": c.subject} for c in new]
+        print_json("export", {"dest": str(args.dest), "dry_run": args.dry_run, "commits": commits})
+        return 0
     shown = new if args.dry_run else new[-_SHOWN:]
     if len(shown) < len(new):
         print(f"... {len(new) - len(shown)} earlier commit(s)")

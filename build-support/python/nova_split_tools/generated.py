@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from nova_split_tools.errors import ToolError
+from nova_split_tools.errors import CheckFailed
 
 __all__ = ["sync_generated"]
 
@@ -51,8 +51,8 @@ def sync_generated(
                 old.unlink()
                 print(f"removed {rel} (no longer generated)")
     if check and stale:
-        raise ToolError(
-            f"{len(stale)} generated file(s) are stale ({', '.join(stale)}); regenerate them with: {command}"
+        raise CheckFailed(
+            f"{len(stale)} generated file(s) are stale ({', '.join(stale)}); regenerate them with: {command}", stale
         )
     if check:
         print(f"{command.split()[-1]}: {len(files)} generated file(s) are current")

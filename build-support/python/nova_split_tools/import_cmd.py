@@ -18,8 +18,10 @@ a branch not based on this monorepo's export, a dirty work tree, and a conflict.
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 
 from nova_split_tools.import_commits import import_commits
+from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.repo import Repository
 
 __all__ = ["add_arguments", "run"]
@@ -30,12 +32,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", help="the export (a path or URL): its commits come back")
     parser.add_argument("--rev", default="main", help="the branch of SOURCE to import (default: %(default)s)")
     parser.add_argument("--dry-run", action="store_true", help="list what would be imported; change no branch")
+    add_format_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     root = Repository(args.repo).root
     result = import_commits(root, args.subproject, args.source, rev=args.rev, dry_run=args.dry_run)
     made = result.commits
+    if args.format == "json":
+        print_json(
+            "import",
+            {
+                "path": result.path,
+                "dry_run": args.dry_run,
+                "keeps_ids": result.keeps_ids,
+                "commits": [asdict(m) for m in made],
+            },
+        )
+        return 0
     how = "the next export keeps their ids" if result.keeps_ids else "rebased onto newer monorepo work: new ids"
     for m in made:
         arrow = f" -> {m.monorepo_commit[:12]}" if m.monorepo_commit else ""

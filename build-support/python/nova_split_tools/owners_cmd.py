@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from nova_split_tools.generators import sync_owners
+from nova_split_tools.output import add_format_argument, run_generator
 from nova_split_tools.repo import Repository
 
 __all__ = ["add_arguments", "run"]
@@ -18,8 +19,8 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check", action="store_true", help="fail if the committed files are stale; write nothing")
+    add_format_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    sync_owners(Repository(args.repo).root, check=args.check)
-    return 0
+    return run_generator("owners", sync_owners, Repository(args.repo).root, args.check, args.format)

@@ -41,7 +41,12 @@ def repo(tmp_path: Path) -> Path:
 
 def test_pyproject_is_single_sourced_from_subproject_toml(repo: Path) -> None:
     files = render(repo)
-    assert set(files) == {"drivers/xen/pyproject.toml", "drivers/xen/tox.ini", "drivers/xen/LICENSE", "nova-common/LICENSE"}
+    assert set(files) == {
+        "drivers/xen/pyproject.toml",
+        "drivers/xen/tox.ini",
+        "drivers/xen/LICENSE",
+        "nova-common/LICENSE",
+    }
     assert files["drivers/xen/LICENSE"] == "Apache License\nVersion 2.0\n"
     data = tomllib.loads(files["drivers/xen/pyproject.toml"])
     project = data["project"]
@@ -76,7 +81,7 @@ def test_check_fails_with_the_diff_and_the_fix_until_regenerated(
 
 def test_missing_driver_class_is_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "drivers/xen/BUILD").write_text('nova_driver(name="xen")\n')
-    assert main(["--repo", str(repo), "packaging"]) == 1
+    assert main(["--repo", str(repo), "packaging"]) == 2
     assert "drivers/xen/BUILD has no nova_driver(driver_class=...) call" in capsys.readouterr().err
 
 
@@ -92,10 +97,9 @@ def test_tox_ini_names_the_system_packages_from_bindep(repo: Path) -> None:
 
 def test_malformed_bindep_line_is_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "drivers/xen/bindep.txt").write_text("gcc [platform:dpkg\n")
-    assert main(["--repo", str(repo), "packaging"]) == 1
+    assert main(["--repo", str(repo), "packaging"]) == 2
     err = capsys.readouterr().err
     assert "drivers/xen/bindep.txt: not in bindep's format (" in err and len(err.strip().splitlines()) == 1
-
 
 
 def test_a_non_ascii_description_round_trips(repo: Path) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 from nova_split_tools.changes import add_change_arguments, parse_range, read_paths, texts_between
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import graph_at, load_graph
+from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.plan import Plan, compute_plan
 from nova_split_tools.proc import passthrough
 from nova_split_tools.repo import Change, Repository
@@ -34,7 +35,7 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_change_arguments(parser)
-    parser.add_argument("--format", choices=("table", "json", "github"), default="table")
+    add_format_argument(parser, ("table", "json", "github"))
     parser.add_argument("--run", action="store_true", help="run 'pants test' on exactly the planned tests")
     parser.add_argument("--no-pantsd", action="store_true", help="do not use (or start) the Pants daemon")
 
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     )
     by_name = {s.name: s for s in subprojects}
     if args.format == "json":
-        print(json.dumps(_as_json(plan, repo, base, head), indent=2))
+        print_json("plan", _as_json(plan, repo, base, head))
     elif args.format == "github":
         print(json.dumps(_as_matrix(plan, by_name)))
     else:

@@ -20,12 +20,17 @@ command says in one line whether to --continue or --abort it.
 from __future__ import annotations
 
 import argparse
-import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
+from nova_common.compute.progress import Progress
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph, load_graph
-from nova_split_tools.release import Closure, abort, compute_plan, cut, find_subproject, resume
+from nova_split_tools.output import add_format_argument, print_json
+from nova_split_tools.release import Closure, CutResult, abort, compute_plan, cut, find_subproject, resume
 from nova_split_tools.release_pants import PantsToolchain
 from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import CORE
@@ -37,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     plan = sub.add_parser("plan", help="what changed since the subproject's last release")
     plan.add_argument("subproject", help="nova-common or a driver name (libvirt, xen, ...)")
-    plan.add_argument("--format", choices=("table", "json"), default="table")
+    add_format_argument(plan)
     plan.add_argument("--no-pantsd", action="store_true", help="do not use (or start) the Pants daemon")
     c = sub.add_parser("cut", help="release the subproject: version, notes, wheel checks, tests, commit, tag")
     c.add_argument("subproject", help="nova-common or a driver name (libvirt, xen, ...)")
@@ -48,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     resume = c.add_mutually_exclusive_group()
     resume.add_argument("--continue", dest="resume", action="store_true", help="finish a cut that was killed")
     resume.add_argument("--abort", action="store_true", help="undo a cut that was killed: the state before it")
+    add_format_argument(c)
 
 
 def _closure(root: Path, name: str, pantsd: bool) -> Closure:
@@ -71,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "plan":
         plan = compute_plan(repo, sub, closure)
         if args.format == "json":
-            print(json.dumps(plan.to_json(), indent=2))
+            print_json("release plan", plan.to_json())
             return 0
         print(f"{plan.distribution} {plan.version}, last release: {plan.last_tag or '(none)'}")
         print(f"suggested: {plan.suggested} ({plan.bump})")
@@ -89,14 +95,47 @@ def run(args: argparse.Namespace) -> int:
         raise ToolError(f"unknown action {args.action!r}")
     out = repo.root / "dist" / "release" / sub.name
     toolchain = PantsToolchain(pantsd=not args.no_pantsd)
+    json_output = args.format == "json"
     if args.resume or args.abort:
         given = [f for f, v in (("--version", args.version), ("--dry-run", args.dry_run), ("--force", args.force)) if v]
         if given:
             raise ToolError(f"{given[0]} does not go with --continue/--abort (they finish or undo the recorded cut)")
+    with Progress(f"release cut {sub.name}") as progress:
+        say = _reporter(progress, json_output)
         if args.abort:
-            abort(repo, sub)
+            abort(repo, sub, say=say)
+            if json_output:
+                print_json("release cut", {"aborted": True, "subproject": sub.name})
+            return 0
+        result: CutResult
+        if args.resume:
+            result = resume(repo, sub, toolchain, out, say=say)
         else:
-            resume(repo, sub, toolchain, out)
-        return 0
-    cut(repo, sub, closure, toolchain, out, version=args.version, dry_run=args.dry_run, force=args.force)
+            result = cut(
+                repo,
+                sub,
+                closure,
+                toolchain,
+                out,
+                version=args.version,
+                dry_run=args.dry_run,
+                force=args.force,
+                say=say,
+            )
+    if json_output:
+        print_json("release cut", {**asdict(result), "wheel": str(result.wheel) if result.wheel else None})
     return 0
+
+
+def _reporter(progress: Progress, json_output: bool) -> Callable[[str], None]:
+    """What ``cut``, ``resume`` and ``abort`` say: printed (on stderr under ``--format json``); the
+    numbered plan sets ``progress``'s total and each ``-- STEP done`` advances it."""
+
+    def say(line: str) -> None:
+        if re.match(r"  \d+\. ", line):
+            progress.total = (progress.total or 0) + 1
+        elif line.startswith("-- ") and line.endswith(" done"):
+            progress.advance(line[3:])
+        progress.echo(line, sys.stderr if json_output else sys.stdout)
+
+    return say

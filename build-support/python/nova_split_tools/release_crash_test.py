@@ -87,7 +87,7 @@ def assert_clean(repo: Path) -> None:
 
 
 def one_line(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)  # a refusal: ToolError
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     return lines[0]

@@ -12,6 +12,7 @@ commit carries every file derived from the version.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -69,17 +70,21 @@ class PantsToolchain:
     def check_generated(self, root: Path) -> None:
         from nova_split_tools import generators  # loads the Pants graph: only when a cut needs it
 
-        for sync in generators.ALL:
-            try:
-                sync(root, True)
-            except ToolError as e:
-                raise ToolError(f"before the release: {e}") from None
+        # The generators' diffs and "wrote" lines are steps: stderr, so that stdout stays the
+        # release's own output (one JSON document under --format json).
+        with contextlib.redirect_stdout(sys.stderr):
+            for sync in generators.ALL:
+                try:
+                    sync(root, True)
+                except ToolError as e:
+                    raise ToolError(f"before the release: {e}") from None
 
     def regenerate(self, root: Path) -> None:
         from nova_split_tools import generators
 
-        for sync in generators.ALL:
-            sync(root, False)
+        with contextlib.redirect_stdout(sys.stderr):
+            for sync in generators.ALL:
+                sync(root, False)
 
     def test(self, root: Path, sub: Subproject) -> None:
         cmd = [str(root / "pants"), *([] if self.pantsd else ["--no-pantsd"]), "test", f"{sub.path}::"]

@@ -13,12 +13,12 @@ missing an approval: the CI gate that CODEOWNERS cannot express.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from nova_split_tools.approvals import Approval, required_approvals
 from nova_split_tools.changes import add_change_arguments, parse_range, read_paths
-from nova_split_tools.errors import ToolError
+from nova_split_tools.errors import CheckFailed, ToolError
+from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.repo import Change, Repository
 from nova_split_tools.subprojects import load_subprojects
 from nova_split_tools.table import print_table
@@ -28,9 +28,12 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_change_arguments(parser)
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    add_format_argument(parser)
     parser.add_argument(
-        "--approved-by", default="", metavar="WHO,...", help="who has approved the change: e-mail addresses or GitHub handles"
+        "--approved-by",
+        default="",
+        metavar="WHO,...",
+        help="who has approved the change: e-mail addresses or GitHub handles",
     )
     parser.add_argument("--check", action="store_true", help="exit 1 unless every needed team has approved")
 
@@ -50,12 +53,12 @@ def run(args: argparse.Namespace) -> int:
     approvals = required_approvals(repo, changes, subprojects, base, head, approvers)
     missing = [a for a in approvals if not a.approved_by]
     if args.format == "json":
-        print(json.dumps(_as_json(approvals, base, head, approvers, missing), indent=2))
+        print_json("review", _as_json(approvals, base, head, approvers, missing))
     else:
         _print_table(approvals, changes, bool(approvers or args.check))
     if args.check and missing:
         names = ", ".join(f"{a.team.name} (any of {', '.join(a.team.members)})" for a in missing)
-        raise ToolError(f"missing approval from {len(missing)} team(s): {names}")
+        raise CheckFailed(f"missing approval from {len(missing)} team(s): {names}")
     return 0
 
 

@@ -25,6 +25,7 @@ from types import FrameType
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from nova_common.compute.cliargs import Terminated
 from nova_split_tools.driver_template import DriverSpec, render
 from nova_split_tools.errors import ToolError
 from nova_split_tools.generators import ALL as GENERATORS
@@ -257,14 +258,14 @@ class _Staging:
 
 @contextmanager
 def _rollback(root: Path) -> Iterator[_Staging]:
-    """Stage changes; undo them on any exception (SIGTERM is turned into KeyboardInterrupt)."""
+    """Stage changes; undo them on any exception (SIGTERM too: it raises Terminated)."""
     scratch_parent = root / "dist"
     scratch_parent.mkdir(exist_ok=True)  # inside the repo, so renames stay on one file system
     with tempfile.TemporaryDirectory(prefix=".nova-split-driver-", dir=scratch_parent) as tmp:
         staged = _Staging(root, Path(tmp))
 
         def _term(signum: int, frame: FrameType | None) -> None:
-            raise KeyboardInterrupt
+            raise Terminated()
 
         previous = signal.signal(signal.SIGTERM, _term)
         try:

@@ -68,14 +68,14 @@ def test_bad_or_taken_names_are_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, message: str
 ) -> None:
     repo = _repo(tmp_path)
-    assert main(["--repo", str(repo), "new-driver", name]) == 1
+    assert main(["--repo", str(repo), "new-driver", name]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
 
 
 def test_bad_client_package_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = _repo(tmp_path)
-    assert main(["--repo", str(repo), "new-driver", "vbox", "--client-package", "py vbox>>1"]) == 1
+    assert main(["--repo", str(repo), "new-driver", "vbox", "--client-package", "py vbox>>1"]) == 2
     assert "--client-package 'py vbox>>1' is not a requirement" in capsys.readouterr().err
 
 
@@ -101,21 +101,21 @@ def test_dry_run_lists_and_writes_nothing(tmp_path: Path, capsys: pytest.Capture
 def test_dirty_tree_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = _repo(tmp_path)
     (repo / "notes.txt").write_text("wip")
-    assert main(["--repo", str(repo), "new-driver", "vbox"]) == 1
+    assert main(["--repo", str(repo), "new-driver", "vbox"]) == 2
     assert "the work tree has uncommitted changes (notes.txt); commit or stash them first" in capsys.readouterr().err
     assert not (repo / "drivers/vbox").exists() and "vbox" not in (repo / "pants.toml").read_text()
 
 
 def test_a_failing_step_rolls_everything_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = _repo(tmp_path)  # its ./pants fails, so the lockfile cannot be generated
-    assert main(["--repo", str(repo), "new-driver", "vbox"]) == 1
+    assert main(["--repo", str(repo), "new-driver", "vbox"]) == 2
     assert "'./pants generate-lockfiles --resolve=vbox' failed" in capsys.readouterr().err
     assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
     assert list((repo / "dist").iterdir()) == []
 
 
 def test_remove_refuses_an_unknown_driver(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--repo", str(_repo(tmp_path)), "remove-driver", "vbox"]) == 1
+    assert main(["--repo", str(_repo(tmp_path)), "remove-driver", "vbox"]) == 2
     assert capsys.readouterr().err == "nova-split remove-driver: error: no driver 'vbox'; the drivers are: xen\n"
 
 
@@ -144,11 +144,12 @@ def test_interrupted_mid_run_leaves_the_tree_as_it_was_and_a_second_run_is_refus
     assert first.poll() is None, first.communicate()
     assert (repo / "drivers/vbox/BUILD").exists()
     second = _tool(repo, "remove-driver", "xen")
-    assert second.wait(30) == 1
+    assert second.wait(30) == 2
     assert "another new-driver or remove-driver is running" in second.communicate()[1]
     first.send_signal(signum)
+    said = "interrupted" if signum == signal.SIGINT else "terminated (SIGTERM)"
     assert first.wait(30) == 130
-    assert first.communicate()[1].endswith("nova-split new-driver: interrupted\n")
+    assert first.communicate()[1].endswith(f"nova-split new-driver: {said}\n")
     assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
 
 

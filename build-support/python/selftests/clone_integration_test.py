@@ -119,13 +119,13 @@ def test_failures_are_one_line_and_leave_no_destination(source: Path, server: Gi
         ([server.url("repo"), "nope"], "unknown subproject 'nope'"),
     ]:
         done = nova_split(source, "clone", *args, str(dest))
-        assert done.returncode == 1 and says in done.stderr and done.stderr.count("\n") == 1, done.stderr
+        assert done.returncode == 2 and says in done.stderr and done.stderr.count("\n") == 1, done.stderr
         assert not dest.exists()
     busy = work / "busy"
     busy.mkdir()
     (busy / "mine.txt").write_text("keep\n")
     done = nova_split(source, "clone", server.url("repo"), FULL, str(busy))
-    assert done.returncode == 1 and "exists and is not empty" in done.stderr
+    assert done.returncode == 2 and "exists and is not empty" in done.stderr  # a refusal: exit 2 (docs/cli.md)
     assert checked_out(busy) == ["mine.txt"]
     assert not list(work.glob(".*nova-split-clone-*"))
 

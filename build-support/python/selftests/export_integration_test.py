@@ -83,7 +83,7 @@ def test_export_round_trip(tmp_path: Path) -> None:
     head = git(mono, "rev-parse", "HEAD")
     status = git(mono, "status", "--porcelain")
     refused = nova_split(mono, "--repo", str(mono), "import", DRIVER, str(out))
-    assert refused.returncode == 1, "a LICENSE change was imported"
+    assert refused.returncode == 2, "a LICENSE change was imported"
     lines = (refused.stdout + refused.stderr).splitlines()
     assert len(lines) == 1 and f"changes LICENSE, which is outside drivers/{DRIVER}" in lines[0], lines
     assert git(mono, "rev-parse", "HEAD") == head, "a refused import moved the monorepo"

@@ -33,7 +33,7 @@ def test_a_scaffolded_driver_passes_every_gate_and_removing_it_restores_the_tree
     _ok(nova_split(repo, "new-driver", "vbox", "--client-package", "tomli-w>=1.0", "--owner", "ann"))
     # The next one refuses the uncommitted first one: each addition is its own reviewable change.
     refused = nova_split(repo, "new-driver", "xcp")
-    assert refused.returncode == 1 and "the work tree has uncommitted changes" in refused.stderr
+    assert refused.returncode == 2 and "the work tree has uncommitted changes" in refused.stderr
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "add vbox")
     _ok(nova_split(repo, "new-driver", "xcp", "--client-package", "XenAPI>=22.19"))
@@ -79,7 +79,7 @@ def test_refusals_and_dry_run_in_a_real_clone(tmp_path: Path) -> None:
     assert "would write drivers/vbox/nova_vbox/driver.py" in dry
     taken = nova_split(repo, "new-driver", "xen")
     assert (taken.returncode, taken.stderr) == (
-        1,
+        2,
         "nova-split new-driver: error: driver 'xen' exists (drivers/xen); remove it first or choose another name\n",
     )
     removing = _ok(nova_split(repo, "remove-driver", "xen", "--dry-run"))

@@ -51,10 +51,10 @@ def state(repo: Path) -> tuple[str, str, str]:
 
 
 def refuses(repo: Path, pattern: str, *args: str) -> str:
-    """`nova-split ARGS` exits 1 with one line on stderr matching ``pattern`` and changes nothing."""
+    """`nova-split ARGS` exits 2 with one line on stderr matching ``pattern`` and changes nothing."""
     before = state(repo)
     result = nova_split(repo, *args)
-    assert result.returncode == 1, f"'nova-split {' '.join(args)}' exited {result.returncode}; expected: {pattern}"
+    assert result.returncode == 2, f"'nova-split {' '.join(args)}' exited {result.returncode}; expected: {pattern}"
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and re.search(pattern, lines[0]), f"'nova-split {' '.join(args)}' said: {result.stderr}"
     assert state(repo) == before, f"'nova-split {' '.join(args)}' changed the clone"

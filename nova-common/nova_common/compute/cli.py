@@ -10,10 +10,13 @@ Examples::
 Instance records live in ``<state dir>/instances.sqlite`` (default
 ``~/.local/state/nova-compute/<driver>``, or ``$NOVA_COMPUTE_STATE_DIR``), so they survive
 restarts; the directory remembers its driver and driver options and refuses others. Any number
-of ``nova-compute`` processes may share a state directory. Expected failures print one line and
-exit 1. Commands that change state defer SIGINT/SIGTERM to a safe point: an interrupted boot is
-rolled back (exit 130) unless its guest already exists, in which case it completes (exit 0).
-Read-only commands stop at once on Ctrl-C (exit 130).
+of ``nova-compute`` processes may share a state directory. Expected failures print one line;
+the exit code (docs/cli.md) is 1 when the operation failed or was refused (no capacity, wrong
+state, name in use), 2 when it could not run as asked (usage, an unknown instance, flavor or
+driver, an unusable state directory, an unreachable hypervisor). Commands that change state
+defer SIGINT/SIGTERM to a safe point: an interrupted boot is rolled back (exit 130 for both
+signals) unless its guest already exists, in which case it completes (exit 0). Read-only
+commands stop at once on Ctrl-C (exit 130) and SIGTERM (exit 130 too, like the changing ones).
 """
 
 from __future__ import annotations
@@ -25,19 +28,41 @@ import os
 import signal
 import socket
 import sys
+import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
 from nova_common.compute.capacity import AllocationRatios
-from nova_common.compute.errors import BadRecord, Interrupted, OutputFailed, StateDirUnusable
+from nova_common.compute.cliargs import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_UNUSABLE,
+    SCHEMA_VERSION,
+    GlobalOptions,
+)
+from nova_common.compute.completion import add_completion_command, completion_script
+from nova_common.compute.errors import (
+    BadRecord,
+    DatabaseDamaged,
+    DatabaseMissing,
+    DatabaseTooNew,
+    Interrupted,
+    LockTimeout,
+    OutputFailed,
+    StateDirInUse,
+    StateDirUnusable,
+    UnknownFlavor,
+    UnknownInstance,
+)
 from nova_common.compute.flavors import FLAVORS
 from nova_common.compute.manager import ComputeManager
 from nova_common.compute.names import MAX_NAME_LENGTH, safe
 from nova_common.compute.signals import Interrupts
 from nova_common.compute.store import InstanceStore
-from nova_common.exception import NovaError
+from nova_common.exception import DriverLoadError, InvalidDriverConfig, NovaError
 from nova_common.loader import installed_drivers, load_driver
 from nova_common.objects import HostResources, Instance, InstanceInfo
 from nova_common.virtapi import LocalVirtAPI
@@ -45,9 +70,32 @@ from nova_common.virtapi import LocalVirtAPI
 __all__ = ["main"]
 
 DEFAULT_DRIVER = "libvirt"
+DISTRIBUTION = "nova-common"
 
 
 _CHANGING = frozenset({"boot", "delete", "reboot", "stop", "start", "pause", "unpause", "sync"})
+
+
+class CouldNotRun(NovaError):
+    """The command could not run as asked (exit 2): bad options, or the hypervisor is unreachable."""
+
+    msg_fmt = "{reason}"
+
+
+#: Expected failures that mean the command could not run as asked (exit 2, not 1): see docs/cli.md.
+_UNUSABLE: tuple[type[NovaError], ...] = (
+    CouldNotRun,
+    DriverLoadError,
+    InvalidDriverConfig,
+    StateDirUnusable,
+    StateDirInUse,
+    DatabaseDamaged,
+    DatabaseMissing,
+    DatabaseTooNew,
+    LockTimeout,
+    UnknownInstance,
+    UnknownFlavor,
+)
 
 
 def _state_dir(text: str) -> Path:
@@ -73,20 +121,65 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {safe(message)}; see '{self.prog} --help'\n")
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="nova-compute", description="Run instances through a nova compute driver.")
-    p.add_argument("--driver", default=DEFAULT_DRIVER, help="driver name (default: %(default)s; see 'drivers')")
-    p.add_argument(
-        "--driver-opt", action="append", default=[], metavar="KEY=VALUE", help="a driver option (repeatable)"
+def _version() -> str:
+    """``nova-compute`` is nova-common's: its installed version, and each installed driver's."""
+    try:
+        own = metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:  # run from the monorepo's sources: its subproject.toml
+        source = Path(__file__).resolve().parents[2] / "subproject.toml"
+        try:
+            own = str(tomllib.loads(source.read_text())["project"]["version"]) + " (source tree)"
+        except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError):
+            own = "(version unknown: not installed)"
+    drivers = []
+    for name, dist in sorted(installed_drivers().items()):
+        try:
+            drivers.append(f"{name} ({dist} {metadata.version(dist)})")
+        except metadata.PackageNotFoundError:
+            drivers.append(f"{name} ({dist})")
+    return f"nova-compute {own} ({DISTRIBUTION}); drivers: {', '.join(drivers) or 'none'}"
+
+
+class _Version(argparse.Action):
+    """``--version``: computed only when asked (it reads the installed distributions)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        _out(_version() + "\n")
+        parser.exit()
+
+
+def _parser() -> tuple[argparse.ArgumentParser, GlobalOptions]:
+    p = _Parser(
+        prog="nova-compute",
+        description="Run instances through a nova compute driver.",
+        epilog="Global options may also follow the command. Exit codes: 0 success, 1 the operation "
+        "failed or was refused, 2 usage error or it could not run (unknown instance, driver or "
+        "flavor; unusable state directory; unreachable hypervisor), 130 interrupted (SIGINT or "
+        "SIGTERM). Details: docs/cli.md.",
     )
-    p.add_argument(
+    p.add_argument("--version", action=_Version, help="print the versions of nova-compute and its drivers and exit")
+    g = GlobalOptions()
+    g.add(p, "--driver", default=DEFAULT_DRIVER, help="driver name (default: %(default)s; see 'drivers')")
+    g.add(p, "--driver-opt", action="append", default=[], metavar="KEY=VALUE", help="a driver option (repeatable)")
+    g.add(
+        p,
         "--state-dir",
         type=_state_dir,
         help="where records live (default: $NOVA_COMPUTE_STATE_DIR or ~/.local/state/nova-compute/DRIVER)",
     )
-    p.add_argument("--host", default=socket.gethostname(), help="this compute host's name (default: %(default)s)")
-    p.add_argument("--format", choices=("table", "json"), default="table")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    g.add(p, "--host", default=socket.gethostname(), help="this compute host's name (default: %(default)s)")
+    g.add(
+        p,
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="output format (table: aligned columns for people, the default; json: a list of records, "
+        "each with a schema_version field, for scripts)",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     boot = sub.add_parser("boot", help="create and start an instance")
     boot.add_argument("name", help=f"unique, printable, at most {MAX_NAME_LENGTH} characters, not a UUID")
     boot.add_argument("--flavor", default="m1.tiny", choices=sorted(FLAVORS))
@@ -124,7 +217,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sync.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
     sub.add_parser("drivers", help="list installed drivers")
-    return p
+    add_completion_command(sub, "nova-compute")
+    g.attach(GlobalOptions.subparsers(p))
+    return p, g
 
 
 def _driver_options(pairs: Sequence[str]) -> dict[str, str]:
@@ -132,7 +227,7 @@ def _driver_options(pairs: Sequence[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise NovaError(f"--driver-opt takes KEY=VALUE, got {pair!r}")
+            raise CouldNotRun(reason=f"--driver-opt takes KEY=VALUE, got {pair!r}")
         options[key] = value
     return options
 
@@ -157,6 +252,7 @@ def _instance_row(i: Instance) -> dict[str, Any]:
 
 def _print(rows: list[dict[str, Any]], fmt: str) -> None:
     if fmt == "json":
+        rows = [{**row, "schema_version": SCHEMA_VERSION} for row in rows]
         _out(json.dumps(rows, indent=2, sort_keys=True) + "\n")
         return
     if not rows:
@@ -247,7 +343,10 @@ def _run(args: argparse.Namespace, interrupts: Interrupts) -> int:
     driver = loaded.driver
     try:
         with interrupts.immediate():
-            driver.init_host(args.host)
+            try:
+                driver.init_host(args.host)
+            except NovaError as e:  # the hypervisor is unreachable or refuses: nothing could run
+                raise CouldNotRun(reason=str(e)) from None
         try:
             with interrupts.immediate():
                 store.claim()  # connected: this is the directory's hypervisor from now on
@@ -304,7 +403,11 @@ def _command(args: argparse.Namespace, manager: ComputeManager) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nova-compute``; returns the exit code."""
-    args = _parser().parse_args(argv)
+    parser, globals_ = _parser()
+    args = globals_.merge(parser.parse_args(argv))
+    if args.command == "completion":
+        _out(completion_script(parser, args.shell))
+        return 0
     interrupts = Interrupts()
     try:
         if args.command not in _CHANGING:
@@ -325,13 +428,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             else "stopped at a safe point; 'nova-compute list' shows the state"
         )
         print(f"nova-compute: {e}; {args.command} {done}", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except NovaError as e:
         print(f"nova-compute: error: {safe(str(e))}", file=sys.stderr)
-        return 1
+        return EXIT_UNUSABLE if isinstance(e, _UNUSABLE) else EXIT_FAILED
     except KeyboardInterrupt:
         print("nova-compute: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

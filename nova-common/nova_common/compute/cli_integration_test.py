@@ -45,18 +45,21 @@ def test_drivers_command_lists_installed_drivers(capsys: pytest.CaptureFixture[s
 
 
 @pytest.mark.parametrize(
-    ("argv", "message"),
+    ("argv", "message", "code"),
     [
-        (("--driver", "hyperx", "list"), "no compute driver named 'hyperx' is installed; installed drivers: fake"),
-        (("--driver", "fake", "--driver-opt", "vcpus", "list"), "--driver-opt takes KEY=VALUE, got 'vcpus'"),
-        (("--driver", "fake", "--driver-opt", "vcpus=-1", "list"), "invalid option 'vcpus' for driver 'fake'"),
-        (("--driver", "fake", "show", "nope"), "no instance named 'nope'"),
+        (("--driver", "hyperx", "list"), "no compute driver named 'hyperx' is installed; installed drivers: fake", 2),
+        (("--driver", "fake", "--driver-opt", "vcpus", "list"), "--driver-opt takes KEY=VALUE, got 'vcpus'", 2),
+        (("--driver", "fake", "--driver-opt", "vcpus=-1", "list"), "invalid option 'vcpus' for driver 'fake'", 2),
+        (("--driver", "fake", "show", "nope"), "no instance named 'nope'", 2),
+        (("--driver", "fake", "boot", "taken"), "an instance named 'taken' already exists", 1),
     ],
 )
-def test_expected_failures_are_one_line_and_exit_1(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], message: str
+def test_expected_failures_are_one_line_with_their_exit_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], message: str, code: int
 ) -> None:
+    assert run(capsys, "--state-dir", str(tmp_path), "--driver", "fake", "boot", "taken").code == 0
     assert run_error(capsys, "--state-dir", str(tmp_path), *argv).startswith(message)
+    assert run(capsys, "--state-dir", str(tmp_path), *argv).code == code
 
 
 def test_incompatible_driver_is_refused_naming_both_ranges(

@@ -55,9 +55,12 @@ class Result:
         assert self.code == 0, f"{self.argv} exited {self.code}: {self.err}"
         return json.loads(self.out)
 
-    def one_line_error(self) -> str:
-        """The error line, asserting it is the only output and no traceback."""
-        assert self.code == 1, f"{self.argv} exited {self.code}: {self.out}{self.err}"
+    def one_line_error(self, code: int | None = None) -> str:
+        """The error line, asserting it is the only output and no traceback, and the exit code:
+        ``code``, or by default 1 or 2 (failed or refused / could not run: docs/cli.md)."""
+        assert self.code in (
+            (code,) if code is not None else (1, 2)
+        ), f"{self.argv} exited {self.code}: {self.out}{self.err}"
         assert "Traceback" not in self.err and self.err.count("\n") == 1, self.err
         assert self.err.startswith("nova-compute: error: "), self.err
         return self.err

@@ -178,7 +178,14 @@ def test_delete_says_what_it_deleted_and_host_gives_numbers(cli: Cli) -> None:
     assert (host["vcpus"], host["vcpus_used"], host["memory_mb"], host["memory_mb_used"]) == (16, 1, 32768, 128)
     assert (host["disk_gb"], host["disk_gb_used"]) == (1000, 1)
     assert cli.json("delete", "web1") == [
-        {"name": "web1", "uuid": uuid, "flavor": "m1.nano", "record": "removed", "guest": "destroyed"}
+        {
+            "name": "web1",
+            "uuid": uuid,
+            "flavor": "m1.nano",
+            "record": "removed",
+            "guest": "destroyed",
+            "schema_version": 1,
+        }
     ]
     table = cli.run("host").out.splitlines()
     assert table[0].split() == [

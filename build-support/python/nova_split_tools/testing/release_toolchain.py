@@ -148,7 +148,7 @@ class Recorder:
 
 def main(argv: list[str]) -> int:
     """``python -m nova_split_tools.testing.release_toolchain ROOT SUBPROJECT [cut|continue|abort] [VERSION]``:
-    the real cut/resume/abort with this toolchain, exit 1 with one line on a ToolError (as the CLI)."""
+    the real cut/resume/abort with this toolchain; a ToolError is one line and its exit code (2, as the CLI)."""
     from nova_split_tools.release import abort, cut, find_subproject, resume
 
     root, name, action = Path(argv[0]), argv[1], argv[2] if len(argv) > 2 else "cut"
@@ -166,7 +166,7 @@ def main(argv: list[str]) -> int:
             print(json.dumps({"tag": result.tag}))
     except ToolError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 1
+        return e.exit_code
     except KeyboardInterrupt:
         return 130
     return 0

@@ -1,0 +1,155 @@
+"""The conventions both command-line tools (``nova-compute`` and the repository's ``nova-split``) share.
+
+* Exit codes (:data:`EXIT_OK` ...): 0 success, 1 a check or gate that failed (or an operation
+  that was refused), 2 a usage error or a tool that could not run, 130 interrupted by SIGINT
+  or SIGTERM (both: a TERM sent by a supervisor or CI timeout is an interruption too).
+* Global options are accepted before or after the subcommand (:class:`GlobalOptions`).
+* ``--format`` with help (:func:`add_format_argument`); JSON objects carry ``schema_version``
+  (:data:`SCHEMA_VERSION`, documented in docs/cli.md).
+* Help is plain words: :func:`plain` strips reStructuredText markup from docstrings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import signal
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_UNUSABLE",
+    "SCHEMA_VERSION",
+    "GlobalOptions",
+    "Terminated",
+    "add_format_argument",
+    "plain",
+    "terminate_as_exception",
+]
+
+EXIT_OK = 0
+#: A check or gate ran and failed (stale generated files, missing approvals, a breaking API change).
+EXIT_FAILED = 1
+#: Bad usage, or the tool could not run (bad revision, missing git or Pants, unreadable input).
+EXIT_UNUSABLE = 2
+#: Interrupted by SIGINT (Ctrl-C, 128 + 2) or SIGTERM, after cleaning up: the same code for both.
+EXIT_INTERRUPTED = 130
+#: The version of every JSON document the tools print; bumped when a field changes meaning or goes.
+SCHEMA_VERSION = 1
+
+_FORMAT_HELP = {
+    "table": "aligned columns for people, the default",
+    "json": "one JSON document on stdout, with a schema_version field, for scripts and CI",
+    "github": "a GitHub Actions strategy.matrix",
+}
+
+
+def add_format_argument(parser: argparse.ArgumentParser, choices: Sequence[str] = ("table", "json")) -> None:
+    """``--format CHOICE`` (default: the first choice), its help naming what each choice prints."""
+    described = "; ".join(f"{c}: {_FORMAT_HELP.get(c, c)}" for c in choices)
+    parser.add_argument("--format", choices=choices, default=choices[0], help=f"output format ({described})")
+
+
+_ROLE = re.compile(r":(?:class|func|meth|data|attr|mod|exc|ref):`~?([^`]+)`")
+_LITERAL = re.compile(r"``([^`]+)``")
+#: A reference to code for developers: "(see export_history)", "(nova_split_tools.api_surface)",
+#: "(see nova_split_tools.owners: ...": a module name (with a dot or an underscore) in parentheses.
+_CODE_REF = re.compile(
+    r"\s*\((?:see )?(?:[a-z]\w*\.)+\w+\)|\s*\(see [a-z]+_\w+\)|(?<=\()(?:see )?(?:(?:[a-z]\w*\.)+\w+|[a-z]+_\w+):\s+"
+)
+
+
+def plain(doc: str | None) -> str:
+    """A docstring as plain help text: no reStructuredText roles, literals or ``::`` markers, no
+    parenthesised references to code modules (help is for users, the docstring also for developers)."""
+    text = _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1], doc or "")
+    text = _CODE_REF.sub("", _LITERAL.sub(r"\1", text))
+    return re.sub(r"::\n", ":\n", text).strip()
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread like KeyboardInterrupt so ``finally`` blocks run."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+@contextmanager
+def terminate_as_exception() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` (restored afterwards; main thread only)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread: leave the signal alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class GlobalOptions:
+    """Options given to the program that may also follow the subcommand.
+
+    Each option is added to the top-level parser and, under a private destination, to every
+    subcommand's parser; :meth:`merge` then folds the late values in: a single value given after
+    the subcommand wins, repeatable (``append``) values from both places are kept in order.
+    """
+
+    _PREFIX = "_late_"
+
+    def __init__(self) -> None:
+        self._options: list[tuple[tuple[str, ...], dict[str, Any]]] = []
+        self._dests: dict[str, str] = {}
+
+    def add(self, parser: argparse.ArgumentParser, *flags: str, **kwargs: Any) -> None:
+        """Like ``parser.add_argument``; remembered for :meth:`attach`."""
+        action = parser.add_argument(*flags, **kwargs)
+        self._options.append((flags, kwargs))
+        self._dests[action.dest] = kwargs.get("action", "store")
+
+    def attach(self, subparsers: Iterable[argparse.ArgumentParser]) -> None:
+        """Accept every global option in each of ``subparsers`` too (their help lists them)."""
+        for sub in subparsers:
+            group = sub.add_argument_group("global options (also accepted before the command)")
+            for flags, kwargs in self._options:
+                late = dict(kwargs)
+                dest = late.pop("dest", None) or flags[0].lstrip("-").replace("-", "_")
+                if isinstance(late.get("help"), str):  # the default shown is the top level's
+                    late["help"] = late["help"].replace("%(default)s", str(kwargs.get("default")))
+                late.update(dest=self._PREFIX + dest, default=argparse.SUPPRESS)
+                if late.get("action", "store") in ("store", "append"):
+                    late.setdefault("metavar", dest.upper())
+                late.pop("required", None)
+                group.add_argument(*flags, **late)
+
+    def merge(self, args: argparse.Namespace) -> argparse.Namespace:
+        """Fold the values given after the subcommand into ``args`` (in place; returned)."""
+        for dest, action in self._dests.items():
+            late = self._PREFIX + dest
+            if not hasattr(args, late):
+                continue
+            value = getattr(args, late)
+            delattr(args, late)
+            if action == "append":
+                setattr(args, dest, [*(getattr(args, dest) or []), *value])
+            else:
+                setattr(args, dest, value)
+        return args
+
+    @staticmethod
+    def subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+        """Every parser below ``parser`` (subcommands, their actions, ...)."""
+        found: list[argparse.ArgumentParser] = []
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in dict.fromkeys(action.choices.values()):
+                    found.append(sub)
+                    found.extend(GlobalOptions.subparsers(sub))
+        return found
