@@ -20,7 +20,7 @@ as they are.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -264,7 +264,7 @@ def _glob_matches(glob: str, path: str) -> bool:
 
 def triggered(workflow: dict[str, Any], paths: list[str]) -> bool:
     """Whether a pull request changing ``paths`` starts ``workflow`` (its ``pull_request`` filter)."""
-    on = workflow.get("on", workflow.get(True, {}))
+    on = workflow.get("on", cast("dict[Any, Any]", workflow).get(True, {}))  # YAML 1.1 reads `on` as True
     filters = (on.get("pull_request") or {}).get("paths")
     return filters is None or any(_glob_matches(g, p) for g in filters for p in paths)
 

@@ -23,7 +23,8 @@ def _load(policy: CorePolicy = CorePolicy.VOTE) -> dict[str, dict[str, Any]]:
 def _on(workflow: dict[str, Any]) -> dict[str, Any]:
     # YAML 1.1 reads an unquoted `on` key as True; GitHub reads it as "on". The dump quotes it.
     assert "on" in workflow, "the `on` key must survive a YAML 1.1 loader"
-    return workflow["on"]
+    on: dict[str, Any] = workflow["on"]
+    return on
 
 
 def test_files_are_yaml_from_a_library_not_json() -> None:

@@ -28,7 +28,6 @@ import yaml
 
 from nova_split_tools.ci_jobs import HEADER, trigger_paths
 from nova_split_tools.graph import Graph
-from nova_split_tools.plan import ROOT_FILES, ROOT_PREFIXES
 from nova_split_tools.subprojects import CorePolicy, Subproject
 
 __all__ = [
@@ -171,5 +170,7 @@ def render(
     graph: Graph, subprojects: list[Subproject], tool_resolves: Mapping[str, Sequence[str]] | None = None
 ) -> dict[str, str]:
     """Relative path -> content of the generated Zuul configuration."""
-    body = yaml.safe_dump(jobs(graph, subprojects, tool_resolves), sort_keys=False, default_flow_style=False, width=1000)
+    body = yaml.safe_dump(
+        jobs(graph, subprojects, tool_resolves), sort_keys=False, default_flow_style=False, width=1000
+    )
     return {PATH: HEADER + body}

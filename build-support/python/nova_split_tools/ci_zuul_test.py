@@ -1,4 +1,5 @@
 import re
+from typing import Any
 
 import yaml
 
@@ -7,7 +8,7 @@ from nova_split_tools.subprojects import CorePolicy
 from nova_split_tools.testing.graphs import NC, graph, subprojects
 
 
-def load(policy: CorePolicy = CorePolicy.VOTE) -> tuple[dict[str, dict], dict]:
+def load(policy: CorePolicy = CorePolicy.VOTE) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     files = render(graph(), subprojects(policy))
     assert set(files) == {PATH}
     entries = yaml.safe_load(files[PATH])

@@ -170,7 +170,9 @@ class Metadata:
         members = self.owners[1]
         handles = self._section("owners").get("github", {})
         if not isinstance(handles, dict) or not all(isinstance(v, str) for v in handles.values()):
-            raise MetadataError(f'{self.where}: [owners] github must map member e-mails to handles, e.g. {{ "a@b.org" = "ab" }}')
+            raise MetadataError(
+                f'{self.where}: [owners] github must map member e-mails to handles, e.g. {{ "a@b.org" = "ab" }}'
+            )
         for email, handle in handles.items():
             if email not in members:
                 raise MetadataError(f"{self.where}: [owners] github names {email!r}, which is not in members")

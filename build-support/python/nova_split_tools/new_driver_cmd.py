@@ -30,7 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a client library requirement, e.g. 'pyvbox>=1.0' (repeatable)",
     )
     parser.add_argument(
-        "--owner", action="append", default=[], metavar="EMAIL", help="a core team member's e-mail address (default: nova-common's team)"
+        "--owner",
+        action="append",
+        default=[],
+        metavar="EMAIL",
+        help="a core team member's e-mail address (default: nova-common's team)",
     )
     parser.add_argument("--dry-run", action="store_true", help="list what would be written; write nothing")
 

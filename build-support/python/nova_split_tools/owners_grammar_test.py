@@ -62,7 +62,10 @@ def test_invalid_owners_lines(line: str) -> None:
 
 
 def test_bare_names_are_told_owners_are_emails() -> None:
-    assert owners_line_error("bobball") == "'bobball' is neither an e-mail address, '*', a comment nor a directive (owners are e-mails)"
+    assert (
+        owners_line_error("bobball")
+        == "'bobball' is neither an e-mail address, '*', a comment nor a directive (owners are e-mails)"
+    )
 
 
 def test_check_owners_names_file_and_line() -> None:

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from bindep.depends import Depends
 
 from nova_split_tools.cli import main
@@ -26,7 +25,10 @@ xen = "drivers/xen/xen.lock"
 [python-infer]
 use_rust_parser = true
 """
-CORE_META = '[project]\nname = "nova-common"\nversion = "1.3.0"\n\n[owners]\nteam = "core"\nmembers = ["ann@example.org", "bob@example.org"]\n'
+CORE_META = (
+    '[project]\nname = "nova-common"\nversion = "1.3.0"\n\n'
+    '[owners]\nteam = "core"\nmembers = ["ann@example.org", "bob@example.org"]\n'
+)
 
 
 def _repo(tmp_path: Path, pants: str = "#!/bin/sh\nexit 3\n") -> Path:

@@ -14,9 +14,8 @@ import ast
 from pathlib import Path
 from typing import Any
 
-from bindep.depends import Depends, DependsException
-
 import tomli_w
+from bindep.depends import Depends, DependsException
 
 from nova_split_tools import wheel_metadata
 from nova_split_tools.errors import ToolError
@@ -43,7 +42,9 @@ def _system_packages(root: Path, rel: str) -> list[str]:
         rules = Depends((root / rel).read_text()).active_rules(["platform:dpkg", "test"])
     except DependsException as e:
         first = str(e).strip().splitlines()
-        raise ToolError(f"{rel}: not in bindep's format ({first[-1] if first else e}); see docs/dependencies.md")
+        raise ToolError(
+            f"{rel}: not in bindep's format ({first[-1] if first else e}); see docs/dependencies.md"
+        ) from None
     packages: list[str] = []
     for name, _selectors, _versions in rules:
         if name not in packages:
@@ -184,7 +185,9 @@ def license_copies(root: Path, subprojects: list[Subproject]) -> dict[str, str]:
     try:
         text = (root / wheel_metadata.LICENSE_FILE).read_text()
     except FileNotFoundError:
-        raise ToolError(f"{wheel_metadata.LICENSE_FILE} is missing at the repository root; restore it from git") from None
+        raise ToolError(
+            f"{wheel_metadata.LICENSE_FILE} is missing at the repository root; restore it from git"
+        ) from None
     return {f"{s.path}/{wheel_metadata.LICENSE_FILE}": text for s in subprojects if s.is_driver or s.name == CORE}
 
 

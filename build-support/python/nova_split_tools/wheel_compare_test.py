@@ -18,7 +18,9 @@ def wheel(path: Path, meta: str = META, body: str = "# nova-x\n", **files: str) 
 
 
 def test_equal_wheels_and_the_legitimate_differences(tmp_path: Path) -> None:
-    a = wheel(tmp_path / "a.whl", META + "Dynamic: requires-dist\n", **{"nova_x-1.0.0.dist-info/namespace_packages.txt": "\n"})
+    a = wheel(
+        tmp_path / "a.whl", META + "Dynamic: requires-dist\n", **{"nova_x-1.0.0.dist-info/namespace_packages.txt": "\n"}
+    )
     b = wheel(tmp_path / "b.whl")
     assert compare_wheels(a, b) == []
 
@@ -37,6 +39,4 @@ def test_each_real_difference_is_reported(tmp_path: Path) -> None:
     readme = wheel(tmp_path / "e.whl", body="# nova-x \\\n")
     assert compare_wheels(b, readme) == ["METADATA long description (the README) differs"]
     untyped = wheel(tmp_path / "f.whl", META + "Description-Content-Type: text/markdown\n")
-    assert compare_wheels(b, untyped) == [
-        "METADATA Description-Content-Type: Pants [] != standalone ['text/markdown']"
-    ]
+    assert compare_wheels(b, untyped) == ["METADATA Description-Content-Type: Pants [] != standalone ['text/markdown']"]

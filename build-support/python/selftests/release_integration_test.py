@@ -76,7 +76,10 @@ def version_of(repo: Path, name: str) -> str:
 
 
 def plan(repo: Path, name: str) -> dict[str, object]:
-    return json.loads(ok(nova_split(repo, "release", "plan", name, "--format", "json"), f"release plan {name}"))
+    document: dict[str, object] = json.loads(
+        ok(nova_split(repo, "release", "plan", name, "--format", "json"), f"release plan {name}")
+    )
+    return document
 
 
 def cut_and_check(repo: Path, name: str, *args: str) -> str:

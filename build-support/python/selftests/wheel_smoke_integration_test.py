@@ -37,7 +37,11 @@ def test_wheels_run_the_lifecycle_in_a_fresh_venv(tmp_path: Path) -> None:
     expect("libvirt driver installed", rf"^libvirt +nova-libvirt {version(repo, 'drivers/libvirt')}", "drivers")
     expect("fake driver installed", rf"^fake +nova-common {version(repo, 'nova-common')}", "drivers")
     core, libvirt = version(repo, "nova-common"), version(repo, "drivers/libvirt")
-    expect("--version", rf"^nova-compute {core} \(nova-common\); drivers: .*libvirt \(nova-libvirt {libvirt}\)", "--version")
+    expect(
+        "--version",
+        rf"^nova-compute {core} \(nova-common\); drivers: .*libvirt \(nova-libvirt {libvirt}\)",
+        "--version",
+    )
     expect("completion from the wheel", r"^complete -F _nova_compute_complete nova-compute$", "completion", "bash")
     shown = run([venv / "bin/pip", "show", "nova-libvirt"], tmp_path, check=True)
     assert re.search(r"^Requires:.*nova-common", shown.stdout, re.M), shown.stdout
