@@ -2,6 +2,10 @@
 
 Shared by the commands that act on a change (``plan``, ``review``): the same arguments, the same
 default (the merge base with the main branch to HEAD) and the same one-line refusals.
+
+A range means what ``git diff A...B`` means: the changes on ``B`` since it left ``A``, from their
+merge base, so a branch behind main is not charged with main's newer commits. ``A..B`` and
+``A...B`` are the same range; ``A`` alone is ``A..HEAD`` (with the work tree checked clean).
 """
 
 from __future__ import annotations
@@ -10,29 +14,62 @@ import argparse
 import sys
 from pathlib import Path, PurePosixPath
 
+from git import GitCommandError
+
 from nova_split_tools.errors import ToolError
+from nova_split_tools.plan import Texts
 from nova_split_tools.repo import Change, Repository
 
-__all__ = ["add_change_arguments", "parse_range", "read_paths"]
+__all__ = ["add_change_arguments", "parse_range", "read_paths", "texts_between"]
 
 
 def add_change_arguments(parser: argparse.ArgumentParser) -> None:
     """How a command is told what changed: a revision range, or paths (``--paths-from``)."""
     parser.add_argument(
-        "revisions", nargs="?", metavar="BASE[..HEAD]", help="revision range (default: merge base with main..HEAD)"
+        "revisions",
+        nargs="?",
+        metavar="BASE[..HEAD]",
+        help="the changes on HEAD since it left BASE (their merge base, as git diff BASE...HEAD; default: main)",
     )
     parser.add_argument("--paths-from", metavar="FILE", help="read changed paths from FILE, one per line ('-': stdin)")
 
 
 def parse_range(repo: Repository, text: str | None) -> tuple[str, str | None]:
+    """(base, head) for ``text``: base is the merge base of the two ends; head None means HEAD's work tree."""
     if not text:
         return repo.default_base(), None
-    base, sep, head = text.partition("..")
-    base_id = repo.resolve(base)
-    if not sep or not head:
-        return base_id, None
+    base, sep, head = text.partition("...") if "..." in text else text.partition("..")
+    if not base:
+        raise ToolError(f"{text!r} has no base revision; write BASE..HEAD (e.g. main..HEAD)")
+    head = head or "HEAD"
     head_id = repo.resolve(head)
+    base_id = repo.merge_base(repo.resolve(base), head_id)
     return base_id, (None if head_id == repo.resolve("HEAD") else head_id)
+
+
+def texts_between(repo: Repository, base: str, head: str | None) -> Texts:
+    """A file's text at ``base`` and at ``head`` (the work tree when None); None where it is absent."""
+    cache: dict[str, tuple[str | None, str | None]] = {}
+
+    def blob(rev: str, path: str) -> str | None:
+        try:
+            return str(repo.git.git.show(f"{rev}:{path}", stdout_as_string=True))
+        except (GitCommandError, UnicodeDecodeError, ValueError):  # absent, or not text: the whole file
+            return None
+
+    def texts(path: str) -> tuple[str | None, str | None]:
+        if path not in cache:
+            if head is None:
+                try:
+                    new: str | None = (repo.root / path).read_text()
+                except (OSError, UnicodeDecodeError):
+                    new = None
+            else:
+                new = blob(head, path)
+            cache[path] = (blob(base, path), new)
+        return cache[path]
+
+    return texts
 
 
 def read_paths(root: Path, source: str) -> list[Change]:

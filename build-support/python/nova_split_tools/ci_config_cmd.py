@@ -1,8 +1,10 @@
 """ci-config: write per-driver CI job definitions whose path filters follow the build graph.
 
 For CI systems that match changed files without running ``nova-split plan``: each driver's job
-triggers on its own directory, the nova-common files in its dependency closure (unless its
-``[ci] core-changes`` policy is ``skip``) and the build configuration that runs everything.
+triggers on the paths :func:`ci_jobs.trigger_paths` gives, which follow the plan's rules at file
+level (its directory, the build configuration, the files of its resolve and of the resolves tools
+install from, and the nova-common files it reaches on each path whose ``[ci]`` policy is not
+``skip``).
 Writes ``.github/workflows/driver-<name>.yml`` (GitHub Actions ``paths:``) and
 ``zuul.d/drivers.yaml`` (Zuul ``files:``). ``--check`` writes nothing: it fails if a committed
 file differs from what the graph gives now, shows the difference and the command that fixes it.

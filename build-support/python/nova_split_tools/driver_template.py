@@ -93,10 +93,13 @@ api-major = $major
 client-packages = $client_packages
 
 [ci]
-# How this driver's CI treats nova-common changes that reach its code (its own changes always
-# run and vote): "vote" runs and gates the change, "advisory" runs without voting, "skip" does
-# not run. Read by `build-support/bin/nova-split plan`.
-core-changes = "vote"
+# How this driver's CI treats nova-common changes (its own changes always run and vote): "vote"
+# runs and gates the change, "advisory" runs without voting, "skip" does not run. Per path:
+# api-changes: the change touches a driver API member this driver's code or tests use;
+# core-changes: it reaches this driver only through its end-to-end tests (the compute service).
+# Read by `build-support/bin/nova-split plan` and `ci-config`; see docs/change-aware-ci.md.
+api-changes = "vote"
+core-changes = "skip"
 
 [owners]
 # This driver's core team: the only approvers of changes under drivers/$name/.

@@ -12,7 +12,7 @@ from pathlib import Path
 from nova_split_tools import ci_jobs, owners, standalone
 from nova_split_tools.generated import sync_generated
 from nova_split_tools.graph import load_graph
-from nova_split_tools.subprojects import load_subprojects
+from nova_split_tools.subprojects import load_subprojects, tool_resolves
 
 __all__ = ["ALL", "sync_ci_config", "sync_owners", "sync_packaging"]
 
@@ -35,7 +35,7 @@ def sync_ci_config(root: Path, check: bool) -> None:
     workflows = root / ".github" / "workflows"
     sync_generated(
         root,
-        ci_jobs.render(load_graph(root), load_subprojects(root)),
+        ci_jobs.render(load_graph(root), load_subprojects(root), tool_resolves(root)),
         header=ci_jobs.HEADER,
         candidates=workflows.glob("driver-*.yml") if workflows.exists() else [],
         check=check,

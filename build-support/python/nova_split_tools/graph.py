@@ -2,17 +2,30 @@
 
 One ``pants peek ::`` gives every target with its sources and (inferred) dependencies; this
 module turns that into file-level edges: for each file, the files whose targets depend on it.
+Requirements files and lockfiles are in the graph too (a ``python_requirement`` depends on its
+``requirements.txt`` and on its resolve's lockfile), so :meth:`Graph.resolves_reached` says which
+resolves a change to them alters; :meth:`Graph.declared_in` says which files a BUILD file's
+targets own.
+
 It also holds what the tooling reads from other Pants runs: the graph of another revision
 (:func:`graph_at`) and the test files a ``pants test`` run reports failed (:func:`failed_tests`).
+
+The graph of a commit is cached per repository, in ``<git common dir>/nova-split/graphs/``: one
+JSON file per commit, written atomically (a temporary file renamed into place), checked when
+read (format version, commit, shape) and rebuilt when it does not check out. A work tree whose
+imports do not resolve is read once per commit (the lenient read is slow, without the daemon).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import posixpath
 import re
+import sys
 import tempfile
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +34,10 @@ from nova_split_tools.errors import ToolError
 from nova_split_tools.proc import run
 from nova_split_tools.repo import Repository, worktree
 
-__all__ = ["Graph", "failed_tests", "graph_at", "load_graph", "run_pants"]
+__all__ = ["CACHE_FORMAT", "Graph", "cache_dir", "failed_tests", "graph_at", "load_graph", "run_pants"]
+
+#: The cache file format; a file of another format is rebuilt.
+CACHE_FORMAT = 2
 
 _FAILED = re.compile(r"^✕ (\S+?)(?::\S*)? failed")
 
@@ -49,6 +65,8 @@ class Graph:
     types: dict[str, str] = field(default_factory=dict)
     #: target -> the targets it depends on
     dependencies: dict[str, list[str]] = field(default_factory=dict)
+    #: target -> its resolve (targets that have the field)
+    resolves: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_peek(cls, targets: Iterable[Mapping[str, Any]]) -> Graph:
@@ -62,6 +80,8 @@ class Graph:
             graph.dependencies[address] = list(t.get("dependencies", []))
             for dep in graph.dependencies[address]:
                 graph.dependents[dep].add(address)
+            if isinstance(t.get("resolve"), str):
+                graph.resolves[address] = t["resolve"]
         return graph
 
     def to_peek(self) -> list[dict[str, Any]]:
@@ -72,15 +92,17 @@ class Graph:
                 "target_type": t,
                 "sources": self.sources.get(a, []),
                 "dependencies": self.dependencies.get(a, []),
+                **({"resolve": self.resolves[a]} if a in self.resolves else {}),
             }
             for a, t in self.types.items()
         ]
 
-    def reach(self, files: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    def reach(self, files: Iterable[str], avoid: Set[str] = frozenset()) -> dict[str, tuple[str, ...]]:
         """Every file that transitively depends on ``files``, with the shortest chain to it.
 
         A chain is the sequence of files from a changed file to the dependent file, so a plan
         can say why (``objects/network.py -> nova_libvirt/guest_xml.py -> nova_libvirt/driver.py``).
+        Files in ``avoid`` are neither reached nor passed through.
         """
         starts = list(files)
         chains: dict[str, tuple[str, ...]] = {f: (f,) for f in starts}
@@ -94,12 +116,65 @@ class Graph:
                 continue
             seen.add(target)
             own = self.sources.get(target, [])
+            if len(own) == 1 and own[0] in avoid and own[0] not in chains:
+                continue
             if len(own) == 1:  # a file's own target: the chain now reaches that file
                 if chain[-1] != own[0]:
                     chain = (*chain, own[0])
                 chains.setdefault(own[0], chain)
             queue.extend((dependent, chain) for dependent in sorted(self.dependents.get(target, ())))
         return chains
+
+    def dependent_files(self, path: str) -> set[str]:
+        """The files that depend on ``path`` directly (through targets owning several files, if any)."""
+        out: set[str] = set()
+        seen: set[str] = set()
+        stack = [d for owner in self.owners.get(path, ()) for d in self.dependents.get(owner, ())]
+        while stack:
+            target = stack.pop()
+            if target in seen:
+                continue
+            seen.add(target)
+            own = self.sources.get(target, [])
+            if len(own) == 1:
+                if own[0] != path:
+                    out.add(own[0])
+                continue
+            stack.extend(self.dependents.get(target, ()))
+        return out
+
+    def resolves_reached(self, files: Iterable[str]) -> dict[str, str]:
+        """Resolve -> the file through which ``files`` change its requirements or its lockfile.
+
+        A resolve is reached when a ``python_requirement`` of it depends, transitively, on one of
+        ``files`` (its ``requirements.txt``, its lockfile, or a BUILD-declared source).
+        """
+        out: dict[str, str] = {}
+        for f in files:
+            seen: set[str] = set()
+            stack = list(self.owners.get(f, ()))
+            while stack:
+                target = stack.pop()
+                if target in seen:
+                    continue
+                seen.add(target)
+                if self.types.get(target) == "python_requirement" and target in self.resolves:
+                    out.setdefault(self.resolves[target], f)
+                stack.extend(self.dependents.get(target, ()))
+        return out
+
+    def declared_in(self, directory: str) -> set[str]:
+        """The files owned by targets that the BUILD file in ``directory`` declares ("" is the root)."""
+        return {
+            src
+            for address, srcs in self.sources.items()
+            if _build_dir(address, srcs) == directory and self.types.get(address) != "_lockfile"  # Pants' own
+            for src in srcs
+        }
+
+    def build_dir(self, address: str) -> str:
+        """The directory of the BUILD file that declares ``address``."""
+        return _build_dir(address, self.sources.get(address, []))
 
     def closure(self, prefix: str) -> set[str]:
         """Every file that the targets under directory ``prefix`` depend on, transitively.
@@ -123,38 +198,122 @@ class Graph:
         return any(self.types.get(t) == "python_test" for t in self.owners.get(path, ()))
 
 
-def load_graph(root: Path, *, pantsd: bool = True) -> Graph:
+def _build_dir(address: str, sources: list[str]) -> str:
+    """The directory of the BUILD file that declares ``address``.
+
+    ``nova-common:lib@resolve=xen`` is declared in ``nova-common/``; a file's own target
+    ``nova-common/nova_common/compute/manager.py:../../lib`` in ``nova-common/`` too.
+    """
+    spec, _, name = address.lstrip("/").partition(":")
+    if spec in sources or (not name and "." in posixpath.basename(spec)):
+        directory = posixpath.dirname(spec)
+        for _ in range(name.split("@")[0].split("#")[0].count("../")):
+            directory = posixpath.dirname(directory)
+        return directory
+    return spec
+
+
+def load_graph(root: Path, *, pantsd: bool = True, repo: Repository | None = None) -> Graph:
     """The graph of the work tree at ``root`` (one ``pants peek ::``).
 
     A tree whose imports do not resolve (a change deleted a module its importers still use) makes
     strict inference fail; then the graph is read again with unresolved imports ignored, so the
-    plan still sees every edge that exists (the deleted side comes from the base revision).
+    plan still sees every edge that exists (the deleted side comes from the base revision). That
+    read runs without the daemon and is slow: given ``repo`` and a clean work tree, its result
+    is cached for the commit, so it costs one read per commit, not one per plan.
     """
     peek = ["peek", "--exclude-defaults", "::"]
     try:
         out = run_pants(root, peek, pantsd=pantsd)
     except ToolError:
+        commit = repo.resolve("HEAD") if repo is not None and not repo.dirty_paths() else None
+        cached = _read_cache(repo, commit) if repo is not None and commit else None
+        if cached is not None:
+            return cached
         out = run_pants(root, ["--python-infer-unowned-dependency-behavior=ignore", *peek], pantsd=False)
+        graph = _parse_peek(out)
+        if repo is not None and commit:
+            _write_cache(repo, commit, graph)
+        return graph
+    return _parse_peek(out)
+
+
+def _parse_peek(out: str) -> Graph:
     try:
         return Graph.from_peek(json.loads(out))
-    except (json.JSONDecodeError, KeyError) as e:
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
         raise ToolError(f"could not read the build graph from 'pants peek': {e}") from None
 
 
+def cache_dir(repo: Repository) -> Path:
+    """Where the repository's graph cache lives: inside its git directory (shared by its worktrees)."""
+    common = Path(repo.git.git.rev_parse("--git-common-dir"))
+    if not common.is_absolute():
+        common = repo.root / common
+    return common / "nova-split" / "graphs"
+
+
+def _read_cache(repo: Repository, commit: str) -> Graph | None:
+    """The cached graph of ``commit``; None (with a note on stderr) if absent or not valid."""
+    path = cache_dir(repo) / f"{commit}.json"
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        print(f"note: rebuilding the graph cache {path.name}: unreadable ({e})", file=sys.stderr)
+        return None
+    ok = (
+        isinstance(data, dict)
+        and data.get("format") == CACHE_FORMAT
+        and data.get("commit") == commit
+        and isinstance(data.get("targets"), list)
+        and all(
+            isinstance(t, dict)
+            and isinstance(t.get("address"), str)
+            and isinstance(t.get("target_type"), str)
+            and isinstance(t.get("sources", []), list)
+            and isinstance(t.get("dependencies", []), list)
+            for t in data["targets"]
+        )
+    )
+    if not ok:
+        print(f"note: rebuilding the graph cache {path.name}: not a graph of this commit", file=sys.stderr)
+        return None
+    return Graph.from_peek(data["targets"])
+
+
+def _write_cache(repo: Repository, commit: str, graph: Graph) -> None:
+    """Write atomically: readers see the old file or the new one, never a partial one."""
+    directory = cache_dir(repo)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{commit}.", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump({"format": CACHE_FORMAT, "commit": commit, "targets": graph.to_peek()}, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, directory / f"{commit}.json")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as e:  # a read-only git directory: the plan is still right, only slower next time
+        print(f"note: cannot write the graph cache in {directory}: {e.strerror}", file=sys.stderr)
+
+
 def graph_at(repo: Repository, rev: str) -> Graph:
-    """The graph of another revision, from a temporary worktree (cached per commit)."""
+    """The graph of another revision, from a temporary worktree (cached per commit, per repository)."""
     commit = repo.resolve(rev)
-    cache = Path.home() / ".cache" / "nova-split" / "graphs" / f"{commit}.json"
-    if cache.exists():
-        return Graph.from_peek(json.loads(cache.read_text()))
+    cached = _read_cache(repo, commit)
+    if cached is not None:
+        return cached
     with (
         tempfile.TemporaryDirectory(prefix="nova-split-graph-") as tmp,
         worktree(repo.root, commit, Path(tmp) / "tree") as tree,
     ):
         graph = load_graph(tree, pantsd=False)
-        out = json.dumps(graph.to_peek())
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(out)
+    _write_cache(repo, commit, graph)
     return graph
 
 

@@ -1,6 +1,14 @@
 """Graph queries over targets in the shape `pants peek` gives."""
 
-from nova_split_tools.graph import Graph
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from nova_split_tools.graph import CACHE_FORMAT, Graph, cache_dir, graph_at, load_graph
+from nova_split_tools.repo import Repository
+from nova_split_tools.testing.repos import commit, git, new_repo
 from nova_split_tools.testing.graphs import LV, NC, XN, graph
 
 
@@ -20,3 +28,102 @@ def test_a_root_target_owning_every_readme_does_not_join_the_subprojects_closure
     g = Graph.from_peek([*graph().to_peek(), docs])
     assert "drivers/xen/README.md" not in g.closure("drivers/libvirt")
     assert "README.md" not in g.closure("drivers/libvirt")
+
+
+# The graph cache and the lenient read, in real git repositories whose ./pants is a script that
+# prints a peek (it records each call; with STRICT_FAILS it fails the strict read, as Pants does on
+# a dangling import).
+PEEK = [{"address": "a.py:lib", "target_type": "python_source", "sources": ["a.py"], "dependencies": []}]
+FAKE_PANTS = f"""#!/bin/sh
+echo "$@" >> "LOG"
+case "$*" in *unowned-dependency-behavior=ignore*) ;; *) [ -f "$(dirname "$0")/STRICT_FAILS" ] && exit 1;; esac
+echo '{json.dumps(PEEK)}'
+"""
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Repository:
+    root = new_repo(tmp_path / "repo")
+    log = str(tmp_path / "calls.log")
+    commit(root, "init", {"pants": FAKE_PANTS.replace("LOG", log), "a.py": "x = 1\n", ".gitignore": "STRICT_FAILS\n"})
+    (root / "pants").chmod(0o755)
+    git(root, "add", "pants")
+    git(root, "commit", "-qm", "x", "--allow-empty")
+    return Repository(root)
+
+
+def calls(repo: Repository) -> list[str]:
+    log = repo.root.parent / "calls.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_graph_at_is_cached_per_repository_inside_its_git_dir(fake: Repository) -> None:
+    g = graph_at(fake, "HEAD")
+    assert g.owners["a.py"] == {"a.py:lib"}
+    cached = cache_dir(fake) / f"{fake.resolve('HEAD')}.json"
+    assert cached.is_file() and cached.is_relative_to(fake.root / ".git")
+    assert json.loads(cached.read_text())["format"] == CACHE_FORMAT
+    assert len(calls(fake)) == 1
+    graph_at(fake, "HEAD")
+    assert len(calls(fake)) == 1, "a second read of the same commit used Pants again"
+    assert not [p for p in cached.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text[: len(text) // 2],  # truncated
+        lambda text: "\xff\xfe",  # not UTF-8 JSON
+        lambda text: json.dumps({"format": CACHE_FORMAT, "commit": "0" * 40, "targets": []}),  # another commit's
+        lambda text: json.dumps({"format": 1, "targets": []}),  # an old format
+        lambda text: json.dumps({"format": CACHE_FORMAT, "commit": "%s", "targets": [{"address": 1}]}),  # bad shape
+    ],
+)
+def test_an_unreadable_cache_is_rebuilt_with_a_note(
+    fake: Repository, damage: Callable[[str], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    graph_at(fake, "HEAD")
+    cached = cache_dir(fake) / f"{fake.resolve('HEAD')}.json"
+    cached.write_text(damage(cached.read_text()).replace("%s", fake.resolve("HEAD")))
+    g = graph_at(fake, "HEAD")
+    assert g.owners["a.py"] == {"a.py:lib"}
+    assert "rebuilding the graph cache" in capsys.readouterr().err
+    assert len(calls(fake)) == 2
+    assert json.loads(cached.read_text())["commit"] == fake.resolve("HEAD")
+
+
+def test_two_clones_do_not_share_a_cache(fake: Repository, tmp_path: Path) -> None:
+    other_root = tmp_path / "other"
+    git(fake.root, "clone", "-q", str(fake.root), str(other_root))
+    other = Repository(other_root)
+    assert cache_dir(other) != cache_dir(fake)
+    graph_at(fake, "HEAD")
+    assert not cache_dir(other).exists()
+
+
+def test_a_dangling_import_costs_one_lenient_read_per_commit(fake: Repository) -> None:
+    (fake.root / "STRICT_FAILS").write_text("")
+    for _ in range(3):
+        g = load_graph(fake.root, repo=fake)
+        assert g.owners["a.py"] == {"a.py:lib"}
+    lenient = [c for c in calls(fake) if "ignore" in c]
+    assert len(lenient) == 1, calls(fake)
+    commit(fake.root, "next", {"a.py": "x = 2\n"})
+    load_graph(fake.root, repo=fake)
+    assert len([c for c in calls(fake) if "ignore" in c]) == 2  # a new commit: one more
+
+
+def test_a_dirty_tree_is_never_served_from_the_cache(fake: Repository) -> None:
+    (fake.root / "STRICT_FAILS").write_text("")
+    load_graph(fake.root, repo=fake)
+    (fake.root / "a.py").write_text("x = 3\n")
+    load_graph(fake.root, repo=fake)
+    assert len([c for c in calls(fake) if "ignore" in c]) == 2
+
+
+def test_a_read_only_cache_directory_still_plans(fake: Repository, capsys: pytest.CaptureFixture[str]) -> None:
+    directory = cache_dir(fake)
+    directory.parent.mkdir(parents=True)
+    directory.write_text("not a directory")
+    assert graph_at(fake, "HEAD").owners["a.py"] == {"a.py:lib"}
+    assert "cannot write the graph cache" in capsys.readouterr().err

@@ -1,7 +1,8 @@
 """The one reader of ``subproject.toml``: each key's type and meaning is checked here and only here.
 
 A subproject's ``subproject.toml`` is the single source of its wheel metadata (``[project]``),
-its driver API range (``[driver] api-major``), its CI policy (``[ci] core-changes``) and its team
+its driver API range (``[driver] api-major``), its CI policies (``[ci] api-changes`` and
+``core-changes``) and its team
 (``[owners]``). The tooling reads it through :func:`read_metadata`; so does the Pants plugin
 (``build-support/pants-plugins/nova_split_pants``), which runs on Pants' own Python 3.9: this
 module therefore stays 3.9-compatible, imports nothing of the tooling but ``errors``, and parses
@@ -32,6 +33,7 @@ except ImportError:  # Pants' Python 3.9 has no tomllib; the toml package is one
     _DECODE_ERRORS = (_toml.TomlDecodeError,)  # type: ignore[attr-defined]
 
 __all__ = [
+    "CI_POLICIES",
     "CORE_CHANGES",
     "FILE",
     "Metadata",
@@ -42,8 +44,9 @@ __all__ = [
 ]
 
 FILE = "subproject.toml"
-#: The values of ``[ci] core-changes`` (see ``nova_split_tools.subprojects.CorePolicy``).
-CORE_CHANGES = ("vote", "advisory", "skip")
+#: The values of ``[ci] api-changes`` and ``[ci] core-changes`` (see ``nova_split_tools.subprojects.CorePolicy``).
+CI_POLICIES = ("vote", "advisory", "skip")
+CORE_CHANGES = CI_POLICIES  # the former name
 
 
 class MetadataError(ToolError, ValueError):
@@ -122,14 +125,24 @@ class Metadata:
         major = self.api_major
         return None if major is None else nova_common_requirement(major)
 
+    def _ci_policy(self, key: str, default: str) -> str:
+        raw = self._section("ci").get(key, default)
+        if raw not in CI_POLICIES:
+            choices = ", ".join(CI_POLICIES)
+            raise MetadataError(f"{self.where}: [ci] {key} must be one of {choices}, not {raw!r}")
+        return str(raw)
+
+    @property
+    def api_changes(self) -> str:
+        """``[ci] api-changes`` (default ``vote``): what a nova-common change that reaches this driver
+        through the driver API (a member its code or tests use) does; one of :data:`CI_POLICIES`."""
+        return self._ci_policy("api-changes", "vote")
+
     @property
     def core_changes(self) -> str:
-        """``[ci] core-changes`` (default ``vote``): one of :data:`CORE_CHANGES`."""
-        raw = self._section("ci").get("core-changes", "vote")
-        if raw not in CORE_CHANGES:
-            choices = ", ".join(CORE_CHANGES)
-            raise MetadataError(f"{self.where}: [ci] core-changes must be one of {choices}, not {raw!r}")
-        return str(raw)
+        """``[ci] core-changes`` (default ``skip``): what a nova-common change that reaches this driver
+        only through its end-to-end tests (the compute service) does; one of :data:`CI_POLICIES`."""
+        return self._ci_policy("core-changes", "skip")
 
     @property
     def owners(self) -> tuple[str, tuple[str, ...]]:

@@ -34,7 +34,7 @@ def test_every_key_of_a_driver() -> None:
 def test_nova_common_has_no_driver_range_and_defaults() -> None:
     meta = parse_metadata('[project]\nname = "nova-common"\n[project.extras]\ntesting = ["pytest>=7"]\n', "nc")
     assert meta.api_major is None and meta.nova_common_requirement is None
-    assert meta.core_changes == "vote" and meta.extras == {"testing": ["pytest>=7"]}
+    assert meta.core_changes == "skip" and meta.api_changes == "vote" and meta.extras == {"testing": ["pytest>=7"]}
 
 
 def test_the_range_formula() -> None:
@@ -53,6 +53,8 @@ def test_the_range_formula() -> None:
         ('[driver]\napi-major = "1"', "api_major", r"^w: \[driver\] api-major must be an integer"),
         ("[driver]\napi-major = true", "api_major", r"^w: \[driver\] api-major must be an integer"),
         ('[ci]\ncore-changes = "maybe"', "core_changes", r"must be one of vote, advisory, skip, not 'maybe'$"),
+        ("[ci]\napi-changes = 1", "api_changes", r"^w: \[ci\] api-changes must be one of vote, advisory, skip, not 1$"),
+        ("ci = 1", "api_changes", r"^w: \[ci\] must be a table$"),
         ("", "owners", r"^w declares no owners; add an \[owners\] section"),
         ('[owners]\nteam = ""\nmembers = ["a"]', "owners", r"^w: \[owners\] team must be a non-empty string"),
         ('[owners]\nteam = "t"\nmembers = []', "owners", r"^w: \[owners\] members must be a non-empty list"),

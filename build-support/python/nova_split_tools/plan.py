@@ -5,48 +5,96 @@ configuration, CI definitions, a path no target owns) runs everything, with the 
 
 Rules, in order, for each changed path (both sides of a rename; the old side of a deletion):
 
-1. build configuration (``pants.toml``, ``./pants``, ``pyproject.toml``, ``.ci/``, the BUILD
-   macros, the Pants plugin, the CI scripts): everything runs;
-2. a resolve's lockfile: the subprojects in that resolve;
-3. documentation (``*.md``, ``*.rst``, ``docs/``, ``LICENSE``): nothing runs;
-4. a subproject's own build metadata (``BUILD``, ``subproject.toml``, ``requirements.txt``,
-   ``system-deps``, the generated ``pyproject.toml`` and ``tox.ini``): that subproject runs
-   (nova-common's reach every driver);
-5. a file in the build graph: every subproject with a file that depends on it runs, with the
-   chain of files as the reason; deleted files are looked up in the graph of the base revision;
+1. build configuration (``pants.toml``, ``./pants``, ``pyproject.toml``, a root ``BUILD``,
+   ``.ci/``, the BUILD macros, the Pants plugin, the CI scripts): everything runs;
+2. documentation (``*.md``, ``*.rst``, ``docs/``, ``LICENSE``): nothing runs;
+3. a subproject's own metadata (``subproject.toml``, ``system-deps``/``bindep.txt``, the
+   generated ``pyproject.toml`` and ``tox.ini``): all of that subproject's tests run (this
+   survives being merged with file-level selections); nova-common's reaches every driver
+   through the driver API path (it is the wheel they install);
+4. a ``BUILD`` file below the root: the files its targets own are changed (rule 5);
+5. a file in the build graph (sources, ``requirements.txt``, lockfiles), looked up in the graph
+   of the head revision (of the base revision for a deleted file):
+
+   a. if it changes a resolve's requirements or its lockfile (a ``python_requirement`` of that
+      resolve depends on it), all tests of every subproject in that resolve run; if a tool
+      installs from that resolve (``[pytest] install_from_resolve``, see
+      :func:`subprojects.tool_resolves`), all tests of every subproject run (and b. does not
+      apply: it would also reach nova-common's copies in a driver's resolve);
+   b. every subproject with a file that depends on it runs, with the chain of files as the
+      reason and the test files reached as the selection;
 6. anything else is owned by nothing: everything runs.
 
-A driver's own changes always run and vote. A nova-common change that reaches a driver follows
-the driver's ``[ci] core-changes`` policy. A change that touches only another driver never runs it.
+A driver's own changes always run and vote; a change that touches only another driver never
+runs it. A nova-common change reaches a driver on two paths, each with its own policy in the
+driver's ``subproject.toml`` (``[ci]``, values ``vote``, ``advisory``, ``skip``):
+
+* **driver API** (``api-changes``, default ``vote``): the change alters a unit of a nova-common
+  module that the driver's code or tests refer to by name (:mod:`api_reach`; member-level for
+  a modified Python module, whole-file otherwise), following the graph but not through the
+  compute service;
+* **end-to-end** (``core-changes``, default ``skip``): the change reaches the driver only through
+  the compute service (``nova_common/compute`` and what depends on it, such as
+  ``nova_common.testing.cli``): the driver's end-to-end tests.
+
+nova-common's own tests (the compute service with the fake driver, the conformance suite) always
+run and vote on a nova-common change. The ``why`` of each reached driver names the path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from nova_split_tools.api_reach import EVERYTHING, SUBCLASS, affected_units, changed_units, references
 from nova_split_tools.graph import Graph
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CORE, CorePolicy, Subproject
 
-__all__ = ["ROOT_FILES", "ROOT_PREFIXES", "Decision", "Plan", "compute_plan"]
+__all__ = [
+    "API",
+    "CORE_METADATA",
+    "END_TO_END",
+    "OWN",
+    "ROOT_FILES",
+    "ROOT_PREFIXES",
+    "Decision",
+    "Plan",
+    "Texts",
+    "compute_plan",
+    "internal_files",
+]
 
 ROOT_FILES = {"pants.toml", "pants.remote.toml", "pants", "pyproject.toml", "BUILD", ".gitignore"}
 ROOT_PREFIXES = (".ci/", "build-support/macros/", "build-support/pants-plugins/", "build-support/bin/")
 _DOC_SUFFIXES = {".md", ".rst"}
-_METADATA = {"BUILD", "subproject.toml", "requirements.txt", "system-deps", "pyproject.toml", "tox.ini"}
+#: A subproject's own metadata (rule 3); ``BUILD`` and ``requirements.txt`` go through the graph.
+_METADATA = {"subproject.toml", "system-deps", "bindep.txt", "pyproject.toml", "tox.ini"}
+CORE_METADATA = _METADATA
+#: The core-internal package: drivers' shipped code may not import it (``api_surface.INTERNAL``).
+_INTERNAL_PREFIX = f"{CORE}/nova_common/compute/"
+
+#: How a subproject was reached (``Decision.paths``, ``paths`` in ``plan --format json``).
+OWN, API, END_TO_END = "own", "api", "end-to-end"
+
+#: path -> (its text at the base revision, its text at the head); None where it does not exist.
+Texts = Callable[[str], tuple["str | None", "str | None"]]
 
 
 @dataclass
 class Decision:
-    """What one subproject's CI does: ``run``, ``voting`` and the reasons."""
+    """What one subproject's CI does: ``run``, ``voting``, the reasons and the tests to run."""
 
     run: bool = False
     voting: bool = False
     why: list[str] = field(default_factory=list)
-    #: test files to run (empty with ``run`` means: all of the subproject's tests)
+    #: test files to run (used only when ``all_tests`` is false and the set is not empty)
     tests: set[str] = field(default_factory=set)
+    #: run all of the subproject's tests (a metadata or resolve change; survives file-level selections)
+    all_tests: bool = False
+    #: how it was reached: :data:`OWN`, :data:`API`, :data:`END_TO_END` (skipped paths included)
+    paths: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -63,7 +111,7 @@ class Plan:
         specs: set[str] = set()
         for name, d in self.subprojects.items():
             if d.run:
-                specs |= d.tests or {f"{by_name[name].path}::"}
+                specs |= {f"{by_name[name].path}::"} if d.all_tests or not d.tests else d.tests
         return sorted(specs)
 
 
@@ -76,30 +124,60 @@ def _is_doc(path: str) -> bool:
     return p.suffix in _DOC_SUFFIXES or p.name.startswith("LICENSE") or path.startswith("docs/")
 
 
+def internal_files(graph: Graph) -> set[str]:
+    """nova-common's compute service and the nova-common files that depend on it (its test helpers)."""
+    start = [f for f in graph.owners if f.startswith(_INTERNAL_PREFIX)]
+    return {f for f in graph.reach(start) if f.startswith(CORE + "/")}
+
+
 def compute_plan(
     changes: Sequence[Change],
     subprojects: Sequence[Subproject],
     head_graph: Graph,
     base_graph: Callable[[], Graph],
+    *,
+    tool_resolves: Mapping[str, Sequence[str]] | None = None,
+    texts: Texts | None = None,
 ) -> Plan:
-    """Decide every subproject's CI for ``changes``. ``base_graph`` is called only if needed."""
+    """Decide every subproject's CI for ``changes``. ``base_graph`` is called only if needed.
+
+    ``tool_resolves`` (:func:`subprojects.tool_resolves`) names the resolves tools install from;
+    ``texts`` gives a file's two versions, for member-level reach through the driver API (without
+    it, a nova-common change reaches drivers file by file, which is safe but coarser).
+    """
     decisions = {s.name: Decision() for s in subprojects}
     owner_of = _owner_lookup(subprojects)
+    tools = dict(tool_resolves or {})
     run_all: list[str] = []
     docs: list[str] = []
     graph_paths: dict[str, list[str]] = {"head": [], "base": []}
+    declared_by: dict[str, str] = {}  # a file a changed BUILD file declares -> that BUILD file
 
-    def own(s: Subproject, reason: str) -> None:
-        decisions[s.name].why.append(reason)
-        decisions[s.name].run = decisions[s.name].voting = True
-
-    def core_reaches(s: Subproject, reason: str) -> None:
+    def own(s: Subproject, reason: str, *, all_tests: bool = False) -> None:
         d = decisions[s.name]
-        d.why.append(reason if s.core_changes is CorePolicy.VOTE else f"{reason} [core-changes={s.core_changes.value}]")
-        if s.core_changes is not CorePolicy.SKIP:
-            d.run = True
-        if s.core_changes is CorePolicy.VOTE:
-            d.voting = True
+        d.why.append(reason)
+        d.run = d.voting = True
+        d.all_tests |= all_tests
+        d.paths.add(OWN)
+
+    def core_reaches(s: Subproject, reason: str, path: str, test: str | None = None) -> None:
+        policy = s.api_changes if path == API else s.core_changes
+        key = "api-changes" if path == API else "core-changes"
+        d = decisions[s.name]
+        d.paths.add(path)
+        label = "driver API" if path == API else "end-to-end"
+        note = (
+            ""
+            if policy is CorePolicy.VOTE
+            else f", {key}={policy.value}" + (": not run" if policy is CorePolicy.SKIP else "")
+        )
+        d.why.append(f"{reason} [{label}{note}]")
+        if policy is CorePolicy.SKIP:
+            return
+        d.run = True
+        d.voting |= policy is CorePolicy.VOTE
+        if test is not None:
+            d.tests.add(test)
 
     for change in changes:
         sides = (
@@ -109,57 +187,179 @@ def compute_plan(
         )
         for side, path in sides:
             assert path is not None
-            lock_owners = [s for s in subprojects if s.lockfile == path]
             sub = owner_of(path)
+            name = PurePosixPath(path).name
             if _is_root(path):
                 run_all.append(f"{path}: build configuration affects every subproject")
-            elif lock_owners:
-                for s in lock_owners:
-                    own(s, f"{path}: lockfile of resolve '{s.resolve}'")
             elif _is_doc(path):
                 docs.append(path)
-            elif sub is not None and PurePosixPath(path).name in _METADATA:
-                own(sub, f"{path}: build metadata of {sub.name}")
+            elif sub is not None and name in _METADATA and PurePosixPath(path).parent.as_posix() == sub.path:
+                own(sub, f"{path}: build metadata of {sub.name} (all its tests)", all_tests=True)
                 if sub.name == CORE:
                     for s in subprojects:
                         if s.is_driver:
-                            core_reaches(s, f"{path}: nova-common's build metadata is in every resolve")
+                            core_reaches(s, f"{path}: nova-common's metadata (the wheel every driver installs)", API)
+                            decisions[s.name].all_tests |= decisions[s.name].run
+            elif name == "BUILD":
+                directory = PurePosixPath(path).parent.as_posix()
+                graph = head_graph if side == "head" else base_graph()
+                declared = graph.declared_in(directory)
+                if not declared and sub is not None:
+                    own(sub, f"{path}: declares no target the graph knows (all of {sub.name}'s tests)", all_tests=True)
+                elif not declared:
+                    run_all.append(f"{path}: declares no target the graph knows (running everything to be safe)")
+                for f in sorted(declared):
+                    declared_by.setdefault(f, path)
+                    graph_paths[side].append(f)
             else:
                 graph_paths[side].append(path)
 
     for side in ("head", "base"):
-        paths = graph_paths[side]
+        paths = sorted(set(graph_paths[side]))
         if not paths:
             continue
         graph = head_graph if side == "head" else base_graph()
-        unowned = [p for p in paths if p not in graph.owners]
-        for p in unowned:
-            run_all.append(
-                f"{p}: owned by no target ({'deleted; ' if side == 'base' else ''}running everything to be safe)"
-            )
-        reached = graph.reach(p for p in paths if p in graph.owners)
-        for path, chain in sorted(reached.items()):
-            reached_sub = owner_of(path)
-            if reached_sub is None:
-                continue
-            changed_sub = owner_of(chain[0])
-            reason = " -> ".join(chain) + (" (deleted)" if side == "base" and len(chain) == 1 else "")
-            if changed_sub is not None and changed_sub.name == CORE and reached_sub.is_driver:
-                core_reaches(reached_sub, reason)
-            else:
-                own(reached_sub, reason)
-            if graph.is_test(path) and side == "head":
-                decisions[reached_sub.name].tests.add(path)
+        for p in paths:
+            if p not in graph.owners:
+                run_all.append(
+                    f"{p}: owned by no target ({'deleted; ' if side == 'base' else ''}running everything to be safe)"
+                )
+        owned = [p for p in paths if p in graph.owners]
+
+        def label(p: str) -> str:
+            return f"{declared_by[p]} -> {p}" if p in declared_by else p
+
+        for resolve, via in sorted(graph.resolves_reached(owned).items()):
+            users = tools.get(resolve, [])
+            for s in subprojects:
+                if users:
+                    own(
+                        s,
+                        f"{label(via)}: changes resolve '{resolve}', from which {', '.join(users)} install: "
+                        "every subproject runs them (all tests)",
+                        all_tests=True,
+                    )
+                elif s.resolve == resolve:
+                    own(s, f"{label(via)}: changes resolve '{resolve}' (all tests of its subprojects)", all_tests=True)
+
+        internal = internal_files(graph)
+        # A requirements file or lockfile is covered by the resolve rule above; following it file by
+        # file would also reach nova-common's copies in a driver's resolve, which only that driver runs.
+        resolve_files = {p for p in owned if graph.resolves_reached([p])}
+        for p in (p for p in owned if p not in resolve_files):
+            changed_sub = owner_of(p)
+            reached = graph.reach([p])
+            api: dict[str, str] = {}
+            via_internal: set[str] = set()
+            if changed_sub is not None and changed_sub.name == CORE:
+                # a file a changed BUILD file declares changed as a whole (its target did)
+                status = "B" if p in declared_by else change_status(changes, p)
+                api = _api_reach(graph, p, internal, owner_of, texts if side == "head" else None, status)
+                via_internal = set(graph.reach([f for f in reached if f in internal]))
+            for path, chain in sorted(reached.items()):
+                reached_sub = owner_of(path)
+                if reached_sub is None:
+                    continue
+                reason = (label(p) + (" -> " + " -> ".join(chain[1:]) if len(chain) > 1 else "")) + (
+                    " (deleted)" if side == "base" and len(chain) == 1 else ""
+                )
+                test = path if graph.is_test(path) and (side == "head" or head_graph.is_test(path)) else None
+                if changed_sub is not None and changed_sub.name == CORE and reached_sub.is_driver:
+                    if path in api:
+                        core_reaches(reached_sub, label(p) + api[path], API, test)
+                    if path in via_internal:
+                        core_reaches(reached_sub, reason, END_TO_END, test)
+                    # else: it depends on the file, but uses nothing that changed (no path)
+                else:
+                    own(reached_sub, reason)
+                    if test is not None:
+                        decisions[reached_sub.name].tests.add(test)
+                    elif side == "base" and graph.is_test(path):
+                        decisions[reached_sub.name].all_tests = True  # a deleted test's dependents
 
     for d in decisions.values():
         d.why = _dedupe_chains(d.why)
     if run_all:
         for d in decisions.values():
-            d.run = d.voting = True
+            d.run = d.voting = d.all_tests = True
             d.tests.clear()
             d.why = [f"everything runs: {r}" for r in run_all] + d.why
     only_docs = bool(docs) and not run_all and not any(d.run for d in decisions.values())
     return Plan(decisions, bool(run_all), run_all, only_docs)
+
+
+def change_status(changes: Sequence[Change], path: str) -> str:
+    """The status of ``path`` among ``changes`` (``?`` if it is not among them)."""
+    return next((c.status for c in changes if c.path == path), "?")
+
+
+def _api_reach(
+    graph: Graph,
+    changed: str,
+    internal: set[str],
+    owner_of: Callable[[str], Subproject | None],
+    texts: Texts | None,
+    status: str,
+) -> dict[str, str]:
+    """Driver file -> the rest of its reason (`` [members] -> chain``), on the driver API path.
+
+    Starts from the units of ``changed`` that differ (:func:`api_reach.changed_units`) and follows
+    the graph's dependents outside the compute service: a nova-common file passes on the units of
+    its own that refer to them, a driver file that refers to one is reached (with every file that
+    depends on it), one that refers to none passes them on. Whatever cannot be narrowed (no
+    ``texts``, a new, deleted or unparsable file) reaches every dependent outside the compute service.
+    """
+    if changed in internal:
+        return {}
+    idents: frozenset[str] | None = None
+    if texts is not None and status == "M" and changed.endswith(".py"):
+        old, new = texts(changed)
+        idents = changed_units(old, new)
+    if idents is None:
+        return {
+            f: (" -> " + " -> ".join(chain[1:]) if len(chain) > 1 else "")
+            for f, chain in graph.reach([changed], avoid=internal).items()
+            if (s := owner_of(f)) is not None and s.is_driver
+        }
+    assert texts is not None
+    spelled = sorted(i for i in idents if not i.startswith(SUBCLASS))
+    shown = ", ".join(spelled[:4]) + (", ..." if len(spelled) > 4 else "")
+    out: dict[str, str] = {}
+    carried: dict[str, frozenset[str]] = {changed: idents}
+    chains: dict[str, tuple[str, ...]] = {changed: (changed,)}
+    queue = [changed]
+    while queue:
+        current = queue.pop(0)
+        names = carried[current]
+        for dep in sorted(graph.dependent_files(current)):
+            if dep in internal or dep in out:
+                continue
+            sub = owner_of(dep)
+            chain = (*chains[current], dep)
+            if sub is not None and sub.is_driver:
+                refs = references(texts(dep)[1])
+                if refs is EVERYTHING or refs & names:
+                    for f, rest in graph.reach([dep]).items():
+                        full = (*chain, *rest[1:])
+                        out.setdefault(f, f" [{shown}] -> " + " -> ".join(full[1:]))
+                    continue
+                more = names
+            elif sub is not None and sub.name == CORE:
+                aff = affected_units(texts(dep)[1], names)
+                if aff is None:  # cannot narrow it: everything outside the compute service beyond it
+                    for f, rest in graph.reach([dep], avoid=internal).items():
+                        if (s := owner_of(f)) is not None and s.is_driver:
+                            out.setdefault(f, f" [{shown}] -> " + " -> ".join((*chain, *rest[1:])[1:]))
+                    continue
+                more = names | aff
+            else:
+                continue
+            if carried.get(dep, frozenset()) >= more:
+                continue
+            carried[dep] = carried.get(dep, frozenset()) | more
+            chains.setdefault(dep, chain)
+            queue.append(dep)
+    return out
 
 
 def _dedupe_chains(reasons: list[str]) -> list[str]:

@@ -1,9 +1,16 @@
 """plan: which subprojects' CI a change runs, whether each votes, and why.
 
-Input is a git revision range (default: from the merge base with the main branch to HEAD), or
-the changed paths themselves (``--paths-from FILE``, ``-`` for stdin) for CI systems that
-already know them. Output is a table, JSON (``--format json``) or a GitHub Actions matrix
-(``--format github``). ``--run`` then runs ``pants test`` on exactly the planned tests.
+Input is a git revision range ``A..B``: the changes on ``B`` since it left ``A`` (from their
+merge base, as ``git diff A...B``; default: main..HEAD), or the changed paths themselves
+(``--paths-from FILE``, ``-`` for stdin) for CI systems that already know them; a listed path
+counts as changed as a whole (no member-level narrowing, which needs both versions).
+Output is a table, JSON (``--format json``) or a GitHub Actions matrix (``--format github``).
+``--run`` then runs ``pants test`` on exactly the planned tests.
+
+JSON: ``base``, ``head``, ``run_all``, ``run_all_reasons`` and, per subproject under
+``subprojects``: ``run``, ``voting``, ``why`` (as before), ``paths`` (how it was reached, skipped
+paths included: ``own``, ``api``, ``end-to-end``) and ``tests`` (``"all"`` or the test files
+``--run`` runs; ``[]`` when it does not run).
 """
 
 from __future__ import annotations
@@ -13,13 +20,13 @@ import json
 import sys
 from typing import Any
 
-from nova_split_tools.changes import add_change_arguments, parse_range, read_paths
+from nova_split_tools.changes import add_change_arguments, parse_range, read_paths, texts_between
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import graph_at, load_graph
 from nova_split_tools.plan import Plan, compute_plan
 from nova_split_tools.proc import passthrough
 from nova_split_tools.repo import Change, Repository
-from nova_split_tools.subprojects import load_subprojects
+from nova_split_tools.subprojects import load_subprojects, tool_resolves
 from nova_split_tools.table import print_table
 
 __all__ = ["add_arguments", "run"]
@@ -51,8 +58,20 @@ def run(args: argparse.Namespace) -> int:
                     "or plan them as paths: git status --porcelain | cut -c4- | nova-split plan --paths-from -"
                 )
         changes = repo.changes(base, head or "HEAD")
-    head_graph = load_graph(repo.root, pantsd=not args.no_pantsd) if head is None else graph_at(repo, head)
-    plan = compute_plan(changes, subprojects, head_graph, lambda: graph_at(repo, base))
+    head_graph = (
+        load_graph(repo.root, pantsd=not args.no_pantsd, repo=None if args.paths_from else repo)
+        if head is None
+        else graph_at(repo, head)
+    )
+    plan = compute_plan(
+        changes,
+        subprojects,
+        head_graph,
+        lambda: graph_at(repo, base),
+        tool_resolves=tool_resolves(repo.root),
+        # Paths alone say nothing about what changed in them: a listed file changed as a whole.
+        texts=None if args.paths_from else texts_between(repo, base, head),
+    )
     by_name = {s.name: s for s in subprojects}
     if args.format == "json":
         print(json.dumps(_as_json(plan, repo, base, head), indent=2))
@@ -75,7 +94,16 @@ def _as_json(plan: Plan, repo: Repository, base: str, head: str | None) -> dict[
         "head": head or repo.resolve("HEAD"),
         "run_all": plan.run_all,
         "run_all_reasons": plan.run_all_reasons,
-        "subprojects": {n: {"run": d.run, "voting": d.voting, "why": d.why} for n, d in plan.subprojects.items()},
+        "subprojects": {
+            n: {
+                "run": d.run,
+                "voting": d.voting,
+                "why": d.why,
+                "paths": sorted(d.paths),
+                "tests": "all" if d.run and (d.all_tests or not d.tests) else sorted(d.tests) if d.run else [],
+            }
+            for n, d in plan.subprojects.items()
+        },
     }
 
 

@@ -5,18 +5,38 @@ from collections.abc import Callable
 import pytest
 
 from nova_split_tools.graph import Graph
-from nova_split_tools.plan import Plan, compute_plan
+from nova_split_tools.plan import API, END_TO_END, OWN, Plan, compute_plan
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CorePolicy
-from nova_split_tools.testing.graphs import LV, NC, XN, graph, no_base, subprojects
+from nova_split_tools.testing.graphs import BS, LV, NC, SOURCES, XN, graph, no_base, subprojects, texts
+
+TOOLS = {"common": ["mypy", "pytest"]}
 
 
-def plan(*changes: Change, policy: CorePolicy = CorePolicy.VOTE, base: Callable[[], Graph] = no_base) -> Plan:
-    return compute_plan(list(changes), subprojects(policy), graph(), base)
+def plan(
+    *changes: Change,
+    policy: CorePolicy = CorePolicy.SKIP,
+    api: CorePolicy = CorePolicy.VOTE,
+    base: Callable[[], Graph] = no_base,
+    edits: dict[str, str] | None = None,
+    tools: dict[str, list[str]] | None = None,
+) -> Plan:
+    return compute_plan(
+        list(changes),
+        subprojects(policy, api),
+        graph(),
+        base,
+        tool_resolves=TOOLS if tools is None else tools,
+        texts=None if edits is None else texts(edits),
+    )
 
 
 def runs(p: Plan) -> dict[str, tuple[bool, bool]]:
     return {n: (d.run, d.voting) for n, d in p.subprojects.items() if d.run}
+
+
+def specs(p: Plan) -> list[str]:
+    return p.test_specs({s.name: s for s in subprojects()})
 
 
 def test_driver_change_runs_only_that_driver_voting() -> None:
@@ -24,45 +44,149 @@ def test_driver_change_runs_only_that_driver_voting() -> None:
     assert runs(p) == {"libvirt": (True, True)}
     assert p.subprojects["libvirt"].why[0] == f"{LV}/guest_xml.py"
     assert p.subprojects["libvirt"].tests == {f"{LV}/driver_test.py"}
+    assert p.subprojects["libvirt"].paths == {OWN}
     assert p.subprojects["xen"].why == [] and not p.run_all
 
 
-def test_core_module_used_by_some_drivers_runs_only_those() -> None:
-    p = plan(Change(f"{NC}/objects/network.py", "M"))
-    assert runs(p) == {"nova-common": (True, True), "libvirt": (True, True)}
-    assert f"{NC}/objects/network.py -> {LV}/guest_xml.py" in p.subprojects["libvirt"].why
+def test_core_internal_change_runs_nova_common_and_no_driver_by_default() -> None:
+    p = plan(Change(f"{NC}/compute/manager.py", "M"), edits={f"{NC}/compute/manager.py": "def boot(d):\n    pass\n"})
+    assert runs(p) == {"nova-common": (True, True)}
+    assert p.subprojects["libvirt"].paths == {END_TO_END}
+    assert p.subprojects["libvirt"].why == [
+        f"{NC}/compute/manager.py -> {NC}/testing/cli.py -> {LV}/cli_integration_test.py"
+        " [end-to-end, core-changes=skip: not run]"
+    ]
 
 
-def test_core_change_follows_each_drivers_policy() -> None:
+def test_a_team_opts_in_to_end_to_end_runs_advisory_or_voting() -> None:
     change = Change(f"{NC}/driver.py", "M")
-    assert runs(plan(change))["xen"] == (True, True)
-    assert runs(plan(change, policy=CorePolicy.ADVISORY))["xen"] == (True, False)
-    skipped = plan(change, policy=CorePolicy.SKIP)
+    edit = {f"{NC}/driver.py": SOURCES[f"{NC}/driver.py"].replace("NotImplementedError", "RuntimeError")}
+    # xen's code uses ComputeDriver.spawn: the driver API path votes by default
+    assert runs(plan(change, edits=edit))["xen"] == (True, True)
+    # libvirt's end-to-end test drives the compute service, which calls spawn: skipped by default
+    assert "libvirt" in runs(plan(change, edits=edit))  # its driver.py subclasses ComputeDriver
+    skipped = plan(change, api=CorePolicy.SKIP, edits=edit)
     assert "xen" not in runs(skipped)
-    assert skipped.subprojects["xen"].why[0] == f"{NC}/driver.py -> {XN}/driver.py [core-changes=skip]"
+    assert skipped.subprojects["xen"].why[0].endswith("[driver API, api-changes=skip: not run]")
+    advisory = plan(change, api=CorePolicy.ADVISORY, edits=edit)
+    assert runs(advisory)["xen"] == (True, False)
+    assert advisory.subprojects["xen"].tests == {f"{XN}/driver_test.py"}
+
+
+def test_end_to_end_policy_opt_in() -> None:
+    change = Change(f"{NC}/compute/manager.py", "M")
+    edit = {f"{NC}/compute/manager.py": "def boot(d):\n    pass\n"}
+    assert "xen" not in runs(plan(change, policy=CorePolicy.VOTE, edits=edit))  # xen has no end-to-end test
+    p = compute_plan([change], _libvirt_e2e(CorePolicy.ADVISORY), graph(), no_base, tool_resolves=TOOLS)
+    assert runs(p)["libvirt"] == (True, False)
+    assert p.subprojects["libvirt"].tests == {f"{LV}/cli_integration_test.py"}
+
+
+def _libvirt_e2e(policy: CorePolicy) -> list:  # type: ignore[type-arg]
+    subs = subprojects()
+    from dataclasses import replace
+
+    return [replace(s, core_changes=policy) if s.name == "libvirt" else s for s in subs]
+
+
+def test_member_change_reaches_only_drivers_that_use_the_member() -> None:
+    flavor = f"{NC}/objects/flavor.py"
+    unused = plan(Change(flavor, "M"), edits={flavor: SOURCES[flavor].replace("128", "256")})
+    # memory_mb changed; xen reads only vcpus, libvirt never names Flavor
+    assert runs(unused) == {"nova-common": (True, True)}
+    used = plan(Change(flavor, "M"), edits={flavor: SOURCES[flavor].replace("vcpus: int = 1", "vcpus: int = 2")})
+    assert runs(used) == {"nova-common": (True, True), "xen": (True, True)}
+    assert used.subprojects["xen"].why[0] == (
+        f"{flavor} [vcpus] -> {NC}/objects/__init__.py -> {XN}/driver.py [driver API]"
+    )
+    assert used.subprojects["xen"].paths == {API}
+
+
+def test_a_helper_change_reaches_users_of_the_members_that_call_it() -> None:
+    flavor = f"{NC}/objects/flavor.py"
+    src = SOURCES[flavor].replace(
+        "    vcpus: int = 1\n", "    vcpus: int = 1\n\n    def cpus(self):\n        return _n()\n"
+    )
+    src += "\ndef _n():\n    return 1\n"
+    new = src.replace("return 1", "return 2")
+    p = compute_plan(
+        [Change(flavor, "M")],
+        subprojects(),
+        graph(),
+        no_base,
+        tool_resolves=TOOLS,
+        texts=lambda path: (src, new) if path == flavor else (SOURCES.get(path), SOURCES.get(path)),
+    )
+    assert "xen" not in runs(p)  # xen uses vcpus, not cpus
+    p2 = compute_plan(
+        [Change(flavor, "M")],
+        subprojects(),
+        graph(),
+        no_base,
+        tool_resolves=TOOLS,
+        texts=lambda path: (
+            (src, new)
+            if path == flavor
+            else (SOURCES[f"{XN}/driver.py"].replace("f.vcpus", "f.cpus()"),) * 2
+            if path == f"{XN}/driver.py"
+            else (SOURCES.get(path), SOURCES.get(path))
+        ),
+    )
+    assert runs(p2)["xen"] == (True, True)
+
+
+def test_without_texts_a_core_file_reaches_every_importer_on_the_api_path() -> None:
+    p = plan(Change(f"{NC}/objects/network.py", "M"))
+    assert runs(p) == {"nova-common": (True, True), "libvirt": (True, True), "xen": (True, True)}
+    assert f"{NC}/objects/network.py -> {LV}/guest_xml.py [driver API]" in p.subprojects["libvirt"].why
+
+
+def test_unparsable_or_docstring_only_changes() -> None:
+    net = f"{NC}/objects/network.py"
+    broken = plan(Change(net, "M"), edits={net: "class VIF(:\n"})
+    assert set(runs(broken)) == {"nova-common", "libvirt", "xen"}
+    doc = plan(Change(net, "M"), edits={net: '"""Networks."""\n' + SOURCES[net]})
+    assert runs(doc) == {"nova-common": (True, True)}
 
 
 def test_driver_policy_never_silences_its_own_changes() -> None:
-    assert runs(plan(Change(f"{XN}/driver.py", "M"), policy=CorePolicy.SKIP)) == {"xen": (True, True)}
-
-
-def test_lockfile_runs_only_its_resolve() -> None:
-    assert runs(plan(Change("drivers/xen/xen.lock", "M"))) == {"xen": (True, True)}
-    assert runs(plan(Change("nova-common/common.lock", "M"))) == {
-        "nova-common": (True, True),
-        "build-support": (True, True),
-    }
+    p = plan(Change(f"{XN}/driver.py", "M"), policy=CorePolicy.SKIP, api=CorePolicy.SKIP)
+    assert runs(p) == {"xen": (True, True)}
 
 
 @pytest.mark.parametrize(
-    "path", ["pants.toml", "pants", ".ci/run", "build-support/macros/subprojects.py", "pyproject.toml"]
+    "path", ["nova-common/common.lock", "nova-common/requirements.txt", "build-support/requirements.txt"]
+)
+def test_a_tool_resolve_reaches_every_test_that_runs_the_tool(path: str) -> None:
+    p = plan(Change(path, "M"))
+    assert runs(p) == {s: (True, True) for s in ("nova-common", "libvirt", "xen", "build-support")}
+    assert all(d.all_tests for d in p.subprojects.values())
+    assert "from which mypy, pytest install" in p.subprojects["xen"].why[0]
+    assert specs(p) == ["build-support::", "drivers/libvirt::", "drivers/xen::", "nova-common::"]
+
+
+def test_lockfile_runs_only_its_resolve_unless_a_tool_installs_from_it() -> None:
+    p = plan(Change("drivers/xen/xen.lock", "M"))
+    assert runs(p) == {"xen": (True, True)} and p.subprojects["xen"].all_tests
+    no_tools = plan(Change("nova-common/common.lock", "M"), tools={})
+    assert runs(no_tools) == {"nova-common": (True, True), "build-support": (True, True)}
+
+
+def test_lockfile_runs_only_its_resolve() -> None:
+    """The former rule, corrected: common.lock is where pytest and mypy come from, so it runs everything."""
+    assert runs(plan(Change("drivers/xen/xen.lock", "M"))) == {"xen": (True, True)}
+    assert set(runs(plan(Change("nova-common/common.lock", "M")))) == {"nova-common", "libvirt", "xen", "build-support"}
+
+
+@pytest.mark.parametrize(
+    "path", ["pants.toml", "pants", ".ci/run", "build-support/macros/subprojects.py", "pyproject.toml", "BUILD"]
 )
 def test_build_configuration_runs_everything_with_a_reason(path: str) -> None:
     p = plan(Change(path, "M"))
     assert p.run_all and p.run_all_reasons == [f"{path}: build configuration affects every subproject"]
     assert all(d.run and d.voting for d in p.subprojects.values())
     assert p.subprojects["xen"].why == [f"everything runs: {path}: build configuration affects every subproject"]
-    assert p.test_specs({s.name: s for s in subprojects()}) == ["::"]
+    assert specs(p) == ["::"]
 
 
 def test_documentation_only_runs_nothing() -> None:
@@ -82,9 +206,9 @@ def test_deleted_module_finds_dependents_in_the_base_graph() -> None:
         base_calls.append(1)
         return graph()
 
-    p = plan(Change(f"{NC}/objects/network.py", "D"), base=base)
+    p = plan(Change(f"{NC}/objects/network.py", "D"), base=base, edits={})
     assert base_calls == [1]
-    assert runs(p) == {"nova-common": (True, True), "libvirt": (True, True)}
+    assert runs(p) == {"nova-common": (True, True), "libvirt": (True, True), "xen": (True, True)}
 
 
 def test_rename_uses_both_graphs() -> None:
@@ -92,20 +216,53 @@ def test_rename_uses_both_graphs() -> None:
     assert runs(p) == {"libvirt": (True, True), "xen": (True, True)}
 
 
-def test_subproject_metadata_runs_that_subproject_and_core_metadata_reaches_drivers() -> None:
+def test_subproject_metadata_runs_all_its_tests_and_core_metadata_reaches_drivers_on_the_api_path() -> None:
     assert runs(plan(Change("drivers/libvirt/subproject.toml", "M"))) == {"libvirt": (True, True)}
     assert runs(plan(Change("drivers/xen/tox.ini", "M"))) == {"xen": (True, True)}
-    p = plan(Change("nova-common/requirements.txt", "M"), policy=CorePolicy.ADVISORY)
+    p = plan(Change("nova-common/subproject.toml", "M"), api=CorePolicy.ADVISORY)
     assert runs(p) == {"nova-common": (True, True), "libvirt": (True, True), "xen": (True, False)}
+    assert p.subprojects["xen"].all_tests
+
+
+def test_all_tests_of_a_subproject_survive_a_file_level_selection_in_the_same_change() -> None:
+    p = plan(Change("drivers/xen/subproject.toml", "M"), Change(f"{XN}/driver.py", "M"))
+    assert p.subprojects["xen"].tests == {f"{XN}/driver_test.py"} and p.subprojects["xen"].all_tests
+    assert specs(p) == ["drivers/xen::"]
+    p = plan(Change(f"{XN}/driver.py", "M"))
+    assert specs(p) == [f"{XN}/driver_test.py"]
+
+
+def test_a_build_file_goes_through_the_graph() -> None:
+    # xen's BUILD declares nothing in this fixture graph: all of xen's tests run
+    p = plan(Change("drivers/xen/BUILD", "M"))
+    assert runs(p) == {"xen": (True, True)} and p.subprojects["xen"].all_tests
+    # a BUILD file that declares targets: their files changed as a whole
+    g = graph()
+    g.sources["drivers/libvirt:lib"] = [f"{LV}/guest_xml.py"]
+    g.owners[f"{LV}/guest_xml.py"].add("drivers/libvirt:lib")
+    g.types["drivers/libvirt:lib"] = "python_sources"
+    assert g.declared_in("drivers/libvirt") == {f"{LV}/guest_xml.py"}
+    p = compute_plan([Change("drivers/libvirt/BUILD", "M")], subprojects(), g, no_base, tool_resolves=TOOLS)
+    assert runs(p) == {"libvirt": (True, True)}
+    assert p.subprojects["libvirt"].why[0] == f"drivers/libvirt/BUILD -> {LV}/guest_xml.py"
+    # an orphan BUILD file outside every subproject: everything
+    assert plan(Change("tools/BUILD", "A")).run_all
 
 
 def test_test_specs_are_the_reached_tests() -> None:
     p = plan(Change(f"{NC}/driver.py", "M"))
-    specs = p.test_specs({s.name: s for s in subprojects()})
-    assert specs == [f"{LV}/driver_test.py", f"{XN}/driver_test.py", f"{NC}/driver_test.py"]
+    assert specs(p) == [f"{LV}/driver_test.py", f"{XN}/driver_test.py", f"{NC}/driver_test.py"]
+
+
+def test_build_support_is_planned_like_any_subproject() -> None:
+    p = plan(Change(f"{BS}/plan_test.py", "M"))
+    assert runs(p) == {"build-support": (True, True)}
 
 
 def test_graph_round_trips_through_its_cache_form() -> None:
     g = graph()
     again = Graph.from_peek(g.to_peek())
     assert again.reach([f"{NC}/driver.py"]) == g.reach([f"{NC}/driver.py"])
+    assert again.resolves_reached(["nova-common/requirements.txt"]) == g.resolves_reached(
+        ["nova-common/requirements.txt"]
+    )

@@ -4,7 +4,8 @@ Every subproject the change touches needs one member of its team (see ``nova_spl
 drivers own their directories, the core team everything else), and all of those teams (AND across
 subprojects). A change to the public driver API (``api_surface.is_api_file``) also needs the team
 of every driver that uses a changed symbol, found by reading the drivers' imports.
-Input is a revision range (default: merge base with main..HEAD) or ``--paths-from FILE`` (changes
+Input is a revision range ``A..B``: the changes on B since it left A, from their merge base (as for
+``plan``; default: main..HEAD), or ``--paths-from FILE`` (changes
 in the work tree against HEAD). ``--check --approved-by alice,bob`` fails naming each team still
 missing an approval: the CI gate that CODEOWNERS cannot express.
 """

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from nova_split_tools.errors import ToolError
-from nova_split_tools.subprojects import CORE, CorePolicy, find_subproject, load_subprojects, registered
+from nova_split_tools.subprojects import CORE, CorePolicy, find_subproject, load_subprojects, registered, tool_resolves
 
 PANTS_TOML = '[python.resolves]\ncommon = "nova-common/common.lock"\nxen = "drivers/xen/xen.lock"\n'
 
@@ -17,12 +17,27 @@ def _tree(root: Path, xen_meta: str | None) -> Path:
 
 
 def test_registry_and_policies(tmp_path: Path) -> None:
-    root = _tree(tmp_path, '[ci]\ncore-changes = "skip"\n')
-    assert [(s.name, s.path, s.core_changes) for s in load_subprojects(root)] == [
-        (CORE, "nova-common", CorePolicy.VOTE),
-        ("xen", "drivers/xen", CorePolicy.SKIP),
-        ("build-support", "build-support", CorePolicy.VOTE),
+    root = _tree(tmp_path, '[ci]\ncore-changes = "advisory"\napi-changes = "skip"\n')
+    assert [(s.name, s.path, s.core_changes, s.api_changes) for s in load_subprojects(root)] == [
+        (CORE, "nova-common", CorePolicy.VOTE, CorePolicy.VOTE),
+        ("xen", "drivers/xen", CorePolicy.ADVISORY, CorePolicy.SKIP),
+        ("build-support", "build-support", CorePolicy.VOTE, CorePolicy.VOTE),
     ]
+
+
+def test_policy_defaults_api_votes_core_internal_skips(tmp_path: Path) -> None:
+    root = _tree(tmp_path, "")
+    xen = load_subprojects(root)[1]
+    assert (xen.api_changes, xen.core_changes) == (CorePolicy.VOTE, CorePolicy.SKIP)
+
+
+def test_tool_resolves_come_from_install_from_resolve(tmp_path: Path) -> None:
+    root = _tree(tmp_path, None)
+    text = (root / "pants.toml").read_text()
+    (root / "pants.toml").write_text(
+        text + '\n[pytest]\ninstall_from_resolve = "common"\n[mypy]\ninstall_from_resolve = "common"\n'
+    )
+    assert tool_resolves(root) == {"common": ["mypy", "pytest"]}
 
 
 def test_registered_needs_no_driver_directory(tmp_path: Path) -> None:

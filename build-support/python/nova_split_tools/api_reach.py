@@ -1,0 +1,282 @@
+"""Which code a change to a driver API module really reaches: member-level, by name.
+
+The build graph is file-level: ``from nova_common.objects import Flavor`` makes a driver depend on
+``objects/__init__.py`` and so on every object module it re-exports, and a one-line change in
+``objects/network.py`` reaches every driver that imports any object. The plan narrows a change
+of an API module (:func:`api_surface.is_api_file`) to the code that names what changed, with the
+same kind of evidence the API gate uses (:mod:`api_usage_members`: names, attributes, keywords,
+``getattr`` strings):
+
+1. :func:`changed_units` compares the two versions of the changed file unit by unit (a top-level
+   function, class or assignment; a member of a class; an import) and returns the identifiers
+   whose definition changed. A unit that refers to a changed identifier changed too (a private
+   helper changes every function that calls it). A class's header (bases, decorators), a
+   dunder member or a data member (a field) stands for the whole class: its identifier is the
+   class name. Docstrings and formatting do not count. Anything it cannot tell (a file added
+   or deleted, unparsable, a changed module-level statement that defines nothing) is ``None``:
+   the whole file changed, and the plan falls back to the graph.
+2. :func:`references` is every identifier a file spells (names, attributes, keywords, string
+   constants, the names it defines) and the classes it subclasses (a test class inheriting
+   ``DriverConformance`` runs its changed test methods without naming them); a file that uses ``import *`` or reaches attributes by computed names refers to
+   everything (:data:`EVERYTHING`).
+3. :func:`affected_units` gives the identifiers of a dependent module's units that refer to the
+   changed ones, so a change flows through nova-common (``Flavor`` -> ``Instance.flavor``).
+
+Matching is by identifier, whatever the receiver: ``x.memory_mb`` counts as a use of
+``Flavor.memory_mb`` even if ``x`` is something else. That over-approximates (safe), and it is
+what lets a driver reading ``instance.flavor.memory_mb`` be reached without type inference.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+
+__all__ = ["EVERYTHING", "SUBCLASS", "affected_units", "changed_units", "references"]
+
+#: What :func:`references` returns for a file that may refer to anything.
+EVERYTHING = frozenset({"*"})
+#: ``SUBCLASS + "C"``: a member of class ``C`` changed (in :func:`changed_units`); the file subclasses
+#: ``C`` (in :func:`references`). A subclass inherits the change without naming the member.
+SUBCLASS = "^"
+_DYNAMIC = frozenset({"getattr", "setattr", "hasattr", "delattr", "vars"})
+
+
+def _parse(text: str | None) -> ast.Module | None:
+    if text is None:
+        return None
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _strip_docstrings(node: ast.AST) -> ast.AST:
+    for n in ast.walk(node):
+        body = getattr(n, "body", None)
+        if (
+            isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            n.body = body[1:] or [ast.Pass()]
+    return node
+
+
+def _dump(node: ast.AST) -> str:
+    return ast.dump(node, include_attributes=False)
+
+
+def _refs(node: ast.AST) -> set[str]:
+    out: set[str] = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            out.add(n.id)
+        elif isinstance(n, ast.Attribute):
+            out.add(n.attr)
+        elif isinstance(n, ast.keyword) and n.arg:
+            out.add(n.arg)
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.isidentifier():
+            out.add(n.value)
+        elif isinstance(n, ast.alias):
+            out.add(n.name.split(".")[-1])
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(n.name)  # a subclass overriding a changed method refers to it
+    return out
+
+
+def _is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
+def _names_of(node: ast.stmt) -> list[str] | None:
+    """The names a top-level or class-body statement defines; None: it defines nothing we can name."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, ast.Assign):
+        names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        return names if len(names) == len(node.targets) else None
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return [node.target.id]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        if any(a.name == "*" for a in node.names):
+            return None
+        return [a.asname or a.name.split(".")[0] for a in node.names]
+    return None
+
+
+class _Unit:
+    """One definition: a top-level name (``member`` None) or a member of a top-level class."""
+
+    def __init__(self, owner: str, member: str | None, node: ast.AST, data: bool) -> None:
+        self.owner, self.member, self.node, self.data = owner, member, node, data
+        self.dump = _dump(node)
+        self.refs = _refs(node)
+
+    @property
+    def is_field(self) -> bool:
+        return self.member is not None and isinstance(self.node, ast.AnnAssign)
+
+    @property
+    def ident(self) -> str:
+        """The identifier a user of this unit spells: the member's (a method, a field), else the class's."""
+        if self.member is None or _is_dunder(self.member) or (self.data and not self.is_field):
+            return self.owner
+        return self.member
+
+
+def _units(tree: ast.Module) -> tuple[dict[tuple[str, str | None], _Unit], str] | None:
+    """The module's units, and the dump of everything else (its unnamed statements)."""
+    units: dict[tuple[str, str | None], _Unit] = {}
+    rest: list[str] = []
+    for node in _strip_docstrings(tree).body:  # type: ignore[attr-defined]
+        names = _names_of(node)
+        if names is None:
+            rest.append(_dump(node))
+            continue
+        if isinstance(node, ast.ClassDef):
+            header = ast.ClassDef(
+                name=node.name,
+                bases=node.bases,
+                keywords=node.keywords,
+                body=[],
+                decorator_list=node.decorator_list,
+            )
+            units[(node.name, None)] = _Unit(node.name, None, header, False)
+            for item in node.body:
+                member_names = _names_of(item)
+                if member_names is None:  # an unnamed statement in a class body: the whole class
+                    units[(node.name, None)].dump += _dump(item)
+                    units[(node.name, None)].refs |= _refs(item)
+                    continue
+                data = not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                for m in member_names:
+                    units[(node.name, m)] = _Unit(node.name, m, item, data)
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):  # one unit per imported name
+            for alias, n in zip(node.names, names):
+                one = ast.ImportFrom(
+                    module=getattr(node, "module", None), names=[alias], level=getattr(node, "level", 0)
+                )
+                units[(n, None)] = _Unit(n, None, one, False)
+            continue
+        for n in names:
+            units[(n, None)] = _Unit(n, None, node, False)
+    return units, "\n".join(rest)
+
+
+def _spread(units: dict[tuple[str, str | None], _Unit], changed: set[tuple[str, str | None]]) -> set[str]:
+    """Close ``changed`` (in place) over the module's units that refer to a changed identifier; their identifiers."""
+    idents = {units[k].ident for k in changed if k in units}
+    while True:
+        more = {k for k, u in units.items() if k not in changed and u.refs & idents}
+        if not more:
+            return idents
+        changed |= more
+        idents |= {units[k].ident for k in more}
+
+
+@functools.lru_cache(maxsize=1024)
+def changed_units(old: str | None, new: str | None) -> frozenset[str] | None:
+    """The identifiers whose definitions differ between two versions of a module (see the module doc).
+
+    ``None``: the change cannot be narrowed (a side is missing or unparsable, or a module-level
+    statement that defines no name changed); the whole file counts as changed.
+    """
+    before_tree, after_tree = _parse(old), _parse(new)
+    if before_tree is None or after_tree is None:
+        return None
+    before, after = _units(before_tree), _units(after_tree)
+    if before is None or after is None or before[1] != after[1]:
+        return None
+    old_units, new_units = before[0], after[0]
+    changed = {
+        k
+        for k in set(old_units) | set(new_units)
+        if k not in old_units or k not in new_units or old_units[k].dump != new_units[k].dump
+    }
+    # A unit present on one side only: its identifier still counts (a removed member).
+    idents = {(old_units.get(k) or new_units[k]).ident for k in changed}
+    # A subclass inherits a changed member without naming it (pytest runs inherited test methods).
+    idents |= {
+        SUBCLASS + k[0]
+        for k in changed
+        if k[1] is not None or isinstance((old_units.get(k) or new_units[k]).node, ast.ClassDef)
+    }
+    for k in changed:  # a field added, removed, or made required/optional changes every construction
+        o, n = old_units.get(k), new_units.get(k)
+        if (o or n).is_field and (  # type: ignore[union-attr]
+            o is None or n is None or (o.node.value is None) != (n.node.value is None)  # type: ignore[attr-defined]
+        ):
+            idents.add((o or n).owner)  # type: ignore[union-attr]
+    for units in (old_units, new_units):
+        spread = {k for k in changed if k in units}
+        idents |= _spread(units, spread)
+        idents |= {SUBCLASS + k[0] for k in spread if k[1] is not None}
+    return frozenset(idents)
+
+
+@functools.lru_cache(maxsize=4096)
+def affected_units(text: str | None, idents: frozenset[str]) -> frozenset[str] | None:
+    """The identifiers of the units of ``text`` that refer to ``idents`` (closed over the module).
+
+    ``None``: ``text`` cannot be read unit by unit (treat the whole file as changed).
+    """
+    tree = _parse(text)
+    if tree is None:
+        return None
+    parsed = _units(tree)
+    if parsed is None:
+        return None
+    units, _ = parsed
+    if "*" in idents:
+        return None
+    loose = [n for n in tree.body if _names_of(n) is None]  # module-level code that defines no name
+    if any(_refs(n) & idents for n in loose):
+        return None
+    changed = {k for k, u in units.items() if u.refs & idents}
+    out = _spread(units, changed)  # closes ``changed`` in place
+    return frozenset(out | {SUBCLASS + k[0] for k in changed if k[1] is not None})
+
+
+@functools.lru_cache(maxsize=4096)
+def references(text: str | None) -> frozenset[str]:
+    """Every identifier the file spells and every class it subclasses (:data:`SUBCLASS`);
+    :data:`EVERYTHING` when it may reach any name (``import *``, ``getattr`` with a computed name)."""
+    tree = _parse(text)
+    if tree is None:
+        return EVERYTHING
+    out: set[str] = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name):
+            out.add(n.id)
+        elif isinstance(n, ast.Attribute):
+            if n.attr == "__dict__":
+                return EVERYTHING
+            out.add(n.attr)
+        elif isinstance(n, ast.keyword) and n.arg:
+            out.add(n.arg)
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.isidentifier():
+            out.add(n.value)
+        elif isinstance(n, ast.alias):
+            if n.name == "*":
+                return EVERYTHING
+            out.add(n.name.split(".")[-1])
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.add(n.name)
+        elif isinstance(n, ast.ClassDef):
+            out.add(n.name)
+            out.update(
+                SUBCLASS + (b.id if isinstance(b, ast.Name) else b.attr)
+                for b in n.bases
+                if isinstance(b, (ast.Name, ast.Attribute))
+            )
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _DYNAMIC:
+            if len(n.args) < 2 or not (isinstance(n.args[1], ast.Constant) and isinstance(n.args[1].value, str)):
+                return EVERYTHING
+    # its own __all__ does not count: another module's matters to ``import *`` only
+    out.discard("__all__")
+    return frozenset(out)

@@ -1,0 +1,110 @@
+"""Member-level change detection: which identifiers a change of a module alters, and who refers to them."""
+
+import pytest
+
+from nova_split_tools.api_reach import EVERYTHING, SUBCLASS, affected_units, changed_units, references
+
+FLAVOR = '''"""Flavor."""
+from nova_common.objects.base import VersionedObject
+
+
+def _gib(mb):
+    return mb // 1024
+
+
+class Flavor(VersionedObject):
+    """The size."""
+
+    VERSION = "1.0"
+    vcpus: int
+    memory_mb: int
+    ephemeral_gb: int = 0
+
+    def memory_gb(self):
+        return _gib(self.memory_mb)
+
+    def summary(self):
+        return f"{self.vcpus} / {self.memory_gb()}"
+
+    def __repr__(self):
+        return "Flavor"
+'''
+
+
+@pytest.mark.parametrize(
+    "old,new,idents",
+    [
+        ("ephemeral_gb: int = 0", "ephemeral_gb: int = 1", {"ephemeral_gb"}),  # a default
+        ("ephemeral_gb: int = 0", "ephemeral_gb: int", {"ephemeral_gb", "Flavor"}),  # made required
+        ("    ephemeral_gb: int = 0\n", "", {"ephemeral_gb", "Flavor"}),  # removed
+        ("return mb // 1024", "return mb // 1000", {"_gib", "memory_gb", "summary"}),  # a helper, its callers
+        ('"The size."', '"The flavor size."', set()),  # a docstring
+        ('VERSION = "1.0"', 'VERSION = "1.1"', {"Flavor"}),  # a class constant
+        ('return "Flavor"', 'return "F"', {"Flavor"}),  # a dunder
+        ("class Flavor(VersionedObject):", "class Flavor(object):", {"Flavor"}),  # the header
+        ("import VersionedObject", "import VersionedObject, obj_field", {"obj_field"}),  # an import
+    ],
+)
+def test_changed_units(old: str, new: str, idents: set[str]) -> None:
+    assert old in FLAVOR
+    changed = changed_units(FLAVOR, FLAVOR.replace(old, new))
+    assert changed is not None
+    assert {i for i in changed if not i.startswith(SUBCLASS)} == idents
+    # a member or the class changed: subclasses inherit it
+    assert (SUBCLASS + "Flavor" in changed) == bool(idents - {"_gib", "obj_field"})
+
+
+@pytest.mark.parametrize(
+    "new",
+    [FLAVOR + "\nprint('loaded')\n", FLAVOR.replace("class Flavor", "class Flavor(:"), None],
+)
+def test_what_cannot_be_narrowed_is_the_whole_file(new: str | None) -> None:
+    assert changed_units(FLAVOR, new) is None
+    assert changed_units(None, FLAVOR) is None
+
+
+def test_affected_units_flow_through_a_dependent_module() -> None:
+    instance = "from nova_common.objects.flavor import Flavor\nclass Instance:\n    flavor: Flavor\n    def cores(self):\n        return self.flavor.vcpus\n"
+    assert affected_units(instance, frozenset({"vcpus"})) == frozenset({"cores", SUBCLASS + "Instance"})
+    # the field typed Flavor changes, and so does every member that reads it
+    assert affected_units(instance, frozenset({"Flavor"})) == frozenset(
+        {"Flavor", "flavor", "cores", SUBCLASS + "Instance"}
+    )
+    assert affected_units(instance, frozenset({"memory_mb"})) == frozenset()
+    assert affected_units("register(Flavor)\n", frozenset({"Flavor"})) is None  # module-level code uses it
+    assert affected_units("x = (\n", frozenset({"a"})) is None
+
+
+def test_references() -> None:
+    assert {"Flavor", "vcpus", "spawn", "memory_mb"} <= references(
+        "from nova_common.objects import Flavor\nclass D:\n    def spawn(self, f: Flavor):\n"
+        "        return f.vcpus, dict(memory_mb=1), getattr(f, 'x')\n"
+    )
+    assert "__all__" not in references("__all__ = ['x']\n")
+    assert references("from nova_common.objects import *\n") is EVERYTHING
+    assert references("def f(o, k):\n    return getattr(o, k)\n") is EVERYTHING
+    assert references("def f(o):\n    return o.__dict__\n") is EVERYTHING
+    assert references("x = (\n") is EVERYTHING
+
+
+def test_a_subclass_inherits_changed_members_it_never_names() -> None:
+    suite = "class DriverConformance:\n    def test_boot(self):\n        assert True\n"
+    changed = changed_units(suite, suite.replace("True", "False"))
+    assert changed == frozenset({"test_boot", SUBCLASS + "DriverConformance"})
+    driver_test = (
+        "from nova_common.testing.conformance import DriverConformance\n"
+        "class TestXen(DriverConformance):\n    pass\n"
+    )
+    assert changed is not None
+    assert changed & references(driver_test)
+    assert not changed & references("from nova_common.testing.conformance import DriverConformance\n")
+
+
+def test_a_helper_change_reaches_subclasses_of_the_suite_that_calls_it() -> None:
+    suite = (
+        "from nova_common.testing.factories import make_instance\n"
+        "class DriverConformance:\n    def test_boot(self):\n        make_instance()\n"
+    )
+    assert affected_units(suite, frozenset({"make_instance"})) == frozenset(
+        {"make_instance", "test_boot", SUBCLASS + "DriverConformance"}
+    )

@@ -1,0 +1,66 @@
+"""Ranges mean the changes on B since it left A (merge base), in real git repositories."""
+
+from pathlib import Path
+
+import pytest
+
+from nova_split_tools.changes import parse_range, texts_between
+from nova_split_tools.errors import ToolError
+from nova_split_tools.repo import Repository
+from nova_split_tools.testing.repos import commit, git, new_repo
+
+
+@pytest.fixture
+def behind(tmp_path: Path) -> Repository:
+    """main: a, b (b newer than the branch); branch: a, c — the branch is behind main."""
+    root = new_repo(tmp_path / "r")
+    commit(root, "a", {"a.txt": "a"})
+    git(root, "checkout", "-q", "-b", "branch")
+    commit(root, "c", {"c.txt": "c"})
+    git(root, "checkout", "-q", "main")
+    commit(root, "b", {"b.txt": "b"})
+    git(root, "checkout", "-q", "branch")
+    return Repository(root)
+
+
+@pytest.mark.parametrize("spec", ["main..branch", "main...branch", "main..HEAD", "main"])
+def test_a_branch_behind_main_is_charged_only_with_its_own_changes(behind: Repository, spec: str) -> None:
+    base, head = parse_range(behind, spec)
+    assert base == behind.merge_base("main", "branch")
+    assert head is None  # branch is HEAD: the work tree
+    assert [c.path for c in behind.changes(base, head or "HEAD")] == ["c.txt"]
+
+
+def test_a_head_other_than_the_checkout(behind: Repository) -> None:
+    git(behind.root, "checkout", "-q", "main")
+    base, head = parse_range(behind, "main..branch")
+    assert head == behind.resolve("branch")
+    assert [c.path for c in behind.changes(base, head)] == ["c.txt"]
+    # the other way round: main's own change since it left the branch
+    base, head = parse_range(behind, "branch..main")
+    assert head is None and [c.path for c in behind.changes(base, "HEAD")] == ["b.txt"]
+
+
+@pytest.mark.parametrize(
+    "spec,message",
+    [("nope..branch", "unknown revision 'nope'"), ("main..nope", "unknown revision 'nope'"), ("..main", "has no base")],
+)
+def test_bad_ranges_are_one_line_errors(behind: Repository, spec: str, message: str) -> None:
+    with pytest.raises(ToolError, match=message):
+        parse_range(behind, spec)
+
+
+def test_unrelated_histories_have_no_merge_base(behind: Repository) -> None:
+    git(behind.root, "checkout", "-q", "--orphan", "other")
+    commit(behind.root, "x", {"x.txt": "x"})
+    with pytest.raises(ToolError, match="no common ancestor"):
+        parse_range(behind, "main..other")
+
+
+def test_texts_between_reads_both_sides(behind: Repository) -> None:
+    base = behind.resolve("main")
+    (behind.root / "c.txt").write_text("c2")
+    texts = texts_between(behind, base, None)
+    assert texts("c.txt") == (None, "c2") and texts("b.txt") == ("b", None) and texts("a.txt") == ("a", "a")
+    at_head = texts_between(behind, base, behind.resolve("HEAD"))
+    assert at_head("c.txt") == (None, "c")
