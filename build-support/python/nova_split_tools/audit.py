@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +40,7 @@ from nova_split_tools.mutations import apply, choose
 from nova_split_tools.plan import compute_plan
 from nova_split_tools.proc import git
 from nova_split_tools.repo import Repository, worktree
-from nova_split_tools.subprojects import Subproject, load_subprojects
+from nova_split_tools.subprojects import Subproject, load_subprojects, tool_resolves
 
 __all__ = [
     "KINDS",
@@ -174,12 +174,32 @@ def covers(spec: str, test: str) -> bool:
 
 
 def planned_and_skipped(
-    path: str, subprojects: list[Subproject], graph: Graph, all_tests: set[str]
+    path: str,
+    subprojects: list[Subproject],
+    graph: Graph,
+    all_tests: set[str],
+    *,
+    tool_resolves: Mapping[str, Sequence[str]] | None = None,
+    texts: tuple[str | None, str | None] | None = None,
 ) -> tuple[set[str], set[str]]:
-    """The test files the plan of a one-file change to ``path`` runs, and those its policies skip."""
+    """The test files the plan of a one-file change to ``path`` runs, and those its policies skip.
+
+    ``tool_resolves`` and ``texts`` (the file before and after) are what ``nova-split plan`` gives
+    the plan: the resolves tools install from, and the two versions for member-level reach.
+    """
     from nova_split_tools.repo import Change
 
-    plan = compute_plan([Change(path, "M")], subprojects, graph, lambda: graph)
+    def versions(p: str) -> tuple[str | None, str | None]:
+        return texts if texts is not None and p == path else (None, None)
+
+    plan = compute_plan(
+        [Change(path, "M")],
+        subprojects,
+        graph,
+        lambda: graph,
+        tool_resolves=tool_resolves,
+        texts=versions if texts is not None else None,
+    )
     by_name = {s.name: s for s in subprojects}
     specs = plan.test_specs(by_name)
     planned = {t for t in all_tests if any(covers(s, t) for s in specs)}
@@ -272,6 +292,8 @@ def _audit_in_worktree(
         if sample is not None:
             found = random.Random(seed).sample(found, min(sample, len(found)))
             found.sort(key=lambda m: (m.kind, m.path))
+        tools = tool_resolves(tree)
+        originals = {m.path: (tree / m.path).read_text() for m in found if m.path.endswith(".py")}
         progress(f"audit: {len(found)} mutation(s); baseline run of the full suite (warms Pants' cache)")
         start = time.monotonic()
         base = runner(tree)
@@ -284,7 +306,10 @@ def _audit_in_worktree(
             (tree / m.path).write_text(m.text)
             git(tree, "commit", "-qam", f"audit: {m.path}: {m.description}", "--no-verify", env=_IDENT)
             try:
-                planned, skipped = planned_and_skipped(m.path, subprojects, graph, all_tests)
+                planned, skipped = planned_and_skipped(
+                    m.path, subprojects, graph, all_tests, tool_resolves=tools,
+                    texts=(originals[m.path], m.text) if m.path in originals else None,
+                )
                 run = runner(tree)
             finally:
                 git(tree, "reset", "-q", "--hard", "HEAD~1")
