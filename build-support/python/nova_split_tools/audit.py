@@ -37,7 +37,7 @@ from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph, load_graph
 from nova_split_tools.input_mutations import input_mutations
 from nova_split_tools.mutations import apply, choose
-from nova_split_tools.plan import compute_plan
+from nova_split_tools.plan import Texts, compute_plan
 from nova_split_tools.proc import git
 from nova_split_tools.repo import Repository, worktree
 from nova_split_tools.subprojects import Subproject, load_subprojects, tool_resolves
@@ -180,17 +180,14 @@ def planned_and_skipped(
     all_tests: set[str],
     *,
     tool_resolves: Mapping[str, Sequence[str]] | None = None,
-    texts: tuple[str | None, str | None] | None = None,
+    texts: Texts | None = None,
 ) -> tuple[set[str], set[str]]:
     """The test files the plan of a one-file change to ``path`` runs, and those its policies skip.
 
-    ``tool_resolves`` and ``texts`` (the file before and after) are what ``nova-split plan`` gives
-    the plan: the resolves tools install from, and the two versions for member-level reach.
+    ``tool_resolves`` and ``texts`` (any file's text before and after) are what ``nova-split plan``
+    gives the plan: the resolves tools install from, and the two versions for member-level reach.
     """
     from nova_split_tools.repo import Change
-
-    def versions(p: str) -> tuple[str | None, str | None]:
-        return texts if texts is not None and p == path else (None, None)
 
     plan = compute_plan(
         [Change(path, "M")],
@@ -198,7 +195,7 @@ def planned_and_skipped(
         graph,
         lambda: graph,
         tool_resolves=tool_resolves,
-        texts=versions if texts is not None else None,
+        texts=texts,
     )
     by_name = {s.name: s for s in subprojects}
     specs = plan.test_specs(by_name)
@@ -208,6 +205,21 @@ def planned_and_skipped(
         if not getattr(decision, "run", False) and getattr(decision, "why", None) and name in by_name:
             skipped |= {t for t in all_tests if by_name[name].owns(t)}
     return planned, skipped - planned
+
+
+def _texts(tree: Path, mutant: Mutant, originals: dict[str, str]) -> Texts:
+    """Each file's two versions for the plan of ``mutant``: only the mutated file differs."""
+
+    def versions(path: str) -> tuple[str | None, str | None]:
+        if path == mutant.path:
+            return originals[path], mutant.text
+        try:
+            text: str | None = (tree / path).read_text()
+        except (OSError, UnicodeDecodeError):
+            text = None
+        return text, text
+
+    return versions
 
 
 def mutants(tree: Path, graph: Graph, kinds: Iterable[str], seed: int) -> list[Mutant]:
@@ -307,8 +319,12 @@ def _audit_in_worktree(
             git(tree, "commit", "-qam", f"audit: {m.path}: {m.description}", "--no-verify", env=_IDENT)
             try:
                 planned, skipped = planned_and_skipped(
-                    m.path, subprojects, graph, all_tests, tool_resolves=tools,
-                    texts=(originals[m.path], m.text) if m.path in originals else None,
+                    m.path,
+                    subprojects,
+                    graph,
+                    all_tests,
+                    tool_resolves=tools,
+                    texts=_texts(tree, m, originals) if m.path in originals else None,
                 )
                 run = runner(tree)
             finally:

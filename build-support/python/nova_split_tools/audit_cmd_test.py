@@ -11,9 +11,23 @@ from nova_split_tools.audit import (
 from nova_split_tools.audit_cmd import summarize
 from nova_split_tools.graph import failed_tests
 from nova_split_tools.subprojects import CorePolicy
-from nova_split_tools.testing.graphs import LV, NC, XN, graph, subprojects
+from nova_split_tools.testing.graphs import LV, NC, SOURCES, XN, graph, subprojects
 
 ALL_TESTS = {f"{NC}/driver_test.py", f"{LV}/driver_test.py", f"{XN}/driver_test.py"}
+NETWORK = f"{NC}/objects/network.py"
+
+
+def network_break() -> tuple[set[str], set[str]]:
+    """The plan of a behavioural break of ``VIF.mtu``: a member only libvirt uses (xen imports the
+    objects package, which re-exports ``network``, but never uses ``VIF``)."""
+    broken = SOURCES[NETWORK].replace("mtu: int = 0", "mtu: int = 1")
+    return planned_and_skipped(
+        NETWORK,
+        subprojects(),
+        graph(),
+        ALL_TESTS,
+        texts=lambda p: (SOURCES[NETWORK], broken) if p == NETWORK else (SOURCES.get(p), SOURCES.get(p)),
+    )
 
 
 def test_source_files_are_non_test_python_of_core_and_drivers() -> None:
@@ -84,22 +98,24 @@ def test_specs_cover_files_and_directories() -> None:
 
 
 def test_a_seeded_break_the_plan_reaches_is_caught() -> None:
-    # network.py is used only by libvirt: its plan runs libvirt's test, which is the one failing
-    planned, skipped = planned_and_skipped(f"{NC}/objects/network.py", subprojects(), graph(), ALL_TESTS)
+    # VIF.mtu is used only by libvirt: the plan runs libvirt's test, which is the one failing
+    planned, skipped = network_break()
     assert f"{LV}/driver_test.py" in planned and f"{XN}/driver_test.py" not in planned
     outcome, misses, uncaught, _ = classify(planned, skipped, RunResult({f"{LV}/driver_test.py"}, set()))
     assert (outcome, misses, uncaught) == ("caught", [], [])
 
 
 def test_a_failing_test_outside_the_plan_is_a_miss() -> None:
-    planned, skipped = planned_and_skipped(f"{NC}/objects/network.py", subprojects(), graph(), ALL_TESTS)
+    planned, skipped = network_break()
     run = RunResult({f"{LV}/driver_test.py", f"{XN}/driver_test.py"}, {f"{XN}/driver_test.py"})
     outcome, misses, _, unplanned = classify(planned, skipped, run)
     assert outcome == "MISS" and misses == [f"{XN}/driver_test.py"] and unplanned == [f"{XN}/driver_test.py"]
 
 
 def test_a_driver_break_its_policy_skipped_is_uncaught_unless_a_planned_test_fails_too() -> None:
-    planned, skipped = planned_and_skipped(f"{NC}/driver.py", subprojects(CorePolicy.SKIP), graph(), ALL_TESTS)
+    planned, skipped = planned_and_skipped(
+        f"{NC}/driver.py", subprojects(CorePolicy.SKIP, CorePolicy.SKIP), graph(), ALL_TESTS
+    )
     assert f"{XN}/driver_test.py" in skipped and f"{XN}/driver_test.py" not in planned
     only_xen = RunResult({f"{XN}/driver_test.py"}, set())
     outcome, misses, uncaught, _ = classify(planned, skipped, only_xen)
@@ -109,13 +125,13 @@ def test_a_driver_break_its_policy_skipped_is_uncaught_unless_a_planned_test_fai
 
 
 def test_tests_failing_without_the_mutation_are_not_counted() -> None:
-    planned, skipped = planned_and_skipped(f"{NC}/objects/network.py", subprojects(), graph(), ALL_TESTS)
+    planned, skipped = network_break()
     flaky = {f"{XN}/driver_test.py"}
     assert classify(planned, skipped, RunResult(flaky, flaky), flaky)[:3] == ("survived", [], [])
 
 
 def test_a_rerun_outside_the_plan_is_reported_even_when_nothing_fails() -> None:
-    planned, skipped = planned_and_skipped(f"{NC}/objects/network.py", subprojects(), graph(), ALL_TESTS)
+    planned, skipped = network_break()
     outcome, _, _, unplanned = classify(planned, skipped, RunResult(set(), {f"{XN}/driver_test.py"}))
     assert outcome == "survived" and unplanned == [f"{XN}/driver_test.py"]
 
