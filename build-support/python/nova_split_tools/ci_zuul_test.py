@@ -8,13 +8,21 @@ from nova_split_tools.subprojects import CorePolicy
 from nova_split_tools.testing.graphs import NC, graph, subprojects
 
 
-def load(policy: CorePolicy = CorePolicy.VOTE) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    files = render(graph(), subprojects(policy))
+def load(
+    core: CorePolicy = CorePolicy.VOTE, api: CorePolicy = CorePolicy.VOTE
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The Zuul jobs and project of the fixture graph, xen with ``core-changes`` and ``api-changes`` given."""
+    files = render(graph(), subprojects(core, api))
     assert set(files) == {PATH}
     entries = yaml.safe_load(files[PATH])
     jobs = {e["job"]["name"]: e["job"] for e in entries if "job" in e}
     (project,) = (e["project"] for e in entries if "project" in e)
     return jobs, project
+
+
+def core_sources(files: list[str]) -> list[str]:
+    """The nova-common Python sources among a job's ``files`` regexes (not its lockfile/BUILD/requirements)."""
+    return [f for f in files if f.startswith(r"^nova\-common/nova_common/") and f.endswith(r"\.py$")]
 
 
 def test_base_job_names_the_playbooks_nodeset_and_docs_filter() -> None:
@@ -39,24 +47,31 @@ def test_every_subproject_votes_in_check_and_gate_under_the_vote_policy() -> Non
         assert job["parent"] == BASE_JOB and job.get("voting", True)
         assert job["vars"] == {"subproject": s.name, "subproject_path": s.path}
         assert job["files"][0] == glob_regex(f"{s.path}/**")
-    xen = jobs["nova-split-xen"]["files"]
-    assert rf"^{re.escape(NC)}/driver\.py$" in xen and rf"^{re.escape(NC)}/objects/network\.py$" not in xen
+    assert rf"^{re.escape(NC)}/driver\.py$" in jobs["nova-split-xen"]["files"]
+    # libvirt keeps the defaults: the driver API path votes, the end-to-end path (compute service) is skipped
+    libvirt = jobs["nova-split-libvirt"]["files"]
+    assert rf"^{re.escape(NC)}/objects/network\.py$" in libvirt
+    assert rf"^{re.escape(NC)}/compute/manager\.py$" not in libvirt
+    assert rf"^{re.escape(NC)}/testing/cli\.py$" not in libvirt
 
 
-def test_advisory_core_changes_are_a_non_voting_job_kept_out_of_gate() -> None:
-    jobs, project = load(CorePolicy.ADVISORY)
+def test_advisory_api_changes_are_a_non_voting_job_kept_out_of_gate() -> None:
+    jobs, project = load(CorePolicy.SKIP, CorePolicy.ADVISORY)
     xen, advisory = jobs["nova-split-xen"], jobs["nova-split-xen-core-advisory"]
-    assert not any(f.startswith(r"^nova\-common/") for f in xen["files"])
+    assert core_sources(xen["files"]) == []
+    # the common resolve's files still vote: pytest and mypy come from it
+    assert r"^nova\-common/common\.lock$" in xen["files"]
     assert advisory["voting"] is False and advisory["parent"] == "nova-split-xen"
-    assert advisory["files"] and all(f.startswith(r"^nova\-common/") for f in advisory["files"])
+    assert rf"^{re.escape(NC)}/driver\.py$" in advisory["files"]
+    assert all(f.startswith(r"^nova\-common/") for f in advisory["files"])
     assert "nova-split-xen-core-advisory" in project["check"]["jobs"]
     assert "nova-split-xen-core-advisory" not in project["gate"]["jobs"]
 
 
-def test_skip_policy_has_no_core_job_and_no_core_files() -> None:
-    jobs, project = load(CorePolicy.SKIP)
+def test_skip_policies_have_no_advisory_job_and_no_core_sources() -> None:
+    jobs, project = load(CorePolicy.SKIP, CorePolicy.SKIP)
     assert "nova-split-xen-core-advisory" not in jobs
-    assert not any(f.startswith(r"^nova\-common/") for f in jobs["nova-split-xen"]["files"])
+    assert core_sources(jobs["nova-split-xen"]["files"]) == []
     assert "nova-split-xen" in project["gate"]["jobs"]
 
 
