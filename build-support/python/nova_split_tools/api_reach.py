@@ -17,8 +17,8 @@ same kind of evidence the API gate uses (:mod:`api_usage_members`: names, attrib
    the whole file changed, and the plan falls back to the graph.
 2. :func:`references` is every identifier a file spells (names, attributes, keywords, string
    constants, the names it defines) and the classes it subclasses (a test class inheriting
-   ``DriverConformance`` runs its changed test methods without naming them); a file that uses ``import *`` or reaches attributes by computed names refers to
-   everything (:data:`EVERYTHING`).
+   ``DriverConformance`` runs its changed test methods without naming them); a file that uses
+   ``import *`` or reaches attributes by computed names refers to everything (:data:`EVERYTHING`).
 3. :func:`affected_units` gives the identifiers of a dependent module's units that refer to the
    changed ones, so a change flows through nova-common (``Flavor`` -> ``Instance.flavor``).
 
@@ -157,7 +157,7 @@ def _units(tree: ast.Module) -> tuple[dict[tuple[str, str | None], _Unit], str] 
                     units[(node.name, m)] = _Unit(node.name, m, item, data)
             continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):  # one unit per imported name
-            for alias, n in zip(node.names, names):
+            for alias, n in zip(node.names, names, strict=True):  # one name per alias
                 one = ast.ImportFrom(
                     module=getattr(node, "module", None), names=[alias], level=getattr(node, "level", 0)
                 )

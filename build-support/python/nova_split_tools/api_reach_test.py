@@ -64,7 +64,10 @@ def test_what_cannot_be_narrowed_is_the_whole_file(new: str | None) -> None:
 
 
 def test_affected_units_flow_through_a_dependent_module() -> None:
-    instance = "from nova_common.objects.flavor import Flavor\nclass Instance:\n    flavor: Flavor\n    def cores(self):\n        return self.flavor.vcpus\n"
+    instance = (
+        "from nova_common.objects.flavor import Flavor\nclass Instance:\n    flavor: Flavor\n"
+        "    def cores(self):\n        return self.flavor.vcpus\n"
+    )
     assert affected_units(instance, frozenset({"vcpus"})) == frozenset({"cores", SUBCLASS + "Instance"})
     # the field typed Flavor changes, and so does every member that reads it
     assert affected_units(instance, frozenset({"Flavor"})) == frozenset(

@@ -8,8 +8,8 @@ import pytest
 
 from nova_split_tools.graph import CACHE_FORMAT, Graph, cache_dir, graph_at, load_graph
 from nova_split_tools.repo import Repository
-from nova_split_tools.testing.repos import commit, git, new_repo
 from nova_split_tools.testing.graphs import LV, NC, XN, graph
+from nova_split_tools.testing.repos import commit, git, new_repo
 
 
 def test_closure_is_what_the_subprojects_targets_depend_on() -> None:

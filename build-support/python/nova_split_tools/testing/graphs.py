@@ -62,7 +62,7 @@ def target(path: str, resolve: str, deps: list[str], kind: str = "python_source"
 
 def _requirements() -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
-    for r, lock in LOCKS.items():
+    for _r, lock in LOCKS.items():
         out.append({"address": f"{lock}:_lock", "target_type": "_lockfile", "sources": [lock], "dependencies": []})
     out.append(
         {
