@@ -31,7 +31,7 @@ from nova_split_tools.proc import git
 from nova_split_tools.proc import run as run_command
 from nova_split_tools.replay import BASELINE, CATEGORIES, NOVA_DRIVER_SHARES, NOVA_MIX, parse_shares, replay
 from nova_split_tools.repo import Repository
-from nova_split_tools.subprojects import load_subprojects
+from nova_split_tools.subprojects import load_subprojects, tool_resolves
 from nova_split_tools.table import print_table
 
 __all__ = ["add_arguments", "run"]
@@ -141,7 +141,11 @@ def _run(args: argparse.Namespace) -> int:
         clone_repo = Repository(clone)
         subprojects = load_subprojects(clone)
         plan = compute_plan(
-            clone_repo.changes("HEAD~1", "HEAD"), subprojects, load_graph(clone), lambda: load_graph(clone)
+            clone_repo.changes("HEAD~1", "HEAD"),
+            subprojects,
+            load_graph(clone),
+            lambda: load_graph(clone),
+            tool_resolves=tool_resolves(clone),
         )
         specs = plan.test_specs({s.name: s for s in subprojects})
         _time([pants, "test", "::"], clone, 1)  # warm-up: build every test's environment once
@@ -179,7 +183,16 @@ def _replay(repo: Repository, args: argparse.Namespace) -> int:
     tracked = git(repo.root, "ls-files").splitlines()
     with Progress("bench --replay: reading the build graph"):
         graph = load_graph(repo.root)
-    results = replay(graph, subprojects, tracked, mix, driver_shares, commits=args.commits, seed=args.seed)
+    results = replay(
+        graph,
+        subprojects,
+        tracked,
+        mix,
+        driver_shares,
+        commits=args.commits,
+        seed=args.seed,
+        tools=tool_resolves(repo.root),
+    )
     expected = sum(r.share / 100 * r.driver_cis for r in results)
     voting = sum(r.share / 100 * r.voting_cis for r in results)
     head = repo.resolve("HEAD")

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -144,8 +144,12 @@ def replay(
     *,
     commits: int,
     seed: int,
+    tools: Mapping[str, Sequence[str]] | None = None,
 ) -> list[CategoryResult]:
-    """Plan ``commits`` sampled commits per category of ``mix``; shares are normalised to 100."""
+    """Plan ``commits`` sampled commits per category of ``mix``; shares are normalised to 100.
+
+    ``tools`` is :func:`subprojects.tool_resolves`, as the plan command passes it.
+    """
     if commits < 1:
         raise ToolError("--commits must be at least 1")
     files = _Files(graph, subprojects, tracked)
@@ -171,7 +175,9 @@ def replay(
         example_drivers: list[str] = []
         for i in range(commits):
             changed = sorted(set(_commit(category, files, rng, pick_driver)))
-            plan = compute_plan([Change(p, "M") for p in changed], subprojects, graph, lambda: graph)
+            plan = compute_plan(
+                [Change(p, "M") for p in changed], subprojects, graph, lambda: graph, tool_resolves=tools
+            )
             drivers = [s for s in subprojects if s.is_driver]
             ran = [s.name for s in drivers if plan.subprojects[s.name].run]
             runs.append(len(ran))

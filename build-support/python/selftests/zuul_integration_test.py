@@ -25,7 +25,7 @@ import pytest
 from nova_split_tools.graph import load_graph
 from nova_split_tools.plan import compute_plan
 from nova_split_tools.repo import Change
-from nova_split_tools.subprojects import load_subprojects
+from nova_split_tools.subprojects import load_subprojects, tool_resolves
 from nova_split_tools.testing.scratch import Result, git, run, scratch_clone, share_tooling_venv
 
 HYPERV_TEST = "drivers/hyperv/nova_hyperv/driver_test.py"
@@ -160,10 +160,12 @@ def test_zuul_file_matchers_run_what_the_plan_runs(tools: Path, clone: Path, tmp
     result = check_config(tools, clone, clone, "--match", str(changes))
     assert result.returncode == 0, result.stderr
     zuul = json.loads(result.stdout)
+    tools_of = tool_resolves(clone)
     mismatches: list[str] = []
     unexpressible = 0
+    idle: list[str] = []
     for paths, jobs in zip(samples, zuul, strict=True):
-        plan = compute_plan([Change(p, "M") for p in paths], subprojects, graph, lambda: graph)
+        plan = compute_plan([Change(p, "M") for p in paths], subprojects, graph, lambda: graph, tool_resolves=tools_of)
         if plan.run_all and all("owned by no target" in r for r in plan.run_all_reasons):
             # A file no target owns runs everything; a path filter cannot know what Pants owns
             # (docs/zuul.md). No such file is tracked today: the loop below counts them.
@@ -174,9 +176,17 @@ def test_zuul_file_matchers_run_what_the_plan_runs(tools: Path, clone: Path, tmp
             voting_job = jobs.get(f"nova-split-{s.name}", False)
             ran = voting_job or jobs.get(f"nova-split-{s.name}-core-advisory", False)
             if (ran, voting_job) != (d.run, d.run and d.voting):
+                if len(paths) > 1 and ran and not d.run:
+                    # Zuul starts a job when any file matches `files` and not all match
+                    # `irrelevant-files`: a driver's docs beside another driver's lockfile start
+                    # the first driver's job, whose run playbook plans, tests nothing and passes.
+                    idle.append(f"{paths}: {s.name}")
+                    continue
                 mismatches.append(
                     f"{paths}: {s.name} zuul run={ran} voting={voting_job}, plan run={d.run} voting={d.voting}"
                 )
     assert not mismatches, "\n".join(mismatches[:30]) + f"\n({len(mismatches)} in all)"
     assert unexpressible == 0
+    print(f"jobs Zuul starts that the plan does not run (they pass without testing): {idle}")
+    assert len(idle) <= 2, idle
     assert len(samples) > 100
