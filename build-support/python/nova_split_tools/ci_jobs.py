@@ -35,7 +35,8 @@ def trigger_paths(
       a tool installs from (``tool_resolves``, :func:`subprojects.tool_resolves`; default: the
       ``common`` resolve, where pytest and mypy come from), and the BUILD files declaring them;
     * with ``api-changes`` not ``skip``: the nova-common files its files depend on outside the
-      compute service, nova-common's metadata, and the BUILD files declaring those files;
+      compute service, the BUILD files declaring those files, and (for a driver, which installs
+      nova-common's wheel) nova-common's metadata;
     * with ``core-changes`` not ``skip``: every nova-common file in its closure (the compute
       service its end-to-end tests drive), and their BUILD files;
     * ``extra``: further paths the caller adds (kept for callers of the former signature).
@@ -53,7 +54,8 @@ def trigger_paths(
         for f in core:
             if f not in internal and any(r.startswith(driver.path + "/") for r in graph.reach([f], avoid=internal)):
                 found.add(f)
-        found |= {f"{CORE}/{m}" for m in sorted(CORE_METADATA)}
+        if driver.is_driver:  # the wheel a driver installs; the tooling runs nova-common from source
+            found |= {f"{CORE}/{m}" for m in sorted(CORE_METADATA)}
     if driver.core_changes is not CorePolicy.SKIP:
         found |= {p for p in graph.closure(driver.path) if p.startswith(CORE + "/")}
     builds = {_build_file(graph, f) for f in found if f in graph.owners}
