@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from packaging.version import InvalidVersion, Version
 
-from nova_split_tools.errors import ToolError
+from nova_split_tools.errors import CheckFailed, ToolError
 from nova_split_tools.proc import git, git_probe
 from nova_split_tools.release_notes import CHANGELOG, Fragment, fragments, suggest, towncrier
 from nova_split_tools.release_state import CutState, StateDir, interrupts_as_keyboard_interrupt, stop_hook
@@ -336,6 +336,8 @@ def cut(
         except BaseException as e:
             _restore(repo, sub, st, state_dir)
             done = f"restored the state before the cut ({st.start[:12]}): no commit, no tag, fragments back"
+            if isinstance(e, CheckFailed):  # the tests or a check failed: exit 1, as a gate
+                raise CheckFailed(f"{e}; {done}", e.details) from None
             if isinstance(e, ToolError):
                 raise ToolError(f"{e}; {done}") from None
             print(f"{e or 'interrupted'}; {done}", file=sys.stderr)

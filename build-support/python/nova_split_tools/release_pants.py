@@ -20,7 +20,7 @@ import ssl
 import sys
 from pathlib import Path
 
-from nova_split_tools.errors import ToolError
+from nova_split_tools.errors import CheckFailed, ToolError
 from nova_split_tools.graph import failed_tests
 from nova_split_tools.proc import run, status
 from nova_split_tools.repo import Repository, worktree
@@ -76,6 +76,8 @@ class PantsToolchain:
             for sync in generators.ALL:
                 try:
                     sync(root, True)
+                except CheckFailed as e:
+                    raise CheckFailed(f"before the release: {e}", e.details) from None
                 except ToolError as e:
                     raise ToolError(f"before the release: {e}") from None
 
@@ -92,7 +94,7 @@ class PantsToolchain:
         if code != 0:
             failed = sorted(failed_tests(output))
             what = ", ".join(failed) if failed else "see './pants test " + sub.path + "::'"
-            raise ToolError(f"'./pants test {sub.path}::' failed ({what}); fix the tests, then rerun")
+            raise CheckFailed(f"'./pants test {sub.path}::' failed ({what}); fix the tests, then rerun", failed)
 
     def package(self, root: Path, sub: Subproject, out: Path) -> Path:
         log = self._pants(root, ["package", f"{sub.path}:dist"], f"'./pants package {sub.path}:dist'")
@@ -119,7 +121,7 @@ class PantsToolchain:
         state = ["--state-dir", str(scratch / "state")]
         listed = _run([str(bin_ / "nova-compute"), *state, "drivers"], scratch, "nova-compute drivers")
         if not re.search(rf"^{re.escape(driver)}\s", listed, re.M):
-            raise ToolError(f"'nova-compute drivers' does not list {driver} after installing {names}")
+            raise CheckFailed(f"'nova-compute drivers' does not list {driver} after installing {names}")
         checks.append(f"'nova-compute drivers' lists {driver}")
         loaded = _run([str(bin_ / "python"), "-c", _LOAD, driver], scratch, f"loading {driver} via nova_common.loader")
         checks.append(f"nova_common.loader loads {driver}: {loaded.strip().splitlines()[-1]}")
@@ -129,9 +131,9 @@ class PantsToolchain:
         nc = [str(bin_ / "nova-compute"), "--driver", driver, *state]
         _run([*nc, "boot", "release-smoke"], scratch, f"nova-compute --driver {driver} boot")
         if "release-smoke" not in _run([*nc, "list"], scratch, "nova-compute list"):
-            raise ToolError(f"nova-compute --driver {driver} list does not show the booted instance")
+            raise CheckFailed(f"nova-compute --driver {driver} list does not show the booted instance")
         _run([*nc, "delete", "release-smoke"], scratch, f"nova-compute --driver {driver} delete")
         if _run([*nc, "list"], scratch, "nova-compute list").strip() != "(none)":
-            raise ToolError(f"nova-compute --driver {driver} delete left the instance listed")
+            raise CheckFailed(f"nova-compute --driver {driver} delete left the instance listed")
         checks.append(f"nova-compute --driver {driver} boot/list/delete passed")
         return checks

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from nova_split_tools.errors import ToolError
+from nova_split_tools.errors import CheckFailed, ToolError
 from nova_split_tools.release import compute_plan, cut, find_subproject, read_meta
 from nova_split_tools.repo import Repository
 from nova_split_tools.testing.release_toolchain import DERIVED, Recorder, closure, release_repo
@@ -208,10 +208,12 @@ def test_failing_tests_refuse_and_roll_back(root: Path) -> None:
     before = state(root)
     tools = Recorder()
     tools.fail_tests = True
-    with pytest.raises(
-        ToolError, match=r"^'./pants test drivers/libvirt::' failed \(x_test.py\); .* restored the state before the cut"
-    ):
+    with pytest.raises(  # a failed check, not a tool that could not run: exit 1 (docs/cli.md)
+        CheckFailed,
+        match=r"^'./pants test drivers/libvirt::' failed \(x_test.py\); .* restored the state before the cut",
+    ) as failed:
         release(root, "libvirt", tools)
+    assert failed.value.exit_code == 1 and failed.value.details == ["x_test.py"]
     _assert_rolled_back(root, before)
     tools.fail_tests = False  # a rerun restarts cleanly
     assert release(root, "libvirt", tools) == "nova-libvirt-1.1.0"
@@ -232,7 +234,7 @@ def test_wheel_without_the_nova_common_range_refuses(root: Path) -> None:
 def test_a_stale_generated_file_refuses_before_anything_changes(root: Path) -> None:
     commit(root, "f", {"drivers/libvirt/changes/+x.feature.md": "X.\n", f"drivers/xen/{DERIVED}": "0.9\n"})
     before = state(root)
-    with pytest.raises(ToolError, match=rf"^before the release: drivers/xen/{DERIVED} is stale"):
+    with pytest.raises(CheckFailed, match=rf"^before the release: drivers/xen/{DERIVED} is stale"):
         release(root, "libvirt", Recorder())
     assert state(root) == before
 

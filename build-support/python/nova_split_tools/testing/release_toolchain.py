@@ -14,7 +14,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from nova_split_tools.errors import ToolError
+from nova_split_tools.errors import CheckFailed, ToolError
 from nova_split_tools.release_versions import read_meta
 from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import Subproject, load_subprojects
@@ -105,7 +105,7 @@ class Recorder:
         self.calls.append(("check_generated",))
         stale = [p for p, v in self._derived(root).items() if not p.exists() or p.read_text() != v]
         if stale:
-            raise ToolError(f"before the release: {stale[0].relative_to(root)} is stale; regenerate it")
+            raise CheckFailed(f"before the release: {stale[0].relative_to(root)} is stale; regenerate it")
 
     def regenerate(self, root: Path) -> None:
         self.calls.append(("regenerate",))
@@ -115,7 +115,9 @@ class Recorder:
     def test(self, root: Path, sub: Subproject) -> None:
         self.calls.append(("test", sub.path))
         if self.fail_tests:
-            raise ToolError(f"'./pants test {sub.path}::' failed (x_test.py); fix the tests, then rerun")
+            raise CheckFailed(
+                f"'./pants test {sub.path}::' failed (x_test.py); fix the tests, then rerun", ["x_test.py"]
+            )
 
     def package(self, root: Path, sub: Subproject, out: Path) -> Path:
         self.calls.append(("package", sub.path))
@@ -148,7 +150,9 @@ class Recorder:
 
 def main(argv: list[str]) -> int:
     """``python -m nova_split_tools.testing.release_toolchain ROOT SUBPROJECT [cut|continue|abort] [VERSION]``:
-    the real cut/resume/abort with this toolchain; a ToolError is one line and its exit code (2, as the CLI)."""
+    the real cut/resume/abort with this toolchain; a ToolError is one line and its exit code
+    (2, or 1 for a CheckFailed, as the CLI).
+    """
     from nova_split_tools.release import abort, cut, find_subproject, resume
 
     root, name, action = Path(argv[0]), argv[1], argv[2] if len(argv) > 2 else "cut"
