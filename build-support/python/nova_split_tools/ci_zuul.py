@@ -61,8 +61,9 @@ CORE_METADATA = (
 #: CI definitions outside the build graph (Zuul's, GitHub's): the plan runs everything for a
 #: file no target owns, so every job runs on these
 CI_PREFIXES = ("zuul.d/", "playbooks/", ".github/")
-#: tracked files no Pants target owns, on which the plan runs everything too (as regexes)
-UNOWNED_REGEXES = (r"^(.*/)?OWNERS$",)
+#: tracked files outside every subproject that no Pants target owns, on which the plan runs
+#: everything too (as regexes); one inside a subproject runs that subproject (its ``files``)
+UNOWNED_REGEXES = (r"^OWNERS$", r"^pants\.ci\.toml$")
 #: documentation, on which the plan runs nothing (``*.md``, ``*.rst``, ``docs/``, ``LICENSE*``).
 #: Zuul skips a job only when *every* changed file matches one of these.
 DOC_REGEXES = (r"^docs/.*$", r"^(.*/)?LICENSE[^/]*$", r"^.*\.md$", r"^.*\.rst$")

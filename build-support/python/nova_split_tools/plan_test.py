@@ -199,6 +199,15 @@ def test_unowned_path_fails_safe() -> None:
     assert p.run_all and "tools/mystery.py: owned by no target" in p.run_all_reasons[0]
 
 
+def test_unowned_path_in_a_subproject_runs_that_subproject() -> None:
+    p = plan(Change("drivers/xen/towncrier.toml", "M"))
+    assert not p.run_all and runs(p) == {"xen": (True, True)}
+    assert p.subprojects["xen"].all_tests
+    assert any(
+        "drivers/xen/towncrier.toml: owned by no target (all of xen's tests)" in w for w in p.subprojects["xen"].why
+    )
+
+
 def test_deleted_module_finds_dependents_in_the_base_graph() -> None:
     base_calls: list[int] = []
 
