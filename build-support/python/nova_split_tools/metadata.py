@@ -101,7 +101,11 @@ class Metadata:
 
     @property
     def description(self) -> str:
-        return self._project_str("description")
+        """The one-line summary (``Summary:``): setuptools deprecates a newline in it."""
+        value = self._project_str("description")
+        if "\n" in value or "\r" in value:
+            raise MetadataError(f"{self.where}: [project] description must be one line (it is the wheel's Summary)")
+        return value
 
     @property
     def extras(self) -> dict[str, list[str]]:
@@ -182,8 +186,9 @@ class Metadata:
 
 
 #: An e-mail address as the find-owners OWNERS grammar takes it (``email := [^ @]+@[^ #]+``),
-#: also without commas (the grammar's list separator) and needing a dot in the domain.
-EMAIL = re.compile(r"[^\s@,#]+@[^\s@,#]+\.[^\s@,#]+")
+#: also without commas (the grammar's list separator) or angle brackets (Gerrit's parsers ignore
+#: such a line) and needing a dot in the domain.
+EMAIL = re.compile(r"[^\s@,#<>]+@[^\s@,#<>]+\.[^\s@,#<>]+")
 #: A GitHub user name: alphanumerics and single hyphens, at most 39 characters.
 GITHUB_HANDLE = re.compile(r"(?!-)(?!.*--)[A-Za-z0-9-]{1,39}(?<!-)")
 

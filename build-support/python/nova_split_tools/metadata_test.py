@@ -49,6 +49,7 @@ def test_the_range_formula() -> None:
         ('[project]\nversion = "one"', "version", r"^w: \[project\] version 'one' is not a valid version$"),
         ("[project]\nversion = 1", "version", r"^w: \[project\] needs a 'version' key"),
         ("project = 1", "description", r"^w: \[project\] must be a table$"),
+        ('[project]\ndescription = "one\\ntwo"', "description", r"^w: \[project\] description must be one line"),
         ("[driver]", "api_major", r"^w: \[driver\] api-major must be an integer"),
         ('[driver]\napi-major = "1"', "api_major", r"^w: \[driver\] api-major must be an integer"),
         ("[driver]\napi-major = true", "api_major", r"^w: \[driver\] api-major must be an integer"),

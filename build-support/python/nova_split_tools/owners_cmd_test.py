@@ -49,6 +49,7 @@ def test_every_generated_file_passes_its_grammar(tmp_path: Path) -> None:
         ('["xena"]', "'xena' is not an e-mail address (OWNERS files list owners by e-mail)"),
         ('["xena@example.org # lead"]', "is not an e-mail address"),
         ('["a@example.org,b@example.org"]', "is not an e-mail address"),
+        ('["<xena@example.org>"]', "is not an e-mail address"),
         ('["xena@example.org"]\ngithub = { "x@example.org" = "x" }', "'x@example.org', which is not in members"),
         ('["xena@example.org"]\ngithub = { "xena@example.org" = "@xena" }', "'@xena' is not a GitHub user name"),
     ],

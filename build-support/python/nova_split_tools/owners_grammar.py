@@ -18,8 +18,12 @@ syntax.md``, also the code-owners plugin's find-owners backend)::
     glob        := [a-zA-Z0-9_-*?.]+
     email       := [^ @]+@[^ #]+
 
-(``project`` and ``filePath``: no space or colon.) No PyPI package parses this grammar, so this
-module does, one regular expression per production. ``CODEOWNERS``: GitHub's syntax, a path
+(``project`` and ``filePath``: no space or colon.) ``email`` is as strict as the two parsers that
+read these files (find-owners' ``Parser.java``, code-owners' find-owners backend): no white space,
+``<``, ``>``, ``,`` or second ``@`` in it, so ``a@x.org,b@x.org`` outside ``per-file``,
+``<a@x.org>`` and ``a@b@x.org``, which the spec's looser ``email`` admits, are refused: Gerrit
+ignores such lines. No PyPI package parses this grammar, so this module does, one regular
+expression per production. ``CODEOWNERS``: GitHub's syntax, a path
 pattern then owners, each ``@user``, ``@org/team`` or an e-mail address.
 """
 
@@ -31,7 +35,7 @@ from collections.abc import Callable
 __all__ = ["check_codeowners", "check_owners", "codeowners_line_error", "owners_line_error"]
 
 _S = r"[ \t]"
-_EMAIL = r"[^\s@]+@[^\s#]+"
+_EMAIL = r"[^\s<>@,]+@[^\s<>@#,]+"
 _OWNER_EMAIL = rf"(?:{_EMAIL}|\*)"
 _NOPARENT = rf"set{_S}+noparent"
 _PATH = r"[^\s:]+"

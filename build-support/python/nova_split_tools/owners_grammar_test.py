@@ -33,6 +33,10 @@ INVALID_OWNERS = [
     "@example.com",
     "jane.roe@example.com # the lead",  # no trailing comments after an e-mail
     "jane.roe@example.com, john.doe@example.com",  # lists only in per-file
+    "jane.roe@example.com,john.doe@example.com",  # Gerrit ignores it: no ',' in an e-mail
+    "<jane.roe@example.com>",  # Gerrit ignores it: no '<' or '>' in an e-mail
+    "jane@roe@example.com",
+    "per-file *.py = <jane.roe@example.com>",
     "jane roe@example.com",
     "set parent",
     "setnoparent",
