@@ -25,12 +25,12 @@ def sync_generated(
     ``candidates`` are existing paths that may be earlier output no longer produced (e.g. the
     workflow of a removed driver); only those starting with ``header`` are touched. With
     ``check``, nothing is written: every difference is printed as a diff and a ToolError names
-    the stale files and ``command``, which regenerates them.
+    the stale files and ``command``, which regenerates them. Files are UTF-8 whatever the locale.
     """
     stale: list[str] = []
     for rel, content in files.items():
         path = root / rel
-        current = path.read_text() if path.exists() else ""
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
         if current == content:
             continue
         stale.append(rel)
@@ -39,11 +39,11 @@ def sync_generated(
             print("".join(diff), end="")
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content)
+            path.write_text(content, encoding="utf-8")
             print(f"wrote {rel}")
     for old in sorted(candidates):
         rel = old.relative_to(root).as_posix()
-        if rel not in files and old.read_text().startswith(header):
+        if rel not in files and old.read_text(encoding="utf-8").startswith(header):
             stale.append(rel)
             if check:
                 print(f"--- a/{rel}\n+++ /dev/null (no longer generated)")

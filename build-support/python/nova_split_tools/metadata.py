@@ -215,7 +215,9 @@ def read_metadata(path: Path | str, where: str | None = None) -> Metadata:
         path = path / FILE
     where = where or str(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")  # TOML is UTF-8 whatever the locale says
+    except UnicodeDecodeError as e:
+        raise MetadataError(f"{where} is not UTF-8 text (TOML must be): {e.reason} at byte {e.start}") from None
     except FileNotFoundError:
         raise MetadataError(f"{where} is missing; every subproject needs one") from None
     except OSError as e:

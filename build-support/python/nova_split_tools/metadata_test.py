@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,3 +78,22 @@ def test_read_from_a_directory_and_a_missing_file(tmp_path: Path) -> None:
     assert read_metadata(tmp_path / "subproject.toml").where == str(tmp_path / "subproject.toml")
     with pytest.raises(MetadataError, match=r"subproject.toml is missing; every subproject needs one$"):
         read_metadata(tmp_path / "nope")
+
+
+def test_utf8_is_read_whatever_the_locale(tmp_path: Path) -> None:
+    """An emoji in a description is read in an ASCII locale too (TOML is UTF-8); bad bytes are one line."""
+    (tmp_path / "subproject.toml").write_text('[project]\ndescription = "xen \U0001f680"\n', encoding="utf-8")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad/subproject.toml").write_bytes(b'[project]\ndescription = "\xff"\n')
+    code = (
+        "import sys; from nova_split_tools.metadata import read_metadata, MetadataError\n"
+        "print(ascii(read_metadata(sys.argv[1]).description))\n"
+        "try: read_metadata(sys.argv[2], 'b')\nexcept MetadataError as e: print(e)"
+    )
+    ascii_locale = {"LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    env = {**os.environ, **ascii_locale, "PYTHONPATH": os.pathsep.join(sys.path)}
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path), str(tmp_path / "bad")], env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "'xen \\U0001f680'\nb is not UTF-8 text (TOML must be): invalid start byte at byte 25\n"
