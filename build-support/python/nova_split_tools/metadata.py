@@ -88,16 +88,17 @@ class Metadata:
 
     @property
     def version_text(self) -> str:
-        """``[project] version`` as written."""
-        return self._project_str("version")
+        """``[project] version`` as written, once PEP 440 accepts it (else a one-line MetadataError)."""
+        text = self._project_str("version")
+        try:
+            Version(text)
+        except InvalidVersion:
+            raise MetadataError(f"{self.where}: [project] version {text!r} is not a valid version") from None
+        return text
 
     @property
     def version(self) -> Version:
-        text = self.version_text
-        try:
-            return Version(text)
-        except InvalidVersion:
-            raise MetadataError(f"{self.where}: [project] version {text!r} is not a valid version") from None
+        return Version(self.version_text)
 
     @property
     def description(self) -> str:

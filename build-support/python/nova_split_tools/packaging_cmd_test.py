@@ -132,3 +132,26 @@ def test_test_utils_and_tests_stay_out_of_the_modules(repo: Path) -> None:
     (repo / "drivers/xen/nova_xen/sub/vm.py").write_text("")
     modules = tomllib.loads(render(repo)["drivers/xen/pyproject.toml"])["tool"]["setuptools"]["py-modules"]
     assert modules == ["nova_xen.__init__", "nova_xen.driver", "nova_xen.sub.__init__", "nova_xen.sub.vm"]
+
+
+@pytest.mark.parametrize(
+    "path, old, new, message",
+    [
+        (
+            "subproject.toml",
+            'version = "1.4.0"',
+            'version = "banana"',
+            "[project] version 'banana' is not a valid version",
+        ),
+        ("requirements.txt", "XenAPI>=22.19", "XenAPI>=22.19!!", "'XenAPI>=22.19!!' is not a PEP 508 requirement ("),
+    ],
+)
+def test_what_no_build_would_accept_is_refused_in_one_line(
+    repo: Path, capsys: pytest.CaptureFixture[str], path: str, old: str, new: str, message: str
+) -> None:
+    source = repo / "drivers/xen" / path
+    source.write_text(source.read_text().replace(old, new))
+    assert main(["--repo", str(repo), "packaging"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not (repo / "drivers/xen/pyproject.toml").exists()

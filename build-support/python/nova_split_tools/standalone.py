@@ -16,6 +16,7 @@ from typing import Any
 
 import tomli_w
 from bindep.depends import Depends, DependsException
+from packaging.requirements import InvalidRequirement, Requirement
 
 from nova_split_tools import wheel_metadata
 from nova_split_tools.errors import ToolError
@@ -30,8 +31,16 @@ HEADER += "# and BUILD; do not edit.\n"
 
 
 def _requirements(root: Path, rel: str) -> list[str]:
-    lines = (root / rel).read_text().splitlines() if (root / rel).exists() else []
-    return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+    """The PEP 508 requirements of ``rel``, one per non-comment line; anything else is one line."""
+    lines = (root / rel).read_text(encoding="utf-8").splitlines() if (root / rel).exists() else []
+    requirements = [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+    for requirement in requirements:
+        try:
+            Requirement(requirement)
+        except InvalidRequirement as e:
+            why = str(e).splitlines()[0]  # packaging adds the line and a caret under the error
+            raise ToolError(f"{rel}: {requirement!r} is not a PEP 508 requirement ({why})") from None
+    return requirements
 
 
 def _system_packages(root: Path, rel: str) -> list[str]:
