@@ -36,7 +36,7 @@ from types import FrameType
 
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph, run_pants
-from nova_split_tools.proc import git, git_probe
+from nova_split_tools.proc import git, git_probe, status
 from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import CORE, Subproject, find_subproject, registered
 
@@ -193,6 +193,16 @@ def _url(source: str) -> tuple[str, list[str]]:
     return url, (["-u", LOCAL_UPLOAD_PACK] if url.startswith("file://") else [])
 
 
+def _fetch(cwd: Path, source: str, args: list[str]) -> None:
+    """``git clone`` without blobs; a failure names git's cause (its first ``fatal:`` line), not the
+    last line of its advice ("and the repository exists.")."""
+    code, out = status(["git", "clone", "-q", "--filter=blob:none", "--no-checkout", *args], cwd)
+    if code:
+        lines = [line.strip() for line in out.splitlines() if line.strip()]
+        cause = next((line for line in lines if line.startswith("fatal: ")), lines[-1] if lines else "(no output)")
+        raise ToolError(f"'git clone' of {source} failed: {cause}")
+
+
 def clone(source: str, name: str, dest: Path, closure: Closure = sparse_closure) -> list[str]:
     """Clone ``source`` (path or URL) into ``dest`` with only ``name``'s closure checked out; its directories.
 
@@ -208,7 +218,7 @@ def clone(source: str, name: str, dest: Path, closure: Closure = sparse_closure)
     work = dest.parent / f".{dest.name}{PARTIAL}{os.getpid()}"
     with _sigterm_as_interrupt():
         try:
-            git(dest.parent, "clone", "-q", "--filter=blob:none", "--no-checkout", *upload, url, str(work))
+            _fetch(dest.parent, source, [*upload, url, str(work)])
             if upload:  # later fetches (missing blobs, pulls) must keep the filter too
                 git(work, "config", "remote.origin.uploadpack", LOCAL_UPLOAD_PACK)
             _step("fetched")
