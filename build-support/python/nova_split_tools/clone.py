@@ -24,6 +24,7 @@ The command is ``clone_cmd``.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import posixpath
@@ -181,7 +182,7 @@ def _alive(pid: int) -> bool:
 
 def _sweep_partials(dest: Path) -> None:
     """Remove partial clones into ``dest`` left by processes that no longer run (SIGKILL, power loss)."""
-    for partial in dest.parent.glob(f".{dest.name}{PARTIAL}*"):
+    for partial in dest.parent.glob(f"{glob.escape('.' + dest.name + PARTIAL)}*"):  # DEST may hold [ ] * ?
         pid = partial.name.rpartition("-")[2]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(partial, ignore_errors=True)

@@ -166,7 +166,7 @@ def test_refusals_are_one_line_and_leave_nothing(
         clone(str(source), "nope", empty, no_pants)
     assert empty.is_dir() and not any(empty.iterdir())  # an empty destination stays as it was
     causes = ("does not exist", "does not appear to be a git repository", "Failed to connect")
-    for bad, cause in zip((str(tmp_path / "nowhere"), "file:///nonexistent/repo", "http://127.0.0.1:9/repo"), causes):
+    for bad, cause in zip((str(tmp_path / "nowhere"), "file:///nonexistent/repo", "http://127.0.0.1:9/repo"), causes, strict=True):
         assert main(["clone", bad, "xen", str(tmp_path / "new")]) == 2  # could not run (docs/cli.md)
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and f"'git clone' of {bad} failed: fatal: " in err and cause in err, err
@@ -210,3 +210,14 @@ def test_an_interrupted_clone_leaves_no_destination(source: Path, tmp_path: Path
         assert again.returncode == 0, again.stderr
         assert not list(tmp_path.glob(f".{dest.name}.nova-split-clone-*"))
         assert "drivers/xen/nova_xen/driver.py" in _checked_out(dest)
+
+
+def test_a_killed_clones_leftover_is_removed_when_dest_has_glob_characters(source: Path, tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", ""])
+    dead.wait()  # a pid whose process is gone, like a clone killed with SIGKILL
+    dest = tmp_path / "nova [hyperv]*"
+    leftover = tmp_path / f".{dest.name}.nova-split-clone-{dead.pid}"
+    leftover.mkdir()
+    clone(str(source), "xen", dest, no_pants)
+    assert not leftover.exists()
+    assert "drivers/xen/nova_xen/driver.py" in _checked_out(dest)

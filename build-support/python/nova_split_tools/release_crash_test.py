@@ -202,6 +202,16 @@ def test_an_interrupted_continue_of_an_untagged_commit_aborts_to_the_state_befor
     assert git(repo, "rev-parse", "nova-libvirt-1.1.0^{commit}") == git(repo, "rev-parse", "HEAD")
 
 
+@pytest.mark.parametrize("content", ['{"subproject": "libvirt"', '{"subproject": "libvirt"}', "[]"])
+def test_an_unreadable_state_is_one_line(repo: Path, content: str) -> None:
+    state = repo / ".git" / "nova-split-release" / "state.json"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text(content)
+    for args in ((), ("continue",), ("abort",)):
+        assert "state.json is unreadable" in one_line(child(repo, *args))
+    assert state.read_text() == content
+
+
 def test_nothing_to_continue_or_abort_is_one_line(repo: Path) -> None:
     assert "no interrupted release cut of nova-libvirt to continue" in one_line(child(repo, "continue"))
     assert "no interrupted release cut to abort" in one_line(child(repo, "abort"))
