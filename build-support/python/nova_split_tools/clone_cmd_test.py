@@ -165,8 +165,9 @@ def test_refusals_are_one_line_and_leave_nothing(
     with pytest.raises(ToolError, match=r"unknown subproject 'nope'; choose one of: hyperv, xen"):
         clone(str(source), "nope", empty, no_pants)
     assert empty.is_dir() and not any(empty.iterdir())  # an empty destination stays as it was
+    bad_sources = (str(tmp_path / "nowhere"), "file:///nonexistent/repo", "http://127.0.0.1:9/repo")
     causes = ("does not exist", "does not appear to be a git repository", "Failed to connect")
-    for bad, cause in zip((str(tmp_path / "nowhere"), "file:///nonexistent/repo", "http://127.0.0.1:9/repo"), causes, strict=True):
+    for bad, cause in zip(bad_sources, causes, strict=True):
         assert main(["clone", bad, "xen", str(tmp_path / "new")]) == 2  # could not run (docs/cli.md)
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and f"'git clone' of {bad} failed: fatal: " in err and cause in err, err
