@@ -93,7 +93,13 @@ def parser() -> tuple[argparse.ArgumentParser, GlobalOptions]:
         "failed, 2 usage error or the tool could not run, 130 interrupted (SIGINT or SIGTERM). "
         "Details: docs/cli.md.",
     )
-    p.add_argument("--version", action="store_true", help="print the version of the tooling's nova-common and exit")
+    # dest: not "version", which a subcommand's own --version (release cut --version X.Y.Z) sets in the same namespace
+    p.add_argument(
+        "--version",
+        dest="show_version",
+        action="store_true",
+        help="print the version of the tooling's nova-common and exit",
+    )
     globals_ = GlobalOptions()
     globals_.add(
         p, "--repo", type=Path, default=Path.cwd(), help="the repository to work on (default: the current directory)"
@@ -133,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or ""
     try:
         with terminate_as_exception():
-            if args.version:
+            if args.show_version:
                 print(_version(args.repo))
                 return 0
             if not command:

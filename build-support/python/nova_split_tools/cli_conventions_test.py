@@ -78,6 +78,21 @@ def test_version_is_the_checkouts_nova_common(repo: Path, capsys: pytest.Capture
     assert _run(capsys, "--version", "--repo", str(repo))[1] == out
 
 
+def test_release_cuts_version_option_is_not_the_tools_version(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``release cut X --version V`` names the release; it used to share its dest with the global
+    ``--version``, so the documented command printed the tool's version and exited 0."""
+    monkeypatch.setattr(release_cmd, "PantsToolchain", lambda pantsd: Recorder())
+    r = ("--repo", str(repo))
+    code, out, err = _run(capsys, *r, "release", "cut", "nova-common", "--version", "7.0.0", "--dry-run", "--force")
+    assert (code, err) == (0, ""), out
+    assert "release x 1.0.0 -> 7.0.0 (explicit)" in out and "dry run: nothing changed" in out
+    code, out, err = _run(capsys, *r, "release", "cut", "nova-common", "--version", "banana")
+    assert (code, out) == (2, "")
+    assert err == "nova-split release: error: --version 'banana' is not a version (use X.Y.Z)\n"
+
+
 @pytest.mark.parametrize(
     ("argv", "code", "said"),
     [

@@ -24,6 +24,7 @@ The command is ``clone_cmd``.
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import posixpath
@@ -36,7 +37,7 @@ from types import FrameType
 
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph, run_pants
-from nova_split_tools.proc import git, git_probe
+from nova_split_tools.proc import git, git_probe, status
 from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import CORE, Subproject, find_subproject, registered
 
@@ -181,7 +182,7 @@ def _alive(pid: int) -> bool:
 
 def _sweep_partials(dest: Path) -> None:
     """Remove partial clones into ``dest`` left by processes that no longer run (SIGKILL, power loss)."""
-    for partial in dest.parent.glob(f".{dest.name}{PARTIAL}*"):
+    for partial in dest.parent.glob(f"{glob.escape('.' + dest.name + PARTIAL)}*"):  # DEST may hold [ ] * ?
         pid = partial.name.rpartition("-")[2]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(partial, ignore_errors=True)
@@ -191,6 +192,16 @@ def _url(source: str) -> tuple[str, list[str]]:
     """The URL to clone and the upload-pack option for local transports (they must allow --filter)."""
     url = Path(source).resolve().as_uri() if "://" not in source and Path(source).is_dir() else source
     return url, (["-u", LOCAL_UPLOAD_PACK] if url.startswith("file://") else [])
+
+
+def _fetch(cwd: Path, source: str, args: list[str]) -> None:
+    """``git clone`` without blobs; a failure names git's cause (its first ``fatal:`` line), not the
+    last line of its advice ("and the repository exists.")."""
+    code, out = status(["git", "clone", "-q", "--filter=blob:none", "--no-checkout", *args], cwd)
+    if code:
+        lines = [line.strip() for line in out.splitlines() if line.strip()]
+        cause = next((line for line in lines if line.startswith("fatal: ")), lines[-1] if lines else "(no output)")
+        raise ToolError(f"'git clone' of {source} failed: {cause}")
 
 
 def clone(source: str, name: str, dest: Path, closure: Closure = sparse_closure) -> list[str]:
@@ -208,7 +219,7 @@ def clone(source: str, name: str, dest: Path, closure: Closure = sparse_closure)
     work = dest.parent / f".{dest.name}{PARTIAL}{os.getpid()}"
     with _sigterm_as_interrupt():
         try:
-            git(dest.parent, "clone", "-q", "--filter=blob:none", "--no-checkout", *upload, url, str(work))
+            _fetch(dest.parent, source, [*upload, url, str(work)])
             if upload:  # later fetches (missing blobs, pulls) must keep the filter too
                 git(work, "config", "remote.origin.uploadpack", LOCAL_UPLOAD_PACK)
             _step("fetched")

@@ -165,10 +165,12 @@ def test_refusals_are_one_line_and_leave_nothing(
     with pytest.raises(ToolError, match=r"unknown subproject 'nope'; choose one of: hyperv, xen"):
         clone(str(source), "nope", empty, no_pants)
     assert empty.is_dir() and not any(empty.iterdir())  # an empty destination stays as it was
-    for bad in (str(tmp_path / "nowhere"), "file:///nonexistent/repo", "http://127.0.0.1:9/repo"):
+    bad_sources = (str(tmp_path / "nowhere"), "file:///nonexistent/repo", "http://127.0.0.1:9/repo")
+    causes = ("does not exist", "does not appear to be a git repository", "Failed to connect")
+    for bad, cause in zip(bad_sources, causes, strict=True):
         assert main(["clone", bad, "xen", str(tmp_path / "new")]) == 2  # could not run (docs/cli.md)
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and "failed" in err, err
+        assert err.count("\n") == 1 and f"'git clone' of {bad} failed: fatal: " in err and cause in err, err
         assert not (tmp_path / "new").exists()
     assert main(["clone", str(source), "xen", str(tmp_path / "no" / "parent")]) == 2
     assert "does not exist" in capsys.readouterr().err
@@ -209,3 +211,14 @@ def test_an_interrupted_clone_leaves_no_destination(source: Path, tmp_path: Path
         assert again.returncode == 0, again.stderr
         assert not list(tmp_path.glob(f".{dest.name}.nova-split-clone-*"))
         assert "drivers/xen/nova_xen/driver.py" in _checked_out(dest)
+
+
+def test_a_killed_clones_leftover_is_removed_when_dest_has_glob_characters(source: Path, tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", ""])
+    dead.wait()  # a pid whose process is gone, like a clone killed with SIGKILL
+    dest = tmp_path / "nova [hyperv]*"
+    leftover = tmp_path / f".{dest.name}.nova-split-clone-{dead.pid}"
+    leftover.mkdir()
+    clone(str(source), "xen", dest, no_pants)
+    assert not leftover.exists()
+    assert "drivers/xen/nova_xen/driver.py" in _checked_out(dest)

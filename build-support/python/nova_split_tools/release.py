@@ -570,8 +570,10 @@ def resume(
         if untagged is None:
             state_dir.clean_scratch()
             raise ToolError(f"no interrupted release cut of {meta.distribution} to continue in this clone")
-        parent = git(repo.root, "rev-parse", f"{untagged}^").strip()
-        st = CutState(sub.name, sub.path, meta.distribution, str(meta.version), meta.tag(), parent, None, True)
+        # The state before this command, which --abort of an interrupted --continue restores: the
+        # branch checked out where it is (the commit predates this command and stays), no tag.
+        branch = git_probe(repo.root, "symbolic-ref", "-q", "HEAD") or None
+        st = CutState(sub.name, sub.path, meta.distribution, str(meta.version), meta.tag(), _head(repo), branch, True)
         st.commit, st.step, st.done = untagged, "commit", True
     elif st.subproject != sub.name:
         raise ToolError(

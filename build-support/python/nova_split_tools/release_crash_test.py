@@ -187,6 +187,31 @@ def test_an_untagged_release_commit_without_state_is_tagged_not_skipped(repo: Pa
     next_cut_is_clean(repo, "1.1.1")
 
 
+def test_an_interrupted_continue_of_an_untagged_commit_aborts_to_the_state_before_it(repo: Path) -> None:
+    """``--continue`` of a release commit with no state, killed after tagging, then ``--abort``: the
+    branch is checked out where it was (not a detached HEAD at the commit's parent), no tag."""
+    assert child(repo, stop="commit").returncode == -signal.SIGKILL
+    shutil.rmtree(repo / ".git" / "nova-split-release")
+    before = snapshot(repo)
+    assert child(repo, "continue", stop="tag").returncode == -signal.SIGKILL
+    assert "after its release commit" in one_line(child(repo))
+    assert child(repo, "abort").returncode == 0
+    assert snapshot(repo) == before
+    assert_clean(repo)
+    assert child(repo, "continue").returncode == 0
+    assert git(repo, "rev-parse", "nova-libvirt-1.1.0^{commit}") == git(repo, "rev-parse", "HEAD")
+
+
+@pytest.mark.parametrize("content", ['{"subproject": "libvirt"', '{"subproject": "libvirt"}', "[]"])
+def test_an_unreadable_state_is_one_line(repo: Path, content: str) -> None:
+    state = repo / ".git" / "nova-split-release" / "state.json"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text(content)
+    for args in ((), ("continue",), ("abort",)):
+        assert "state.json is unreadable" in one_line(child(repo, *args))
+    assert state.read_text() == content
+
+
 def test_nothing_to_continue_or_abort_is_one_line(repo: Path) -> None:
     assert "no interrupted release cut of nova-libvirt to continue" in one_line(child(repo, "continue"))
     assert "no interrupted release cut to abort" in one_line(child(repo, "abort"))

@@ -100,11 +100,11 @@ class StateDir:
     def load(self) -> CutState | None:
         try:
             data: dict[str, Any] = json.loads(self.file.read_text())
+            return CutState(**data)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, TypeError) as e:  # TypeError: not an object, missing or unknown fields
             raise ToolError(f"{self.file} is unreadable ({e}); inspect it, then delete it to start over") from None
-        return CutState(**data)
 
     def save(self, state: CutState) -> None:
         """Replace the state file atomically: a reader sees the old state or the new one, never half."""
