@@ -5,9 +5,10 @@ triggers on the paths :func:`ci_jobs.trigger_paths` gives, which follow the plan
 level (its directory, the build configuration, the files of its resolve and of the resolves tools
 install from, and the nova-common files it reaches on each path whose ``[ci]`` policy is not
 ``skip``).
-Writes ``.github/workflows/driver-<name>.yml`` (GitHub Actions ``paths:``) and
-``zuul.d/drivers.yaml`` (Zuul ``files:``), and ``build-support/clone-closures.json`` (the
-directories ``nova-split clone`` checks out for each driver). ``--check`` writes nothing: it fails if a committed
+Writes ``.github/workflows/ci.yml`` (the plan-driven workflow), ``.github/workflows/driver-<name>.yml``
+(GitHub Actions ``paths:``), ``pants.ci.toml``, ``zuul.d/nova-split.yaml`` (Zuul jobs with ``files:``)
+and ``build-support/clone-closures.json`` (the directories ``nova-split clone`` checks out for each
+driver). ``--check`` writes nothing: it fails if a committed
 file differs from what the graph gives now, shows the difference and the command that fixes it.
 """
 

@@ -185,7 +185,14 @@ class Plan:
 
 def regenerate(root: Path, staged: _Staging) -> None:
     """Run the generators CI's ``--check`` gates compare against, saving what they touch first."""
-    for rel in (".github/CODEOWNERS", "OWNERS", "zuul.d/drivers.yaml"):
+    for rel in (
+        ".github/CODEOWNERS",
+        "OWNERS",
+        "zuul.d/nova-split.yaml",
+        ".github/workflows/ci.yml",
+        "pants.ci.toml",
+        "build-support/clone-closures.json",
+    ):
         staged.save(rel)
     workflows = root / ".github" / "workflows"
     for path in workflows.glob("driver-*.yml") if workflows.exists() else []:

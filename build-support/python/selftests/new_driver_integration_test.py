@@ -30,7 +30,7 @@ def test_a_scaffolded_driver_passes_every_gate_and_removing_it_restores_the_tree
     repo = _clone(tmp_path)
     before = git(repo, "rev-parse", "HEAD")
     # vbox's own client package; xcp shares xen's client library (two drivers, one client package).
-    _ok(nova_split(repo, "new-driver", "vbox", "--client-package", "tomli-w>=1.0", "--owner", "ann"))
+    _ok(nova_split(repo, "new-driver", "vbox", "--client-package", "tomli-w>=1.0", "--owner", "ann@example.org"))
     # The next one refuses the uncommitted first one: each addition is its own reviewable change.
     refused = nova_split(repo, "new-driver", "xcp")
     assert refused.returncode == 2 and "the work tree has uncommitted changes" in refused.stderr
@@ -46,12 +46,13 @@ def test_a_scaffolded_driver_passes_every_gate_and_removing_it_restores_the_tree
         ".github/CODEOWNERS",
         ".github/workflows/driver-vbox.yml",
         ".github/workflows/driver-xcp.yml",
-        "zuul.d/drivers.yaml",
+        "zuul.d/nova-split.yaml",
+        "build-support/clone-closures.json",
     }
     for name in ("vbox", "xcp"):
         for generated in ("OWNERS", "pyproject.toml", "tox.ini", f"{name}.lock"):
             assert f"drivers/{name}/{generated}" in changed
-    assert "ann" in (repo / "drivers/vbox/OWNERS").read_text()
+    assert "ann@example.org" in (repo / "drivers/vbox/OWNERS").read_text().splitlines()
     assert '"tomli-w>=1.0"' in (repo / "drivers/vbox/pyproject.toml").read_text()
 
     tests = pants(repo, "test", "drivers/vbox::", "drivers/xcp::")
@@ -98,7 +99,8 @@ def test_removing_an_existing_driver_leaves_everything_else_passing(tmp_path: Pa
         "pants.toml",
         ".github/CODEOWNERS",
         ".github/workflows/driver-xen.yml",
-        "zuul.d/drivers.yaml",
+        "zuul.d/nova-split.yaml",
+        "build-support/clone-closures.json",
     }
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "remove xen")

@@ -193,7 +193,14 @@ def test_a_killed_cut_continues_and_a_terminated_one_restores(repo: Path) -> Non
     killed = nova_split(repo, "release", "cut", "hyperv", env={STOP: "commit"})
     assert killed.returncode == -9, (killed.returncode, killed.stderr[-2000:])
     assert git(repo, "tag", "-l", "nova-hyperv-1.0.2") == "", "a tag before --continue"
-    line = refuses(repo, ERROR + "stopped at step 'commit' done, after its release commit", "release", "cut", "hyperv")
+    line = refuses(
+        repo,
+        ERROR
+        + r"a release cut of nova-hyperv 1\.0\.2 \(pid \d+\) stopped at step 'commit' done, after its release commit",
+        "release",
+        "cut",
+        "hyperv",
+    )
     assert "nova-split release cut hyperv --continue" in line
     ok(nova_split(repo, "release", "cut", "hyperv", "--continue"), "release cut hyperv --continue")
     assert git(repo, "rev-parse", "nova-hyperv-1.0.2^{commit}") == git(repo, "rev-parse", "HEAD")
