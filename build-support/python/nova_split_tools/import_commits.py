@@ -93,10 +93,10 @@ def _check(root: Path, path: str, own: set[str], commit: str, raw: bytes) -> Non
             f"{short} is signed or carries extra headers, which the monorepo cannot keep; recommit it plain"
         )
     for changed in git(root, "diff-tree", "-r", "--no-commit-id", "--name-only", f"{commit}^", commit).splitlines():
-        if changed in ROOT_FILES and changed not in own:
+        if changed in ROOT_FILES:  # a subproject's own copy is written by `nova-split packaging`
             raise ToolError(
-                f"{short} changes {changed}, which is outside {path} (the monorepo keeps it at its root); "
-                "drop that change and import again"
+                f"{short} changes {changed}, which is outside {path} (the monorepo keeps it at its root and "
+                "copies it into each subproject); drop that change and import again"
             )
         head = git(root, "cat-file", "-p", f"HEAD:{path}/{changed}") if changed in own else ""
         if GENERATED_MARKER in head.encode()[:400]:
