@@ -26,6 +26,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from nova_common.compute.cliargs import Terminated
+from nova_split_tools import wheel_metadata
 from nova_split_tools.driver_template import DriverSpec, render
 from nova_split_tools.errors import ToolError
 from nova_split_tools.generators import ALL as GENERATORS
@@ -206,7 +207,14 @@ def regenerate(root: Path, staged: _Staging) -> None:
 
 def new_driver_plan(root: Path, spec: DriverSpec) -> Plan:
     text = (root / "pants.toml").read_text()
-    return Plan(root, spec.name, writes=render(spec), pants_toml=add_resolve_line(text, spec.name), lockfile=True)
+    writes = render(spec)
+    # The subproject's LICENSE copy, as `nova-split packaging` writes it: its BUILD file's
+    # `license` resource must exist before the first Pants run on the new directory (./pants fix).
+    license_file = root / wheel_metadata.LICENSE_FILE
+    if not license_file.is_file():
+        raise ToolError(f"{wheel_metadata.LICENSE_FILE} is missing at the repository root; restore it from git")
+    writes[wheel_metadata.LICENSE_FILE] = license_file.read_text()
+    return Plan(root, spec.name, writes=writes, pants_toml=add_resolve_line(text, spec.name), lockfile=True)
 
 
 def remove_driver_plan(root: Path, name: str) -> Plan:
