@@ -213,7 +213,7 @@ def new_driver_plan(root: Path, spec: DriverSpec) -> Plan:
     license_file = root / wheel_metadata.LICENSE_FILE
     if not license_file.is_file():
         raise ToolError(f"{wheel_metadata.LICENSE_FILE} is missing at the repository root; restore it from git")
-    writes[wheel_metadata.LICENSE_FILE] = license_file.read_text()
+    writes[f"drivers/{spec.name}/{wheel_metadata.LICENSE_FILE}"] = license_file.read_text()
     return Plan(root, spec.name, writes=writes, pants_toml=add_resolve_line(text, spec.name), lockfile=True)
 
 
