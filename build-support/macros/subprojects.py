@@ -63,10 +63,13 @@ def nova_common_library(entry_points):
         ("*", "!//drivers/*/nova_*/**", "*"),
     )
     _license()
+    # Data files of the wheel (the plugin names them in data_files): the bash completion of
+    # nova-compute, written by `nova-split packaging`. At the source root, like the LICENSE.
+    resources(name="share", sources=["share/**/*"])
     python_distribution(
         name="dist",
         # Every parametrized copy: otherwise a driver wheel would inline nova-common's code.
-        dependencies=[":lib@resolve=" + r for r in resolves] + [":license"] + ambiguous,
+        dependencies=[":lib@resolve=" + r for r in resolves] + [":license", ":share"] + ambiguous,
         provides=python_artifact(name="nova-common"),
         entry_points=entry_points,
     )

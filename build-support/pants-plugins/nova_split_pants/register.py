@@ -7,6 +7,8 @@ read with the tooling's own reader (``nova_split_tools.metadata``, on Pants' pyt
 wheel, the releases and the generated packaging agree on every key and every error message.
 The license, classifiers, project URLs and README content type come from
 ``nova_split_tools.wheel_metadata``, shared with each driver's standalone ``pyproject.toml``.
+Files under the subproject's ``share/`` (nova-common's bash completion) become the wheel's data
+files; the subproject's BUILD makes them resources of the distribution, so they are in the chroot.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ import os
 
 from pants.backend.python.util_rules.package_dists import SetupKwargs, SetupKwargsRequest
 from pants.base.glob_match_error_behavior import GlobMatchErrorBehavior
-from pants.engine.fs import DigestContents, PathGlobs
+from pants.engine.fs import DigestContents, PathGlobs, Paths
 from pants.engine.rules import Get, collect_rules, rule
 from pants.engine.target import Target
 from pants.engine.unions import UnionRule
 
 from nova_split_tools.metadata import FILE, parse_metadata
-from nova_split_tools.wheel_metadata import README, setup_kwargs
+from nova_split_tools.wheel_metadata import DATA_DIR, README, data_files, setup_kwargs
 
 
 def _literal(text: str) -> str:
@@ -50,6 +52,13 @@ async def subproject_setup_kwargs(request: NovaSubprojectSetupKwargsRequest) -> 
         ),
     )
     text = {c.path: c.content.decode() for c in contents}
+    shared = await Get(
+        Paths,
+        PathGlobs(
+            [os.path.join(spec_path, DATA_DIR, "**")],
+            glob_match_error_behavior=GlobMatchErrorBehavior.ignore,
+        ),
+    )
     meta = parse_metadata(text[path], path)
     kwargs = {
         **request.explicit_kwargs,
@@ -58,12 +67,17 @@ async def subproject_setup_kwargs(request: NovaSubprojectSetupKwargsRequest) -> 
         "long_description": _literal(text[readme]),
         **setup_kwargs(spec_path),
     }
+    files = data_files([os.path.relpath(f, spec_path) for f in shared.files])
+    if files:
+        kwargs["data_files"] = files
     if meta.extras:
         kwargs["extras_require"] = meta.extras
     requirement = meta.nova_common_requirement
     if requirement is not None:
         kwargs["install_requires"] = [requirement]
-    return SetupKwargs(kwargs, address=request.target.address, _allow_banned_keys=requirement is not None)
+    # install_requires and data_files are keys Pants reserves: ours are the only ones given.
+    banned = requirement is not None or bool(files)
+    return SetupKwargs(kwargs, address=request.target.address, _allow_banned_keys=banned)
 
 
 def rules():

@@ -14,12 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "BASH_COMPLETION_DIR",
     "BUILD_REQUIRES",
+    "DATA_DIR",
     "CLASSIFIERS",
     "LICENSE_EXPRESSION",
     "LICENSE_FILE",
     "README",
     "README_CONTENT_TYPE",
+    "data_files",
     "REPOSITORY_URL",
     "REQUIRES_PYTHON",
     "project_urls",
@@ -39,6 +42,12 @@ README_CONTENT_TYPE = "text/markdown"
 REQUIRES_PYTHON = ">=3.11"
 #: The setuptools a standalone build uses: the line pants.toml's [setuptools] resolve locks.
 BUILD_REQUIRES = ("setuptools>=77,<81",)
+#: A subproject's files under this directory are its wheel's data files, installed under the
+#: environment's own ``share/`` (setuptools ``data_files``; a wheel's ``*.data/data/``).
+DATA_DIR = "share"
+#: Where bash-completion looks for a command's completion under each directory of
+#: ``XDG_DATA_DIRS`` (default ``/usr/local/share:/usr/share``) and under ``~/.local/share``.
+BASH_COMPLETION_DIR = f"{DATA_DIR}/bash-completion/completions"
 #: Where the monorepo lives; the project URLs point into it.
 REPOSITORY_URL = "https://github.com/nova-split/nova-split"
 
@@ -65,6 +74,19 @@ def project_urls(path: str) -> dict[str, str]:
         "Source": REPOSITORY_URL,
         "Issues": f"{REPOSITORY_URL}/issues",
     }
+
+
+def data_files(files: list[str]) -> list[tuple[str, list[str]]]:
+    """setuptools ``data_files`` for a subproject's files under ``share/`` (paths relative to it).
+
+    Each file is installed at the same relative path under the environment's prefix, e.g.
+    ``share/bash-completion/completions/nova-compute`` -> ``<venv>/share/bash-completion/...``.
+    """
+    by_dir: dict[str, list[str]] = {}
+    for rel in sorted(files):
+        if rel.startswith(DATA_DIR + "/"):
+            by_dir.setdefault(rel.rsplit("/", 1)[0], []).append(rel)
+    return sorted(by_dir.items())
 
 
 def setup_kwargs(path: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ commands, a UUID-shaped name, an oversize flavor, an interrupted boot and a zero
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -19,6 +20,33 @@ def version(repo: Path, subproject: str) -> str:
     found = re.search(r'^version = "(.*)"$', (repo / subproject / "subproject.toml").read_text(), re.M)
     assert found, f"no version in {subproject}/subproject.toml"
     return re.escape(found.group(1))
+
+
+BASH_COMPLETION = Path("/usr/share/bash-completion/bash_completion")  # Debian's bash-completion (bindep.txt)
+
+
+def complete_with_bash_completion(venv: Path, words: list[str]) -> list[str]:
+    """What bash-completion's own loader completes for ``words`` (the last one being typed), with
+    the venv's ``share`` in ``XDG_DATA_DIRS``, as docs/cli.md tells a venv user to set."""
+    assert (
+        BASH_COMPLETION.is_file()
+    ), f"{BASH_COMPLETION} is missing: install bash-completion (build-support/bindep.txt)"
+    script = (
+        f"source {BASH_COMPLETION}\n"
+        '__load_completion "${WORDS[0]}" || { echo "no completion loaded for ${WORDS[0]}" >&2; exit 3; }\n'
+        'COMP_WORDS=("${WORDS[@]}"); COMP_CWORD=$((${#WORDS[@]} - 1))\n'
+        '"$(complete -p "${WORDS[0]}" | sed -E "s/.*-F ([^ ]+) .*/\\1/")"\n'
+        'printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    words_decl = "WORDS=(" + " ".join(f"'{w}'" for w in words) + ")\n"
+    env = {
+        "XDG_DATA_DIRS": f"{venv / 'share'}:/usr/local/share:/usr/share",
+        "HOME": str(venv),
+        "PATH": os.environ["PATH"],
+    }
+    result = subprocess.run(["bash", "-c", words_decl + script], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, f"bash-completion failed for {words}: {result.stderr}"
+    return result.stdout.split()
 
 
 def test_wheels_run_the_lifecycle_in_a_fresh_venv(tmp_path: Path) -> None:
@@ -43,6 +71,11 @@ def test_wheels_run_the_lifecycle_in_a_fresh_venv(tmp_path: Path) -> None:
         "--version",
     )
     expect("completion from the wheel", r"^complete -F _nova_compute_complete nova-compute$", "completion", "bash")
+    installed = venv / "share/bash-completion/completions/nova-compute"
+    assert installed.is_file(), "the nova-common wheel did not install share/bash-completion/completions/nova-compute"
+    completed = complete_with_bash_completion(venv, ["nova-compute", "bo"])
+    assert completed == ["boot"], f"bash-completion completed 'nova-compute bo' to {completed}"
+    assert complete_with_bash_completion(venv, ["nova-compute", "boot", "x", "--flavor", "m1.t"]) == ["m1.tiny"]
     shown = run([venv / "bin/pip", "show", "nova-libvirt"], tmp_path, check=True)
     assert re.search(r"^Requires:.*nova-common", shown.stdout, re.M), shown.stdout
     expect("boot", r"web1 .* active +running", "boot", "web1")

@@ -67,7 +67,7 @@ from nova_common.loader import installed_drivers, load_driver
 from nova_common.objects import HostResources, Instance, InstanceInfo
 from nova_common.virtapi import LocalVirtAPI
 
-__all__ = ["main"]
+__all__ = ["completion", "main"]
 
 DEFAULT_DRIVER = "libvirt"
 DISTRIBUTION = "nova-common"
@@ -220,6 +220,16 @@ def _parser() -> tuple[argparse.ArgumentParser, GlobalOptions]:
     add_completion_command(sub, "nova-compute")
     g.attach(GlobalOptions.subparsers(p))
     return p, g
+
+
+def completion(shell: str) -> str:
+    """nova-compute's completion script for ``shell``: what ``nova-compute completion SHELL`` prints.
+
+    The nova-common wheel also installs the bash script as
+    ``share/bash-completion/completions/nova-compute`` under its prefix (written from here by
+    ``nova-split packaging``), where bash-completion finds it (docs/cli.md, "Shell completion").
+    """
+    return completion_script(_parser()[0], shell)
 
 
 def _driver_options(pairs: Sequence[str]) -> dict[str, str]:
