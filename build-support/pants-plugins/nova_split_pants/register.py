@@ -65,7 +65,7 @@ async def subproject_setup_kwargs(request: NovaSubprojectSetupKwargsRequest) -> 
         "version": meta.version_text,
         "description": _literal(meta.description),
         "long_description": _literal(text[readme]),
-        **setup_kwargs(spec_path),
+        **setup_kwargs(spec_path, meta.classifiers),
     }
     files = data_files([os.path.relpath(f, spec_path) for f in shared.files])
     if files:

@@ -119,6 +119,26 @@ class Metadata:
         return {str(k): list(v) for k, v in extras.items()}
 
     @property
+    def classifiers(self) -> list[str]:
+        """``[project] classifiers``: trove classifiers this subproject adds to the shared ones
+        (``wheel_metadata.classifiers``); an ``Operating System ::`` one replaces the default."""
+        value = self._section("project").get("classifiers", [])
+        if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+            raise MetadataError(f"{self.where}: [project] classifiers must be a list of trove classifiers")
+        for c in value:
+            parts = c.split(" :: ")
+            if len(parts) < 2 or any(not p or p != p.strip() or ":" in p or not p.isprintable() for p in parts):
+                raise MetadataError(
+                    f"{self.where}: [project] classifiers: {c!r} is not a trove classifier ('Topic :: Sub :: ...')"
+                )
+            if c.startswith("License ::"):
+                raise MetadataError(
+                    f"{self.where}: [project] classifiers: {c!r}: the license is the SPDX expression "
+                    "(PEP 639), which setuptools refuses beside a License classifier; remove it"
+                )
+        return list(value)
+
+    @property
     def api_major(self) -> int | None:
         """``[driver] api-major``; None for a subproject that is not a driver (no ``[driver]``)."""
         if "driver" not in self.data:

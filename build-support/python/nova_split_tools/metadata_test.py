@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from nova_split_tools import wheel_metadata
 from nova_split_tools.errors import ToolError
 from nova_split_tools.metadata import MetadataError, nova_common_requirement, parse_metadata, read_metadata
 
@@ -40,6 +41,18 @@ def test_nova_common_has_no_driver_range_and_defaults() -> None:
     assert meta.core_changes == "skip" and meta.api_changes == "vote" and meta.extras == {"testing": ["pytest>=7"]}
 
 
+def test_classifiers_add_to_the_shared_ones_and_an_os_replaces_linux() -> None:
+    meta = parse_metadata('[project]\nclassifiers = ["Operating System :: Microsoft :: Windows"]\n', "w")
+    assert meta.classifiers == ["Operating System :: Microsoft :: Windows"]
+    merged = wheel_metadata.classifiers(meta.classifiers)
+    assert "Operating System :: Microsoft :: Windows" in merged and "Operating System :: POSIX :: Linux" not in merged
+    assert "Environment :: OpenStack" in merged and merged == sorted(merged)
+    assert wheel_metadata.classifiers(["Topic :: System :: Emulators"]) == sorted(
+        [*wheel_metadata.CLASSIFIERS, "Topic :: System :: Emulators"]
+    )
+    assert parse_metadata("[project]\n", "w").classifiers == []
+
+
 def test_the_range_formula() -> None:
     assert nova_common_requirement(1) == "nova-common>=1.0,<2"
 
@@ -63,6 +76,11 @@ def test_the_range_formula() -> None:
         ('[owners]\nteam = ""\nmembers = ["a@b.org"]', "owners", r"^w: \[owners\] team must be a non-empty string"),
         ('[owners]\nteam = "t"\nmembers = []', "owners", r"^w: \[owners\] members must be a non-empty list"),
         ('[project.extras]\ntesting = "pytest"', "extras", r"^w: \[project.extras\] must map each extra"),
+        ('[project]\nclassifiers = "Topic :: A"', "classifiers", r"^w: \[project\] classifiers must be a list"),
+        ('[project]\nclassifiers = ["Windows"]', "classifiers", r"^w: .*'Windows' is not a trove classifier"),
+        ('[project]\nclassifiers = ["A ::  B"]', "classifiers", r"is not a trove classifier"),
+        ('[project]\nclassifiers = ["A :: B ::"]', "classifiers", r"is not a trove classifier"),
+        ('[project]\nclassifiers = ["License :: OSI Approved"]', "classifiers", r"PEP 639.*; remove it$"),
     ],
 )
 def test_each_bad_key_is_one_line_naming_the_file(text: str, key: str, message: str) -> None:

@@ -121,7 +121,7 @@ def pyproject(root: Path, driver: Subproject) -> dict[str, Any]:
         "requires-python": wheel_metadata.REQUIRES_PYTHON,
         "license": wheel_metadata.LICENSE_EXPRESSION,
         "license-files": [wheel_metadata.LICENSE_FILE],
-        "classifiers": list(wheel_metadata.CLASSIFIERS),
+        "classifiers": wheel_metadata.classifiers(meta.classifiers),
         "dependencies": _requirements(root, f"{driver.path}/requirements.txt") + [core],
         "urls": wheel_metadata.project_urls(driver.path),
         "entry-points": {"nova.compute.drivers": {driver.name: f"{package}.driver:{_driver_class(root, driver)}"}},

@@ -22,6 +22,7 @@ __all__ = [
     "LICENSE_FILE",
     "README",
     "README_CONTENT_TYPE",
+    "classifiers",
     "data_files",
     "REPOSITORY_URL",
     "REQUIRES_PYTHON",
@@ -89,13 +90,21 @@ def data_files(files: list[str]) -> list[tuple[str, list[str]]]:
     return sorted(by_dir.items())
 
 
-def setup_kwargs(path: str) -> dict[str, Any]:
+def classifiers(extra: list[str]) -> list[str]:
+    """The shared :data:`CLASSIFIERS` with a subproject's own (``[project] classifiers``), sorted;
+    an ``Operating System ::`` classifier of its own replaces the default (Linux)."""
+    own_os = any(c.startswith("Operating System ::") for c in extra)
+    shared = [c for c in CLASSIFIERS if not (own_os and c.startswith("Operating System ::"))]
+    return sorted({*shared, *extra})
+
+
+def setup_kwargs(path: str, extra_classifiers: list[str]) -> dict[str, Any]:
     """The shared part of a subproject's setuptools ``setup()`` keywords (the Pants plugin's)."""
     return {
         "license_expression": LICENSE_EXPRESSION,
         "license_files": [LICENSE_FILE],
         "python_requires": REQUIRES_PYTHON,
         "long_description_content_type": README_CONTENT_TYPE,
-        "classifiers": list(CLASSIFIERS),
+        "classifiers": classifiers(extra_classifiers),
         "project_urls": project_urls(path),
     }
