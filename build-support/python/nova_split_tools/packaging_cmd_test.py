@@ -20,6 +20,8 @@ def repo(tmp_path: Path) -> Path:
         "base",
         {
             "LICENSE": "Apache License\nVersion 2.0\n",
+            "nova-common/README.md": "# nova-common\n",
+            "drivers/xen/README.md": "# nova-xen\n",
             "drivers/xen/nova_xen/__init__.py": "",
             "drivers/xen/nova_xen/driver.py": "X = 1\n",
             "drivers/xen/nova_xen/driver_test.py": "",
@@ -83,6 +85,16 @@ def test_check_fails_with_the_diff_and_the_fix_until_regenerated(
     capsys.readouterr()
     assert main(["--repo", str(repo), "packaging", "--check"]) == 1
     assert '+version = "1.5.0"' in capsys.readouterr().out
+
+
+def test_a_missing_readme_fails_the_check_in_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "drivers/xen/README.md").unlink()
+    assert main(["--repo", str(repo), "packaging", "--check"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "nova-split packaging: error: drivers/xen/README.md is missing: it is the long description of "
+        "nova-xen's wheel; write one (see drivers/*/README.md)"
+    ], err
 
 
 def test_missing_driver_class_is_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -217,9 +217,21 @@ def completions(core: Subproject) -> dict[str, str]:
     return {f"{core.path}/{wheel_metadata.BASH_COMPLETION_DIR}/nova-compute": header + completion("bash")}
 
 
+def _require_readmes(root: Path, subprojects: list[Subproject]) -> None:
+    """Every wheel's long description is its subproject's README: a missing one fails here, in
+    ``packaging --check``, not later in ``./pants package`` or a release cut."""
+    for s in subprojects:
+        if (s.is_driver or s.name == CORE) and not (root / s.path / wheel_metadata.README).is_file():
+            raise ToolError(
+                f"{s.path}/{wheel_metadata.README} is missing: it is the long description of "
+                f"{'nova-common' if s.name == CORE else 'nova-' + s.name}'s wheel; write one (see drivers/*/README.md)"
+            )
+
+
 def render(root: Path) -> dict[str, str]:
     """Relative path -> content of every generated file."""
     subprojects = registered(root)
+    _require_readmes(root, subprojects)
     core = find_subproject(subprojects, CORE)
     testing = metadata(root, core).extras.get("testing", [])
     files = license_copies(root, subprojects)
