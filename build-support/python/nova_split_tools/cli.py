@@ -47,7 +47,7 @@ from nova_split_tools import (
 from nova_split_tools.errors import ToolError
 from nova_split_tools.metadata import read_metadata
 
-__all__ = ["main", "parser"]
+__all__ = ["interrupted_line", "main", "parser"]
 
 PROG = "nova-split"
 
@@ -151,7 +151,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return result
     except ToolError as e:
         return _fail(command, f"error: {e}", e.exit_code)
-    except KeyboardInterrupt:
-        return _fail(command, "interrupted", EXIT_INTERRUPTED)
-    except Terminated:
-        return _fail(command, "terminated (SIGTERM)", EXIT_INTERRUPTED)
+    except KeyboardInterrupt as e:
+        return _fail(command, interrupted_line(e, "interrupted"), EXIT_INTERRUPTED)
+    except Terminated as e:
+        return _fail(command, interrupted_line(e, "terminated (SIGTERM)"), EXIT_INTERRUPTED)
+
+
+def interrupted_line(e: BaseException, default: str) -> str:
+    """One line for an interruption: its message, then what the command did about it (its notes,
+    e.g. a release cut's "restored the state before the cut ...")."""
+    return "; ".join([str(e) or default, *getattr(e, "__notes__", [])])

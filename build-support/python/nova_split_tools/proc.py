@@ -3,18 +3,35 @@
 ``run``/``git`` return stdout and raise on failure; ``probe``/``git_probe`` return None instead
 (asking whether something holds); ``status`` returns the exit code and output for commands whose
 failure is a result (a test run); ``passthrough`` lets a command talk to the terminal.
+
+Every command dies with the tooling: on Linux it gets SIGTERM when the process that started it
+dies (``PR_SET_PDEATHSIG``), so a SIGKILLed ``release cut`` leaves no ``./pants test`` running on
+beside the ``--continue`` that follows (daemons such as pantsd detach first, and are unaffected).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from nova_split_tools.errors import ToolError
 
 __all__ = ["git", "git_bytes", "git_probe", "passthrough", "probe", "run", "status"]
+
+
+_PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the parent dies (kept across exec; only a syscall)."""
+    if _libc is not None:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _check(proc: subprocess.CompletedProcess[bytes], cmd: Sequence[str], cwd: Path, what: str | None) -> None:
@@ -49,6 +66,7 @@ def run(
         input=None if stdin is None else stdin.encode(),
         capture_output=True,
         env=_env(env),
+        preexec_fn=_die_with_parent,
     )
     _check(proc, cmd, cwd, what)
     return (proc.stdout + proc.stderr).decode() if with_stderr else proc.stdout.decode()
@@ -62,7 +80,7 @@ def probe(cmd: Sequence[str], cwd: Path) -> str | None:
 
 def status(cmd: Sequence[str], cwd: Path, *, env: Mapping[str, str] | None = None) -> tuple[int, str]:
     """``cmd``'s exit code and its stdout and stderr together, for commands whose failure is a result."""
-    proc = subprocess.run(list(cmd), cwd=cwd, capture_output=True, env=_env(env))
+    proc = subprocess.run(list(cmd), cwd=cwd, capture_output=True, env=_env(env), preexec_fn=_die_with_parent)
     return proc.returncode, (proc.stdout + proc.stderr).decode(errors="replace")
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -340,7 +339,7 @@ def cut(
                 raise CheckFailed(f"{e}; {done}", e.details) from None
             if isinstance(e, ToolError):
                 raise ToolError(f"{e}; {done}") from None
-            print(f"{e or 'interrupted'}; {done}", file=sys.stderr)
+            e.add_note(done)  # the CLI's one line: "interrupted by signal SIGTERM; restored ..."
             raise
     return _finished(result, say)
 

@@ -30,8 +30,18 @@ from nova_common.compute.progress import Progress
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph, load_graph
 from nova_split_tools.output import add_format_argument, print_json
-from nova_split_tools.release import Closure, CutResult, abort, compute_plan, cut, find_subproject, resume
+from nova_split_tools.release import (
+    Closure,
+    CutResult,
+    abort,
+    compute_plan,
+    cut,
+    find_subproject,
+    pending_refusal,
+    resume,
+)
 from nova_split_tools.release_pants import PantsToolchain
+from nova_split_tools.release_state import StateDir
 from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import CORE
 
@@ -76,9 +86,14 @@ def run(args: argparse.Namespace) -> int:
     closure = _closure(repo.root, sub.name, not args.no_pantsd)
     if args.action == "plan":
         plan = compute_plan(repo, sub, closure)
+        # A cut running or interrupted in this clone changes what the plan sees (a bumped version, an
+        # untagged release commit): say so, with the command that settles it.
+        pending = pending_refusal(StateDir(repo.root), repo)
         if args.format == "json":
-            print_json("release plan", plan.to_json())
+            print_json("release plan", {**plan.to_json(), "pending_cut": pending})
             return 0
+        if pending:
+            print(f"note: {pending}; this plan is of the tree as it is now", file=sys.stderr)
         print(f"{plan.distribution} {plan.version}, last release: {plan.last_tag or '(none)'}")
         print(f"suggested: {plan.suggested} ({plan.bump})")
         print(f"commits ({len(plan.commits)}):")

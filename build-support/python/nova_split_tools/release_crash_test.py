@@ -149,6 +149,7 @@ def test_sigterm_and_sigint_restore_the_state_before_the_cut(repo: Path, step: s
     result = child(repo, stop=f"{step}:{sig}")
     assert result.returncode == 130, (result.returncode, result.stderr)
     assert "restored the state before the cut" in result.stderr, result.stderr
+    assert len(result.stderr.splitlines()) == 1, f"not one line:\n{result.stderr}"
     assert snapshot(repo) == before
     assert_clean(repo)
     next_cut_is_clean(repo, "1.1.0")
@@ -170,6 +171,20 @@ def test_a_second_cut_is_refused_naming_the_first(repo: Path) -> None:
         os.kill(first.pid, signal.SIGCONT)
         out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
+    assert git(repo, "tag", "-l") == "nova-libvirt-1.1.0"
+    assert_clean(repo)
+
+
+def test_a_lock_left_by_a_killed_cut_holds_nothing_even_if_its_pid_lives(repo: Path) -> None:
+    """The lock is an flock: a leftover file naming a live process (pid reuse) does not refuse."""
+    killed = child(repo, stop="package")
+    assert killed.returncode == -signal.SIGKILL, (killed.returncode, killed.stderr)
+    lock = repo / ".git/nova-split-release/lock"
+    lock.write_text(f"{os.getpid()} nova-libvirt 1.1.0\n")  # a live pid: this test's own process
+    line = one_line(child(repo))
+    assert "stopped at step 'package' done" in line and "--continue" in line, line
+    result = child(repo, "continue")
+    assert result.returncode == 0, result.stderr
     assert git(repo, "tag", "-l") == "nova-libvirt-1.1.0"
     assert_clean(repo)
 

@@ -3,8 +3,9 @@
 Layout, under ``<git common dir>/nova-split-release/``:
 
 ``lock``
-    ``<pid> <distribution> <version>`` of the process running a cut; created exclusively, so a
-    second cut in the same clone is refused naming the first. A lock whose pid is gone is stale.
+    ``<pid> <distribution> <version>`` of the process running a cut, which holds an ``flock`` on
+    it: a second cut in the same clone is refused naming the first. The kernel drops the lock
+    when the process dies, so a file left by a killed cut (or whose pid was reused) holds nothing.
 ``state.json``
     the :class:`CutState`: what is released, where it started (commit and branch) and the last
     step begun and done. Written atomically (temporary file, fsync, rename) *before* each step
@@ -20,6 +21,7 @@ Layout, under ``<git common dir>/nova-split-release/``:
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -128,43 +130,57 @@ class StateDir:
     # -- the lock -------------------------------------------------------------------------------
 
     def holder(self) -> tuple[int, str] | None:
-        """(pid, what) of a live process holding the lock; a stale lock is removed."""
+        """(pid, what) of the process holding the lock, or None when no process holds it.
+
+        The lock is an ``flock`` on the file, which the kernel drops when its holder exits however
+        it exits (SIGKILL, power loss), so a leftover file is never mistaken for a live cut, even
+        when its pid has been reused by another process.
+        """
         try:
-            pid_text, _, what = self.lock.read_text().partition(" ")
-            pid = int(pid_text)
+            fd = os.open(self.lock, os.O_RDONLY)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError):
-            pid, what = 0, ""
-        if pid and _alive(pid):
-            return pid, what.strip()
-        self.lock.unlink(missing_ok=True)
-        return None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pid_text, _, what = os.read(fd, 4096).decode(errors="replace").partition(" ")
+                return (int(pid_text) if pid_text.isdigit() else 0), what.strip()
+            return None
+        finally:
+            os.close(fd)  # drops the shared lock taken to probe
 
     @contextmanager
     def locked(self, what: str) -> Iterator[None]:
         """Hold the lock for this process; refuse in one line when another live cut holds it."""
         self.path.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
+        while True:
+            fd = os.open(self.lock, os.O_CREAT | os.O_RDWR, 0o644)
             try:
-                fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
                 held = self.holder()
-                if held:
-                    raise ToolError(
-                        f"another release cut is running in this clone (pid {held[0]}: {held[1]}); "
-                        "wait for it to finish"
-                    ) from None
-                continue  # the stale lock was removed: try again
-            with os.fdopen(fd, "w") as f:
-                f.write(f"{os.getpid()} {what}\n")
-            break
-        else:
-            raise ToolError(f"could not take the release lock {self.lock}; delete it if no cut is running")
+                if held is None:  # probed by another release command at this very moment
+                    busy = "the release lock is busy (another nova-split release command); run this one again"
+                    raise ToolError(busy) from None
+                raise ToolError(
+                    f"another release cut is running in this clone (pid {held[0]}: {held[1]}); wait for it to finish"
+                ) from None
+            try:  # the holder before us may have removed the file after we opened it: lock the one in place
+                same = os.stat(self.lock).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
         try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()} {what}\n".encode())
             yield
         finally:
-            self.lock.unlink(missing_ok=True)
+            self.lock.unlink(missing_ok=True)  # before the close: nobody can lock the removed file after us
+            os.close(fd)
 
     # -- scratch: venvs, worktrees, the wheel before its tag ------------------------------------
 
@@ -191,19 +207,6 @@ class StateDir:
                 lock.unlink(missing_ok=True)
                 removed.append(lock.name)
         return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (killed, not yet reaped by its parent) is not running a cut
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def stop_hook(step: str) -> None:

@@ -268,3 +268,38 @@ def test_plan_command_json(root: Path, capsys: pytest.CaptureFixture[str], monke
     out = json.loads(capsys.readouterr().out)
     assert out["distribution"] == "nova-libvirt" and "nova-common/nova_common/compute.py" not in out["files"]
     assert subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True).stdout == ""
+
+
+def test_plan_names_an_interrupted_cut(
+    root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from nova_split_tools import cli, release_cmd
+    from nova_split_tools.release_state import CutState, StateDir
+
+    monkeypatch.setattr(release_cmd, "load_graph", lambda *a, **k: type("G", (), {"closure": staticmethod(closure)})())
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+    StateDir(root).save(
+        CutState(
+            subproject="libvirt",
+            path="drivers/libvirt",
+            distribution="nova-libvirt",
+            version="1.1.0",
+            tag="nova-libvirt-1.1.0",
+            start=head,
+            branch="refs/heads/main",
+            had_changelog=True,
+            step="test",
+            done=False,
+        )
+    )
+    assert cli.main(["--repo", str(root), "release", "plan", "libvirt", "--format", "json"]) == 0
+    pending = json.loads(capsys.readouterr().out)["pending_cut"]
+    assert "nova-libvirt 1.1.0" in pending and "release cut libvirt --continue" in pending, pending
+    assert cli.main(["--repo", str(root), "release", "plan", "libvirt"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("note: a release cut of nova-libvirt 1.1.0"), err
+    StateDir(root).clear()
+    assert cli.main(["--repo", str(root), "release", "plan", "libvirt", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["pending_cut"] is None

@@ -171,7 +171,8 @@ def main(argv: list[str]) -> int:
     except ToolError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        print("; ".join([str(e) or "interrupted", *getattr(e, "__notes__", [])]), file=sys.stderr)
         return 130
     return 0
 
