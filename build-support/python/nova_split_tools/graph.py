@@ -14,10 +14,12 @@ The graph of a commit is cached per repository, in ``<git common dir>/nova-split
 JSON file per commit, written atomically (a temporary file renamed into place), checked when
 read (format version, commit, shape) and rebuilt when it does not check out. A work tree whose
 imports do not resolve is read once per commit (the lenient read is slow, without the daemon).
+Within one process, a tree read once is not read again (a release cut reads it several times).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import posixpath
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from nova_split_tools.errors import ToolError
-from nova_split_tools.proc import run
+from nova_split_tools.proc import git, git_probe, run
 from nova_split_tools.repo import Repository, worktree
 
 __all__ = ["CACHE_FORMAT", "Graph", "cache_dir", "failed_tests", "graph_at", "load_graph", "run_pants"]
@@ -222,6 +224,40 @@ def load_graph(root: Path, *, pantsd: bool = True, repo: Repository | None = Non
     read runs without the daemon and is slow: given ``repo`` and a clean work tree, its result
     is cached for the commit, so it costs one read per commit, not one per plan.
     """
+    key = _tree_key(root)
+    if key is not None and key in _LOADED:
+        return _LOADED[key]
+    graph = _load_graph(root, pantsd=pantsd, repo=repo)
+    if key is not None:
+        _LOADED[key] = graph
+    return graph
+
+
+#: Graphs this process has read, by :func:`_tree_key`: a command that reads the graph several
+#: times (a release cut: its plan, then each generator before and after the version bump) runs
+#: ``pants peek`` once per state of the tree.
+_LOADED: dict[tuple[str, str, str], Graph] = {}
+
+
+def _tree_key(root: Path) -> tuple[str, str, str] | None:
+    """The work tree's state as Pants sees it: HEAD, and every changed or untracked (not ignored)
+    file with a hash of its content; None outside a git work tree (no memo)."""
+    head = git_probe(root, "rev-parse", "-q", "--verify", "HEAD")
+    if head is None:
+        return None
+    try:  # not git_probe: it strips the listing's leading status column
+        listing = git(root, "status", "--porcelain", "-z", "--untracked-files=all")
+    except ToolError:
+        return None
+    digest = hashlib.sha256(listing.encode())
+    for entry in listing.split("\0"):
+        path = root / entry[3:] if len(entry) > 3 else None
+        if path is not None and path.is_file():
+            digest.update(path.read_bytes())
+    return str(root.resolve()), head, digest.hexdigest()
+
+
+def _load_graph(root: Path, *, pantsd: bool, repo: Repository | None) -> Graph:
     peek = ["peek", "--exclude-defaults", "::"]
     try:
         out = run_pants(root, peek, pantsd=pantsd)

@@ -127,3 +127,30 @@ def test_a_read_only_cache_directory_still_plans(fake: Repository, capsys: pytes
     directory.write_text("not a directory")
     assert graph_at(fake, "HEAD").owners["a.py"] == {"a.py:lib"}
     assert "cannot write the graph cache" in capsys.readouterr().err
+
+
+def test_one_process_reads_each_state_of_the_tree_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A release cut loads the graph for its plan and each generator: one Pants read per tree state."""
+    from nova_split_tools import graph as graph_module
+
+    root = new_repo(tmp_path / "repo")
+    commit(root, "base", {"a.py": "A = 1\n"})
+    reads: list[str] = []
+
+    def fake_load(r: Path, **_: object) -> Graph:
+        reads.append((r / "a.py").read_text())
+        return Graph()
+
+    monkeypatch.setattr(graph_module, "_load_graph", fake_load)
+    first = load_graph(root)
+    assert load_graph(root) is first and len(reads) == 1, "the same tree was read twice"
+    (root / "a.py").write_text("A = 2\n")  # a changed file
+    changed = load_graph(root)
+    assert changed is not first and reads == ["A = 1\n", "A = 2\n"]
+    (root / "a.py").write_text("A = 3\n")  # the same file, changed again: a new state
+    load_graph(root)
+    (root / "b.py").write_text("B = 1\n")  # an untracked file Pants would see
+    load_graph(root)
+    commit(root, "more", {"a.py": "A = 3\n", "b.py": "B = 1\n"})  # a new HEAD, clean tree
+    load_graph(root)
+    assert len(reads) == 5, reads

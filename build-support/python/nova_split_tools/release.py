@@ -400,8 +400,8 @@ def _run(
     if targets:
         core_sub = find_subproject(repo.root, CORE)
         for core_version, core_tag in targets:
-            if core_tag:  # a tag's wheel is built once per clone (in a worktree) and kept
-                cached = state_dir.tag_wheels / f"{core_tag}-{repo.resolve(core_tag)[:12]}"
+            if core_tag:  # a tag's wheel: kept from its own cut, or built once per clone (in a worktree)
+                cached = _tag_wheel_dir(repo, state_dir, core_tag)
                 found = sorted(cached.glob("*.whl"))
                 if found:
                     core_wheel = found[0]
@@ -461,9 +461,20 @@ def _tag_and_publish(
     st.published = str(out_dir / wheel.name)
     state_dir.save(st)
     result.wheel = publish(repo, read_meta(repo.root, sub), wheel, out_dir)
+    if sub.name == CORE:  # the tag's wheel for later drivers' install checks, which need not rebuild it
+        kept = _tag_wheel_dir(repo, state_dir, st.tag)
+        kept.mkdir(parents=True, exist_ok=True)
+        tmp = kept / f".{wheel.name}.tmp"
+        shutil.copy2(result.wheel, tmp)
+        os.replace(tmp, kept / wheel.name)
     _leave(st, state_dir, say)
     state_dir.clear()
     state_dir.clean_scratch()
+
+
+def _tag_wheel_dir(repo: Repository, state_dir: StateDir, tag: str) -> Path:
+    """Where the wheel of release tag ``tag`` is kept in this clone (named by what the tag points at)."""
+    return state_dir.tag_wheels / f"{tag}-{repo.resolve(tag)[:12]}"
 
 
 def publish(repo: Repository, meta: Meta, wheel: Path, out_dir: Path) -> Path:
