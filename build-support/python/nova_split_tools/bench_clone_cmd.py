@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ from pathlib import Path
 from nova_split_tools.clone import clone, stats
 from nova_split_tools.errors import ToolError
 from nova_split_tools.git_http import GitHttpServer
+from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.proc import git
 from nova_split_tools.synthetic_history import DRIVERS, Scale, SyntheticHistory
 from nova_split_tools.table import print_table
@@ -49,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--large-bytes", type=int, default=200_000, help="a large file's mean size (bytes)")
     parser.add_argument("--transport", choices=["http", "file"], default="http", help="how to reach the URL")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the cached repository")
+    add_format_argument(parser)
 
 
 def synthetic_repo(commits: int, seed: int, scale: Scale, *, regenerate: bool = False) -> Path:
@@ -79,18 +82,23 @@ def _fmt(n: int) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.commits < 20 or args.driver_modules < 0 or args.large_every < 0 or args.large_bytes < 0:
         raise ToolError("--commits must be at least 20; the scale options must not be negative")
+    json_output = args.format == "json"
+
+    def say(line: str) -> None:  # progress: stdout for people, stderr under --format json
+        print(line, file=sys.stderr if json_output else sys.stdout, flush=True)
+
     scale = Scale(args.driver_modules, 6, args.large_every, args.large_bytes)
     start = time.perf_counter()
-    print(f"monorepo: {args.commits} commits, seed {args.seed}, {scale} ...", flush=True)
+    say(f"monorepo: {args.commits} commits, seed {args.seed}, {scale} ...")
     repo = synthetic_repo(args.commits, args.seed, scale, regenerate=args.regenerate)
-    print(f"  ready in {time.perf_counter() - start:.1f}s: {repo}", flush=True)
+    say(f"  ready in {time.perf_counter() - start:.1f}s: {repo}")
     drivers = list(DRIVERS) if args.driver == "all" else [args.driver]
     files_of = {d: len(git(repo, "ls-files", f"drivers/{d}").splitlines()) for d in drivers}
     core_files = len(git(repo, "ls-files", "nova-common").splitlines())
     rows: list[tuple[str, int, int, int | None, int, float]] = []
     with tempfile.TemporaryDirectory(prefix="nova-split-bench-clone-") as tmp, GitHttpServer(repo.parent) as server:
         url = server.url("monorepo") if args.transport == "http" else repo.as_uri()
-        print(f"cloning from {url}", flush=True)
+        say(f"cloning from {url}")
 
         def measured(label: str, make: Path, do: object) -> None:
             server.reset()
@@ -100,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
             s = stats(make)
             sent = server.sent if args.transport == "http" else None
             rows.append((label, s.objects, s.bytes, sent, s.files, seconds))
-            print(f"  {label}: {seconds:.1f}s", flush=True)
+            say(f"  {label}: {seconds:.1f}s")
 
         full = Path(tmp) / "full"
         measured(
@@ -116,6 +124,9 @@ def run(args: argparse.Namespace) -> int:
 
             measured(f"closure clone of {d} ({files_of[d]} files)", dest, closure_clone)
     base = rows[0]
+    if json_output:
+        print_json("bench-clone", _document(args, rows, core_files, files_of))
+        return 0
     table = [("clone", "objects", "bytes in .git/objects", "bytes sent", "files checked out", "seconds")]
     for label, objects, size, sent, files, seconds in rows:
         table.append(
@@ -139,6 +150,50 @@ def run(args: argparse.Namespace) -> int:
         f"to {worst[2] / base[2]:.0%} ({worst[0].split(' (')[0]}); goal: at most {GOAL:.0%} for one driver"
     )
     return 0
+
+
+def _document(
+    args: argparse.Namespace,
+    rows: list[tuple[str, int, int, int | None, int, float]],
+    core_files: int,
+    files_of: dict[str, int],
+) -> dict[str, object]:
+    """The figures as data: each clone's counts, and the closure clones' shares of the full one."""
+    base = rows[0]
+
+    def share(part: int | None, whole: int | None) -> float | None:
+        return round(part / whole, 4) if part is not None and whole else None
+
+    clones = []
+    for (label, objects, size, sent, files, seconds), driver in zip(rows, [None, *files_of], strict=True):
+        clones.append(
+            {
+                "clone": "full" if driver is None else "closure",
+                "driver": driver,
+                "label": label,
+                "objects": objects,
+                "bytes_stored": size,
+                "bytes_sent": sent,
+                "files": files,
+                "seconds": round(seconds, 3),
+                "share_of_full": None
+                if driver is None
+                else {
+                    "objects": share(objects, base[1]),
+                    "bytes_stored": share(size, base[2]),
+                    "bytes_sent": share(sent, base[3]),
+                    "files": share(files, base[4]),
+                },
+            }
+        )
+    return {
+        "commits": args.commits,
+        "seed": args.seed,
+        "transport": args.transport,
+        "tip_files": {"nova-common": core_files, **files_of},
+        "goal_bytes_share": GOAL,
+        "clones": clones,
+    }
 
 
 def _no_fallback(root: Path, path: str) -> set[str]:

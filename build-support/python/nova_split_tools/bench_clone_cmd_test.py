@@ -50,5 +50,16 @@ def test_tiny_run_prints_both_clones_over_http(
     cached = list(tmp_path.glob("nova-split-bench-clone-v*/monorepo"))
     assert len(cached) == 1
     assert synthetic_repo(200, 2, Scale(20, 6, 4, 20000)) == cached[0]  # the second run reuses it
+    # --format json: one document on stdout (the progress on stderr), the same figures as data.
+    assert main([*args, "--large-bytes", "20000", "--driver", "hyperv", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert (doc["schema_version"], doc["command"], doc["commits"], doc["transport"]) == (1, "bench-clone", 200, "http")
+    full_doc, closure_doc = doc["clones"]
+    assert (full_doc["clone"], closure_doc["clone"], closure_doc["driver"]) == ("full", "closure", "hyperv")
+    assert full_doc["objects"] == int(full.group(1).replace(",", ""))  # the cached repo: the same full clone
+    shares = closure_doc["share_of_full"]
+    assert 0 < shares["bytes_stored"] < 1 and 0 < shares["bytes_sent"] < 1, shares
+    assert "cloning from http://127.0.0.1:" in captured.err
     with pytest.raises(SystemExit):
         main(["bench-clone", "--driver", "nope"])

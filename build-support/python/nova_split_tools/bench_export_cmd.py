@@ -18,7 +18,9 @@ error after the figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -29,6 +31,7 @@ from typing import TypeVar
 from nova_split_tools.errors import CheckFailed, ToolError
 from nova_split_tools.export import check_export, export
 from nova_split_tools.export_history import ROOT_FILES
+from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.proc import git
 from nova_split_tools.synthetic_history import DRIVERS, SyntheticHistory
 from nova_split_tools.table import print_table
@@ -45,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep", type=Path, metavar="DIR", help="generate in DIR (new or empty) and keep it")
     parser.add_argument("--seed", type=int, default=0, help="the history's seed (default: %(default)s)")
     parser.add_argument("--no-subtree", action="store_true", help="skip git subtree split (slow on big histories)")
+    add_format_argument(parser)
 
 
 def _timed(label: str, fn: Callable[[], T]) -> tuple[T, float]:
@@ -80,6 +84,21 @@ def _count(root: Path, *args: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format != "json":
+        return _run(args, {})
+    figures: dict[str, object] = {}
+    with contextlib.redirect_stdout(sys.stderr):  # the progress and the table: stderr, for people
+        try:
+            code = _run(args, figures)
+        except CheckFailed:
+            print_json("bench-export", figures)  # the figures, with the problems, before the one line
+            raise
+    print_json("bench-export", figures)
+    return code
+
+
+def _run(args: argparse.Namespace, figures: dict[str, object]) -> int:
+    """The benchmark; prints for people and fills ``figures`` (the ``--format json`` document)."""
     if args.commits < 20 or args.new < 1:
         raise ToolError("--commits must be at least 20 and --new at least 1")
     keep: Path | None = args.keep
@@ -154,6 +173,32 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {problem}")
         if keep is not None:
             print(f"kept: {mono} and {dest}")
+        figures.update(
+            {
+                "commits": args.commits,
+                "new": args.new,
+                "driver": args.driver,
+                "seed": args.seed,
+                "seconds": {
+                    "generate": round(gen, 3),
+                    "first_export": round(t_first, 3),
+                    "subtree_split": None if t_split1 is None else round(t_split1, 3),
+                    "generate_new": round(gen_new, 3),
+                    "incremental_export": round(t_new, 3),
+                    "subtree_split_again": None if t_split2 is None else round(t_split2, 3),
+                },
+                "ratio_vs_subtree_split": {
+                    "first_export": round(t_first / t_split1, 4) if t_split1 else None,
+                    "incremental_export": round(t_new / t_split2, 4) if t_split2 else None,
+                },
+                "monorepo_commits": {"before": mono_before, "after": mono_after, "merges": merges},
+                "export_commits": {"first": len(first), "new": len(new), "total": _count(dest, "main")},
+                "first_tip_kept": kept,
+                "checked": checked,
+                "problems": problems,
+                "kept_dirs": [str(mono), str(dest)] if keep is not None else None,
+            }
+        )
     if problems:
         raise CheckFailed(f"the export failed its check ({len(problems)} problem(s), listed above)")
     return 0

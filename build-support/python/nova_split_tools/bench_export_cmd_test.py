@@ -1,5 +1,6 @@
 """bench-export at a tiny scale on real git: behaviour, not timing."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,19 @@ def test_no_subtree_skips_the_split(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["bench-export", "--commits", "40", "--new", "5", "--driver", "ironic", "--no-subtree"]) == 0
     out = capsys.readouterr().out
     assert "git subtree split: skipped (--no-subtree)" in out and "ironic" in out
+
+
+def test_json_is_one_document_with_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["bench-export", "--commits", "40", "--new", "5", "--driver", "xen", "--no-subtree", "--format", "json"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)  # stdout holds the document only
+    assert (doc["schema_version"], doc["command"], doc["driver"], doc["new"]) == (1, "bench-export", "xen", 5)
+    assert doc["problems"] == [] and doc["first_tip_kept"] is True and doc["checked"] > 0
+    assert doc["export_commits"]["total"] == doc["export_commits"]["first"] + doc["export_commits"]["new"]
+    assert doc["seconds"]["subtree_split"] is None and doc["ratio_vs_subtree_split"]["first_export"] is None
+    assert doc["monorepo_commits"]["after"] > doc["monorepo_commits"]["before"]
+    assert "first export of xen ..." in captured.err  # the progress went to stderr
 
 
 def test_check_allows_a_root_license_and_flags_a_wrong_tree(tmp_path: Path) -> None:
