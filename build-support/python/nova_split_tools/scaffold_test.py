@@ -39,6 +39,8 @@ def _repo(tmp_path: Path, pants: str = "#!/bin/sh\nexit 3\n") -> Path:
         "nova-common/subproject.toml": CORE_META,
         "drivers/xen/subproject.toml": "[project]\n",
         ".gitignore": "/dist/\n",
+        # a new driver's directory gets a copy of the repository's LICENSE (its wheel ships it)
+        "LICENSE": "Apache License\nVersion 2.0\n",
     }
     commit(repo, "init", files)
     (repo / "pants").chmod(0o755)
