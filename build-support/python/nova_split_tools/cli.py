@@ -44,10 +44,10 @@ from nova_split_tools import (
     remove_driver_cmd,
     review_cmd,
 )
-from nova_split_tools.errors import ToolError
+from nova_split_tools.errors import ToolError, interrupted_line
 from nova_split_tools.metadata import read_metadata
 
-__all__ = ["interrupted_line", "main", "parser"]
+__all__ = ["main", "parser"]
 
 PROG = "nova-split"
 
@@ -155,9 +155,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(command, interrupted_line(e, "interrupted"), EXIT_INTERRUPTED)
     except Terminated as e:
         return _fail(command, interrupted_line(e, "terminated (SIGTERM)"), EXIT_INTERRUPTED)
-
-
-def interrupted_line(e: BaseException, default: str) -> str:
-    """One line for an interruption: its message, then what the command did about it (its notes,
-    e.g. a release cut's "restored the state before the cut ...")."""
-    return "; ".join([str(e) or default, *getattr(e, "__notes__", [])])

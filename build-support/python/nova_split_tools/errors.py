@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["CheckFailed", "ToolError"]
+__all__ = ["CheckFailed", "ToolError", "interrupted_line"]
 
 
 class ToolError(Exception):
@@ -29,3 +29,12 @@ class CheckFailed(ToolError):
     def __init__(self, message: str, details: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.details = list(details)
+
+
+def interrupted_line(e: BaseException, default: str) -> str:
+    """One line for an interruption (``default``: "interrupted", "terminated (SIGTERM)"): its
+    message, then what the command did about it (the exception's notes, e.g. a release cut's
+    "restored the state before the cut ...")."""
+    said = str(e)
+    head = said if said.startswith(default) else f"{default} ({said})" if said else default
+    return "; ".join([head, *getattr(e, "__notes__", [])])

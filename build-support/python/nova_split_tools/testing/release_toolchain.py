@@ -14,7 +14,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from nova_split_tools.errors import CheckFailed, ToolError
+from nova_split_tools.errors import CheckFailed, ToolError, interrupted_line
 from nova_split_tools.release_versions import read_meta
 from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import Subproject, load_subprojects
@@ -172,7 +172,7 @@ def main(argv: list[str]) -> int:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt as e:
-        print("; ".join([str(e) or "interrupted", *getattr(e, "__notes__", [])]), file=sys.stderr)
+        print(interrupted_line(e, "interrupted"), file=sys.stderr)
         return 130
     return 0
 
