@@ -202,6 +202,12 @@ def pending_refusal(state_dir: StateDir, repo: Repository) -> str | None:
     if st is None:
         return None
     name = st.subproject
+    elsewhere = _other_worktree(repo, st)
+    if elsewhere:
+        return (
+            f"{st.describe()} in the worktree {elsewhere}; settle it there: "
+            f"cd {elsewhere} && nova-split release cut {name} --continue (or --abort)"
+        )
     if st.committed or _detect_commit(repo, st):
         return (
             f"{st.describe()}, after its release commit; finish it (tag {st.tag}) with: "
@@ -212,6 +218,23 @@ def pending_refusal(state_dir: StateDir, repo: Repository) -> str | None:
         f"nova-split release cut {name} --continue, or restore the state before it with: "
         f"nova-split release cut {name} --abort"
     )
+
+
+def _other_worktree(repo: Repository, st: CutState) -> str | None:
+    """The worktree an interrupted cut ran in, when it is not this one (all worktrees of a clone
+    share the state, but the cut's files, HEAD and branch are its own worktree's)."""
+    if st.worktree is None or Path(st.worktree) == repo.root.resolve():
+        return None
+    return st.worktree
+
+
+def _refuse_other_worktree(repo: Repository, st: CutState, flag: str) -> None:
+    elsewhere = _other_worktree(repo, st)
+    if elsewhere:
+        raise ToolError(
+            f"the interrupted cut of {st.distribution} {st.version} ran in the worktree {elsewhere}, not this "
+            f"one; run it there: cd {elsewhere} && nova-split release cut {st.subproject} {flag}"
+        )
 
 
 def _detect_commit(repo: Repository, st: CutState) -> str | None:
@@ -261,6 +284,40 @@ def cut(
     pending = pending_refusal(state_dir, repo)
     if pending:
         raise ToolError(pending)
+    # Held from before the plan: a second cut started at the same moment is refused here, before
+    # its checks could read the first one's half-written files.
+    with state_dir.locked(f"{sub.name} (planning its cut)") as relabel:
+        return _cut(
+            repo,
+            sub,
+            closure,
+            toolchain,
+            out_dir,
+            state_dir,
+            relabel,
+            version=version,
+            dry_run=dry_run,
+            force=force,
+            say=say,
+        )
+
+
+def _cut(
+    repo: Repository,
+    sub: Subproject,
+    closure: Closure,
+    toolchain: Toolchain,
+    out_dir: Path,
+    state_dir: StateDir,
+    relabel: Callable[[str], None],
+    *,
+    version: str | None,
+    dry_run: bool,
+    force: bool,
+    say: Callable[[str], None],
+) -> CutResult:
+    """:func:`cut`, holding the release lock."""
+    stop_hook("plan")  # the test hook's point inside the planning window
     _refuse_shallow(repo)
     planned_at = repo.resolve("HEAD")
     meta = read_meta(repo.root, sub)
@@ -323,8 +380,10 @@ def cut(
         branch=branch or None,
         had_changelog=(repo.root / sub.path / CHANGELOG).exists(),
         done=True,  # 'begin' records the starting point and changes nothing
+        worktree=str(repo.root.resolve()),
     )
-    with state_dir.locked(f"{meta.distribution} {new}"), interrupts_as_keyboard_interrupt():
+    relabel(f"{meta.distribution} {new}")
+    with interrupts_as_keyboard_interrupt():
         if repo.resolve("HEAD") != planned_at or repo.dirty_paths():
             raise ToolError("the clone changed while the release was planned (another cut?); run the cut again")
         state_dir.clean_scratch()
@@ -546,6 +605,7 @@ def abort(repo: Repository, sub: Subproject, *, say: Callable[[str], None] = pri
     if st is None:
         state_dir.clean_scratch()
         raise ToolError("no interrupted release cut to abort in this clone")
+    _refuse_other_worktree(repo, st, "--abort")
     if st.subproject != sub.name:
         raise ToolError(
             f"the interrupted cut is of {st.distribution}; run: nova-split release cut {st.subproject} --abort"
@@ -585,10 +645,13 @@ def resume(
         branch = git_probe(repo.root, "symbolic-ref", "-q", "HEAD") or None
         st = CutState(sub.name, sub.path, meta.distribution, str(meta.version), meta.tag(), _head(repo), branch, True)
         st.commit, st.step, st.done = untagged, "commit", True
-    elif st.subproject != sub.name:
-        raise ToolError(
-            f"the interrupted cut is of {st.distribution}; run: nova-split release cut {st.subproject} --continue"
-        )
+        st.worktree = str(repo.root.resolve())
+    else:
+        _refuse_other_worktree(repo, st, "--continue")
+        if st.subproject != sub.name:
+            raise ToolError(
+                f"the interrupted cut is of {st.distribution}; run: nova-split release cut {st.subproject} --continue"
+            )
     notes = git(repo.root, "log", "-n1", "--format=%b", st.commit).strip() + "\n" if st.commit else ""
     result = CutResult(st.distribution, st.version, st.tag, st.commit, None, notes)
     with state_dir.locked(f"{st.distribution} {st.version}"), interrupts_as_keyboard_interrupt():

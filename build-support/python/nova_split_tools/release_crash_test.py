@@ -189,6 +189,54 @@ def test_a_lock_left_by_a_killed_cut_holds_nothing_even_if_its_pid_lives(repo: P
     assert_clean(repo)
 
 
+def _stopped(proc: subprocess.Popen[str], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+        assert time.monotonic() < deadline and proc.poll() is None, f"the first cut did not stop {what}"
+        time.sleep(0.1)
+
+
+def test_a_cut_started_while_another_plans_is_refused_before_it_reads_anything(repo: Path) -> None:
+    """The lock is taken before the plan: the second of two cuts started together fails in one line
+    naming the first, not with an error about the first one's half-written files."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), STOP_ENV: "plan:STOP"}
+    cmd = [sys.executable, "-m", "nova_split_tools.testing.release_toolchain", str(repo), "libvirt"]
+    first = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _stopped(first, "while planning")
+        before = snapshot(repo)
+        line = one_line(child(repo))
+        assert re.search(rf"cut is running in this clone \(pid {first.pid}: libvirt \(planning its cut\)\)", line), line
+        assert snapshot(repo) == before
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+        out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert git(repo, "tag", "-l") == "nova-libvirt-1.1.0"
+    assert_clean(repo)
+
+
+def test_an_interrupted_cut_is_settled_in_its_own_worktree_only(repo: Path, tmp_path: Path) -> None:
+    """The state is shared by the clone's worktrees; --abort or --continue in another one would reset
+    that worktree (and lose its work) while the cut's own stayed half-done: refused, naming it."""
+    other = tmp_path / "other"
+    git(repo, "worktree", "add", "-q", "--detach", str(other), "HEAD")
+    killed = child(other, stop="version")
+    assert killed.returncode == -signal.SIGKILL, (killed.returncode, killed.stderr)
+    (repo / "wip.txt").write_text("work in progress\n")
+    before = snapshot(repo)
+    for args in ((), ("continue",), ("abort",)):
+        line = one_line(child(repo, *args))
+        assert f"worktree {other.resolve()}" in line and f"cd {other.resolve()} && nova-split release cut" in line, line
+        assert snapshot(repo) == before and (repo / "wip.txt").exists(), f"'{args}' changed this worktree"
+    aborted = child(other, "abort")
+    assert aborted.returncode == 0, aborted.stderr
+    assert git(other, "status", "--porcelain") == ""
+    (repo / "wip.txt").unlink()
+    git(repo, "worktree", "remove", str(other))
+    assert_clean(repo)
+
+
 def test_an_untagged_release_commit_without_state_is_tagged_not_skipped(repo: Path) -> None:
     killed = child(repo, stop="commit")
     assert killed.returncode == -signal.SIGKILL

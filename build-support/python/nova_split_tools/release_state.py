@@ -27,7 +27,7 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -75,6 +75,9 @@ class CutState:
     wheel: str | None = None
     published: str | None = None
     pid: int = field(default_factory=os.getpid)
+    #: the work tree the cut runs in (the state is shared by all worktrees of the clone); None in
+    #: the state of an older tool
+    worktree: str | None = None
 
     @property
     def committed(self) -> bool:
@@ -151,8 +154,11 @@ class StateDir:
             os.close(fd)  # drops the shared lock taken to probe
 
     @contextmanager
-    def locked(self, what: str) -> Iterator[None]:
-        """Hold the lock for this process; refuse in one line when another live cut holds it."""
+    def locked(self, what: str) -> Iterator[Callable[[str], None]]:
+        """Hold the lock for this process; refuse in one line when another live cut holds it.
+
+        Yields ``relabel(what)``, which changes what the lock file says the holder is doing (a cut
+        takes the lock before it plans, and names its version once planned)."""
         self.path.mkdir(parents=True, exist_ok=True)
         while True:
             fd = os.open(self.lock, os.O_CREAT | os.O_RDWR, 0o644)
@@ -174,10 +180,14 @@ class StateDir:
             if same:
                 break
             os.close(fd)
-        try:
+
+        def relabel(label: str) -> None:
             os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()} {what}\n".encode())
-            yield
+            os.pwrite(fd, f"{os.getpid()} {label}\n".encode(), 0)
+
+        try:
+            relabel(what)
+            yield relabel
         finally:
             self.lock.unlink(missing_ok=True)  # before the close: nobody can lock the removed file after us
             os.close(fd)
