@@ -87,12 +87,12 @@ def run(args: argparse.Namespace) -> int:
     if args.format != "json":
         return _run(args, {})
     figures: dict[str, object] = {}
-    with contextlib.redirect_stdout(sys.stderr):  # the progress and the table: stderr, for people
-        try:
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # the progress and the table: stderr, for people
             code = _run(args, figures)
-        except CheckFailed:
-            print_json("bench-export", figures)  # the figures, with the problems, before the one line
-            raise
+    except CheckFailed:
+        print_json("bench-export", figures)  # on stdout: the figures, with the problems, then the one line
+        raise
     print_json("bench-export", figures)
     return code
 

@@ -80,3 +80,21 @@ def test_refuses_a_busy_keep_dir_and_a_tiny_history(tmp_path: Path, capsys: pyte
     assert main(["bench-export", "--commits", "5"]) == 2
     err = capsys.readouterr().err
     assert "is not an empty directory; pass a new one" in err and "--commits must be at least 20" in err
+
+
+def test_json_of_a_failed_check_is_on_stdout_before_the_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nova_split_tools import bench_export_cmd
+    from nova_split_tools.errors import CheckFailed
+
+    def failing(_args: object, figures: dict[str, object]) -> int:
+        figures["problems"] = ["a wrong tree"]
+        print("the table, for people")
+        raise CheckFailed("the export failed its check (1 problem(s), listed above)")
+
+    monkeypatch.setattr(bench_export_cmd, "_run", failing)
+    assert main(["bench-export", "--format", "json"]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["problems"] == ["a wrong tree"]
+    assert "the table, for people" in captured.err and captured.err.rstrip().endswith("listed above)")

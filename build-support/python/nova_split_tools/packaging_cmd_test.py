@@ -97,6 +97,19 @@ def test_a_missing_readme_fails_the_check_in_one_line(repo: Path, capsys: pytest
     ], err
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"# H\n\nCaf\xe9\n", "drivers/xen/README.md is not UTF-8 (byte 8)"), (b" \n", "drivers/xen/README.md is empty")],
+)
+def test_a_readme_the_wheel_cannot_carry_fails_in_one_line(
+    repo: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
+    (repo / "drivers/xen/README.md").write_bytes(content)
+    assert main(["--repo", str(repo), "packaging", "--check"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and message in err[0], err
+
+
 def test_missing_driver_class_is_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "drivers/xen/BUILD").write_text('nova_driver(name="xen")\n')
     assert main(["--repo", str(repo), "packaging"]) == 2

@@ -74,7 +74,7 @@ def run(
 
 def probe(cmd: Sequence[str], cwd: Path) -> str | None:
     """``cmd``'s stdout, stripped; None when it fails (a question, not an operation)."""
-    proc = subprocess.run(list(cmd), cwd=cwd, capture_output=True)
+    proc = subprocess.run(list(cmd), cwd=cwd, capture_output=True, preexec_fn=_die_with_parent)
     return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
 
@@ -86,7 +86,7 @@ def status(cmd: Sequence[str], cwd: Path, *, env: Mapping[str, str] | None = Non
 
 def passthrough(cmd: Sequence[str], cwd: Path) -> int:
     """Run ``cmd`` attached to this terminal; its exit code."""
-    return subprocess.run(list(cmd), cwd=cwd).returncode
+    return subprocess.run(list(cmd), cwd=cwd, preexec_fn=_die_with_parent).returncode
 
 
 def git(cwd: Path, *args: str, stdin: str | None = None, env: Mapping[str, str] | None = None) -> str:
@@ -102,6 +102,6 @@ def git_probe(cwd: Path, *args: str) -> str | None:
 def git_bytes(cwd: Path, *args: str, stdin: bytes = b"") -> bytes:
     """``git ARGS`` in ``cwd`` with binary stdin and stdout (``cat-file --batch`` and friends)."""
     cmd = ["git", *args]
-    proc = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True)
+    proc = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, preexec_fn=_die_with_parent)
     _check(proc, cmd, cwd, f"git {' '.join(args[:2])}")
     return proc.stdout

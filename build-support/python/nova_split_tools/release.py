@@ -21,7 +21,7 @@ from packaging.version import InvalidVersion, Version
 from nova_split_tools.errors import CheckFailed, ToolError
 from nova_split_tools.proc import git, git_probe
 from nova_split_tools.release_notes import CHANGELOG, Fragment, fragments, suggest, towncrier
-from nova_split_tools.release_state import CutState, StateDir, interrupts_as_keyboard_interrupt, stop_hook
+from nova_split_tools.release_state import CutState, StateDir, interrupts_as_keyboard_interrupt, shielded, stop_hook
 from nova_split_tools.release_versions import (
     Meta,
     check_wheel,
@@ -392,7 +392,8 @@ def _cut(
         try:
             _run(repo, sub, toolchain, out_dir, st, state_dir, result, targets, notes, say)
         except BaseException as e:
-            _restore(repo, sub, st, state_dir)
+            with shielded():
+                _restore(repo, sub, st, state_dir)
             done = f"restored the state before the cut ({st.start[:12]}): no commit, no tag, fragments back"
             if isinstance(e, CheckFailed):  # the tests or a check failed: exit 1, as a gate
                 raise CheckFailed(f"{e}; {done}", e.details) from None

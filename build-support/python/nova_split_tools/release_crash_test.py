@@ -142,7 +142,8 @@ def test_killed_then_aborted(repo: Path, step: str, again: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    "step, sig", [("test", "TERM"), ("tag", "TERMGROUP"), ("notes", "INT"), ("install", "INTGROUP")]
+    "step, sig",
+    [("test", "TERM"), ("tag", "TERMGROUP"), ("notes", "INT"), ("install", "INTGROUP"), ("package", "HUP")],
 )
 def test_sigterm_and_sigint_restore_the_state_before_the_cut(repo: Path, step: str, sig: str) -> None:
     before = snapshot(repo)
@@ -172,6 +173,28 @@ def test_a_second_cut_is_refused_naming_the_first(repo: Path) -> None:
         out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert git(repo, "tag", "-l") == "nova-libvirt-1.1.0"
+    assert_clean(repo)
+
+
+def test_a_second_and_third_sigterm_do_not_cut_the_restore_short(repo: Path) -> None:
+    """timeout and CI runners send SIGTERM more than once: the restore the first began still ends."""
+    before = snapshot(repo)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), STOP_ENV: "package:STOP"}
+    cmd = [sys.executable, "-m", "nova_split_tools.testing.release_toolchain", str(repo), "libvirt"]
+    cut = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _stopped(cut, "after 'package'")
+    for _ in range(3):
+        os.kill(cut.pid, signal.SIGTERM)  # pending while stopped
+    os.kill(cut.pid, signal.SIGCONT)
+    for _ in range(5):  # and more during the restore
+        time.sleep(0.05)
+        if cut.poll() is None:
+            os.kill(cut.pid, signal.SIGTERM)
+    out, err = cut.communicate(timeout=120)
+    # 130, or killed by a SIGTERM that came after the restore was done and the signals given back
+    assert cut.returncode in (130, -signal.SIGTERM), (cut.returncode, err)
+    assert len(err.splitlines()) == 1 and "restored the state before the cut" in err, err
+    assert snapshot(repo) == before
     assert_clean(repo)
 
 

@@ -225,10 +225,16 @@ def stop_hook(step: str) -> None:
     name, _, sig = wanted.partition(":")
     if name != step:
         return
-    signals = {"KILL": signal.SIGKILL, "TERM": signal.SIGTERM, "INT": signal.SIGINT, "STOP": signal.SIGSTOP}
+    signals = {
+        "KILL": signal.SIGKILL,
+        "TERM": signal.SIGTERM,
+        "INT": signal.SIGINT,
+        "HUP": signal.SIGHUP,
+        "STOP": signal.SIGSTOP,
+    }
     signum = signals.get((sig or "KILL").removesuffix("GROUP"))
     if signum is None:
-        raise ToolError(f"{STOP_ENV}={wanted}: the signal must be KILL, TERM, INT or STOP (+GROUP)")
+        raise ToolError(f"{STOP_ENV}={wanted}: the signal must be KILL, TERM, INT, HUP or STOP (+GROUP)")
     if sig.endswith("GROUP"):  # as `timeout` and a terminal's Ctrl-C do: the whole process group
         os.killpg(os.getpgrp(), signum)
     else:
@@ -237,15 +243,36 @@ def stop_hook(step: str) -> None:
         time.sleep(5)  # the signal arrives; KILL never returns, TERM/INT raise KeyboardInterrupt here
 
 
+#: The signals that interrupt a cut: Ctrl-C, SIGTERM (CI cancellation, ``timeout``, ``docker
+#: stop``) and SIGHUP (the terminal closed).
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 @contextmanager
 def interrupts_as_keyboard_interrupt() -> Iterator[None]:
-    """SIGTERM (CI cancellation, ``timeout``, ``docker stop``) handled like Ctrl-C for the block."""
+    """SIGTERM and SIGHUP handled like Ctrl-C for the block. The first one raises
+    KeyboardInterrupt; later ones are ignored until the block ends, so the restore that follows
+    the first is not cut short by a second (``timeout`` and CI runners send several)."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        for sig in INTERRUPTS:
+            signal.signal(sig, signal.SIG_IGN)
         raise KeyboardInterrupt(f"interrupted by signal {signal.Signals(signum).name}")
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in INTERRUPTS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handling in previous.items():
+            signal.signal(sig, handling)
+
+
+@contextmanager
+def shielded() -> Iterator[None]:
+    """The block (a restore) runs to its end: INTERRUPTS are ignored until it is done."""
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in INTERRUPTS}
+    try:
+        yield
+    finally:
+        for sig, handling in previous.items():
+            signal.signal(sig, handling)

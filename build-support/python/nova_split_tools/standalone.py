@@ -221,11 +221,21 @@ def _require_readmes(root: Path, subprojects: list[Subproject]) -> None:
     """Every wheel's long description is its subproject's README: a missing one fails here, in
     ``packaging --check``, not later in ``./pants package`` or a release cut."""
     for s in subprojects:
-        if (s.is_driver or s.name == CORE) and not (root / s.path / wheel_metadata.README).is_file():
+        if not (s.is_driver or s.name == CORE):
+            continue
+        readme = f"{s.path}/{wheel_metadata.README}"
+        wheel = "nova-common" if s.name == CORE else "nova-" + s.name
+        if not (root / readme).is_file():
             raise ToolError(
-                f"{s.path}/{wheel_metadata.README} is missing: it is the long description of "
-                f"{'nova-common' if s.name == CORE else 'nova-' + s.name}'s wheel; write one (see drivers/*/README.md)"
+                f"{readme} is missing: it is the long description of {wheel}'s wheel; "
+                "write one (see drivers/*/README.md)"
             )
+        try:
+            text = (root / readme).read_bytes().decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ToolError(f"{readme} is not UTF-8 (byte {e.start}); the wheel's long description must be") from None
+        if not text.strip():
+            raise ToolError(f"{readme} is empty: it is the long description of {wheel}'s wheel; write one")
 
 
 def render(root: Path) -> dict[str, str]:
