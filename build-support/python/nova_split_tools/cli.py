@@ -4,8 +4,8 @@ Each subcommand lives in its own module with ``add_arguments(parser)`` and
 ``run(args) -> int``; this module only dispatches and applies the conventions of docs/cli.md:
 global options before or after the subcommand, ``--version``, plain help, ``completion``, and
 one error handler: a :class:`ToolError` is one line on stderr and its exit code (2: could not
-run; :class:`CheckFailed`: 1), SIGINT and SIGTERM exit 130 after cleaning up, anything else keeps
-its traceback.
+run; :class:`CheckFailed`: 1), an ``OSError`` (a path the machine refuses) is one line and 2,
+SIGINT and SIGTERM exit 130 after cleaning up, anything else keeps its traceback.
 """
 
 from __future__ import annotations
@@ -151,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return result
     except ToolError as e:
         return _fail(command, f"error: {e}", e.exit_code)
+    except OSError as e:  # the machine said no (a read-only or damaged directory, a full disk): one line
+        where = f": {e.filename}" if e.filename else ""
+        return _fail(command, f"error: {e.strerror or e}{where}; fix that path, then rerun", EXIT_UNUSABLE)
     except KeyboardInterrupt as e:
         return _fail(command, interrupted_line(e, "interrupted"), EXIT_INTERRUPTED)
     except Terminated as e:

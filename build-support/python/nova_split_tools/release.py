@@ -209,8 +209,9 @@ def pending_refusal(state_dir: StateDir, repo: Repository) -> str | None:
             f"cd {elsewhere} && nova-split release cut {name} --continue (or --abort)"
         )
     if st.committed or _detect_commit(repo, st):
+        todo = f"publish its wheel; {st.tag} exists" if tag_exists(repo, st.tag) else f"tag {st.tag}"
         return (
-            f"{st.describe()}, after its release commit; finish it (tag {st.tag}) with: "
+            f"{st.describe()}, after its release commit; finish it ({todo}) with: "
             f"nova-split release cut {name} --continue  (or undo it with --abort)"
         )
     return (

@@ -198,6 +198,15 @@ def test_a_second_and_third_sigterm_do_not_cut_the_restore_short(repo: Path) -> 
     assert_clean(repo)
 
 
+def test_killed_after_its_tag_the_line_says_what_is_left(repo: Path) -> None:
+    killed = child(repo, stop="tag")
+    assert killed.returncode == -signal.SIGKILL, (killed.returncode, killed.stderr)
+    line = one_line(child(repo))
+    assert "finish it (publish its wheel; nova-libvirt-1.1.0 exists) with: " in line, line
+    assert child(repo, "continue").returncode == 0
+    assert_clean(repo)
+
+
 def test_a_lock_left_by_a_killed_cut_holds_nothing_even_if_its_pid_lives(repo: Path) -> None:
     """The lock is an flock: a leftover file naming a live process (pid reuse) does not refuse."""
     killed = child(repo, stop="package")

@@ -308,3 +308,12 @@ def test_plan_names_an_interrupted_cut(
     StateDir(root).clear()
     assert cli.main(["--repo", str(root), "release", "plan", "libvirt", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["pending_cut"] is None
+
+
+def test_a_state_dir_the_machine_refuses_is_one_line(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from nova_split_tools import cli
+
+    (root / ".git/nova-split-release").write_text("not a directory\n")
+    assert cli.main(["--repo", str(root), "release", "cut", "libvirt", "--abort"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("nova-split release: error: Not a directory: "), err
