@@ -17,6 +17,7 @@ parameters (``--regenerate`` rebuilds it), so a second run skips the generation.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import shutil
 import subprocess
 import sys
@@ -58,20 +59,23 @@ def synthetic_repo(commits: int, seed: int, scale: Scale, *, regenerate: bool = 
     """The generated monorepo (``<cache>/monorepo``), built once per parameter set and cached.
 
     It is written in a sibling directory and renamed into place, so an interrupted generation is
-    never reused.
+    never reused. Runs with the same parameters share the cache: an ``flock`` on ``<cache>.lock``
+    makes the second wait for the first one's repository instead of generating its own.
     """
     key = f"v{CACHE_VERSION}-s{seed}-c{commits}-{scale.key()}"
     cache = Path(tempfile.gettempdir()) / f"nova-split-bench-clone-{key}"
     repo = cache / "monorepo"
-    if regenerate:
-        shutil.rmtree(cache, ignore_errors=True)
-    if repo.is_dir():
-        return repo
-    cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="generating-", dir=cache) as tmp:
-        SyntheticHistory(seed, focus="xen", scale=scale).write(Path(tmp) / "monorepo", commits)
-        git(Path(tmp) / "monorepo", "gc", "-q")  # one pack, as a hosting service serves it
-        (Path(tmp) / "monorepo").rename(repo)
+    with open(cache.with_name(cache.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        if regenerate:
+            shutil.rmtree(cache, ignore_errors=True)
+        if repo.is_dir():
+            return repo
+        cache.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="generating-", dir=cache) as tmp:
+            SyntheticHistory(seed, focus="xen", scale=scale).write(Path(tmp) / "monorepo", commits)
+            git(Path(tmp) / "monorepo", "gc", "-q")  # one pack, as a hosting service serves it
+            (Path(tmp) / "monorepo").rename(repo)
     return repo
 
 

@@ -63,3 +63,30 @@ def test_tiny_run_prints_both_clones_over_http(
     assert "cloning from http://127.0.0.1:" in captured.err
     with pytest.raises(SystemExit):
         main(["bench-clone", "--driver", "nope"])
+
+
+def test_two_runs_with_the_same_parameters_share_one_generation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second waits on the cache's lock and gets the first one's repository (it used to fail
+    renaming its own over it)."""
+    import threading
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    scale = Scale(2, 6, 0, 0)
+    found: list[Path] = []
+    errors: list[BaseException] = []
+
+    def generate() -> None:
+        try:
+            found.append(synthetic_repo(60, 9, scale))
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    runs = [threading.Thread(target=generate) for _ in range(2)]
+    for t in runs:
+        t.start()
+    for t in runs:
+        t.join()
+    assert not errors and len(found) == 2 and found[0] == found[1], (errors, found)
+    assert not list(found[0].parent.glob("generating-*")), "a generation directory was left behind"
