@@ -157,7 +157,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM (timeout, docker stop, CI cancellation) unwinds like Ctrl-C, so cleanup runs."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
+        raise KeyboardInterrupt(f"interrupted by signal {signal.Signals(signum).name}")
 
     try:
         previous = signal.signal(signal.SIGTERM, interrupt)
