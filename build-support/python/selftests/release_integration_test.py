@@ -154,7 +154,7 @@ def test_refusals_change_nothing(repo: Path, tmp_path: Path) -> None:
     shallow = tmp_path / "shallow"
     run(["git", "clone", "-q", "--depth=1", f"file://{repo}", str(shallow)], tmp_path, check=True)
     share_tooling_venv(shallow)
-    refuses(shallow, ERROR + r"is a shallow clone; .*: git fetch --unshallow$", "release", "cut", "ironic")
+    refuses(shallow, ERROR + r"\S+/shallow is a shallow clone; .*: git fetch --unshallow$", "release", "cut", "ironic")
     refuses(
         repo, ERROR + "no interrupted release cut of nova-vmware to continue", "release", "cut", "vmware", "--continue"
     )
