@@ -3,10 +3,21 @@
 The old bash self-test (``build-support/bin/remove-driver-selftest``) is the last test here.
 """
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from nova_split_tools.isolation import check_isolation, load_drivers
-from nova_split_tools.testing.scratch import Result, git, nova_split, pants, scratch_clone, share_tooling_venv
+from nova_split_tools.testing.scratch import (
+    Result,
+    git,
+    nova_split,
+    pants,
+    pants_daemon,
+    scratch_clone,
+    share_tooling_venv,
+)
 
 
 def _ok(result: Result) -> str:
@@ -20,14 +31,16 @@ def _generated_files_are_current(repo: Path) -> None:
     assert check_isolation(load_drivers(repo)) == []
 
 
-def _clone(tmp_path: Path) -> Path:
-    repo = scratch_clone(tmp_path)
-    share_tooling_venv(repo)
-    return repo
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[Path]:
+    """A scratch clone whose Pants runs share one daemon (stopped when the test ends)."""
+    clone = scratch_clone(tmp_path)
+    share_tooling_venv(clone)
+    with pants_daemon(clone):
+        yield clone
 
 
-def test_a_scaffolded_driver_passes_every_gate_and_removing_it_restores_the_tree(tmp_path: Path) -> None:
-    repo = _clone(tmp_path)
+def test_a_scaffolded_driver_passes_every_gate_and_removing_it_restores_the_tree(repo: Path) -> None:
     before = git(repo, "rev-parse", "HEAD")
     # vbox's own client package; xcp shares xen's client library (two drivers, one client package).
     _ok(nova_split(repo, "new-driver", "vbox", "--client-package", "tomli-w>=1.0", "--owner", "ann@example.org"))
@@ -74,8 +87,7 @@ def test_a_scaffolded_driver_passes_every_gate_and_removing_it_restores_the_tree
     assert git(repo, "diff", "--cached", "--stat", before) == ""  # exactly the tree before the additions
 
 
-def test_refusals_and_dry_run_in_a_real_clone(tmp_path: Path) -> None:
-    repo = _clone(tmp_path)
+def test_refusals_and_dry_run_in_a_real_clone(repo: Path) -> None:
     dry = _ok(nova_split(repo, "new-driver", "vbox", "--dry-run"))
     assert "would write drivers/vbox/nova_vbox/driver.py" in dry
     taken = nova_split(repo, "new-driver", "xen")
@@ -88,9 +100,8 @@ def test_refusals_and_dry_run_in_a_real_clone(tmp_path: Path) -> None:
     assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
 
 
-def test_removing_an_existing_driver_leaves_everything_else_passing(tmp_path: Path) -> None:
+def test_removing_an_existing_driver_leaves_everything_else_passing(repo: Path) -> None:
     """What build-support/bin/remove-driver-selftest checked: remove xen, and the rest still builds."""
-    repo = _clone(tmp_path)
     out = _ok(nova_split(repo, "remove-driver", "xen"))
     assert "deleted drivers/xen/" in out
     assert git(repo, "ls-files", "--others", "--exclude-standard") == "", "remove-driver left untracked files"
