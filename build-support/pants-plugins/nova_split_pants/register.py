@@ -27,9 +27,22 @@ from nova_split_tools.wheel_metadata import DATA_DIR, README, data_files, setup_
 
 
 def _literal(text: str) -> str:
-    """``text`` for Pants' generated setup.py, which writes strings in quotes without escaping
-    backslashes (a README's shell line continuation ``\\`` + newline would vanish)."""
-    return text.replace("\\", "\\\\")
+    """``text`` for Pants' generated setup.py, which writes a string between single quotes or
+    triple double quotes, escaping only those quotes: a backslash (a README's shell line continuation) would vanish, a
+    ``"`` at the end of a README would close the triple quote early, and a NUL or a lone carriage
+    return breaks the source. Line endings become ``\\n``, as setuptools reads the file."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    out = []
+    for c in text:
+        if c == "\\":
+            out.append("\\\\")
+        elif c == '"':
+            out.append('\\"')
+        elif c == "\x00":
+            out.append("\\x00")
+        else:
+            out.append(c)
+    return "".join(out)
 
 
 class NovaSubprojectSetupKwargsRequest(SetupKwargsRequest):

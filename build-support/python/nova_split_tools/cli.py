@@ -151,6 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return result
     except ToolError as e:
         return _fail(command, f"error: {e}", e.exit_code)
+    except UnicodeDecodeError as e:  # a file the command reads is not UTF-8 (damaged, or another encoding)
+        return _fail(
+            command, f"error: a file is not UTF-8 ({e.reason} at byte {e.start}); repair it, then rerun", EXIT_UNUSABLE
+        )
     except OSError as e:  # the machine said no (a read-only or damaged directory, a full disk): one line
         where = f": {e.filename}" if e.filename else ""
         return _fail(command, f"error: {e.strerror or e}{where}; fix that path, then rerun", EXIT_UNUSABLE)

@@ -30,7 +30,7 @@ def sync_generated(
     stale: list[str] = []
     for rel, content in files.items():
         path = root / rel
-        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        current = _read(path)
         if current == content:
             continue
         stale.append(rel)
@@ -43,7 +43,7 @@ def sync_generated(
             print(f"wrote {rel}")
     for old in sorted(candidates):
         rel = old.relative_to(root).as_posix()
-        if rel not in files and old.read_text(encoding="utf-8").startswith(header):
+        if rel not in files and _read(old).startswith(header):
             stale.append(rel)
             if check:
                 print(f"--- a/{rel}\n+++ /dev/null (no longer generated)")
@@ -56,3 +56,15 @@ def sync_generated(
         )
     if check:
         print(f"{command.split()[-1]}: {len(files)} generated file(s) are current")
+
+
+def _read(path: Path) -> str:
+    """``path``'s text; "" if it does not exist, and its bytes decoded with replacement if it is
+    not UTF-8 (damaged: it then differs from what is generated, so it is stale, not a crash)."""
+    if not path.exists():
+        return ""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace") + "\n(not UTF-8)\n"

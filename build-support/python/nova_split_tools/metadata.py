@@ -15,6 +15,7 @@ same one-line message.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ __all__ = [
     "GITHUB_HANDLE",
     "Metadata",
     "MetadataError",
+    "NAME",
     "check_email",
     "nova_common_requirement",
     "parse_metadata",
@@ -48,6 +50,8 @@ __all__ = [
 ]
 
 FILE = "subproject.toml"
+#: a distribution or extra name (PEP 508's identifier: letters, digits, ``-_.``, alphanumeric at both ends)
+NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 #: The values of ``[ci] api-changes`` and ``[ci] core-changes`` (see ``nova_split_tools.subprojects.CorePolicy``).
 CI_POLICIES = ("vote", "advisory", "skip")
 CORE_CHANGES = CI_POLICIES  # the former name
@@ -60,6 +64,19 @@ class MetadataError(ToolError, ValueError):
 def nova_common_requirement(api_major: int) -> str:
     """The requirement of a driver built for driver API ``api_major``: any nova-common of that major."""
     return f"nova-common>={api_major}.0,<{api_major + 1}"
+
+
+def _requirement(text: str) -> object:
+    """``packaging.requirements.Requirement(text)``, imported when first needed and without the
+    deprecation warnings that the older pyparsing under Pants' own ``packaging`` prints on import
+    (this module also runs in the Pants plugin)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from packaging.requirements import Requirement
+
+        return Requirement(text)
 
 
 @dataclass(frozen=True)
@@ -83,8 +100,14 @@ class Metadata:
 
     @property
     def name(self) -> str:
-        """The distribution name (``nova-xen``)."""
-        return self._project_str("name")
+        """The distribution name (``nova-xen``): a PEP 508 name."""
+        value = self._project_str("name")
+        if not NAME.match(value):
+            raise MetadataError(
+                f"{self.where}: [project] name {value!r} is not a distribution name "
+                "(letters, digits, '-', '_', '.'; a letter or digit at both ends)"
+            )
+        return value
 
     @property
     def version_text(self) -> str:
@@ -104,8 +127,10 @@ class Metadata:
     def description(self) -> str:
         """The one-line summary (``Summary:``): setuptools deprecates a newline in it."""
         value = self._project_str("description")
-        if "\n" in value or "\r" in value:
+        if len(value.splitlines()) != 1 or "\n" in value:  # splitlines: also \r, \f, \x85, \u2028, ...
             raise MetadataError(f"{self.where}: [project] description must be one line (it is the wheel's Summary)")
+        if any(unicodedata.category(c) in ("Cc", "Cs") and c != "\t" for c in value):
+            raise MetadataError(f"{self.where}: [project] description has a control character; remove it")
         return value
 
     @property
@@ -116,6 +141,22 @@ class Metadata:
             isinstance(v, list) and all(isinstance(r, str) for r in v) for v in extras.values()
         ):
             raise MetadataError(f"{self.where}: [project.extras] must map each extra to a list of requirements")
+        for extra, requirements in extras.items():
+            if not NAME.match(extra):
+                raise MetadataError(
+                    f"{self.where}: [project.extras] {extra!r} is not an extra name (letters, digits, '-', '_', '.')"
+                )
+            for r in requirements:
+                try:
+                    _requirement(r)
+                except ValueError:  # packaging's InvalidRequirement
+                    raise MetadataError(
+                        f"{self.where}: [project.extras] {extra}: {r!r} is not a requirement (e.g. 'pytest>=7')"
+                    ) from None
+                if r != r.strip():
+                    raise MetadataError(
+                        f"{self.where}: [project.extras] {extra}: {r!r} has surrounding spaces; remove them"
+                    )
         return {str(k): list(v) for k, v in extras.items()}
 
     @property

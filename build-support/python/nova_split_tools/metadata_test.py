@@ -81,6 +81,26 @@ def test_the_range_formula() -> None:
         ('[project]\nclassifiers = ["A ::  B"]', "classifiers", r"is not a trove classifier"),
         ('[project]\nclassifiers = ["A :: B ::"]', "classifiers", r"is not a trove classifier"),
         ('[project]\nclassifiers = ["License :: OSI Approved"]', "classifiers", r"PEP 639.*; remove it$"),
+        ('[project]\nname = "nova xen"', "name", r"^w: \[project\] name 'nova xen' is not a distribution name"),
+        ('[project]\nname = "nova-xen!"', "name", r"is not a distribution name"),
+        ('[project]\nname = "-xen"', "name", r"is not a distribution name"),
+        ('[project]\ndescription = "a\\u2028b"', "description", r"description must be one line"),
+        ('[project]\ndescription = "a\\u000cb"', "description", r"description must be one line"),
+        ('[project]\ndescription = "a\\u0085b"', "description", r"description must be one line"),
+        ('[project]\ndescription = "a\\u0000b"', "description", r"description has a control character"),
+        ('[project]\ndescription = "a\\u001bb"', "description", r"description has a control character"),
+        ('[project.extras]\n"bad extra!" = ["pytest"]', "extras", r"'bad extra!' is not an extra name"),
+        (
+            '[project.extras]\ntesting = ["pytest>=7", "not a req!!"]',
+            "extras",
+            r"testing: 'not a req!!' is not a requirement",
+        ),
+        ('[project.extras]\ntesting = [""]', "extras", r"testing: '' is not a requirement"),
+        (
+            '[project.extras]\ntesting = [" pytest-timeout"]',
+            "extras",
+            r"testing: ' pytest-timeout' has surrounding spaces",
+        ),
     ],
 )
 def test_each_bad_key_is_one_line_naming_the_file(text: str, key: str, message: str) -> None:

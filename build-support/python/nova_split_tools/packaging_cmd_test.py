@@ -96,6 +96,39 @@ def test_check_fails_with_the_diff_and_the_fix_until_regenerated(
     assert '+version = "1.5.0"' in capsys.readouterr().out
 
 
+def test_a_generated_file_that_is_not_utf8_is_stale_and_rewritten(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--repo", str(repo), "packaging"]) == 0
+    tox = repo / "drivers/xen/tox.ini"
+    tox.write_bytes(tox.read_bytes() + b"\xff\n")
+    capsys.readouterr()
+    assert main(["--repo", str(repo), "packaging", "--check"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "stale (drivers/xen/tox.ini)" in err, err
+    assert main(["--repo", str(repo), "packaging"]) == 0
+    assert main(["--repo", str(repo), "packaging", "--check"]) == 0
+
+
+@pytest.mark.parametrize("name", ["nova-common", "Nova_Common"])
+def test_a_driver_cannot_publish_another_subprojects_distribution(
+    repo: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    meta = repo / "drivers/xen/subproject.toml"
+    meta.write_text(meta.read_text().replace('name = "nova-xen"', f'name = "{name}"'))
+    assert main(["--repo", str(repo), "packaging"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"name '{name}' is nova-common's distribution too" in err, err
+    assert not (repo / "drivers/xen/pyproject.toml").exists()
+
+
+def test_a_non_utf8_input_is_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "drivers/xen/requirements.txt").write_bytes(b"XenAPI>=22.19  # \xff\n")
+    assert main(["--repo", str(repo), "packaging", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not UTF-8" in err, err
+
+
 def test_a_missing_readme_fails_the_check_in_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "drivers/xen/README.md").unlink()
     assert main(["--repo", str(repo), "packaging", "--check"]) == 2

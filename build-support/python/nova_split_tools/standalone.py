@@ -19,6 +19,7 @@ from typing import Any
 import tomli_w
 from bindep.depends import Depends, DependsException
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from nova_split_tools import wheel_metadata
 from nova_split_tools.errors import ToolError
@@ -245,10 +246,29 @@ def _require_readmes(root: Path, subprojects: list[Subproject]) -> None:
             raise ToolError(f"{readme} is empty: it is the long description of {wheel}'s wheel; write one")
 
 
+#: nova-common's distribution name, which drivers require
+CORE_DISTRIBUTION = "nova-common"
+
+
+def _require_unique_names(root: Path, subprojects: list[Subproject]) -> None:
+    """Two subprojects may not publish one distribution (names compared as the index does, PEP 503)."""
+    seen: dict[str, str] = {CORE_DISTRIBUTION: find_subproject(subprojects, CORE).path}
+    for s in subprojects:
+        if not s.is_driver:
+            continue
+        name = metadata(root, s).name
+        other = seen.setdefault(canonicalize_name(name), s.path)
+        if other != s.path:
+            raise ToolError(
+                f"{s.path}/subproject.toml: [project] name {name!r} is {other}'s distribution too; give each its own"
+            )
+
+
 def render(root: Path) -> dict[str, str]:
     """Relative path -> content of every generated file."""
     subprojects = registered(root)
     _require_readmes(root, subprojects)
+    _require_unique_names(root, subprojects)
     core = find_subproject(subprojects, CORE)
     testing = metadata(root, core).extras.get("testing", [])
     files = license_copies(root, subprojects)

@@ -9,6 +9,7 @@ in a throwaway venv.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -37,6 +38,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     repo = scratch_clone(tmp)
     subprojects = [s for s in registered(repo) if s.is_driver or s.name == CORE]
     assert len(subprojects) >= 6, [s.name for s in subprojects]
+    # xen's README gets the tail that broke Pants' generated setup.py (which escapes only its own
+    # quotes): a backslash line continuation, a CRLF line, and a closing quote with no final
+    # newline. The standalone build of the same README must give the same METADATA (below).
+    readme = repo / "drivers/xen/README.md"
+    readme.write_bytes(readme.read_bytes() + b'\nRun `a \\\n  b`.\r\n\nSay "hi"')
     targets = [f"{s.path}:dist" for s in subprojects]
     result = pants(repo, "package", *targets)
     assert result.returncode == 0, f"./pants package failed:\n{result.stderr[-3000:]}"
@@ -85,6 +91,17 @@ def test_the_metadata_issue_16_asks_for(built: Built) -> None:
         with zipfile.ZipFile(wheel) as z:
             assert any(n.endswith(".dist-info/licenses/LICENSE") for n in z.namelist()), wheel.name
             assert not [n for n in z.namelist() if n.endswith("_test.py")], wheel.name
+
+
+def test_every_classifier_is_on_the_trove_list(built: Built) -> None:
+    """The package index refuses an unknown classifier at upload; twine and setuptools do not check."""
+    fields = {w.name: metadata_fields(w)[0].get("Classifier", []) for w in built.dists.glob("*.whl")}
+    check = (
+        "import json, sys, trove_classifiers as t; print(json.dumps(sorted(set(json.load(sys.stdin)) - t.classifiers)))"
+    )
+    every = sorted({c for cs in fields.values() for c in cs})
+    result = run([built.tools / "bin/python", "-c", check], built.dists, stdin=json.dumps(every), check=True)
+    assert json.loads(result.stdout) == [], f"not trove classifiers: {result.stdout} (in {fields})"
 
 
 def test_standalone_pyproject_is_valid_and_builds_the_pants_wheel(built: Built, tmp_path: Path) -> None:

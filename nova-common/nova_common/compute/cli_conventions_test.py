@@ -108,7 +108,8 @@ def test_bash_completion_script(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--hard" in _complete(script, "nova-compute", "reboot", "--")
     assert _complete(script, "nova-compute", "completion", "") == ["bash", "zsh"]
     zsh = completion_script(_parser()[0], "zsh")
-    assert zsh.splitlines()[1] == "autoload -U +X bashcompinit && bashcompinit"
+    assert zsh.splitlines()[0] == "#compdef nova-compute"  # what compinit reads in $fpath
+    assert zsh.splitlines()[2] == "autoload -U +X bashcompinit && bashcompinit"
 
 
 _PROGRESS = """
