@@ -1,6 +1,7 @@
 """packaging: generated pyproject.toml / tox.ini follow subproject.toml, and --check catches drift."""
 
 import configparser
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -120,6 +121,18 @@ def test_a_driver_cannot_publish_another_subprojects_distribution(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"name '{name}' is nova-common's distribution too" in err, err
     assert not (repo / "drivers/xen/pyproject.toml").exists()
+
+
+def test_a_closure_clone_generates_only_what_it_checked_out(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """nova-split clone of another driver: xen is outside the sparse set, so it is neither
+    required nor written (in a full clone its missing README is an error)."""
+    shutil.rmtree(repo / "drivers/xen")
+    assert main(["--repo", str(repo), "packaging"]) == 2
+    assert "drivers/xen/README.md is missing" in capsys.readouterr().err
+    (repo / ".git/nova-split-sparse").write_text("{}")
+    assert main(["--repo", str(repo), "packaging"]) == 0
+    assert main(["--repo", str(repo), "packaging", "--check"]) == 0
+    assert (repo / "nova-common/LICENSE").is_file() and not (repo / "drivers/xen").exists()
 
 
 def test_a_non_utf8_input_is_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

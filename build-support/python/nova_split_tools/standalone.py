@@ -264,9 +264,18 @@ def _require_unique_names(root: Path, subprojects: list[Subproject]) -> None:
             )
 
 
+def checked_out(root: Path, subprojects: list[Subproject]) -> list[Subproject]:
+    """The subprojects whose files this work tree has: all of them, except in a closure clone
+    (``nova-split clone``, recorded in ``.git/nova-split-sparse``), which has its driver and what
+    that driver needs, and where the other drivers' files are neither checked nor written."""
+    if not (root / ".git" / "nova-split-sparse").is_file():  # nova_split_tools.clone.STATE_FILE
+        return subprojects
+    return [s for s in subprojects if (root / s.path).is_dir()]
+
+
 def render(root: Path) -> dict[str, str]:
-    """Relative path -> content of every generated file."""
-    subprojects = registered(root)
+    """Relative path -> content of every generated file (of the subprojects checked out)."""
+    subprojects = checked_out(root, registered(root))
     _require_readmes(root, subprojects)
     _require_unique_names(root, subprojects)
     core = find_subproject(subprojects, CORE)
