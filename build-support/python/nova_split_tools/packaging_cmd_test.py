@@ -54,6 +54,7 @@ def test_pyproject_is_single_sourced_from_subproject_toml(repo: Path) -> None:
     assert set(files) == {
         "drivers/xen/pyproject.toml",
         "drivers/xen/tox.ini",
+        "drivers/xen/.gitignore",
         "drivers/xen/LICENSE",
         "nova-common/LICENSE",
         "nova-common/share/bash-completion/completions/nova-compute",

@@ -160,8 +160,18 @@ def ini(sections: dict[str, dict[str, str | list[str]]]) -> str:
     return "".join(out).rstrip("\n") + "\n"
 
 
+#: A driver's own ``.gitignore``: what its standalone commands (tox, ``python -m build``, a venv)
+#: create, so that an export (``nova-split export``), where the root ``.gitignore`` is not, stays clean.
+IGNORE = (
+    HEADER
+    + "# What this driver's standalone commands create (tox, python -m build, a venv); in the monorepo\n"
+    + "# the root .gitignore covers the same, this one travels with an export.\n"
+    + "".join(f"{p}\n" for p in (".tox/", "*.egg-info/", "build/", "dist/", "__pycache__/", "*.pyc", ".venv/"))
+)
+
+
 def render_driver(root: Path, driver: Subproject, testing: list[str]) -> dict[str, str]:
-    """The driver's ``pyproject.toml``, ``tox.ini`` and ``LICENSE`` (relative path -> content)."""
+    """The driver's ``pyproject.toml``, ``tox.ini`` and ``.gitignore`` (relative path -> content)."""
     data = pyproject(root, driver)
     core = data["project"]["dependencies"][-1]
     package = "nova_" + driver.name
@@ -190,7 +200,7 @@ def render_driver(root: Path, driver: Subproject, testing: list[str]) -> dict[st
             }
         )
     )
-    return {f"{driver.path}/pyproject.toml": text, f"{driver.path}/tox.ini": tox}
+    return {f"{driver.path}/pyproject.toml": text, f"{driver.path}/tox.ini": tox, f"{driver.path}/.gitignore": IGNORE}
 
 
 def license_copies(root: Path, subprojects: list[Subproject]) -> dict[str, str]:

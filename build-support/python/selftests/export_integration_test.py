@@ -103,3 +103,6 @@ def test_export_round_trip(tmp_path: Path) -> None:
     result = tox(mono, out, wheel, home)
     assert result.returncode == 0, f"tox FAILED in the export:\n{(result.stdout + result.stderr)[-4000:]}"
     print(f"in the export: {tox_counts(result)}")
+    # tox's envs, setuptools' egg-info and bytecode: the driver's own .gitignore covers them
+    left = git(out, "status", "--porcelain", "--untracked-files=all")
+    assert left == "", f"tox left untracked files in the export:\n{left}"
