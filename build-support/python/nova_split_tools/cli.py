@@ -104,6 +104,13 @@ def parser() -> tuple[argparse.ArgumentParser, GlobalOptions]:
     globals_.add(
         p, "--repo", type=Path, default=Path.cwd(), help="the repository to work on (default: the current directory)"
     )
+    p.add_argument(
+        "--format",
+        dest="early_format",
+        metavar="FORMAT",
+        help="the command's output format (json, ...), as if it followed the command; a command "
+        "without --format refuses it, and one given after the command wins",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module in COMMANDS.items():
         cmd = sub.add_parser(
@@ -133,9 +140,34 @@ def _fail(command: str, message: str, code: int) -> int:
     return code
 
 
+def _format_after_command(argv: list[str]) -> list[str]:
+    """``argv`` with a ``--format X`` given before the command moved after it, where the command's
+    own ``--format`` (with its own choices) parses it; one already after the command wins."""
+    head: list[str] = []
+    value = None
+    i = 0
+    while i < len(argv) and argv[i].startswith("-") and argv[i] != "--":
+        word = argv[i]
+        if word == "--format" and i + 1 < len(argv):
+            value, i = argv[i + 1], i + 2
+        elif word.startswith("--format="):
+            value, i = word.split("=", 1)[1], i + 1
+        elif word == "--repo" and i + 1 < len(argv):
+            head += argv[i : i + 2]
+            i += 2
+        else:
+            head.append(word)
+            i += 1
+    rest = argv[i:]
+    operands = rest[: rest.index("--")] if "--" in rest else rest
+    if value is None or any(w == "--format" or w.startswith("--format=") for w in operands):
+        return head + rest
+    return head + operands + ["--format", value] + rest[len(operands) :]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p, globals_ = parser()
-    args = globals_.merge(p.parse_args(argv))
+    args = globals_.merge(p.parse_args(_format_after_command(list(sys.argv[1:] if argv is None else argv))))
     command = args.command or ""
     try:
         with terminate_as_exception():

@@ -162,6 +162,17 @@ def test_global_options_before_or_after_the_command(
     nested_after = _run(capsys, "release", "plan", "nova-common", "--format", "json", "--repo", str(repo))
     assert before[0] == after[0] == nested[0] == nested_after[0] == 0, (before, after, nested)
     assert before == after and nested == nested_after
+    # --format before the command, as nova-compute takes it; one after the command wins
+    early = _run(capsys, "--format", "json", "--repo", str(repo), "review", "--paths-from", str(paths))
+    early_eq = _run(capsys, "--format=json", "review", "--paths-from", str(paths), "--repo", str(repo))
+    nested_early = _run(capsys, "--format", "json", "release", "--repo", str(repo), "plan", "nova-common")
+    assert early == early_eq == before and nested_early == nested
+    overridden = _run(
+        capsys, "--format", "table", "--repo", str(repo), "review", "--paths-from", str(paths), "--format", "json"
+    )
+    assert overridden == before
+    code, out, err = _run(capsys, "--format", "json", "--repo", str(repo), "new-driver", "vbox", "--dry-run")
+    assert code == 2 and out == "" and "unrecognized arguments: --format json" in err and err.count("\n") == 1, err
 
 
 def test_every_json_document_has_the_schema_version(
