@@ -107,6 +107,9 @@ def test_bash_completion_script(capsys: pytest.CaptureFixture[str]) -> None:
     assert _complete(script, "nova-compute", "--driver", "fake", "boot", "web1", "--flavor", "m1.t") == ["m1.tiny"]
     assert "--hard" in _complete(script, "nova-compute", "reboot", "--")
     assert _complete(script, "nova-compute", "completion", "") == ["bash", "zsh"]
+    # an option's value is not a command: no commands offered for it, and it does not change the path
+    assert _complete(script, "nova-compute", "--state-dir", "") == []
+    assert _complete(script, "nova-compute", "--host", "boot", "li") == ["list"]
     zsh = completion_script(_parser()[0], "zsh")
     assert zsh.splitlines()[0] == "#compdef nova-compute"  # what compinit reads in $fpath
     assert zsh.splitlines()[2] == "autoload -U +X bashcompinit && bashcompinit"
