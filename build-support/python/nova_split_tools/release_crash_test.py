@@ -156,33 +156,44 @@ def test_sigterm_and_sigint_restore_the_state_before_the_cut(repo: Path, step: s
     next_cut_is_clean(repo, "1.1.0")
 
 
-def test_a_second_cut_is_refused_naming_the_first(repo: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), STOP_ENV: "test:STOP"}
+def _stopped_cut(repo: Path, stop: str, what: str) -> subprocess.Popen[str]:
+    """A real cut of libvirt in a child process, stopped (SIGSTOP) by the test hook at ``stop``."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), STOP_ENV: stop}
     cmd = [sys.executable, "-m", "nova_split_tools.testing.release_toolchain", str(repo), "libvirt"]
-    first = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+        if time.monotonic() >= deadline or proc.poll() is not None:
+            proc.kill()
+            proc.communicate()
+            raise AssertionError(f"the first cut did not stop {what}")
+        time.sleep(0.1)
+    return proc
+
+
+def _resumed_to_the_end(repo: Path, proc: subprocess.Popen[str]) -> None:
+    """Let the stopped cut go on: it must finish its release, leaving the clone clean."""
+    os.kill(proc.pid, signal.SIGCONT)
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert git(repo, "tag", "-l") == "nova-libvirt-1.1.0"
+    assert_clean(repo)
+
+
+def test_a_second_cut_is_refused_naming_the_first(repo: Path) -> None:
+    first = _stopped_cut(repo, "test:STOP", "after 'test'")
     try:
-        deadline = time.monotonic() + 60
-        while Path(f"/proc/{first.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
-            assert time.monotonic() < deadline and first.poll() is None, "the first cut did not stop after 'test'"
-            time.sleep(0.1)
         for args in ((), ("continue",), ("abort",)):
             line = one_line(child(repo, *args))
             assert re.search(rf"cut is running in this clone \(pid {first.pid}: nova-libvirt 1.1.0\)", line), line
     finally:
-        os.kill(first.pid, signal.SIGCONT)
-        out, err = first.communicate(timeout=120)
-    assert first.returncode == 0, err
-    assert git(repo, "tag", "-l") == "nova-libvirt-1.1.0"
-    assert_clean(repo)
+        _resumed_to_the_end(repo, first)
 
 
 def test_a_second_and_third_sigterm_do_not_cut_the_restore_short(repo: Path) -> None:
     """timeout and CI runners send SIGTERM more than once: the restore the first began still ends."""
     before = snapshot(repo)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), STOP_ENV: "package:STOP"}
-    cmd = [sys.executable, "-m", "nova_split_tools.testing.release_toolchain", str(repo), "libvirt"]
-    cut = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _stopped(cut, "after 'package'")
+    cut = _stopped_cut(repo, "package:STOP", "after 'package'")
     for _ in range(3):
         os.kill(cut.pid, signal.SIGTERM)  # pending while stopped
     os.kill(cut.pid, signal.SIGCONT)
@@ -221,31 +232,17 @@ def test_a_lock_left_by_a_killed_cut_holds_nothing_even_if_its_pid_lives(repo: P
     assert_clean(repo)
 
 
-def _stopped(proc: subprocess.Popen[str], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
-        assert time.monotonic() < deadline and proc.poll() is None, f"the first cut did not stop {what}"
-        time.sleep(0.1)
-
-
 def test_a_cut_started_while_another_plans_is_refused_before_it_reads_anything(repo: Path) -> None:
     """The lock is taken before the plan: the second of two cuts started together fails in one line
     naming the first, not with an error about the first one's half-written files."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), STOP_ENV: "plan:STOP"}
-    cmd = [sys.executable, "-m", "nova_split_tools.testing.release_toolchain", str(repo), "libvirt"]
-    first = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = _stopped_cut(repo, "plan:STOP", "while planning")
     try:
-        _stopped(first, "while planning")
         before = snapshot(repo)
         line = one_line(child(repo))
         assert re.search(rf"cut is running in this clone \(pid {first.pid}: libvirt \(planning its cut\)\)", line), line
         assert snapshot(repo) == before
     finally:
-        os.kill(first.pid, signal.SIGCONT)
-        out, err = first.communicate(timeout=120)
-    assert first.returncode == 0, err
-    assert git(repo, "tag", "-l") == "nova-libvirt-1.1.0"
-    assert_clean(repo)
+        _resumed_to_the_end(repo, first)
 
 
 def test_an_interrupted_cut_is_settled_in_its_own_worktree_only(repo: Path, tmp_path: Path) -> None:
