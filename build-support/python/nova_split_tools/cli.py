@@ -11,6 +11,7 @@ SIGINT and SIGTERM exit 130 after cleaning up, anything else keeps its traceback
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from nova_common.compute.cliargs import (
+    EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_UNUSABLE,
     GlobalOptions,
@@ -165,6 +167,14 @@ def _format_after_command(argv: list[str]) -> list[str]:
     return head + operands + ["--format", value] + rest[len(operands) :]
 
 
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null, so what is still buffered does not fail again at exit."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p, globals_ = parser()
     args = globals_.merge(p.parse_args(_format_after_command(list(sys.argv[1:] if argv is None else argv))))
@@ -187,9 +197,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(
             command, f"error: a file is not UTF-8 ({e.reason} at byte {e.start}); repair it, then rerun", EXIT_UNUSABLE
         )
+    except BrokenPipeError:  # the reader went away (`| head`): as nova-compute, one line and 1
+        _stdout_to_devnull()
+        return _fail(command, "error: the output could not be written (its reader closed the pipe)", EXIT_FAILED)
     except OSError as e:  # the machine said no (a read-only or damaged directory, a full disk): one line
-        where = f": {e.filename}" if e.filename else ""
-        return _fail(command, f"error: {e.strerror or e}{where}; fix that path, then rerun", EXIT_UNUSABLE)
+        if e.filename:
+            return _fail(command, f"error: {e.strerror or e}: {e.filename}; fix that path, then rerun", EXIT_UNUSABLE)
+        return _fail(command, f"error: {e.strerror or e}; fix the cause, then rerun", EXIT_UNUSABLE)
     except KeyboardInterrupt as e:
         return _fail(command, interrupted_line(e, "interrupted"), EXIT_INTERRUPTED)
     except Terminated as e:

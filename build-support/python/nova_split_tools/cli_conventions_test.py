@@ -150,6 +150,28 @@ def test_interrupted_is_130_one_line_and_leaves_no_child(tmp_path: Path, signum:
     assert orphans == ""
 
 
+def test_a_closed_reader_is_one_line_and_exit_1(repo: Path) -> None:
+    """``nova-split owners --format json | true``: the reader is gone before the output is written.
+    As nova-compute: one line, exit 1 (the command ran; its output went nowhere), no traceback."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    run = "import sys; from nova_split_tools.cli import main; sys.exit(main())"
+    read, write = os.pipe()
+    os.close(read)  # the reader went away before the first byte
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", run, "owners", "--repo", str(repo), "--format", "json"],
+            env=env,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    expected = "nova-split owners: error: the output could not be written (its reader closed the pipe)\n"
+    assert (proc.returncode, proc.stderr) == (1, expected)
+
+
 def test_global_options_before_or_after_the_command(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -236,6 +258,9 @@ def test_help_is_plain_words(capsys: pytest.CaptureFixture[str]) -> None:
         assert not words & modules, (name, words & modules)
         assert "_late_" not in out.lower(), (name, out)
         assert not re.search(r"^  --format \{", out, re.M) or "output format (table:" in out, (name, out)
+        # a description between the usage and the options: what the command does, in a sentence
+        after_usage = out.split("\n\n", 1)[1]
+        assert not after_usage.startswith(("positional arguments:", "options:")), (name, out)
 
 
 def _complete(script: str, *words: str) -> list[str]:
@@ -255,5 +280,10 @@ def test_bash_completion(capsys: pytest.CaptureFixture[str]) -> None:
     assert _complete(script, "nova-split", "--repo", ".", "release", "") == ["cut", "plan"]
     assert _complete(script, "nova-split", "plan", "--fo") == ["--format"]
     assert _complete(script, "nova-split", "plan", "--format", "") == ["github", "json", "table"]
+    # --format=<TAB>: bash splits the word at '=' (COMP_WORDBREAKS), into '--format' '=' ''
+    assert _complete(script, "nova-split", "plan", "--format", "=") == ["github", "json", "table"]
+    assert _complete(script, "nova-split", "plan", "--format", "=", "j") == ["json"]
+    assert _complete(script, "nova-split", "--repo", "=", "plan", "rel") == ["release"]  # a value, not a command
+    assert _complete(script, "nova-split", "--format", "=", "json", "release", "") == ["cut", "plan"]
     assert "--dry-run" in _complete(script, "nova-split", "release", "cut", "--")
     assert "--repo" in _complete(script, "nova-split", "release", "cut", "--")

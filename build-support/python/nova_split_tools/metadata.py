@@ -226,8 +226,15 @@ class Metadata:
             raise MetadataError(f"{self.where}: [owners] team must be a non-empty string; {fix}")
         if not isinstance(members, list) or not members or not all(isinstance(m, str) and m for m in members):
             raise MetadataError(f"{self.where}: [owners] members must be a non-empty list of e-mail addresses; {fix}")
+        seen: dict[str, str] = {}
         for member in members:
             check_email(member, f"{self.where}: [owners] members")
+            # one person once: mail (and Gerrit, and review's --approved-by) compares addresses case-blind
+            if (earlier := seen.get(member.lower())) is not None:
+                raise MetadataError(
+                    f"{self.where}: [owners] members lists {earlier!r} and {member!r}, the same address; keep one"
+                )
+            seen[member.lower()] = member
         return team, tuple(members)
 
     @property
@@ -239,11 +246,17 @@ class Metadata:
             raise MetadataError(
                 f'{self.where}: [owners] github must map member e-mails to handles, e.g. {{ "a@b.org" = "ab" }}'
             )
+        owner_of: dict[str, str] = {}
         for email, handle in handles.items():
             if email not in members:
                 raise MetadataError(f"{self.where}: [owners] github names {email!r}, which is not in members")
             if not GITHUB_HANDLE.fullmatch(handle):
                 raise MetadataError(f"{self.where}: [owners] github: {handle!r} is not a GitHub user name (no '@')")
+            # GitHub user names are case-blind: one handle for two members would let one approve as both
+            if (other := owner_of.setdefault(handle.lower(), email)) != email:
+                raise MetadataError(
+                    f"{self.where}: [owners] github gives {other!r} and {email!r} the same handle {handle!r}; fix one"
+                )
         return {str(k): v for k, v in handles.items()}
 
 

@@ -75,6 +75,17 @@ def test_the_range_formula() -> None:
         ("", "owners", r"^w declares no owners; add an \[owners\] section"),
         ('[owners]\nteam = ""\nmembers = ["a@b.org"]', "owners", r"^w: \[owners\] team must be a non-empty string"),
         ('[owners]\nteam = "t"\nmembers = []', "owners", r"^w: \[owners\] members must be a non-empty list"),
+        (
+            '[owners]\nteam = "t"\nmembers = ["ann@b.org", "Ann@B.org"]',
+            "owners",
+            r"^w: \[owners\] members lists 'ann@b.org' and 'Ann@B.org', the same address; keep one$",
+        ),
+        ('[owners]\nteam = "t"\nmembers = ["a@b.org", "a@b.org"]', "owners", r"lists 'a@b.org' and 'a@b.org'"),
+        (
+            '[owners]\nteam = "t"\nmembers = ["a@b.org", "c@d.org"]\ngithub = { "a@b.org" = "ann", "c@d.org" = "ANN" }',
+            "github_handles",
+            r"^w: \[owners\] github gives 'a@b.org' and 'c@d.org' the same handle 'ANN'; fix one$",
+        ),
         ('[project.extras]\ntesting = "pytest"', "extras", r"^w: \[project.extras\] must map each extra"),
         ('[project]\nclassifiers = "Topic :: A"', "classifiers", r"^w: \[project\] classifiers must be a list"),
         ('[project]\nclassifiers = ["Windows"]', "classifiers", r"^w: .*'Windows' is not a trove classifier"),

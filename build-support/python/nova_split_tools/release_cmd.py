@@ -50,11 +50,24 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    plan = sub.add_parser("plan", help="what changed since the subproject's last release")
+    plan = sub.add_parser(
+        "plan",
+        help="what changed since the subproject's last release",
+        description="What changed in SUBPROJECT since its last tag: its own files, the nova-common files in"
+        " its dependency closure and its lockfile; its pending release notes; and the version they suggest."
+        " Changes nothing.",
+    )
     plan.add_argument("subproject", help="nova-common or a driver name (libvirt, xen, ...)")
     add_format_argument(plan)
     plan.add_argument("--no-pantsd", action="store_true", help="do not use (or start) the Pants daemon")
-    c = sub.add_parser("cut", help="release the subproject: version, notes, wheel checks, tests, commit, tag")
+    c = sub.add_parser(
+        "cut",
+        help="release the subproject: version, notes, wheel checks, tests, commit, tag",
+        description="Release SUBPROJECT: bump its subproject.toml and regenerate derived files, assemble"
+        " CHANGELOG.md from its notes with towncrier, run its tests, build and install-check its wheel,"
+        " commit, then tag <distribution>-<version>. A cut that fails, or gets Ctrl-C or SIGTERM, restores"
+        " the state before it; one killed outright is finished with --continue or undone with --abort.",
+    )
     c.add_argument("subproject", help="nova-common or a driver name (libvirt, xen, ...)")
     c.add_argument("--version", help="the new version (default: suggested by the fragments' categories)")
     c.add_argument("--dry-run", action="store_true", help="print every step and the notes; change nothing")

@@ -24,7 +24,13 @@ SHELLS = ("bash", "zsh")
 
 def add_completion_command(sub: argparse._SubParsersAction, prog: str) -> None:  # type: ignore[type-arg]
     """The ``completion SHELL`` subcommand (handled by the program: see :func:`completion_script`)."""
-    p = sub.add_parser("completion", help=f"print a {'/'.join(SHELLS)} completion script for {prog}")
+    p = sub.add_parser(
+        "completion",
+        help=f"print a {'/'.join(SHELLS)} completion script for {prog}",
+        description=f"Print a completion script for {prog} on stdout, built from its own commands and"
+        f" options. Install it once: '{prog} completion bash > ~/.local/share/bash-completion/completions/{prog}'"
+        f" or '{prog} completion zsh > \"${{fpath[1]}}/_{prog}\"'.",
+    )
     p.add_argument("shell", choices=SHELLS, help="the shell to complete in")
 
 
@@ -81,8 +87,13 @@ def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
         '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="" path="" word i',
         f"    local takes={shlex.quote(' ' + takes + ' ')}  # options that take a value",
         '    [[ $COMP_CWORD -gt 0 ]] && prev="${COMP_WORDS[COMP_CWORD-1]}"',
+        "    # bash splits --format=json at '=' (COMP_WORDBREAKS): complete the value as after --format json",
+        '    if [[ "$cur" == "=" && $COMP_CWORD -gt 1 ]]; then cur=""',
+        '    elif [[ "$prev" == "=" && $COMP_CWORD -gt 2 ]]; then prev="${COMP_WORDS[COMP_CWORD-2]}"',
+        "    fi",
         "    for ((i = 1; i < COMP_CWORD; i++)); do",
         '        word="${COMP_WORDS[i]}"',
+        '        [[ "$word" == "=" || "${COMP_WORDS[i-1]}" == "=" ]] && continue  # --option=value',
         '        [[ "$takes" == *" ${COMP_WORDS[i-1]} "* ]] && continue  # an option\'s value, not a command',
         '        case "$path.$word" in',
     ]
