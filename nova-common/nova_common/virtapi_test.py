@@ -1,6 +1,9 @@
 """The recording VirtAPI drivers' tests and the compute service use: what it keeps is what was sent."""
 
+import logging
 from pathlib import Path
+
+import pytest
 
 from nova_common.objects import LifecycleEvent, PowerState
 from nova_common.testing.factories import RecordingVirtAPI
@@ -25,3 +28,16 @@ def test_state_dir_is_created_and_owned(tmp_path: Path) -> None:
     api: VirtAPI = LocalVirtAPI(where)
     assert api.state_dir == where and where.is_dir()
     assert LocalVirtAPI(where).state_dir == where  # an existing directory is fine
+
+
+def test_each_lifecycle_event_is_logged_for_the_operator(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The compute log is where an operator sees a guest that shut itself down or crashed: one
+    INFO line per event, naming the instance and its new state."""
+    api = LocalVirtAPI(tmp_path / "state")
+    with caplog.at_level(logging.INFO, logger="nova_common.virtapi"):
+        api.emit_event(LifecycleEvent(instance_uuid="a", power_state=PowerState.CRASHED))
+        api.emit_event(LifecycleEvent(instance_uuid="b", power_state=PowerState.SHUTDOWN))
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.INFO, f"lifecycle event: a is now {PowerState.CRASHED.value}"),
+        (logging.INFO, f"lifecycle event: b is now {PowerState.SHUTDOWN.value}"),
+    ]
