@@ -11,6 +11,8 @@ from nova_common.testing.factories import RecordingVirtAPI, make_flavor, make_im
 
 
 class TestFakeConformance(DriverConformance):
+    capabilities = FakeDriver.capabilities
+
     @pytest.fixture
     def driver(self, tmp_path: Path) -> Iterator[FakeDriver]:
         drv = FakeDriver(RecordingVirtAPI(tmp_path), {})

@@ -551,6 +551,8 @@ from nova_$name.driver import ${Class}Driver
 
 
 class Test${Class}Conformance(DriverConformance):
+    capabilities = ${Class}Driver.capabilities  # what the suite tests: the set the driver declares
+
     # A pytest fixture override may take other fixtures: not a Liskov violation at run time.
     @pytest.fixture
     def driver(self, tmp_path: Path) -> Iterator[${Class}Driver]:  # type: ignore[override]

@@ -12,6 +12,8 @@ from nova_hyperv.oswin_fake import FakeUtilsFactory
 
 
 class TestHyperVConformance(DriverConformance):
+    capabilities = HyperVDriver.capabilities
+
     # A pytest fixture override may take other fixtures: not a Liskov violation at run time.
     @pytest.fixture
     def driver(self, tmp_path: Path) -> Iterator[HyperVDriver]:  # type: ignore[override]

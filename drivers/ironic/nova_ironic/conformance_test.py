@@ -14,6 +14,8 @@ pytest_plugins = ["nova_ironic.ironic_fixture"]
 
 
 class TestIronicConformance(DriverConformance):
+    capabilities = IronicDriver.capabilities
+
     @pytest.fixture
     def driver(self, tmp_path: Path, ironic_peer: IronicPeer) -> Iterator[IronicDriver]:  # type: ignore[override]
         # One fresh node per test, in a resource class of its own: the driver sees only it.

@@ -11,6 +11,8 @@ from nova_libvirt.driver import LibvirtDriver
 
 
 class TestLibvirtConformance(DriverConformance):
+    capabilities = LibvirtDriver.capabilities  # the test:/// hypervisor's set (QEMU's: qemu_conformance_test)
+
     @pytest.fixture
     def driver(self, tmp_path: Path) -> Iterator[LibvirtDriver]:
         drv = LibvirtDriver(RecordingVirtAPI(tmp_path), {})

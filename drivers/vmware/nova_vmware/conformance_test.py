@@ -12,6 +12,8 @@ from nova_vmware.vcsim_fixture import Vcsim
 
 
 class TestVMwareConformance(DriverConformance):
+    capabilities = VMwareDriver.capabilities
+
     @pytest.fixture
     def driver(self, tmp_path: Path, vcsim: Vcsim) -> Iterator[VMwareDriver]:  # type: ignore[override]
         drv = VMwareDriver(RecordingVirtAPI(tmp_path), vcsim.options())

@@ -6,6 +6,8 @@ Usage, in a driver's test module (the whole thing is about ten lines)::
     from nova_common.testing.conformance import DriverConformance
 
     class TestMyDriverConformance(DriverConformance):
+        capabilities = MyDriver.capabilities  # what the driver under test declares
+
         @pytest.fixture
         def driver(self, tmp_path):
             drv = MyDriver(RecordingVirtAPI(tmp_path), {"url": ...})
@@ -13,16 +15,19 @@ Usage, in a driver's test module (the whole thing is about ten lines)::
             yield drv
             drv.cleanup_host("conformance-host")
 
-Tests of optional operations are skipped when the driver's ``capabilities`` leave them out, and
-for every capability left out the suite checks that the operation raises ``NotSupported``
-rather than pretending to succeed. A driver declaring a capability must override its methods.
+The class's ``capabilities`` shape the suite when it is collected, so nothing is skipped: a
+declared optional operation gets its behaviour tests and a check that the driver overrides its
+methods; one left out gets, instead, a check that it raises ``NotSupported`` rather than
+pretending to succeed. Every test first checks that the driver declares exactly these
+capabilities (a driver whose set depends on its connection, as libvirt's on QEMU, has one class
+per set).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import pytest  # pants: no-infer-dep (drivers' test modules depend on pytest themselves)
 
@@ -39,6 +44,7 @@ from nova_common.exception import (
 from nova_common.objects import (
     OPTIONAL_OPERATIONS,
     BlockDevice,
+    Capabilities,
     HostResources,
     Instance,
     InstanceInfo,
@@ -51,15 +57,64 @@ from nova_common.testing.factories import make_image, make_instance, make_networ
 __all__ = ["DriverConformance"]
 
 _CAPABILITY_FLAGS = sorted(OPTIONAL_OPERATIONS)
+_Test = TypeVar("_Test", bound=Callable[..., None])
+#: The ``test_*`` methods of an optional operation -> the capability flag they need.
+_NEEDS: dict[str, str] = {}
+
+
+def _needs(flag: str) -> Callable[[_Test], _Test]:
+    """Marks a test of an optional operation: collected only for drivers declaring ``flag``."""
+    assert flag in OPTIONAL_OPERATIONS, flag
+
+    def mark(test: _Test) -> _Test:
+        _NEEDS[test.__name__] = flag
+        return test
+
+    return mark
 
 
 class DriverConformance:
-    """Subclass it in a ``*_test.py`` module and provide a ``driver`` fixture (see module doc)."""
+    """Subclass it in a ``*_test.py`` module, set ``capabilities`` and provide a ``driver``
+    fixture (see module doc)."""
+
+    #: What the driver under test declares; every subclass sets it (checked against the driver).
+    capabilities: ClassVar[Capabilities]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not isinstance(getattr(cls, "capabilities", None), Capabilities):
+            raise TypeError(
+                f"{cls.__name__}: set capabilities = <YourDriver>.capabilities (the set the driver under test declares)"
+            )
+        declared = {flag for flag in _CAPABILITY_FLAGS if getattr(cls.capabilities, flag)}
+        for name, flag in _NEEDS.items():  # not applicable to this driver: not a test of it at all
+            if flag not in declared:
+                setattr(cls, name, None)
+        if not declared:
+            cls.test_declared_capability_is_implemented = None  # type: ignore[assignment,method-assign]
+        if len(declared) == len(_CAPABILITY_FLAGS):
+            cls.test_undeclared_capability_raises_not_supported = None  # type: ignore[assignment,method-assign]
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        """The capability checks, one per declared (or left out) flag of this class's set."""
+        declared = [flag for flag in _CAPABILITY_FLAGS if getattr(self.capabilities, flag)]
+        if metafunc.function.__name__ == "test_declared_capability_is_implemented":
+            metafunc.parametrize("flag", declared)
+        elif metafunc.function.__name__ == "test_undeclared_capability_raises_not_supported":
+            metafunc.parametrize("flag", [flag for flag in _CAPABILITY_FLAGS if flag not in declared])
 
     @pytest.fixture
     def driver(self, *args: Any, **kwargs: Any) -> Any:
         """Override with a fixture yielding an initialised driver (any fixtures as arguments)."""
         raise NotImplementedError("a DriverConformance subclass must define the 'driver' fixture")
+
+    @pytest.fixture(autouse=True)
+    def _declares_the_class_capabilities(self, driver: ComputeDriver) -> None:
+        """The suite was shaped by the class's ``capabilities``: the driver must declare exactly those."""
+        assert driver.capabilities == self.capabilities, (
+            f"{driver.name} declares {driver.capabilities!r}, but {type(self).__name__}.capabilities is"
+            f" {self.capabilities!r}: set the class attribute to what this driver declares"
+        )
 
     @pytest.fixture
     def network_info(self) -> NetworkInfo:
@@ -79,21 +134,17 @@ class DriverConformance:
         assert isinstance(driver.name, str) and driver.name.isidentifier()
         assert negotiate(driver.name, driver.api_versions) in driver.api_versions
 
-    @pytest.mark.parametrize("flag", _CAPABILITY_FLAGS)
     def test_declared_capability_is_implemented(self, driver: ComputeDriver, flag: str) -> None:
-        if not getattr(driver.capabilities, flag):
-            pytest.skip(f"{flag} not declared")
+        assert getattr(driver.capabilities, flag)
         for method in OPTIONAL_OPERATIONS[flag]:
             assert getattr(type(driver), method) is not getattr(
                 ComputeDriver, method
             ), f"{driver.name} declares {flag} but does not override {method}()"
 
-    @pytest.mark.parametrize("flag", _CAPABILITY_FLAGS)
     def test_undeclared_capability_raises_not_supported(
         self, driver: ComputeDriver, instance: Instance, network_info: NetworkInfo, flag: str
     ) -> None:
-        if getattr(driver.capabilities, flag):
-            pytest.skip(f"{flag} declared")
+        assert not getattr(driver.capabilities, flag)
         calls = _optional_calls(driver, instance, network_info)
         for method in OPTIONAL_OPERATIONS[flag]:
             with pytest.raises(NotSupported) as raised:
@@ -199,8 +250,8 @@ class DriverConformance:
 
     # -- optional operations ---------------------------------------------------------------------
 
+    @_needs("supports_pause")
     def test_pause_and_unpause(self, driver: ComputeDriver, instance: Instance) -> None:
-        _require(driver, "supports_pause")
         driver.pause(instance)
         assert driver.get_info(instance).state is PowerState.PAUSED
         with pytest.raises(InvalidPowerState):
@@ -210,8 +261,8 @@ class DriverConformance:
         with pytest.raises(InvalidPowerState):
             driver.unpause(instance)
 
+    @_needs("supports_suspend")
     def test_suspend_and_resume(self, driver: ComputeDriver, instance: Instance, network_info: NetworkInfo) -> None:
-        _require(driver, "supports_suspend")
         driver.suspend(instance)
         assert driver.get_info(instance).state is PowerState.SUSPENDED
         driver.resume(instance, network_info)
@@ -219,22 +270,22 @@ class DriverConformance:
         with pytest.raises(InvalidPowerState):
             driver.resume(instance, network_info)
 
+    @_needs("supports_snapshot")
     def test_snapshot(self, driver: ComputeDriver, instance: Instance) -> None:
-        _require(driver, "supports_snapshot")
         image_id = "snap-" + uuid.uuid4().hex[:8]
         image = driver.snapshot(instance, image_id)
         assert image.id == image_id
         assert driver.get_info(instance).state is PowerState.RUNNING
 
+    @_needs("supports_snapshot")
     def test_snapshot_of_stopped_instance_leaves_it_stopped(self, driver: ComputeDriver, instance: Instance) -> None:
-        _require(driver, "supports_snapshot")
         driver.power_off(instance)
         image_id = "snap-" + uuid.uuid4().hex[:8]
         assert driver.snapshot(instance, image_id).id == image_id
         assert driver.get_info(instance).state is PowerState.SHUTDOWN
 
+    @_needs("supports_volume_attach")
     def test_volume_attach_and_detach(self, driver: ComputeDriver, instance: Instance) -> None:
-        _require(driver, "supports_volume_attach")
         # The device name is what a caller can see of an attachment: in use while attached,
         # free again once detached.
         first, second = _volume("vdb"), _volume("vdb")
@@ -247,8 +298,8 @@ class DriverConformance:
         driver.detach_volume(instance, second.volume_id)
         assert driver.get_info(instance).state is PowerState.RUNNING
 
+    @_needs("supports_vif_plug")
     def test_vif_plug_and_unplug(self, driver: ComputeDriver, instance: Instance, network_info: NetworkInfo) -> None:
-        _require(driver, "supports_vif_plug")
         for operation in (driver.plug_vifs, driver.plug_vifs, driver.unplug_vifs, driver.unplug_vifs):
             operation(instance, network_info)  # each twice: idempotent
             assert driver.get_info(instance).state is PowerState.RUNNING
@@ -257,17 +308,12 @@ class DriverConformance:
         assert driver.get_info(instance).state is PowerState.SHUTDOWN
         assert instance.uuid in driver.list_instances()
 
+    @_needs("supports_console_output")
     def test_console_output(self, driver: ComputeDriver, instance: Instance) -> None:
-        _require(driver, "supports_console_output")
         first = driver.get_console_output(instance)
         assert isinstance(first, str)
         driver.reboot(instance, make_network_info(), RebootType.HARD)
         assert driver.get_console_output(instance).startswith(first)
-
-
-def _require(driver: ComputeDriver, flag: str) -> None:
-    if not getattr(driver.capabilities, flag):
-        pytest.skip(f"{driver.name} does not declare {flag}")
 
 
 def _declares(driver: ComputeDriver, method: str) -> bool:
