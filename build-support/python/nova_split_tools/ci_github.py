@@ -297,4 +297,10 @@ pantsd = false
 [test]
 # Print each test's output only when it fails (the JUnit reports carry the rest).
 output = "failed"
+
+[subprocess-environment]
+# actions/setup-python's CPython is a shared build and finds libpython through the rpath of its
+# tool cache or, where the cache moved (self-hosted runners), through the LD_LIBRARY_PATH it
+# exports. Pants runs pex and the tests with a clean environment: pass that variable on.
+env_vars.add = ["LD_LIBRARY_PATH"]
 """
