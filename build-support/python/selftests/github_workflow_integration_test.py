@@ -295,7 +295,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def _change(origin: Path, path: str, what: str) -> tuple[str, str]:
     base = git(origin, "rev-parse", "HEAD").strip()
     target = origin / path
-    target.write_text(target.read_text() + f"\n# {what}\n")
+    target.write_text(target.read_text() + f"\n\n# {what}\n")  # as black writes a trailing comment
     git(origin, "commit", "-qam", what)
     return base, git(origin, "rev-parse", "HEAD").strip()
 
@@ -303,10 +303,12 @@ def _change(origin: Path, path: str, what: str) -> tuple[str, str]:
 CHANGES = [
     # driver-only: xen's own module; the plan runs xen alone
     ("drivers/xen/nova_xen/driver.py", "a driver-only change", {"xen"}),
+    # core-internal: the compute manager; under the default policies no driver's CI runs
+    ("nova-common/nova_common/compute/manager.py", "a nova-common change", {"nova-common"}),
 ]
 
 
-@pytest.mark.parametrize("path,what,expected", CHANGES, ids=["driver-only"])
+@pytest.mark.parametrize("path,what,expected", CHANGES, ids=["driver-only", "nova-common"])
 def test_generated_workflows_run_as_a_non_root_user(
     setup: dict[str, Any], path: str, what: str, expected: set[str]
 ) -> None:

@@ -10,11 +10,11 @@ import pytest
 from nova_common.objects import OPTIONAL_OPERATIONS, Capabilities
 from nova_common.testing.conformance import DriverConformance
 
-MODULE = '''
+MODULE = """
 import pytest
 
 from nova_common.fake_driver import FakeDriver
-from nova_common.objects import OPTIONAL_OPERATIONS, Capabilities
+from nova_common.objects import Capabilities
 from nova_common.testing.conformance import DriverConformance
 from nova_common.testing.factories import RecordingVirtAPI
 
@@ -28,7 +28,7 @@ class TestPauseOnly(DriverConformance):
         drv.init_host("h")
         yield drv
         drv.cleanup_host("h")
-'''
+"""
 
 
 def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
