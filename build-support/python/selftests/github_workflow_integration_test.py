@@ -35,6 +35,8 @@ from nova_split_tools.ci_github import triggered
 from nova_split_tools.testing.scratch import buildroot, git, head
 
 USER = "nova-split-ci"
+#: Passed from the test's environment to every step when set (see Runner.run_job).
+TRUST_ENV = ("NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "PIP_CERT")
 STATE = Path("/var/tmp/nova-split-ci")  # the user's tool cache (not the Pants cache: that starts empty)
 
 
@@ -197,7 +199,7 @@ class Runner:
     def run_job(self, wf: dict[str, Any], job_id: str, ctx: Context) -> tuple[bool, dict[str, str]]:
         job = wf["jobs"][job_id]
         tag = f"{wf['name']}/{job_id}{'/' + ctx.matrix['subproject'] if ctx.matrix else ''}"
-        checkout = self.work / f"{tag.replace('/', '-')}" / "repo"
+        checkout = self.home / "work" / f"{tag.replace('/', '-')}" / "repo"  # each change its own
         base_env = {
             # setup-python puts the interpreters on PATH and their lib/ on LD_LIBRARY_PATH (shared builds).
             "PATH": ":".join(map(str, self.bins)) + ":/usr/local/bin:/usr/bin:/bin",
@@ -208,6 +210,9 @@ class Runner:
             "CI": "true",
             "GITHUB_ACTIONS": "true",
         }
+        # The runner image's trust store: where this machine's CA bundle is not the system one, the
+        # variables that name it (a hosted runner needs none; npm and pip fail without them here).
+        base_env.update({k: os.environ[k] for k in TRUST_ENV if k in os.environ})
         base_env.update({k: str(ctx.render(v)) for k, v in {**wf.get("env", {}), **job.get("env", {})}.items()})
         genv: dict[str, str] = {}
         failed = False
