@@ -90,6 +90,9 @@ def parser() -> tuple[argparse.ArgumentParser, GlobalOptions]:
     """The whole command line, and its global options (to merge after parsing)."""
     p = _Parser(
         prog=PROG,
+        # no abbreviations before the command: `--form json` would be taken for --format here, yet
+        # not moved after the command (see _format_after_command), and the table printed silently
+        allow_abbrev=False,
         description="The repository tooling of nova-split: CI plans, reviews, releases, exports and checks.",
         epilog="Global options may also follow the command. Exit codes: 0 success, 1 a check or gate "
         "failed, 2 usage error or the tool could not run, 130 interrupted (SIGINT or SIGTERM). "

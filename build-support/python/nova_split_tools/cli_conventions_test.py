@@ -151,7 +151,7 @@ def test_interrupted_is_130_one_line_and_leaves_no_child(tmp_path: Path, signum:
 
 
 def test_a_closed_reader_is_one_line_and_exit_1(repo: Path) -> None:
-    """``nova-split owners --format json | true``: the reader is gone before the output is written.
+    """``nova-split review ... --format json | true``: the reader is gone before the output is written.
     As nova-compute: one line, exit 1 (the command ran; its output went nowhere), no traceback."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     run = "import sys; from nova_split_tools.cli import main; sys.exit(main())"
@@ -159,7 +159,7 @@ def test_a_closed_reader_is_one_line_and_exit_1(repo: Path) -> None:
     os.close(read)  # the reader went away before the first byte
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", run, "owners", "--repo", str(repo), "--format", "json"],
+            [sys.executable, "-c", run, "review", "--repo", str(repo), "HEAD~1..HEAD", "--format", "json"],
             env=env,
             stdout=write,
             stderr=subprocess.PIPE,
@@ -168,7 +168,7 @@ def test_a_closed_reader_is_one_line_and_exit_1(repo: Path) -> None:
         )
     finally:
         os.close(write)
-    expected = "nova-split owners: error: the output could not be written (its reader closed the pipe)\n"
+    expected = "nova-split review: error: the output could not be written (its reader closed the pipe)\n"
     assert (proc.returncode, proc.stderr) == (1, expected)
 
 
@@ -195,6 +195,10 @@ def test_global_options_before_or_after_the_command(
     assert overridden == before
     code, out, err = _run(capsys, "--format", "json", "--repo", str(repo), "new-driver", "vbox", "--dry-run")
     assert code == 2 and out == "" and "unrecognized arguments: --format json" in err and err.count("\n") == 1, err
+    # an abbreviation before the command is refused, not taken for --format yet left unmoved (the table, exit 0)
+    for abbreviated in (["--form", "json"], ["--forma=json"], ["--rep", str(repo), "--format", "json"]):
+        code, out, err = _run(capsys, *abbreviated, "review", "--paths-from", str(paths))
+        assert code == 2 and out == "" and err.count("\n") == 1, (abbreviated, out, err)
 
 
 def test_every_json_document_has_the_schema_version(

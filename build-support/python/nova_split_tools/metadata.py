@@ -114,9 +114,11 @@ class Metadata:
         """``[project] version`` as written, once PEP 440 accepts it (else a one-line MetadataError)."""
         text = self._project_str("version")
         try:
-            Version(text)
+            parsed = Version(text)
         except InvalidVersion:
             raise MetadataError(f"{self.where}: [project] version {text!r} is not a valid version") from None
+        if parsed.local is not None:  # a package index refuses local versions (1.0.0+build) on upload
+            raise MetadataError(f"{self.where}: [project] version {text!r} has a local part; a release is X.Y.Z")
         return text
 
     @property
@@ -131,6 +133,10 @@ class Metadata:
             raise MetadataError(f"{self.where}: [project] description must be one line (it is the wheel's Summary)")
         if any(unicodedata.category(c) in ("Cc", "Cs") and c != "\t" for c in value):
             raise MetadataError(f"{self.where}: [project] description has a control character; remove it")
+        if len(value) > SUMMARY_LIMIT:  # the package index refuses a longer Summary on upload
+            raise MetadataError(
+                f"{self.where}: [project] description is {len(value)} characters; the limit is {SUMMARY_LIMIT}"
+            )
         return value
 
     @property
@@ -259,6 +265,9 @@ class Metadata:
                 )
         return {str(k): v for k, v in handles.items()}
 
+
+#: The longest ``Summary`` (``[project] description``) the package index accepts on upload.
+SUMMARY_LIMIT = 512
 
 #: An e-mail address as the find-owners OWNERS grammar takes it (``email := [^ @]+@[^ #]+``),
 #: also without commas (the grammar's list separator) or angle brackets (Gerrit's parsers ignore

@@ -337,6 +337,8 @@ def _cut(
             new = Version(version)
         except InvalidVersion:
             raise ToolError(f"--version {version!r} is not a version (use X.Y.Z)") from None
+        if new.local is not None:  # 1.1.0+build: a package index refuses local versions on upload
+            raise ToolError(f"--version {version!r} has a local part (+{new.local}); a release is X.Y.Z, drop it")
         _check_new(repo, meta, new)
     plan = compute_plan(repo, sub, closure)
     if not plan.has_changes and not force:

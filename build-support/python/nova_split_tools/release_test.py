@@ -173,6 +173,7 @@ def test_dry_run_changes_nothing(root: Path, capsys: pytest.CaptureFixture[str])
         ),
         (lambda r: None, {"version": "1.0.0"}, r"^1.0.0 does not increase nova-libvirt's version 1.0.0"),
         (lambda r: None, {"version": "one"}, r"^--version 'one' is not a version"),
+        (lambda r: None, {"version": "1.1.0+build.7"}, r"^--version '1.1.0\+build.7' has a local part \(\+build.7\)"),
         (
             lambda r: commit(
                 r, "core 2", {"nova-common/subproject.toml": '[project]\nname = "nova-common"\nversion = "2.0.0"\n'}

@@ -166,7 +166,8 @@ IGNORE = (
     HEADER
     + "# What this driver's standalone commands create (tox, python -m build, a venv); in the monorepo\n"
     + "# the root .gitignore covers the same, this one travels with an export.\n"
-    + "".join(f"{p}\n" for p in (".tox/", "*.egg-info/", "build/", "dist/", "__pycache__/", "*.pyc", ".venv/", "venv/"))
+    + "".join(f"{p}\n" for p in (".tox/", "*.egg-info/", "build/", "dist/", "__pycache__/", "*.pyc"))
+    + "".join(f"{p}\n" for p in (".venv/", ".venv-*/", "venv/"))
 )
 
 

@@ -95,6 +95,13 @@ def test_first_run_export_shows_progress_on_a_terminal_only(clone: Path, tmp_pat
     shutil.rmtree(root / "dist")
     piped = subprocess.run([tool, "--repo", str(clone), "--version"], env=_env(), capture_output=True, text=True)
     assert (piped.returncode, piped.stderr) == (0, ""), piped
+    # The venv removed (or its interpreter gone) under a current stamp: exported again, not exit 127.
+    venvs = root / "dist/export/python/virtualenvs/common"
+    assert (venvs / ".nova-split-lock-sha256").is_file()
+    shutil.rmtree(venvs / "3.11")
+    again = subprocess.run([tool, "--repo", str(clone), "--version"], env=_env(), capture_output=True, text=True)
+    assert (again.returncode, again.stderr) == (0, ""), again
+    assert (venvs / "3.11/bin/python").is_file()
 
 
 def test_first_run_export_failure_is_2_and_interruption_130(clone: Path, tmp_path: Path) -> None:

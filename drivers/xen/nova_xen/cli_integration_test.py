@@ -40,6 +40,9 @@ def test_boot_list_reboot_stop_start_delete_across_restarts(
     state = tmp_path / "state"
     [booted] = _json(capsys, fake, state, "boot", "web1")
     assert (booted["vm_state"], booted["power_state"]) == ("active", "running")
+    # the state directory names its hypervisor by URL and user; the password is never written
+    written = b"".join(f.read_bytes() for f in state.rglob("*") if f.is_file())
+    assert fake.url.encode() in written and fake.password.encode() not in written
     _json(capsys, fake, state, "boot", "web2", "--flavor", "m1.small")
     _json(capsys, fake, state, "stop", "web2")
 

@@ -25,6 +25,7 @@ import argparse
 import json
 import math
 import os
+import re
 import signal
 import socket
 import sys
@@ -101,7 +102,10 @@ _UNUSABLE: tuple[type[NovaError], ...] = (
 def _state_dir(text: str) -> Path:
     if not text.strip():  # Path("") is the current directory: never a silent choice
         raise argparse.ArgumentTypeError("the path is empty; pass a directory")
-    return Path(text).expanduser()
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # ~user of no such user
+        raise argparse.ArgumentTypeError(f"{text!r}: no such user's home; pass a full path") from None
 
 
 def _ratio(text: str) -> float:
@@ -147,7 +151,10 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
-        _out(_version() + "\n")
+        try:
+            _out(_version() + "\n")
+        except OutputFailed as e:  # --version >/dev/full: one line, as every other output
+            parser.exit(EXIT_FAILED, f"nova-compute: error: {e}\n")
         parser.exit()
 
 
@@ -242,11 +249,18 @@ def _driver_options(pairs: Sequence[str]) -> dict[str, str]:
     return options
 
 
+#: Driver options that are credentials, by name: not part of which hypervisor a directory
+#: belongs to (a new password is the same hypervisor), so never written to it or printed.
+_SECRET_OPTION = re.compile(r"pass(word)?|passwd|secret|token|credentials?|api[-_]?key", re.IGNORECASE)
+
+
 def _owner(driver: str, options: dict[str, str]) -> str:
-    """Which hypervisor a state directory belongs to: the driver and the options naming its connection."""
+    """Which hypervisor a state directory belongs to: the driver and the options naming its
+    connection, credentials left out (see :data:`_SECRET_OPTION`)."""
     described = f"driver {driver!r}"
-    if options:
-        described += " with " + " ".join(f"{k}={v}" for k, v in sorted(options.items()))
+    naming = {k: v for k, v in options.items() if not _SECRET_OPTION.search(k)}
+    if naming:
+        described += " with " + " ".join(f"{k}={v}" for k, v in sorted(naming.items()))
     return described
 
 
@@ -329,9 +343,14 @@ def _run(args: argparse.Namespace, interrupts: Interrupts) -> int:
         _print([{"driver": k, "distribution": v} for k, v in installed_drivers().items()], args.format)
         return 0
     env_dir = os.environ.get("NOVA_COMPUTE_STATE_DIR")
-    state_dir = args.state_dir or (
-        Path(env_dir).expanduser() if env_dir else Path.home() / ".local/state/nova-compute" / args.driver
-    )
+    try:
+        state_dir = args.state_dir or (
+            Path(env_dir).expanduser() if env_dir else Path.home() / ".local/state/nova-compute" / args.driver
+        )
+    except RuntimeError:  # ~user of no such user, or no home directory at all
+        raise CouldNotRun(
+            reason="cannot find the state directory's home: pass --state-dir (or NOVA_COMPUTE_STATE_DIR) as a full path"
+        ) from None
     options = _driver_options(args.driver_opt)
     # Until the command starts, nothing has changed: an interrupt stops at once, also while
     # waiting for another command's turn on the records or the hypervisor.
@@ -355,6 +374,8 @@ def _run(args: argparse.Namespace, interrupts: Interrupts) -> int:
         with interrupts.immediate():
             try:
                 driver.init_host(args.host)
+            except Interrupted:  # Ctrl-C or SIGTERM while connecting: 130, as everywhere
+                raise
             except NovaError as e:  # the hypervisor is unreachable or refuses: nothing could run
                 raise CouldNotRun(reason=str(e)) from None
         try:
@@ -416,7 +437,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser, globals_ = _parser()
     args = globals_.merge(parser.parse_args(argv))
     if args.command == "completion":
-        _out(completion_script(parser, args.shell))
+        try:
+            _out(completion_script(parser, args.shell))
+        except OutputFailed as e:
+            print(f"nova-compute: error: {e}", file=sys.stderr)
+            return EXIT_FAILED
         return 0
     interrupts = Interrupts()
     try:

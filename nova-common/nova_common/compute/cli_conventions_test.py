@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import nova_common.fake_driver  # noqa: F401  (named by the entry point below; a dependency)
-from nova_common.compute.cli import _parser
+from nova_common.compute.cli import _owner, _parser
 from nova_common.compute.cliargs import SCHEMA_VERSION, GlobalOptions, plain
 from nova_common.compute.completion import completion_script
 from nova_common.compute.progress import Progress
@@ -44,6 +44,22 @@ def test_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert usage.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unrecognized arguments: --no-such-option" in err
+
+
+def test_credentials_do_not_name_the_hypervisor() -> None:
+    """A state directory remembers which hypervisor it belongs to, by driver and connection
+    options: not by a password (never written, and a new one is the same hypervisor)."""
+    options = {"url": "https://h", "username": "root", "password": "S3cret", "api_key": "k", "API-TOKEN": "t"}
+    assert _owner("xen", options) == "driver 'xen' with url=https://h username=root"
+    assert _owner("fake", {"password": "x"}) == "driver 'fake'"
+
+
+def test_a_home_that_does_not_exist_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as usage:
+        run(capsys, "--state-dir", "~no-such-user-here/x", "--driver", "fake", "list")
+    assert usage.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'~no-such-user-here/x': no such user's home; pass a full path" in err
 
 
 def test_global_options_before_or_after_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
