@@ -96,7 +96,7 @@ def test_the_range_formula() -> None:
         ('[project]\nname = "nova-xen!"', "name", r"is not a distribution name"),
         ('[project]\nname = "-xen"', "name", r"is not a distribution name"),
         ('[project]\nversion = "1.0.0+local.1"', "version_text", r"version '1.0.0\+local.1' has a local part"),
-        ('[project]\ndescription = "' + "x" * 513 + '"', "description", r"description is 513 characters; the limit is 512$"),
+        ('[project]\ndescription = "' + "x" * 513 + '"', "description", r"is 513 characters; the limit is 512$"),
         ('[project]\ndescription = "a\\u2028b"', "description", r"description must be one line"),
         ('[project]\ndescription = "a\\u000cb"', "description", r"description must be one line"),
         ('[project]\ndescription = "a\\u0085b"', "description", r"description must be one line"),

@@ -43,6 +43,8 @@ from nova_common.compute.cliargs import (
     EXIT_UNUSABLE,
     SCHEMA_VERSION,
     GlobalOptions,
+    Terminated,
+    terminate_as_exception,
 )
 from nova_common.compute.completion import add_completion_command, completion_script
 from nova_common.compute.errors import (
@@ -445,8 +447,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     interrupts = Interrupts()
     try:
-        if args.command not in _CHANGING:
-            return _run(args, interrupts)
+        if args.command not in _CHANGING:  # read-only: SIGTERM stops it at once, as Ctrl-C does (130)
+            with terminate_as_exception():
+                return _run(args, interrupts)
         # As the program (argv None), block the signals once the command is done, until exit: a
         # signal after it completed must not turn its exit 0 into a kill. Called from Python
         # (tests), restore the handlers instead.
@@ -469,6 +472,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNUSABLE if isinstance(e, _UNUSABLE) else EXIT_FAILED
     except KeyboardInterrupt:
         print("nova-compute: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("nova-compute: terminated (SIGTERM)", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
