@@ -109,7 +109,7 @@ def parser() -> tuple[argparse.ArgumentParser, GlobalOptions]:
     globals_.add(
         p, "--repo", type=Path, default=Path.cwd(), help="the repository to work on (default: the current directory)"
     )
-    p.add_argument(
+    early = p.add_argument(
         "--format",
         dest="early_format",
         metavar="FORMAT",
@@ -127,7 +127,23 @@ def parser() -> tuple[argparse.ArgumentParser, GlobalOptions]:
         module.add_arguments(cmd)
     add_completion_command(sub, PROG)
     globals_.attach(GlobalOptions.subparsers(p))
+    # before the command: any format some command takes (that command's own choices then decide)
+    early.choices = list(dict.fromkeys(c for parser in _parsers(p) for c in _format_choices(parser)))
     return p, globals_
+
+
+def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """``parser``'s subcommand parsers, nested ones too."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found += [child, *_parsers(child)]
+    return found
+
+
+def _format_choices(parser: argparse.ArgumentParser) -> list[str]:
+    return [str(c) for a in parser._actions if "--format" in a.option_strings for c in a.choices or ()]
 
 
 def _version(repo: Path) -> str:

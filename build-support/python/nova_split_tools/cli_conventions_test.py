@@ -289,5 +289,9 @@ def test_bash_completion(capsys: pytest.CaptureFixture[str]) -> None:
     assert _complete(script, "nova-split", "plan", "--format", "=", "j") == ["json"]
     assert _complete(script, "nova-split", "--repo", "=", "plan", "rel") == ["release"]  # a value, not a command
     assert _complete(script, "nova-split", "--format", "=", "json", "release", "") == ["cut", "plan"]
+    # zsh (bashcompinit) does not split at '=': the value is completed with its --format= prefix
+    assert _complete(script, "nova-split", "plan", "--format=j") == ["--format=json"]
+    # before the command: every format some command takes
+    assert _complete(script, "nova-split", "--format", "") == ["github", "json", "table"]
     assert "--dry-run" in _complete(script, "nova-split", "release", "cut", "--")
     assert "--repo" in _complete(script, "nova-split", "release", "cut", "--")

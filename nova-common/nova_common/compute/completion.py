@@ -84,12 +84,14 @@ def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
     takes = " ".join(sorted({option for (_path, option) in choices}))
     lines += [
         f"{fn}() {{",
-        '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="" path="" word i',
+        '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="" path="" word i eq=""',
         f"    local takes={shlex.quote(' ' + takes + ' ')}  # options that take a value",
         '    [[ $COMP_CWORD -gt 0 ]] && prev="${COMP_WORDS[COMP_CWORD-1]}"',
-        "    # bash splits --format=json at '=' (COMP_WORDBREAKS): complete the value as after --format json",
+        "    # bash splits --format=json at '=' (COMP_WORDBREAKS): complete the value as after --format json;",
+        "    # zsh (bashcompinit) keeps it one word: complete its value and keep the --format= prefix",
         '    if [[ "$cur" == "=" && $COMP_CWORD -gt 1 ]]; then cur=""',
         '    elif [[ "$prev" == "=" && $COMP_CWORD -gt 2 ]]; then prev="${COMP_WORDS[COMP_CWORD-2]}"',
+        '    elif [[ "$cur" == --*=* ]]; then prev="${cur%%=*}"; eq="$prev="; cur="${cur#*=}"',
         "    fi",
         "    for ((i = 1; i < COMP_CWORD; i++)); do",
         '        word="${COMP_WORDS[i]}"',
@@ -110,7 +112,8 @@ def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
         pattern = shlex.quote(f"{path} {option}")
         if values:
             lines.append(
-                f'        {pattern}) COMPREPLY=($(compgen -W {shlex.quote(" ".join(values))} -- "$cur")); return;;'
+                f"        {pattern}) COMPREPLY=($(compgen -P \"$eq\" -W {shlex.quote(' '.join(values))}"
+                ' -- "$cur")); return;;'
             )
         else:  # a free value (a path, a name): the shell's own file name completion
             lines.append(f"        {pattern}) COMPREPLY=(); compopt -o default 2>/dev/null; return;;")
