@@ -303,7 +303,17 @@ def read_metadata(path: Path | str, where: str | None = None) -> Metadata:
     except UnicodeDecodeError as e:
         raise MetadataError(f"{where} is not UTF-8 text (TOML must be): {e.reason} at byte {e.start}") from None
     except FileNotFoundError:
+        if not path.parent.exists() and _in_closure_clone(path):
+            raise MetadataError(
+                f"{where}: its subproject is not checked out in this closure clone (nova-split clone);"
+                " run this in a full clone"
+            ) from None
         raise MetadataError(f"{where} is missing; every subproject needs one") from None
     except OSError as e:
         raise MetadataError(f"cannot read {where}: {e.strerror}") from None
     return parse_metadata(text, where)
+
+
+def _in_closure_clone(path: Path) -> bool:
+    """Whether ``path`` is in a work tree that ``nova-split clone`` made (``.git/nova-split-sparse``)."""
+    return any((d / ".git" / "nova-split-sparse").is_file() for d in path.absolute().parents)

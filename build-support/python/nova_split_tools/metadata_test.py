@@ -129,6 +129,11 @@ def test_read_from_a_directory_and_a_missing_file(tmp_path: Path) -> None:
     assert read_metadata(tmp_path / "subproject.toml").where == str(tmp_path / "subproject.toml")
     with pytest.raises(MetadataError, match=r"subproject.toml is missing; every subproject needs one$"):
         read_metadata(tmp_path / "nope")
+    # in a closure clone (nova-split clone) the other drivers are absent by design: say so
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "nova-split-sparse").write_text("drivers/xen\n")
+    with pytest.raises(MetadataError, match=r"not checked out in this closure clone \(nova-split clone\); run"):
+        read_metadata(tmp_path / "drivers" / "hyperv")
 
 
 def test_utf8_is_read_whatever_the_locale(tmp_path: Path) -> None:

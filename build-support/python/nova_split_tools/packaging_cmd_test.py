@@ -172,6 +172,14 @@ def test_missing_driver_class_is_one_line(repo: Path, capsys: pytest.CaptureFixt
     assert "drivers/xen/BUILD has no nova_driver(driver_class=...) call" in capsys.readouterr().err
 
 
+def test_a_build_file_that_does_not_parse_is_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    build = repo / "drivers/xen/BUILD"
+    build.write_text(build.read_text() + "nova_driver(\n")
+    assert main(["--repo", str(repo), "packaging", "--check"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "drivers/xen/BUILD, line " in err[0] and "fix the BUILD file" in err[0], err
+
+
 def test_tox_ini_names_the_system_packages_from_bindep(repo: Path) -> None:
     assert "Install first" not in render(repo)["drivers/xen/tox.ini"]
     (repo / "drivers/xen/bindep.txt").write_text(

@@ -65,9 +65,18 @@ def _system_packages(root: Path, rel: str) -> list[str]:
     return packages
 
 
-def _driver_class(root: Path, driver: Subproject) -> str:
+def _build_file(root: Path, driver: Subproject) -> tuple[str, ast.Module]:
+    """The driver's BUILD file, parsed: its path and tree (one line naming it if it does not parse)."""
     rel = f"{driver.path}/BUILD"
-    for node in ast.walk(ast.parse((root / rel).read_text(), rel)):
+    try:
+        return rel, ast.parse((root / rel).read_text(encoding="utf-8"), rel)
+    except SyntaxError as e:
+        raise ToolError(f"{rel}, line {e.lineno}: {e.msg}; fix the BUILD file (Pants reads it as Python)") from None
+
+
+def _driver_class(root: Path, driver: Subproject) -> str:
+    rel, tree = _build_file(root, driver)
+    for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "nova_driver":
             for kw in node.keywords:
                 if kw.arg == "driver_class" and isinstance(kw.value, ast.Constant):
@@ -77,12 +86,15 @@ def _driver_class(root: Path, driver: Subproject) -> str:
 
 def _test_utils(root: Path, driver: Subproject) -> list[str]:
     """The ``test_utils`` of the driver's ``nova_driver(...)`` call: test support, not in the wheel."""
-    rel = f"{driver.path}/BUILD"
-    for node in ast.walk(ast.parse((root / rel).read_text(), rel)):
+    rel, tree = _build_file(root, driver)
+    for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "nova_driver":
             for kw in node.keywords:
                 if kw.arg == "test_utils":
-                    value = ast.literal_eval(kw.value)
+                    try:
+                        value = ast.literal_eval(kw.value)
+                    except ValueError:
+                        value = None  # not a literal: refused below
                     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
                         raise ToolError(f"{rel}: nova_driver(test_utils=...) must be a list of paths")
                     return list(value)
