@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ import pytest
 import nova_common.compute.shared_fake  # noqa: F401  (named by the entry point below; a dependency)
 from nova_common.compute.harness import Cli, assert_agree, register, stress
 from nova_common.compute.manager import BOOT_STEPS
-from nova_common.compute.shared_fake import HOST_FILE
+from nova_common.compute.shared_fake import HOST_FILE, SharedFakeDriver
 from nova_common.compute.store import SCHEMA_VERSION
 
 
@@ -326,3 +327,42 @@ def test_an_empty_state_dir_is_refused_not_taken_as_the_current_directory(tmp_pa
         "nova-compute: error: argument --state-dir: the path is empty; pass a directory; see 'nova-compute --help'\n"
     )
     assert list(cwd.iterdir()) == []
+
+
+class SlowToConnectDriver(SharedFakeDriver):
+    """A hypervisor that never answers: init_host marks the moment and waits (test below)."""
+
+    name = "slow"
+
+    def init_host(self, host: str) -> None:
+        Path(os.environ["NOVA_TEST_CONNECTING"]).touch()
+        time.sleep(120)
+
+
+@pytest.mark.parametrize(("command", "signum"), [("boot", signal.SIGINT), ("stop", signal.SIGTERM)])
+def test_interrupted_while_connecting_is_130(tmp_path: Path, command: str, signum: int) -> None:
+    """Ctrl-C or SIGTERM while the driver is still connecting (an unreachable hypervisor, a slow
+    one): an interruption like any other, one line and 130, not 'could not run' (2)."""
+    site = register(
+        tmp_path / "site",
+        "nova-common",
+        {"slow": "nova_common.compute.processes_integration_test:SlowToConnectDriver"},
+        True,
+    )
+    connecting = tmp_path / "connecting"
+    slow = Cli(site, tmp_path / "state", ("--driver", "slow"), env={"NOVA_TEST_CONNECTING": str(connecting)})
+    proc = slow.popen(command, "web1")
+    _until(lambda: connecting.exists() or proc.poll() is not None)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    name = signal.Signals(signum).name
+    assert proc.returncode == 130 and err.startswith(f"nova-compute: interrupted by {name}; {command} "), err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def _until(condition: Callable[[], bool], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
