@@ -11,7 +11,9 @@ SIGINT and SIGTERM exit 130 after cleaning up, anything else keeps its traceback
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -199,6 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = globals_.merge(p.parse_args(_format_after_command(list(sys.argv[1:] if argv is None else argv))))
     command = args.command or ""
     try:
+        # from here on Ctrl-C is KeyboardInterrupt, and cleanup runs (see __main__ for before)
+        with contextlib.suppress(ValueError):  # not the main thread: signals are not ours
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         with terminate_as_exception():
             if args.show_version:
                 print(_version(args.repo))
