@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import nova_common.fake_driver  # noqa: F401  (the generated module's driver; a dependency)
+import nova_common.testing.factories  # noqa: F401  (the generated module's VirtAPI; a dependency)
 from nova_common.objects import OPTIONAL_OPERATIONS, Capabilities
 from nova_common.testing.conformance import DriverConformance
 
