@@ -207,13 +207,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         with terminate_as_exception():
             if args.show_version:
                 print(_version(args.repo))
-                return 0
-            if not command:
+                result = 0
+            elif not command:
                 p.error("a COMMAND is required")
-            if command == "completion":
+            elif command == "completion":
                 sys.stdout.write(completion_script(p, args.shell))
-                return 0
-            result: int = COMMANDS[command].run(args)
+                result = 0
+            else:
+                result = COMMANDS[command].run(args)
+            # written out here, where a closed pipe or a full disk is one line, not at exit (120)
+            sys.stdout.flush()
             return result
     except ToolError as e:
         return _fail(command, f"error: {e}", e.exit_code)
