@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from nova_common.compute.cliargs import (
     GlobalOptions,
     Terminated,
     plain,
+    stdout_to_devnull,
     terminate_as_exception,
 )
 from nova_common.compute.completion import add_completion_command, completion_script
@@ -188,14 +188,6 @@ def _format_after_command(argv: list[str]) -> list[str]:
     return head + operands + ["--format", value] + rest[len(operands) :]
 
 
-def _stdout_to_devnull() -> None:
-    """Point stdout at /dev/null, so what is still buffered does not fail again at exit."""
-    try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     p, globals_ = parser()
     args = globals_.merge(p.parse_args(_format_after_command(list(sys.argv[1:] if argv is None else argv))))
@@ -225,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             command, f"error: a file is not UTF-8 ({e.reason} at byte {e.start}); repair it, then rerun", EXIT_UNUSABLE
         )
     except BrokenPipeError:  # the reader went away (`| head`): as nova-compute, one line and 1
-        _stdout_to_devnull()
+        stdout_to_devnull()
         return _fail(command, "error: the output could not be written (its reader closed the pipe)", EXIT_FAILED)
     except OSError as e:  # the machine said no (a read-only or damaged directory, a full disk): one line
         if e.filename:

@@ -44,6 +44,7 @@ from nova_common.compute.cliargs import (
     SCHEMA_VERSION,
     GlobalOptions,
     Terminated,
+    stdout_to_devnull,
     terminate_as_exception,
 )
 from nova_common.compute.completion import add_completion_command, completion_script
@@ -253,7 +254,7 @@ def _driver_options(pairs: Sequence[str]) -> dict[str, str]:
 
 #: Driver options that are credentials, by name: not part of which hypervisor a directory
 #: belongs to (a new password is the same hypervisor), so never written to it or printed.
-_SECRET_OPTION = re.compile(r"pass(word)?|passwd|secret|token|credentials?|api[-_]?key", re.IGNORECASE)
+_SECRET_OPTION = re.compile(r"pass|secret|token|credential|api[-_]?key", re.IGNORECASE)
 
 
 def _owner(driver: str, options: dict[str, str]) -> str:
@@ -297,10 +298,7 @@ def _out(text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     except OSError as e:
-        try:  # what is still buffered goes nowhere, so exiting does not fail again
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
+        stdout_to_devnull()  # what is still buffered goes nowhere, so exiting does not fail again
         raise OutputFailed(reason=e.strerror or str(e)) from None
 
 

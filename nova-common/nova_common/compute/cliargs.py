@@ -12,8 +12,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
@@ -29,6 +31,7 @@ __all__ = [
     "Terminated",
     "add_format_argument",
     "plain",
+    "stdout_to_devnull",
     "terminate_as_exception",
 ]
 
@@ -92,6 +95,15 @@ def terminate_as_exception() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def stdout_to_devnull() -> None:
+    """Point stdout at /dev/null once writing it failed (a closed pipe, a full disk), so what is
+    still buffered does not fail again, with a traceback, when the interpreter exits."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 class GlobalOptions:
