@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -283,7 +284,7 @@ class Runner:
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def setup(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     _ensure_user()
     bins = _interpreters()
     work = Path(tempfile.mkdtemp(prefix="nova-split-gha-", dir="/tmp"))
@@ -294,7 +295,13 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     git(origin, "config", "user.email", "ci@example.invalid")
     git(origin, "config", "user.name", "ci")
     subprocess.run(_root_cmd("chown", "-R", USER, str(work)), check=True)
-    return {"work": work, "origin": origin, "bins": bins}
+    failed_before = request.session.testsfailed
+    yield {"work": work, "origin": origin, "bins": bins}
+    if request.session.testsfailed == failed_before:
+        # the runner homes hold two empty-cache Pants bootstraps (about 2 GB): not left in /tmp
+        subprocess.run(_root_cmd("rm", "-rf", str(work)), check=True)
+    else:
+        print(f"kept for inspection: {work} (log.txt is every step's output)")
 
 
 def _change(origin: Path, path: str, what: str) -> tuple[str, str]:
