@@ -11,7 +11,17 @@ from nova_vmware.exception import VMwareConfigError
 
 __all__ = ["VMwareConfig"]
 
-_OPTIONS = ("url", "username", "password", "insecure", "datacenter", "cluster", "datastore", "network")
+_OPTIONS = (
+    "url",
+    "username",
+    "password",
+    "insecure",
+    "datacenter",
+    "cluster",
+    "datastore",
+    "network",
+    "api_timeout",
+)
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
@@ -49,6 +59,9 @@ class VMwareConfig:
         Datastore of that cluster for the VMs' files. Default: the one with most free space.
     ``network``
         Network (port group) the VMs' interfaces connect to. Default ``VM Network``.
+    ``api_timeout``
+        Seconds to wait for the connection and for each answer of the SDK endpoint (default 60):
+        an endpoint that accepts the connection and never answers is an error, not a hang.
     """
 
     url: str
@@ -59,6 +72,7 @@ class VMwareConfig:
     cluster: str | None = None
     datastore: str | None = None
     network: str = "VM Network"
+    api_timeout: float = 60.0
 
     @property
     def scheme(self) -> str:
@@ -111,6 +125,13 @@ class VMwareConfig:
         network = options.get("network", cls.network)
         if not network:
             raise _error("network", "must not be empty")
+        raw_timeout = options.get("api_timeout", str(cls.api_timeout))
+        try:
+            api_timeout = float(raw_timeout)
+        except ValueError:
+            raise _error("api_timeout", f"{raw_timeout!r} is not a number of seconds") from None
+        if not api_timeout > 0:
+            raise _error("api_timeout", "must be a positive number of seconds")
         clean = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
         return cls(
             url=clean,
@@ -121,4 +142,5 @@ class VMwareConfig:
             cluster=options.get("cluster") or None,
             datastore=options.get("datastore") or None,
             network=network,
+            api_timeout=api_timeout,
         )

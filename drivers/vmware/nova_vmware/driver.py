@@ -16,6 +16,7 @@ does not implement it). Volumes, interface hot-plug and consoles are not declare
 from __future__ import annotations
 
 import http.client
+import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -131,6 +132,11 @@ class VMwareDriver(ComputeDriver):
 
     def init_host(self, host: str) -> None:
         cfg = self.config
+        # pyVmomi bounds its SOAP connection by httpConnectionTimeout, but SmartConnect first reads
+        # the endpoint's vimServiceVersions.xml over a connection without any timeout: the
+        # process-wide default bounds that one (init_host runs once, before any other work).
+        default_timeout = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(cfg.api_timeout)
         try:
             self._si = _connect.SmartConnect(
                 protocol=cfg.scheme,
@@ -140,6 +146,7 @@ class VMwareDriver(ComputeDriver):
                 user=cfg.username,
                 pwd=cfg.password,
                 disableSslCertValidation=cfg.insecure,
+                httpConnectionTimeout=cfg.api_timeout,
             )
         except vim.fault.InvalidLogin:
             raise VMwareError(
@@ -149,8 +156,9 @@ class VMwareDriver(ComputeDriver):
         except vmodl.MethodFault as e:
             raise VMwareError(operation=f"connect to {cfg.endpoint}", reason=_fault_reason(e)) from e
         except Exception as e:  # SmartConnect raises socket, ssl, http and plain errors alike
-            reason = str(e) or type(e).__name__
-            raise VMwareError(operation=f"connect to {cfg.endpoint}", reason=reason) from e
+            raise VMwareError(operation=f"connect to {cfg.endpoint}", reason=self._transport_reason(e)) from e
+        finally:
+            socket.setdefaulttimeout(default_timeout)
         with self._vim(f"read the inventory of {cfg.endpoint}"):
             self._find_inventory()
 
@@ -192,8 +200,13 @@ class VMwareDriver(ComputeDriver):
         except vmodl.MethodFault as e:
             raise VMwareError(operation=operation, reason=_fault_reason(e)) from e
         except (OSError, http.client.HTTPException) as e:
-            reason = f"lost the connection to {self.config.endpoint}: {e or type(e).__name__}"
+            reason = f"lost the connection to {self.config.endpoint}: {self._transport_reason(e)}"
             raise VMwareError(operation=operation, reason=reason) from e
+
+    def _transport_reason(self, e: Exception) -> str:
+        if isinstance(e, TimeoutError):
+            return f"no answer within {self.config.api_timeout:g} s (raise the api_timeout option)"
+        return str(e) or type(e).__name__
 
     def _run(self, operation: str, start: Callable[[], Any]) -> Any:
         """Start a vSphere task, wait for it, return its result or raise its fault."""

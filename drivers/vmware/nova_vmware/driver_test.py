@@ -1,7 +1,11 @@
 """VMware-specific behaviour and failure paths, against a real vcsim."""
 
 import http.server
+import os
+import signal
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -220,6 +224,36 @@ def test_url_that_is_not_vsphere_is_a_driver_error(tmp_path: Path) -> None:
         server.server_close()
 
 
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_an_endpoint_that_never_answers_is_an_error_after_api_timeout(tmp_path: Path, scheme: str) -> None:
+    # The kernel accepts the connection (listen backlog); nothing ever reads or answers.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        url = f"{scheme}://u:p@127.0.0.1:{silent.getsockname()[1]}/sdk"
+        drv = VMwareDriver(RecordingVirtAPI(tmp_path), {"url": url, "insecure": "true", "api_timeout": "0.5"})
+        started = time.monotonic()
+        with pytest.raises(
+            VMwareError, match=r"connect to .*: no answer within 0.5 s \(raise the api_timeout option\)$"
+        ):
+            drv.init_host("h")
+        assert time.monotonic() - started < 10
+        assert socket.getdefaulttimeout() is None  # the process-wide default bounded init_host only
+
+
+def test_a_vcenter_that_stops_answering_mid_session_is_an_error_after_api_timeout(tmp_path: Path, vcsim: Vcsim) -> None:
+    drv = _driver(tmp_path, vcsim, api_timeout="1")
+    os.kill(vcsim.process.pid, signal.SIGSTOP)  # alive, connected, silent
+    try:
+        with pytest.raises(
+            VMwareError, match=r"lost the connection to .*: no answer within 1 s \(raise the api_timeout"
+        ):
+            drv.list_instances()
+    finally:
+        os.kill(vcsim.process.pid, signal.SIGCONT)
+    drv.cleanup_host("h")
+
+
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
@@ -268,6 +302,8 @@ def test_calls_before_init_host_are_a_driver_error(tmp_path: Path, vcsim: Vcsim)
         ({"url": "https://u:p@h/sdk", "insecure": "maybe"}, "'insecure'.*true or false"),
         ({"url": "https://u:p@h/sdk", "network": ""}, "'network'.*must not be empty"),
         ({"url": "https://u:p@h/sdk", "uri": "x"}, "'uri'.*unknown option"),
+        ({"url": "https://u:p@h/sdk", "api_timeout": "soon"}, "'api_timeout'.*not a number"),
+        ({"url": "https://u:p@h/sdk", "api_timeout": "-1"}, "'api_timeout'.*positive"),
     ],
 )
 def test_bad_options_name_the_option(options: dict[str, str], message: str) -> None:
@@ -277,7 +313,7 @@ def test_bad_options_name_the_option(options: dict[str, str], message: str) -> N
 
 def test_login_comes_from_the_url_or_the_options() -> None:
     cfg = VMwareConfig.from_options({"url": "https://adm%40vsphere:s%3Ar@vc.example.org/sdk", "insecure": "yes"})
-    assert (cfg.username, cfg.password, cfg.insecure) == ("adm@vsphere", "s:r", True)
+    assert (cfg.username, cfg.password, cfg.insecure, cfg.api_timeout) == ("adm@vsphere", "s:r", True, 60.0)
     assert (cfg.url, cfg.endpoint) == ("https://vc.example.org/sdk", "https://vc.example.org:443/sdk")
     cfg = VMwareConfig.from_options({"url": "http://x:y@[::1]:8989", "username": "a", "password": "b"})
     assert (cfg.username, cfg.password, cfg.port, cfg.path) == ("a", "b", 8989, "/sdk")

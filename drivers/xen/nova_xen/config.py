@@ -10,7 +10,7 @@ from nova_xen.exception import XenConfigError
 
 __all__ = ["XenConfig"]
 
-_KNOWN = ("url", "username", "password", "verify_tls")
+_KNOWN = ("url", "username", "password", "verify_tls", "api_timeout")
 _BOOL = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
@@ -27,12 +27,16 @@ class XenConfig:
     ``verify_tls``
         ``true`` (default) or ``false``: whether to check the server's TLS certificate. Fresh
         XenServer / XCP-ng hosts have a self-signed one.
+    ``api_timeout``
+        Seconds to wait for the connection and for each answer of the XenAPI endpoint (default 60):
+        a host that accepts the connection and never answers is an error, not a hang.
     """
 
     url: str
     password: str
     username: str = "root"
     verify_tls: bool = True
+    api_timeout: float = 60.0
 
     @classmethod
     def from_options(cls, options: Mapping[str, str]) -> XenConfig:
@@ -53,4 +57,19 @@ class XenConfig:
         verify = options.get("verify_tls", "true").lower()
         if verify not in _BOOL:
             raise XenConfigError(driver="xen", option="verify_tls", reason="must be true or false")
-        return cls(url=url, password=options["password"], username=username, verify_tls=_BOOL[verify])
+        raw_timeout = options.get("api_timeout", str(cls.api_timeout))
+        try:
+            api_timeout = float(raw_timeout)
+        except ValueError:
+            raise XenConfigError(
+                driver="xen", option="api_timeout", reason=f"{raw_timeout!r} is not a number of seconds"
+            ) from None
+        if not api_timeout > 0:
+            raise XenConfigError(driver="xen", option="api_timeout", reason="must be a positive number of seconds")
+        return cls(
+            url=url,
+            password=options["password"],
+            username=username,
+            verify_tls=_BOOL[verify],
+            api_timeout=api_timeout,
+        )

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import functools
 import http.client
+import ssl
 import xmlrpc.client
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 import XenAPI
 
@@ -62,6 +64,43 @@ def _failure_reason(details: list[Any]) -> str:
     return " ".join(str(d) for d in details) or "unknown XenAPI failure"
 
 
+class _TimeoutTransport(xmlrpc.client.Transport):
+    """Plain-http XML-RPC whose connection waits at most ``timeout`` seconds to connect and per read."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def make_connection(self, host: Any) -> http.client.HTTPConnection:
+        conn = super().make_connection(host)
+        conn.timeout = self.timeout
+        return conn
+
+
+class _TimeoutSafeTransport(xmlrpc.client.SafeTransport):
+    """Like :class:`_TimeoutTransport`, over TLS."""
+
+    def __init__(self, timeout: float, context: ssl.SSLContext) -> None:
+        super().__init__(context=context)
+        self.timeout = timeout
+
+    def make_connection(self, host: Any) -> http.client.HTTPConnection:
+        conn = super().make_connection(host)
+        conn.timeout = self.timeout
+        return conn
+
+
+def _transport(config: XenConfig) -> xmlrpc.client.Transport:
+    """The session's transport: ``api_timeout`` bounds every connect and read (XenAPI sets none)."""
+    if urlsplit(config.url).scheme == "http":
+        return _TimeoutTransport(config.api_timeout)
+    context = ssl.create_default_context()
+    if not config.verify_tls:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return _TimeoutSafeTransport(config.api_timeout, context)
+
+
 class XenDriver(ComputeDriver):
     """Options: see :class:`nova_xen.config.XenConfig`."""
 
@@ -89,7 +128,7 @@ class XenDriver(ComputeDriver):
     # -- session ---------------------------------------------------------------------------------
 
     def init_host(self, host: str) -> None:
-        session = XenAPI.Session(self.config.url, ignore_ssl=not self.config.verify_tls)
+        session = XenAPI.Session(self.config.url, transport=_transport(self.config))
         try:
             session.login_with_password(self.config.username, self.config.password, "2.0", "nova-xen")
         except XenAPI.Failure as e:
@@ -99,8 +138,15 @@ class XenDriver(ComputeDriver):
                 ) from None
             raise XenError(operation="log in", reason=_failure_reason(e.details)) from None
         except (OSError, http.client.HTTPException, xmlrpc.client.Error) as e:
-            raise XenConnectionError(url=self.config.url, reason=str(e) or type(e).__name__) from None
+            raise self._unreachable(e) from None
         self._session = session
+
+    def _unreachable(self, e: Exception) -> XenConnectionError:
+        if isinstance(e, TimeoutError):
+            reason = f"no answer within {self.config.api_timeout:g} s (raise the api_timeout option)"
+        else:
+            reason = str(e) or type(e).__name__
+        return XenConnectionError(url=self.config.url, reason=reason)
 
     def cleanup_host(self, host: str) -> None:
         session, self._session = self._session, None
@@ -123,7 +169,7 @@ class XenDriver(ComputeDriver):
         except XenAPI.Failure as e:
             raise XenError(operation=operation, reason=_failure_reason(e.details)) from None
         except (OSError, http.client.HTTPException, xmlrpc.client.Error) as e:
-            raise XenConnectionError(url=self.config.url, reason=str(e) or type(e).__name__) from None
+            raise self._unreachable(e) from None
 
     def _power_call(self, operation: str, instance: Instance, fn: Callable[[], _T]) -> _T:
         """Like :meth:`_call`, but xapi's VM_BAD_POWER_STATE becomes the API's InvalidPowerState."""
@@ -138,7 +184,7 @@ class XenDriver(ComputeDriver):
                 ) from None
             raise XenError(operation=f"{operation} {instance.uuid}", reason=_failure_reason(e.details)) from None
         except (OSError, http.client.HTTPException, xmlrpc.client.Error) as e:
-            raise XenConnectionError(url=self.config.url, reason=str(e) or type(e).__name__) from None
+            raise self._unreachable(e) from None
 
     # -- finding nova's VMs ----------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 import http.server
 import socket
+import ssl
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -174,6 +176,32 @@ def test_a_url_that_is_not_xenapi_is_the_drivers_connection_error(tmp_path: Path
         thread.join()
 
 
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_an_endpoint_that_never_answers_is_an_error_after_api_timeout(tmp_path: Path, scheme: str) -> None:
+    # The kernel accepts the connection (listen backlog); nothing ever reads or answers, so
+    # the XML-RPC request (https: the TLS handshake) waits for bytes that never come.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        url = f"{scheme}://127.0.0.1:{silent.getsockname()[1]}/"
+        drv = XenDriver(RecordingVirtAPI(tmp_path), {"url": url, "password": "x", "api_timeout": "0.5"})
+        started = time.monotonic()
+        with pytest.raises(XenConnectionError, match=r"no answer within 0.5 s \(raise the api_timeout option\)$"):
+            drv.init_host("h")
+        assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize(("verify", "mode"), [("true", ssl.CERT_REQUIRED), ("false", ssl.CERT_NONE)])
+def test_verify_tls_decides_the_certificate_check(verify: str, mode: ssl.VerifyMode) -> None:
+    from nova_xen.driver import _transport
+
+    transport = _transport(
+        XenConfig.from_options({"url": "https://xen.example", "password": "x", "verify_tls": verify})
+    )
+    context = transport.context  # type: ignore[attr-defined]
+    assert (context.verify_mode, context.check_hostname) == (mode, mode == ssl.CERT_REQUIRED)
+
+
 def test_calls_before_init_host_are_a_driver_error(tmp_path: Path) -> None:
     drv = XenDriver(RecordingVirtAPI(tmp_path), {"url": "http://127.0.0.1:1/", "password": "x"})
     with pytest.raises(XenError, match="init_host"):
@@ -189,6 +217,9 @@ def test_calls_before_init_host_are_a_driver_error(tmp_path: Path) -> None:
         ({"url": "https://xen.example", "password": "x", "username": ""}, "'username'.*empty"),
         ({"url": "https://xen.example", "password": "x", "verify_tls": "maybe"}, "'verify_tls'"),
         ({"url": "https://xen.example", "password": "x", "uri": "y"}, "'uri'.*unknown option"),
+        ({"url": "https://xen.example", "password": "x", "api_timeout": "soon"}, "'api_timeout'.*not a number"),
+        ({"url": "https://xen.example", "password": "x", "api_timeout": "0"}, "'api_timeout'.*positive"),
+        ({"url": "https://xen.example", "password": "x", "api_timeout": "nan"}, "'api_timeout'.*positive"),
     ],
 )
 def test_bad_options_name_the_option(options: dict[str, str], message: str) -> None:
@@ -198,7 +229,7 @@ def test_bad_options_name_the_option(options: dict[str, str], message: str) -> N
 
 def test_options_defaults() -> None:
     cfg = XenConfig.from_options({"url": "https://xen.example", "password": "p", "verify_tls": "false"})
-    assert (cfg.username, cfg.verify_tls) == ("root", False)
+    assert (cfg.username, cfg.verify_tls, cfg.api_timeout) == ("root", False, 60.0)
 
 
 def test_smoke_options_parse_without_a_peer(tmp_path: Path) -> None:
