@@ -26,6 +26,7 @@ from nova_common.compute.cliargs import (
     GlobalOptions,
     Terminated,
     plain,
+    prepare_stdout,
     stdout_to_devnull,
     terminate_as_exception,
 )
@@ -192,6 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p, globals_ = parser()
     args = globals_.merge(p.parse_args(_format_after_command(list(sys.argv[1:] if argv is None else argv))))
     command = args.command or ""
+    problem = prepare_stdout()
+    if problem is not None:
+        return _fail(command, f"error: {problem}", EXIT_UNUSABLE)
     try:
         # from here on Ctrl-C is KeyboardInterrupt, and cleanup runs (see __main__ for before)
         with contextlib.suppress(ValueError):  # not the main thread: signals are not ours

@@ -172,6 +172,25 @@ def test_a_closed_reader_is_one_line_and_exit_1(repo: Path) -> None:
     assert (proc.returncode, proc.stderr) == (1, expected)
 
 
+def test_a_closed_stdout_is_refused_before_the_command_runs(repo: Path) -> None:
+    """``nova-split review ... >&-``: Python has no stdout at all; refused before any work (exit 2)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    run = "import sys; from nova_split_tools.cli import main; sys.exit(main())"
+    proc = subprocess.run(
+        [sys.executable, "-c", run, "review", "--repo", str(repo), "HEAD~1..HEAD"],
+        env=env,
+        preexec_fn=lambda: os.close(1),
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+    )
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        "nova-split review: error: standard output is closed; run the command with it open "
+        "(>/dev/null discards the output)\n",
+    )
+
+
 def test_global_options_before_or_after_the_command(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

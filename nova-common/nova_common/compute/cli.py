@@ -44,6 +44,7 @@ from nova_common.compute.cliargs import (
     SCHEMA_VERSION,
     GlobalOptions,
     Terminated,
+    prepare_stdout,
     stdout_to_devnull,
     terminate_as_exception,
 )
@@ -294,6 +295,8 @@ def _print(rows: list[dict[str, Any]], fmt: str) -> None:
 
 def _out(text: str) -> None:
     """Write ``text`` to stdout now; a closed pipe or a full disk is one line, not a traceback."""
+    if sys.stdout is None:  # started with stdout closed (>&-)
+        raise OutputFailed(reason="standard output is closed")
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -436,6 +439,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nova-compute``; returns the exit code."""
     parser, globals_ = _parser()
     args = globals_.merge(parser.parse_args(argv))
+    problem = prepare_stdout()
+    if problem is not None:
+        print(f"nova-compute: error: {problem}", file=sys.stderr)
+        return EXIT_UNUSABLE
     if args.command == "completion":
         try:
             _out(completion_script(parser, args.shell))

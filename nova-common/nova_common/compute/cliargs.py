@@ -31,6 +31,7 @@ __all__ = [
     "Terminated",
     "add_format_argument",
     "plain",
+    "prepare_stdout",
     "stdout_to_devnull",
     "terminate_as_exception",
 ]
@@ -95,6 +96,25 @@ def terminate_as_exception() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def prepare_stdout() -> str | None:
+    """Make stdout safe to write before a command runs, or say why it cannot be written at all.
+
+    Characters the output's encoding cannot represent (``PYTHONIOENCODING=ascii``, a non-UTF-8
+    locale) are written as backslash escapes rather than failing halfway through the output. A
+    closed stdout (``>&-``: Python then has no ``sys.stdout``) is refused before the command does
+    anything, rather than after it did its work and could not report it: the returned line says so.
+    """
+    if sys.stdout is None:
+        return "standard output is closed; run the command with it open (>/dev/null discards the output)"
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="backslashreplace")
+        except (OSError, ValueError):  # a stream that cannot change: it stays as it is
+            pass
+    return None
 
 
 def stdout_to_devnull() -> None:

@@ -151,6 +151,26 @@ def test_output_that_cannot_be_written_is_one_line_and_the_command_still_counts(
     assert len(assert_agree(cli, lambda: _guests(cli))) == 1
 
 
+def test_a_closed_stdout_is_refused_before_the_command_runs(cli: Cli) -> None:
+    boot = subprocess.run(  # as `nova-compute boot web1 >&-`: the child has no fd 1
+        cli.argv("boot", "web1"), env=cli.environ(), preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE, text=True
+    )
+    assert boot.returncode == 2 and boot.stderr == (
+        "nova-compute: error: standard output is closed; run the command with it open "
+        "(>/dev/null discards the output)\n"
+    )
+    assert cli.json("list") == [] and _guests(cli) == {}  # nothing was booted that it could not report
+
+
+def test_output_the_encoding_cannot_hold_is_escaped_not_a_traceback(cli: Cli) -> None:
+    ascii_only = {"PYTHONIOENCODING": "ascii"}
+    boot = cli.run("boot", "wéb1", env=ascii_only)
+    assert boot.code == 0 and boot.err == "" and "w\\xe9b1" in boot.out
+    listing = cli.run("list", env=ascii_only)
+    assert listing.code == 0 and "w\\xe9b1" in listing.out
+    assert [r["name"] for r in cli.json("list")] == ["wéb1"]  # JSON is ASCII-safe by itself
+
+
 def test_a_uuid_named_instance_cannot_steal_a_delete(cli: Cli) -> None:
     victim = _boot(cli, "victim")["victim"]
     refusal = cli.run("boot", victim).one_line_error()
