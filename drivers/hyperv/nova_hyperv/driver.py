@@ -24,11 +24,9 @@ from __future__ import annotations
 import functools
 import socket
 import sys
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Protocol, TypeVar
-
-from os_win import constants, utilsfactory
-from os_win import exceptions as os_win_exc
 
 from nova_common.api_version import APIVersionRange
 from nova_common.driver import ComputeDriver
@@ -48,6 +46,15 @@ from nova_common.power import graceful_power_off
 from nova_common.virtapi import VirtAPI
 from nova_hyperv.config import HyperVConfig
 from nova_hyperv.exception import HyperVError, HyperVUnavailable
+
+with warnings.catch_warnings():
+    # os-win 5.9 (its last release) imports eventlet, which announces its own deprecation in nine
+    # lines, and pkg_resources, which setuptools deprecates: on every nova-compute command, and
+    # about neither this driver nor anything its user can change.
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    warnings.filterwarnings("ignore", message=r"pkg_resources is deprecated")
+    from os_win import constants, utilsfactory
+    from os_win import exceptions as os_win_exc
 
 __all__ = ["HyperVDriver", "UtilsFactory", "utils_factory", "vm_name"]
 

@@ -1,5 +1,7 @@
 """hyperv-specific behaviour and failure paths, against the os-win contract fake and the real os-win."""
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -173,3 +175,13 @@ def test_smoke_options_parse_without_a_peer(tmp_path: Path) -> None:
     assert "parsed" in HyperVDriver.smoke_check()
     driver = HyperVDriver(LocalVirtAPI(tmp_path), HyperVDriver.smoke_options)
     assert driver.name == "hyperv"
+
+
+def test_loading_the_driver_prints_no_warnings_of_its_libraries() -> None:
+    """os-win's eventlet and pkg_resources deprecation notices are not shown on every command."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env.pop("PYTHONWARNINGS", None)
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import nova_hyperv.driver"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert (loaded.returncode, loaded.stderr) == (0, "")
