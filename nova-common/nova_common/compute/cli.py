@@ -25,7 +25,6 @@ import argparse
 import json
 import math
 import os
-import re
 import signal
 import socket
 import sys
@@ -63,6 +62,7 @@ from nova_common.compute.errors import (
     UnknownInstance,
 )
 from nova_common.compute.flavors import FLAVORS
+from nova_common.compute.identity import identity, legacy_identity
 from nova_common.compute.manager import ComputeManager
 from nova_common.compute.names import MAX_NAME_LENGTH, safe
 from nova_common.compute.signals import Interrupts
@@ -253,21 +253,6 @@ def _driver_options(pairs: Sequence[str]) -> dict[str, str]:
     return options
 
 
-#: Driver options that are credentials, by name: not part of which hypervisor a directory
-#: belongs to (a new password is the same hypervisor), so never written to it or printed.
-_SECRET_OPTION = re.compile(r"pass|secret|token|credential|api[-_]?key", re.IGNORECASE)
-
-
-def _owner(driver: str, options: dict[str, str]) -> str:
-    """Which hypervisor a state directory belongs to: the driver and the options naming its
-    connection, credentials left out (see :data:`_SECRET_OPTION`)."""
-    described = f"driver {driver!r}"
-    naming = {k: v for k, v in options.items() if not _SECRET_OPTION.search(k)}
-    if naming:
-        described += " with " + " ".join(f"{k}={v}" for k, v in sorted(naming.items()))
-    return described
-
-
 def _instance_row(i: Instance) -> dict[str, Any]:
     return {
         "name": i.name,
@@ -367,10 +352,11 @@ def _run(args: argparse.Namespace, interrupts: Interrupts) -> int:
         loaded = load_driver(args.driver, virtapi, options)
         store = InstanceStore(
             state_dir / "instances.sqlite",
-            _owner(args.driver, options),
+            identity(args.driver, options),
             rebuild=args.command == "sync",
             writing=args.command in _CHANGING,
             claim=False,
+            previous_owner=legacy_identity(args.driver, options),
         )
     driver = loaded.driver
     try:

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 import nova_common.fake_driver  # noqa: F401  (named by the entry point below; a dependency)
-from nova_common.compute.cli import _owner, _parser
+from nova_common.compute.cli import _parser
 from nova_common.compute.cliargs import SCHEMA_VERSION, GlobalOptions, plain
 from nova_common.compute.completion import completion_script
+from nova_common.compute.identity import identity, legacy_identity, redacted
 from nova_common.compute.progress import Progress
 from nova_common.testing.cli import installed_driver, run
 
@@ -50,8 +51,26 @@ def test_credentials_do_not_name_the_hypervisor() -> None:
     """A state directory remembers which hypervisor it belongs to, by driver and connection
     options: not by a password (never written, and a new one is the same hypervisor)."""
     options = {"url": "https://h", "username": "root", "password": "S3cret", "api_key": "k", "API-TOKEN": "t"}
-    assert _owner("xen", options) == "driver 'xen' with url=https://h username=root"
-    assert _owner("fake", {"password": "x"}) == "driver 'fake'"
+    assert identity("xen", options) == "driver 'xen' with url=https://h username=root"
+    assert identity("fake", {"password": "x"}) == "driver 'fake'"
+    assert legacy_identity("fake", {"vcpus": "4"}) is None  # no credential: nothing older to adopt
+    assert legacy_identity("xen", options) == (
+        "driver 'xen' with API-TOKEN=t api_key=k password=S3cret url=https://h username=root"
+    )
+
+
+@pytest.mark.parametrize(
+    ("recorded", "shown"),
+    [
+        ("driver 'xen' with password=S3cret url=https://h", "driver 'xen' with password=*** url=https://h"),
+        ("driver 'xen' with password=two words url=https://h", "driver 'xen' with password=*** url=https://h"),
+        ("driver 'x' with API-TOKEN=t db_passwd=p", "driver 'x' with API-TOKEN=*** db_passwd=***"),
+        ("driver 'x' with url=https://h?token=abc", "driver 'x' with url=https://h?token=abc"),
+        ("driver 'fake' with vcpus=4", "driver 'fake' with vcpus=4"),
+    ],
+)
+def test_a_recorded_identity_is_printed_without_credentials(recorded: str, shown: str) -> None:
+    assert redacted(recorded) == shown
 
 
 def test_a_home_that_does_not_exist_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

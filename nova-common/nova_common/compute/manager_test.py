@@ -21,6 +21,7 @@ from nova_common.compute.errors import (
     UnknownFlavor,
     UnknownInstance,
 )
+from nova_common.compute.identity import identity, legacy_identity
 from nova_common.compute.manager import ComputeManager
 from nova_common.compute.names import safe
 from nova_common.compute.store import SCHEMA_VERSION, InstanceStore
@@ -293,6 +294,31 @@ def test_records_survive_reopening_and_stay_bound_to_their_hypervisor(tmp_path: 
     (tmp_path / "db.sqlite").unlink()
     with pytest.raises(StateDirInUse):  # the directory remembers, even without its database
         InstanceStore(tmp_path / "db.sqlite", "driver 'fake' with vcpus=4")
+
+
+def test_a_directory_an_earlier_version_bound_with_a_password_is_adopted_and_wiped(tmp_path: Path) -> None:
+    """Earlier versions wrote every option, credentials too, as the directory's identity."""
+    options = {"url": "https://h", "password": "S3cret-pw"}
+    old, new = legacy_identity("xen", options), identity("xen", options)
+    assert old is not None and "S3cret-pw" in old and "S3cret-pw" not in new
+    store = InstanceStore(tmp_path / "db.sqlite", old)  # as the earlier version left it
+    manager = ComputeManager(FakeDriver(RecordingVirtAPI(tmp_path), {}), store, "h")
+    manager.boot("web1", "m1.small", "cirros")
+    store.close()
+
+    # A new password: still the earlier identity on disk; refused, and the refusal hides it.
+    with pytest.raises(StateDirInUse) as refused:
+        InstanceStore(tmp_path / "db.sqlite", new, previous_owner=legacy_identity("xen", {**options, "password": "x"}))
+    assert "S3cret-pw" not in str(refused.value) and "password=***" in str(refused.value)
+
+    # The same options: adopted, rewritten, the password gone from every file of the directory.
+    store = InstanceStore(tmp_path / "db.sqlite", new, previous_owner=old)
+    assert [r.name for r in store.list()] == ["web1"]
+    store.close()
+    for path in (p for p in tmp_path.rglob("*") if p.is_file()):
+        assert b"S3cret-pw" not in path.read_bytes(), path.name
+    InstanceStore(tmp_path / "db.sqlite", new).close()  # bound to the new identity now
+    assert (tmp_path / "hypervisor").read_text() == new + "\n"
 
 
 def test_a_lost_database_is_refused_until_sync_rebuilds_it(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from nova_common.compute.errors import (
     StateDirUnusable,
     UnknownInstance,
 )
+from nova_common.compute.identity import redacted
 from nova_common.compute.locks import file_lock
 from nova_common.compute.names import is_uuid
 from nova_common.objects import Instance, VMState
@@ -84,7 +85,14 @@ class InstanceStore:
     """Instance records of one compute host, bound to one hypervisor (``owner``)."""
 
     def __init__(
-        self, path: Path, owner: str, *, rebuild: bool = False, writing: bool = True, claim: bool = True
+        self,
+        path: Path,
+        owner: str,
+        *,
+        rebuild: bool = False,
+        writing: bool = True,
+        claim: bool = True,
+        previous_owner: str | None = None,
     ) -> None:
         """Open (creating if new) the records database at ``path`` for hypervisor ``owner``.
 
@@ -95,16 +103,23 @@ class InstanceStore:
         change things fails before touching the hypervisor rather than after. Unless ``claim`` is
         false, an unclaimed directory is bound to ``owner`` now; the CLI claims it with
         :meth:`claim` once the driver has connected, so a failed connection binds nothing.
+        ``previous_owner`` is what an earlier version wrote for the same hypervisor (with its
+        credentials, :func:`~nova_common.compute.identity.legacy_identity`): a directory holding
+        it is this one's, and is rewritten to ``owner``, the credentials wiped from the files.
         """
         self.path = path
         self._owner = owner
+        self._previous_owner = previous_owner
         marker = path.with_name(MARKER)
         with _translated(path):
             path.parent.mkdir(parents=True, exist_ok=True)
             with file_lock(path.with_name("store.lock"), f"records database {path}"):
                 recorded = marker.read_text().strip() if marker.exists() else None
+                if recorded is not None and recorded == previous_owner:
+                    _replace(marker, owner)  # the earlier version's identity, credentials and all
+                    recorded = owner
                 if recorded is not None and recorded != owner:
-                    raise StateDirInUse(path=path.parent, owner=recorded, requested=owner)
+                    raise StateDirInUse(path=path.parent, owner=redacted(recorded), requested=owner)
                 if recorded is not None and not path.exists() and not rebuild:
                     raise DatabaseMissing(path=path)
                 if path.exists() and path.stat().st_size == 0 and not _has_wal(path):
@@ -127,15 +142,13 @@ class InstanceStore:
     def _claim(self, marker: Path) -> None:
         recorded = marker.read_text().strip() if marker.exists() else None
         if recorded is not None and recorded != self._owner:
-            raise StateDirInUse(path=self.path.parent, owner=recorded, requested=self._owner)
+            raise StateDirInUse(path=self.path.parent, owner=redacted(recorded), requested=self._owner)
         with self._transaction() as db:
             in_db = db.execute("SELECT value FROM meta WHERE key = 'hypervisor'").fetchone()
             if in_db is None:
                 db.execute("INSERT INTO meta VALUES ('hypervisor', ?)", (self._owner,))
         if recorded is None:
-            tmp = marker.with_name(MARKER + ".tmp")
-            tmp.write_text(self._owner + "\n")
-            os.replace(tmp, marker)
+            _replace(marker, self._owner)
 
     def _open(self, owner: str, writing: bool) -> None:
         db = self._db
@@ -157,8 +170,10 @@ class InstanceStore:
                 db.execute(f"PRAGMA user_version = {step + 1}")
         with self._transaction():
             recorded = db.execute("SELECT value FROM meta WHERE key = 'hypervisor'").fetchone()
-            if recorded is not None and recorded[0] != owner:
-                raise StateDirInUse(path=self.path.parent, owner=recorded[0], requested=owner)
+            if recorded is not None and recorded[0] == self._previous_owner:
+                db.execute("UPDATE meta SET value = ? WHERE key = 'hypervisor'", (owner,))
+            elif recorded is not None and recorded[0] != owner:
+                raise StateDirInUse(path=self.path.parent, owner=redacted(recorded[0]), requested=owner)
             if writing:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('last_writer', ?)", (str(os.getpid()),))
 
@@ -258,6 +273,13 @@ def _row(uuid: str, name: str, data: str) -> Row:
 
 def _table_exists(db: sqlite3.Connection, name: str) -> bool:
     return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def _replace(marker: Path, owner: str) -> None:
+    """Write the ``hypervisor`` file atomically (a crash leaves the old one or the new one)."""
+    tmp = marker.with_name(MARKER + ".tmp")
+    tmp.write_text(owner + "\n")
+    os.replace(tmp, marker)
 
 
 def _has_wal(path: Path) -> bool:
