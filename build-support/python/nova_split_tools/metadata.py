@@ -270,15 +270,19 @@ class Metadata:
 SUMMARY_LIMIT = 512
 
 #: An e-mail address as the find-owners OWNERS grammar takes it (``email := [^ @]+@[^ #]+``),
-#: also without commas (the grammar's list separator) or angle brackets (Gerrit's parsers ignore
-#: such a line) and needing a dot in the domain.
-EMAIL = re.compile(r"[^\s@,#<>]+@[^\s@,#<>]+\.[^\s@,#<>]+")
+#: narrowed to what mail accepts unquoted: the local part in RFC 5322's dot-atom characters (no
+#: ``#``, the grammar's comment; no ``:``, so no ``mailto:``), no commas (the grammar's list
+#: separator), angle brackets (Gerrit's parsers ignore such a line), ``:`` or ``/`` in the domain,
+#: which needs a dot.
+EMAIL = re.compile(r"[A-Za-z0-9!$%&'*+/=?^_`{|}~.-]+@[^\s@,#<>:/]+\.[^\s@,#<>:/]+")
 #: A GitHub user name: alphanumerics and single hyphens, at most 39 characters.
 GITHUB_HANDLE = re.compile(r"(?!-)(?!.*--)[A-Za-z0-9-]{1,39}(?<!-)")
 
 
 def check_email(value: str, where: str) -> str:
     """``value`` if it is an e-mail address an OWNERS file can hold; else a one-line MetadataError."""
+    if value.lower().startswith("mailto:"):
+        raise MetadataError(f"{where}: {value!r} is a link, not an e-mail address; drop the 'mailto:'")
     if not EMAIL.fullmatch(value):
         raise MetadataError(f"{where}: {value!r} is not an e-mail address (OWNERS files list owners by e-mail)")
     return value
