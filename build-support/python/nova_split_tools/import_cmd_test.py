@@ -37,6 +37,7 @@ def test_round_trip_keeps_authorship_and_the_exports_ids(mono: Path, exported: P
     second = commit(exported, "xen: rename b", {"b.py": None, "c.py": "b\n"}, ADA)
     dry = import_commits(mono, "xen", str(exported), dry_run=True)
     assert [c.export_commit for c in dry.commits] == [first, second] and dry.keeps_ids
+    assert [c.monorepo_commit for c in dry.commits] == [None, None]  # JSON null: nothing was made
     assert git(mono, "log", "-1", "--format=%s") == "xen work"  # the dry run changed no branch
     result = import_commits(mono, "xen", str(exported))
     assert result.keeps_ids and [c.export_commit for c in result.commits] == [first, second]
