@@ -22,6 +22,7 @@ Classification of one mutation (:func:`classify`):
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 import subprocess
@@ -32,8 +33,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nova_common.compute.cliargs import terminate_as_exception
+from nova_common.compute.cliargs import Terminated, terminate_as_exception
 from nova_common.compute.progress import Progress
+from nova_split_tools.audit_journal import MutationKey, open_journal
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph, load_graph
 from nova_split_tools.input_mutations import input_mutations
@@ -268,12 +270,16 @@ def audit(
     paths: list[str] | None = None,
     progress: Progress | None = None,
     runner: Callable[[Path], RunResult] = _pants_test,
+    journal: Path | None = None,
 ) -> tuple[list[Outcome], list[str]]:
     """Audit every mutation (or a seeded ``sample``) in a worktree of HEAD: (outcomes, baseline failures).
 
     One line per phase and per mutation goes to stderr either way (through ``progress.echo``);
     ``progress`` (optional, silent by default) also counts the baseline run and the mutations
-    and names the one running, for a status line with an ETA on a terminal.
+    and names the one running, for a status line with an ETA on a terminal. With ``journal``
+    (:mod:`~nova_split_tools.audit_journal`) each outcome is recorded as it is found, and the
+    mutations an earlier run of this commit and seed recorded there are taken, not run again.
+    Interrupted, the exception carries a note saying how far it got and how to go on.
     """
     if sample is not None and sample < 1:
         raise ToolError("--sample must be at least 1")
@@ -281,7 +287,9 @@ def audit(
     # SIGTERM unwinds like Ctrl-C (raised as Terminated): the running Pants is killed and the
     # scratch worktree removed.
     with terminate_as_exception():
-        return _audit_in_worktree(repo, sample, seed, kinds, paths, progress or Progress("audit", show=False), runner)
+        return _audit_in_worktree(
+            repo, sample, seed, kinds, paths, progress or Progress("audit", show=False), runner, journal
+        )
 
 
 def _audit_in_worktree(
@@ -292,10 +300,14 @@ def _audit_in_worktree(
     paths: list[str] | None,
     progress: Progress,
     runner: Callable[[Path], RunResult],
+    journal_path: Path | None,
 ) -> tuple[list[Outcome], list[str]]:
+    commit = git(repo.root, "rev-parse", "HEAD").strip()
+    journal = open_journal(journal_path, commit, seed) if journal_path is not None else None
     with (
+        contextlib.closing(journal) if journal is not None else contextlib.nullcontext(),
         tempfile.TemporaryDirectory(prefix="nova-split-audit-") as tmp,
-        worktree(repo.root, "HEAD", Path(tmp) / "tree") as tree,
+        worktree(repo.root, commit, Path(tmp) / "tree") as tree,
     ):
 
         def log(line: str) -> None:
@@ -317,52 +329,90 @@ def _audit_in_worktree(
             found.sort(key=lambda m: (m.kind, m.path))
         tools = tool_resolves(tree)
         originals = {m.path: (tree / m.path).read_text() for m in found if m.path.endswith(".py")}
-        progress.total = len(found) + 1  # the baseline run counts as one step
+        recorded = journal.recorded if journal is not None else {}
+        pending = [m for m in found if _key(m) not in recorded]
+        progress.total = len(pending) + 1  # the baseline run counts as one step
         progress.status("baseline run of the full suite")
-        log(f"{len(found)} mutation(s); baseline run of the full suite (warms Pants' cache)")
-        start = time.monotonic()
-        base = runner(tree)
-        if base.error:
-            raise ToolError(f"the unmutated suite does not run: {base.error}")
-        progress.advance()
-        log(f"baseline {time.monotonic() - start:.0f}s, {len(base.failed)} failing without mutation")
-        outcomes = []
-        for i, m in enumerate(found, 1):
+        taken = f", {len(found) - len(pending)} recorded in {journal_path}" if len(pending) < len(found) else ""
+        log(f"{len(found)} mutation(s){taken}; baseline run of the full suite (warms Pants' cache)")
+        outcomes: list[Outcome] = []
+        try:
             start = time.monotonic()
-            progress.status(f"{m.path}: {m.description}")
-            (tree / m.path).write_text(m.text)
-            git(tree, "commit", "-qam", f"audit: {m.path}: {m.description}", "--no-verify", env=_IDENT)
-            try:
-                planned, skipped = planned_and_skipped(
-                    m.path,
-                    subprojects,
-                    graph,
-                    all_tests,
-                    tool_resolves=tools,
-                    texts=_texts(tree, m, originals) if m.path in originals else None,
-                )
-                run = runner(tree)
-            finally:
-                git(tree, "reset", "-q", "--hard", "HEAD~1")
-            outcome, misses, uncaught, unplanned = classify(planned, skipped, run, base.failed)
-            o = Outcome(
-                m.path,
-                m.kind,
-                m.operator,
-                m.description,
-                outcome,
-                len(planned),
-                sorted(run.failed - base.failed),
-                misses,
-                uncaught,
-                unplanned,
-                run.error,
-                round(time.monotonic() - start, 1),
-            )
-            outcomes.append(o)
+            base = runner(tree)
+            if base.error:
+                raise ToolError(f"the unmutated suite does not run: {base.error}")
             progress.advance()
-            log(
-                f"[{i}/{len(found)}] {m.path}: {m.description}: {o.outcome} "
-                f"(planned {o.planned}, failed {len(o.failed)}) {o.seconds:.0f}s"
-            )
+            log(f"baseline {time.monotonic() - start:.0f}s, {len(base.failed)} failing without mutation")
+            for i, m in enumerate(found, 1):
+                if _key(m) in recorded:
+                    outcomes.append(o := Outcome(**recorded[_key(m)]))
+                    log(f"[{i}/{len(found)}] {m.path}: {m.description}: {o.outcome} (recorded)")
+                    continue
+                progress.status(f"{m.path}: {m.description}")
+                o = _one(tree, m, subprojects, graph, all_tests, tools, originals, runner, base)
+                if journal is not None:
+                    journal.record(_key(m), o)
+                outcomes.append(o)
+                progress.advance()
+                log(
+                    f"[{i}/{len(found)}] {m.path}: {m.description}: {o.outcome} "
+                    f"(planned {o.planned}, failed {len(o.failed)}) {o.seconds:.0f}s"
+                )
+        except (KeyboardInterrupt, Terminated) as e:
+            if journal is not None:
+                e.add_note(
+                    f"{len(outcomes)} of {len(found)} mutation(s) recorded in {journal_path}: "
+                    "run the same command again to go on"
+                )
+            else:
+                e.add_note(f"{len(outcomes)} of {len(found)} mutation(s) done and not kept: --journal FILE keeps them")
+            raise
         return outcomes, sorted(base.failed)
+
+
+def _key(m: Mutant) -> MutationKey:
+    return (m.kind, m.path, m.operator, m.description)
+
+
+def _one(
+    tree: Path,
+    m: Mutant,
+    subprojects: list[Subproject],
+    graph: Graph,
+    all_tests: set[str],
+    tools: Mapping[str, Sequence[str]],
+    originals: dict[str, str],
+    runner: Callable[[Path], RunResult],
+    base: RunResult,
+) -> Outcome:
+    """Commit ``m`` in ``tree``, plan it, run the suite, reset to HEAD, classify."""
+    start = time.monotonic()
+    (tree / m.path).write_text(m.text)
+    git(tree, "commit", "-qam", f"audit: {m.path}: {m.description}", "--no-verify", env=_IDENT)
+    try:
+        planned, skipped = planned_and_skipped(
+            m.path,
+            subprojects,
+            graph,
+            all_tests,
+            tool_resolves=tools,
+            texts=_texts(tree, m, originals) if m.path in originals else None,
+        )
+        run = runner(tree)
+    finally:
+        git(tree, "reset", "-q", "--hard", "HEAD~1")
+    outcome, misses, uncaught, unplanned = classify(planned, skipped, run, base.failed)
+    return Outcome(
+        m.path,
+        m.kind,
+        m.operator,
+        m.description,
+        outcome,
+        len(planned),
+        sorted(run.failed - base.failed),
+        misses,
+        uncaught,
+        unplanned,
+        run.error,
+        round(time.monotonic() - start, 1),
+    )

@@ -9,7 +9,9 @@ re-runs only what the edit invalidated) and classify. One line per mutation, the
 misses (failing tests outside the plan), uncaught skips (a failing driver test its policy
 skipped while no planned test failed), survivors, unplanned re-runs, precision (planned test
 files per failing test file). Exit 1 on a miss or an uncaught skip. One line per phase and per
-mutation goes to stderr; on a terminal a status line also shows the count and an ETA.
+mutation goes to stderr; on a terminal a status line also shows the count and an ETA. The full
+audit takes hours: --journal FILE keeps each result as it comes, so an interrupted run goes on
+where it stopped when run again.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--kind", choices=KINDS, action="append", help="only python mutations or only non-Python inputs (repeatable)"
     )
     parser.add_argument("--path", action="append", metavar="FILE", help="only the mutations of FILE (repeatable)")
+    parser.add_argument(
+        "--journal",
+        type=Path,
+        metavar="FILE",
+        help="record each finished mutation in FILE, and take those an earlier run of this commit and seed "
+        "recorded there instead of running them again (an interrupted audit goes on; parts add up)",
+    )
     add_format_argument(parser)
 
 
@@ -89,10 +98,18 @@ def run(args: argparse.Namespace) -> int:
             kinds=kinds,
             paths=_repo_paths(repo, args.path),
             progress=progress,
+            journal=args.journal.resolve() if args.journal else None,
         )
     summary = summarize(outcomes)
     if args.format == "json":
-        doc = {"summary": summary, "baseline_failures": baseline, "mutations": [asdict(o) for o in outcomes]}
+        doc = {
+            "summary": summary,
+            "commit": git(repo.root, "rev-parse", "HEAD").strip(),
+            "seed": args.seed,
+            "journal": str(args.journal.resolve()) if args.journal else None,
+            "baseline_failures": baseline,
+            "mutations": [asdict(o) for o in outcomes],
+        }
         print_json("audit", doc)
     else:
         for o in outcomes:
