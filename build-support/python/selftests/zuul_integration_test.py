@@ -82,7 +82,9 @@ def test_zuul_refuses_a_broken_config_with_its_own_messages(tools: Path, clone: 
         assert expected in result.stderr, result.stderr
 
 
-def playbook(tools: Path, clone: Path, name: str, extra: dict[str, object]) -> Result:
+def playbook(tools: Path, clone: Path, name: str, extra: dict[str, object], *, verbose: bool = False) -> Result:
+    """Run ``playbooks/<name>.yaml`` against localhost as a Zuul executor would (``verbose``: ``-v``,
+    which prints each task's result, a command's argv included)."""
     variables = {
         "zuul": {"project": {"src_dir": str(clone)}, "executor": {"log_root": str(clone.parent / "logs")}},
         "subproject": "hyperv",
@@ -104,6 +106,7 @@ def playbook(tools: Path, clone: Path, name: str, extra: dict[str, object]) -> R
             "ansible_python_interpreter=/usr/bin/python3",
             "-e",
             json.dumps(variables),
+            *(["-v"] if verbose else []),
             f"playbooks/{name}.yaml",
         ],
         clone,
@@ -134,6 +137,16 @@ def test_run_playbook_skips_a_subproject_the_plan_does_not_reach(tools: Path, cl
     assert result.returncode == 0, result.stdout + result.stderr
     assert "xen: run=False voting=False" in result.stdout, result.stdout
     assert "skipping: [localhost]" in result.stdout.split("Test what the plan selects")[1]
+
+
+def test_run_playbook_tests_all_of_a_subproject_when_the_plan_says_all(tools: Path, clone: Path) -> None:
+    """The commit before the change under test adds hyperv's bindep.txt, its build metadata: the
+    plan gives ``tests: "all"`` for hyperv, and the job runs ``./pants test drivers/hyperv::``."""
+    result = playbook(tools, clone, "run", {"nova_split_plan_range": "HEAD~2..HEAD~1"}, verbose=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "drivers/hyperv/bindep.txt: build metadata of hyperv (all its tests)" in result.stdout, result.stdout
+    assert "; tests: drivers/hyperv::" in result.stdout, result.stdout
+    assert '"cmd": ["./pants", "test", "drivers/hyperv::"]' in result.stdout, result.stdout
 
 
 MIXED = [
