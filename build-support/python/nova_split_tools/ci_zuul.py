@@ -7,11 +7,12 @@ Written and checked by ``nova-split ci-config`` (see docs/zuul.md). The shape:
   (``nova-split plan``) and tests what the plan selects for the job's subproject, post-run
   collects the JUnit reports and ``pants.log`` -- a nodeset, and ``irrelevant-files`` for docs;
 - one voting job per subproject (``nova-split-<name>``): its own directory, the build
-  configuration that runs everything, and the nova-common files that reach it when its
-  ``[ci] core-changes`` policy is ``vote``;
-- for a driver whose policy is ``advisory``: a non-voting ``nova-split-<name>-core-advisory``
-  variant (same playbooks and vars) on the nova-common files that reach it -- Zuul's voting is
-  per job, so the plan's "runs, does not vote" is a second job, not a flag;
+  configuration that runs everything, and, for a driver, the nova-common files on which the plan
+  runs it voting (its ``[ci] api-changes`` / ``core-changes`` policies, :func:`plan.compute_plan`
+  for a change to that one file);
+- for a driver with an ``advisory`` policy: a non-voting ``nova-split-<name>-core-advisory``
+  variant (same playbooks and vars) on the nova-common files on which the plan runs it without
+  voting -- Zuul's voting is per job, so the plan's "runs, does not vote" is a second job, not a flag;
 - the project stanza: every job in ``check``; the voting ones in ``gate``.
 
 The regexes are Python/RE2 compatible (no look-around), as Zuul compiles them with RE2.
@@ -20,15 +21,18 @@ The regexes are Python/RE2 compatible (no look-around), as Zuul compiles them wi
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from functools import cache
 from typing import Any
 
 import yaml
 
-from nova_split_tools.ci_jobs import HEADER, trigger_paths
+from nova_split_tools.ci_jobs import DEFAULT_TOOL_RESOLVES, HEADER, trigger_paths
 from nova_split_tools.graph import Graph
-from nova_split_tools.subprojects import CorePolicy, Subproject
+from nova_split_tools.plan import Plan, compute_plan
+from nova_split_tools.repo import Change
+from nova_split_tools.subprojects import CORE, CorePolicy, Subproject
 
 __all__ = [
     "BASE_JOB",
@@ -77,29 +81,33 @@ def glob_regex(glob: str) -> str:
 
 
 def _voting_split(
-    graph: Graph, sub: Subproject, tools: Mapping[str, Sequence[str]] | None
+    graph: Graph, sub: Subproject, tools: Mapping[str, Sequence[str]], decide: Callable[[str], Plan]
 ) -> tuple[list[str], list[str]]:
     """(globs on which ``sub``'s job runs and votes, globs on which it runs without voting).
 
-    The plan's rules at file level (:func:`ci_jobs.trigger_paths`): nova-common and the tooling
-    run on every file they depend on; a driver runs and votes on the paths whose policy is
-    ``vote`` and runs without voting on those that are only ``advisory``.
+    nova-common and the tooling run and vote on every file they depend on
+    (:func:`ci_jobs.trigger_paths`). A driver runs and votes on its own directory, the files of its
+    resolve and of the tools' resolves, and the build configuration; each nova-common file that can
+    reach it gets the plan's own decision for a change to that file alone (``decide``, which is
+    :func:`plan.compute_plan` at file level: a path filter cannot see which member changed): runs
+    and votes, runs without voting, or does not run -- a file on both the driver API and the
+    end-to-end path votes only when one of the two policies that apply to it is ``vote``.
     """
     ci = [p + "**" for p in CI_PREFIXES]
     if not sub.is_driver:
         every = replace(sub, api_changes=CorePolicy.VOTE, core_changes=CorePolicy.VOTE)
         return trigger_paths(graph, every, tool_resolves=tools) + ci, []
-    api = trigger_paths(graph, replace(sub, core_changes=CorePolicy.SKIP), tool_resolves=tools)
-    e2e = trigger_paths(graph, replace(sub, api_changes=CorePolicy.SKIP), tool_resolves=tools)
-    own = [p for p in api if p in e2e]
-    voting, advisory = list(own), []
-    for policy, paths in ((sub.api_changes, api), (sub.core_changes, e2e)):
-        extra = [p for p in paths if p not in own]
-        if policy is CorePolicy.VOTE:
-            voting += [p for p in extra if p not in voting]
-    for policy, paths in ((sub.api_changes, api), (sub.core_changes, e2e)):
-        if policy is CorePolicy.ADVISORY:
-            advisory += [p for p in paths if p not in voting and p not in advisory]
+    # Every path that can reach the driver under some policy; the plan says what each one does.
+    reachable = replace(sub, api_changes=CorePolicy.VOTE, core_changes=CorePolicy.VOTE)
+    voting: list[str] = []
+    advisory: list[str] = []
+    for p in trigger_paths(graph, reachable, tool_resolves=tools):
+        if not p.startswith(CORE + "/"):
+            voting.append(p)
+            continue
+        d = decide(p).subprojects[sub.name]
+        if d.run:
+            (voting if d.voting else advisory).append(p)
     return voting + ci, advisory
 
 
@@ -129,10 +137,17 @@ def jobs(
             }
         }
     ]
+    tools = DEFAULT_TOOL_RESOLVES if tool_resolves is None else tool_resolves
+
+    @cache
+    def decide(path: str) -> Plan:
+        """The plan for a change to ``path`` alone, at file level (no texts: the whole file changed)."""
+        return compute_plan([Change(path, "M")], subprojects, graph, lambda: graph, tool_resolves=tools)
+
     check: list[str] = []
     gate: list[str] = []
     for sub in subprojects:
-        voting, advisory = _voting_split(graph, sub, tool_resolves)
+        voting, advisory = _voting_split(graph, sub, tools, decide)
         name = _job_name(sub)
         entries.append(
             {
@@ -155,7 +170,7 @@ def jobs(
                         "parent": name,
                         "description": (
                             f"{sub.name} on nova-common changes that reach it: runs, never votes "
-                            "([ci] core-changes = advisory)."
+                            "([ci] api-changes or core-changes = advisory)."
                         ),
                         "voting": False,
                         "files": [glob_regex(p) for p in advisory],

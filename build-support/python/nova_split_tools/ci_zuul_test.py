@@ -1,11 +1,16 @@
 import re
+from dataclasses import replace
 from typing import Any
 
+import pytest
 import yaml
 
+from nova_split_tools.ci_jobs import DEFAULT_TOOL_RESOLVES
 from nova_split_tools.ci_zuul import BASE_JOB, DOC_REGEXES, PATH, glob_regex, render
+from nova_split_tools.plan import API, CORE_METADATA, END_TO_END, OWN, compute_plan
+from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CorePolicy
-from nova_split_tools.testing.graphs import NC, graph, subprojects
+from nova_split_tools.testing.graphs import NC, graph, no_base, subprojects
 
 
 def load(
@@ -80,3 +85,50 @@ def test_regexes_are_anchored_and_escape_globs() -> None:
     assert glob_regex("pants.toml") == r"^pants\.toml$"
     assert re.match(glob_regex(".ci/**"), ".ci/run") and not re.match(glob_regex(".ci/**"), "x.ci/run")
     assert not re.match(glob_regex("pants"), "pants.toml")
+
+
+
+def _matches(regexes: list[str], path: str) -> bool:
+    """Zuul's file matcher for one path: any of the regexes matches it (Zuul uses ``re.match``)."""
+    return any(re.match(r, path) for r in regexes)
+
+
+#: every nova-common file a change can touch: the graph's, its metadata, and its BUILD file
+CORE_FILES = sorted(
+    {f for f in graph().owners if f.startswith("nova-common/")}
+    | {f"nova-common/{m}" for m in CORE_METADATA}
+    | {"nova-common/BUILD"}
+)
+
+
+@pytest.mark.parametrize("core", list(CorePolicy), ids=lambda p: f"core-{p.value}")
+@pytest.mark.parametrize("api", list(CorePolicy), ids=lambda p: f"api-{p.value}")
+def test_each_nova_common_file_runs_and_votes_in_zuul_as_the_plan_decides(api: CorePolicy, core: CorePolicy) -> None:
+    """Both drivers with ``api-changes`` and ``core-changes`` given: for every nova-common file as
+    a one-file change, a driver's jobs whose ``files`` match (the voting job, the non-voting
+    ``-core-advisory`` one) run and vote exactly as :func:`compute_plan` (file level) decides."""
+    subs = [replace(s, api_changes=api, core_changes=core) if s.is_driver else s for s in subprojects()]
+    entries = yaml.safe_load(render(graph(), subs, DEFAULT_TOOL_RESOLVES)[PATH])
+    jobs = {e["job"]["name"]: e["job"] for e in entries if "job" in e}
+    irrelevant = jobs[BASE_JOB]["irrelevant-files"]
+    mismatches, outcomes, paths = [], set(), set()
+    for path in CORE_FILES:
+        plan = compute_plan([Change(path, "M")], subs, graph(), no_base, tool_resolves=DEFAULT_TOOL_RESOLVES)
+        for s in (s for s in subs if s.is_driver):
+            starts = [
+                _matches(job["files"], path) and not _matches(irrelevant, path)
+                for job in (jobs[f"nova-split-{s.name}"], jobs.get(f"nova-split-{s.name}-core-advisory"))
+                if job is not None
+            ]
+            ran, votes = any(starts), starts[0]
+            d = plan.subprojects[s.name]
+            if (ran, votes) != (d.run, d.run and d.voting):
+                mismatches.append(f"{path}: {s.name} zuul run={ran} voting={votes}, plan run={d.run} voting={d.voting}")
+            if OWN not in d.paths:  # reached from nova-common only (not as a resolve's file)
+                outcomes.add((d.run, d.voting))
+                paths |= d.paths
+    assert not mismatches, "\n".join(mismatches)
+    # Not vacuous: both paths from nova-common to a driver are taken, with each outcome the policies give.
+    assert {API, END_TO_END} <= paths
+    assert ((True, False) in outcomes) == (CorePolicy.ADVISORY in (api, core))
+    assert ((True, True) in outcomes) == (CorePolicy.VOTE in (api, core))
