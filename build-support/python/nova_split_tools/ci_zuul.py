@@ -36,12 +36,10 @@ from nova_split_tools.subprojects import CORE, CorePolicy, Subproject
 
 __all__ = [
     "BASE_JOB",
-    "CI_PREFIXES",
     "CORE_METADATA",
     "DOC_REGEXES",
     "NODE_LABEL",
     "PATH",
-    "UNOWNED_REGEXES",
     "glob_regex",
     "jobs",
     "render",
@@ -62,12 +60,6 @@ CORE_METADATA = (
     "pyproject.toml",
     "tox.ini",
 )
-#: CI definitions outside the build graph (Zuul's, GitHub's): the plan runs everything for a
-#: file no target owns, so every job runs on these
-CI_PREFIXES = ("zuul.d/", "playbooks/", ".github/")
-#: tracked files outside every subproject that no Pants target owns, on which the plan runs
-#: everything too (as regexes); one inside a subproject runs that subproject (its ``files``)
-UNOWNED_REGEXES = (r"^OWNERS$", r"^pants\.ci\.toml$")
 #: documentation, on which the plan runs nothing (``*.md``, ``*.rst``, ``docs/``, ``LICENSE*``).
 #: Zuul skips a job only when *every* changed file matches one of these.
 DOC_REGEXES = (r"^docs/.*$", r"^(.*/)?LICENSE[^/]*$", r"^.*\.md$", r"^.*\.rst$")
@@ -87,16 +79,16 @@ def _voting_split(
 
     nova-common and the tooling run and vote on every file they depend on
     (:func:`ci_jobs.trigger_paths`). A driver runs and votes on its own directory, the files of its
-    resolve and of the tools' resolves, and the build configuration; each nova-common file that can
-    reach it gets the plan's own decision for a change to that file alone (``decide``, which is
+    resolve and of the tools' resolves, the build configuration and the files outside every
+    subproject that no target owns (:data:`ci_jobs.UNOWNED`); each nova-common file that can reach
+    it gets the plan's own decision for a change to that file alone (``decide``, which is
     :func:`plan.compute_plan` at file level: a path filter cannot see which member changed): runs
     and votes, runs without voting, or does not run -- a file on both the driver API and the
     end-to-end path votes only when one of the two policies that apply to it is ``vote``.
     """
-    ci = [p + "**" for p in CI_PREFIXES]
     if not sub.is_driver:
         every = replace(sub, api_changes=CorePolicy.VOTE, core_changes=CorePolicy.VOTE)
-        return trigger_paths(graph, every, tool_resolves=tools) + ci, []
+        return trigger_paths(graph, every, tool_resolves=tools), []
     # Every path that can reach the driver under some policy; the plan says what each one does.
     reachable = replace(sub, api_changes=CorePolicy.VOTE, core_changes=CorePolicy.VOTE)
     voting: list[str] = []
@@ -108,7 +100,7 @@ def _voting_split(
         d = decide(p).subprojects[sub.name]
         if d.run:
             (voting if d.voting else advisory).append(p)
-    return voting + ci, advisory
+    return voting, advisory
 
 
 def _job_name(sub: Subproject) -> str:
@@ -156,7 +148,7 @@ def jobs(
                     "parent": BASE_JOB,
                     "description": f"{sub.name}: its tests as planned for the change (voting).",
                     "vars": {"subproject": sub.name, "subproject_path": sub.path},
-                    "files": [glob_regex(p) for p in voting] + list(UNOWNED_REGEXES),
+                    "files": [glob_regex(p) for p in voting],
                 }
             }
         )
