@@ -7,9 +7,10 @@ pre-run's bindep to read, then the change under test: one test file, which the p
    the Zuul tool venv), and a broken copy is refused with Zuul's own messages;
 2. the pre-run, run and post-run playbooks pass under ``ansible-playbook`` against localhost with
    the variables a Zuul executor passes (``zuul.project.src_dir``, ``zuul.executor.log_root``,
-   the job's ``subproject``/``subproject_path``): bindep reads the file, Pants bootstraps, the
-   plan selects hyperv's changed test and only it runs, its JUnit report and pants.log land in the
-   log root;
+   the job's ``subproject``/``subproject_path``): ensure-system-deps checks the packages, Pants
+   bootstraps, the plan selects hyperv's changed test and only it runs, its JUnit report and
+   pants.log land in the log root; for a plan that says "all", the whole subproject runs; as a
+   node user without root or sudo, the pre-run fails in ensure-system-deps' one line;
 3. for every tracked file as a one-file change, and a sample of mixed changes, Zuul's own file
    matchers run exactly the jobs ``nova-split plan`` runs, with the voting the plan gives.
 """
@@ -17,7 +18,11 @@ pre-run's bindep to read, then the change under test: one test file, which the p
 from __future__ import annotations
 
 import json
+import os
+import pwd
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -82,9 +87,12 @@ def test_zuul_refuses_a_broken_config_with_its_own_messages(tools: Path, clone: 
         assert expected in result.stderr, result.stderr
 
 
-def playbook(tools: Path, clone: Path, name: str, extra: dict[str, object], *, verbose: bool = False) -> Result:
+def playbook(
+    tools: Path, clone: Path, name: str, extra: dict[str, object], *, verbose: bool = False, user: str | None = None
+) -> Result:
     """Run ``playbooks/<name>.yaml`` against localhost as a Zuul executor would (``verbose``: ``-v``,
-    which prints each task's result, a command's argv included)."""
+    which prints each task's result, a command's argv included; ``user``: the node's user, which
+    the tasks become with sudo, as the executor logs in as a node's user)."""
     variables = {
         "zuul": {"project": {"src_dir": str(clone)}, "executor": {"log_root": str(clone.parent / "logs")}},
         "subproject": "hyperv",
@@ -94,6 +102,10 @@ def playbook(tools: Path, clone: Path, name: str, extra: dict[str, object], *, v
         **extra,
     }
     env = {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0"}
+    if user is not None:
+        # Pipelining: the modules reach the user on stdin, not through files it could not read.
+        variables |= {"ansible_become": True, "ansible_become_user": user, "ansible_become_method": "sudo"}
+        env["ANSIBLE_PIPELINING"] = "1"
     return run(
         [
             str(tools / "ansible-playbook"),
@@ -119,8 +131,7 @@ def test_playbooks_pass_for_a_hyperv_change(tools: Path, clone: Path) -> None:
     shutil.rmtree(logs, ignore_errors=True)
     pre = playbook(tools, clone, "pre", {})
     assert pre.returncode == 0, pre.stdout + pre.stderr
-    assert "List the packages bindep finds missing" in pre.stdout
-    assert "item=drivers/hyperv/bindep.txt" in pre.stdout, pre.stdout
+    assert "TASK [Install the system packages (bindep.txt) with build-support/bin/ensure-system-deps]" in pre.stdout
     main = playbook(tools, clone, "run", {})
     assert main.returncode == 0, main.stdout + main.stderr
     assert "hyperv: run=True voting=True" in main.stdout, main.stdout
@@ -130,6 +141,50 @@ def test_playbooks_pass_for_a_hyperv_change(tools: Path, clone: Path) -> None:
     # Exactly the planned test ran: hyperv's changed test file, nothing else.
     assert reports and all("hyperv" in r and "driver_test" in r for r in reports), reports
     assert (logs / "pants.log").is_file()
+
+
+#: a node user that is neither root nor allowed sudo (created by the test below, no sudoers entry)
+NO_SUDO_USER = "nova-split-nosudo"
+MISSING_PACKAGE = "nova-split-absent-package"
+
+
+def _as_root(*args: str) -> list[str]:
+    return list(args) if os.geteuid() == 0 else ["sudo", "-n", *args]
+
+
+def test_pre_playbook_without_root_or_sudo_fails_in_one_line_naming_the_packages(tools: Path, clone: Path) -> None:
+    """On a node whose user is neither root nor allowed sudo, the pre-run's failure is
+    ensure-system-deps' one line: the missing packages and the command that installs them."""
+    if os.geteuid() != 0 and run(["sudo", "-n", "true"], clone).returncode != 0:
+        pytest.fail(
+            f"this test creates the user {NO_SUDO_USER!r}: run it as root or with passwordless sudo", pytrace=False
+        )
+    try:
+        pwd.getpwnam(NO_SUDO_USER)
+    except KeyError:
+        subprocess.run(_as_root("useradd", "--create-home", "--shell", "/bin/bash", NO_SUDO_USER), check=True)
+    # The node's checkout, as far as the pre-run reads it, where that user can read it.
+    tree = Path(tempfile.mkdtemp(prefix="nova-split-zuul-", dir="/var/tmp"))
+    try:
+        shutil.copytree(clone / "playbooks", tree / "playbooks")
+        (tree / "build-support/bin").mkdir(parents=True)
+        shutil.copy2(clone / "build-support/bin/ensure-system-deps", tree / "build-support/bin")
+        (tree / "nova-common").mkdir()
+        (tree / "drivers/hyperv").mkdir(parents=True)
+        (tree / "drivers/hyperv/bindep.txt").write_text(f"{MISSING_PACKAGE} [platform:dpkg test]\n")
+        for path in (tree, *tree.rglob("*")):
+            path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
+        result = playbook(tools, tree, "pre", {}, user=NO_SUDO_USER)
+    finally:
+        shutil.rmtree(tree)
+    assert result.returncode == 2, result.stdout + result.stderr
+    fatal = [line for line in result.stdout.splitlines() if line.startswith("fatal:")]
+    line = (
+        f"ensure-system-deps: missing system packages: {MISSING_PACKAGE}; install them with "
+        f"'sudo apt-get install -y {MISSING_PACKAGE}' and rerun"
+    )
+    assert fatal == [f'fatal: [localhost]: FAILED! => {{"changed": false, "msg": "{line}"}}'], result.stdout
+    assert "Bootstrap Pants" not in result.stdout
 
 
 def test_run_playbook_skips_a_subproject_the_plan_does_not_reach(tools: Path, clone: Path) -> None:
