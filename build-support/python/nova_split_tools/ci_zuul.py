@@ -5,7 +5,7 @@ Written and checked by ``nova-split ci-config`` (see docs/zuul.md). The shape:
 - ``nova-split-base`` (abstract): the playbooks under ``playbooks/`` -- pre-run installs the
   subproject's ``bindep.txt`` packages and bootstraps Pants, run plans the change
   (``nova-split plan``) and tests what the plan selects for the job's subproject, post-run
-  collects the JUnit reports and ``pants.log`` -- a nodeset, and ``irrelevant-files`` for docs;
+  collects the JUnit reports and ``pants.log`` -- and a nodeset;
 - one voting job per subproject (``nova-split-<name>``): its own directory, the build
   configuration that runs everything, and, for a driver, the nova-common files on which the plan
   runs it voting (its ``[ci] api-changes`` / ``core-changes`` policies, :func:`plan.compute_plan`
@@ -13,6 +13,9 @@ Written and checked by ``nova-split ci-config`` (see docs/zuul.md). The shape:
 - for a driver with an ``advisory`` policy: a non-voting ``nova-split-<name>-core-advisory``
   variant (same playbooks and vars) on the nova-common files on which the plan runs it without
   voting -- Zuul's voting is per job, so the plan's "runs, does not vote" is a second job, not a flag;
+- each subproject's jobs skip a change that touches only documentation (``irrelevant-files``);
+  the plan runs only the tests that read the documentation for it (:func:`plan.docs_tests`), so
+  ``nova-split-docs`` (voting) runs on documentation and runs just those of the plan's tests;
 - the project stanza: every job in ``check``; the voting ones in ``gate``.
 
 The regexes are Python/RE2 compatible (no look-around), as Zuul compiles them with RE2.
@@ -30,13 +33,14 @@ import yaml
 
 from nova_split_tools.ci_jobs import DEFAULT_TOOL_RESOLVES, HEADER, trigger_paths
 from nova_split_tools.graph import Graph
-from nova_split_tools.plan import Plan, compute_plan
+from nova_split_tools.plan import Plan, compute_plan, docs_tests
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CORE, CorePolicy, Subproject
 
 __all__ = [
     "BASE_JOB",
     "CORE_METADATA",
+    "DOCS_JOB",
     "DOC_REGEXES",
     "NODE_LABEL",
     "PATH",
@@ -60,9 +64,12 @@ CORE_METADATA = (
     "pyproject.toml",
     "tox.ini",
 )
-#: documentation, on which the plan runs nothing (``*.md``, ``*.rst``, ``docs/``, ``LICENSE*``).
-#: Zuul skips a job only when *every* changed file matches one of these.
+#: documentation (``*.md``, ``*.rst``, ``docs/``, ``LICENSE*``: :func:`plan.is_doc`), on which the
+#: plan runs only the tests that read it: the subprojects' jobs ignore it (Zuul skips a job only
+#: when *every* changed file matches one of these), the docs job runs on it.
 DOC_REGEXES = (r"^docs/.*$", r"^(.*/)?LICENSE[^/]*$", r"^.*\.md$", r"^.*\.rst$")
+#: the job that runs the tooling's tests that read the documentation, on documentation
+DOCS_JOB = "nova-split-docs"
 
 
 def glob_regex(glob: str) -> str:
@@ -125,7 +132,6 @@ def jobs(
                 "post-run": "playbooks/post.yaml",
                 "nodeset": {"nodes": [{"name": "node", "label": NODE_LABEL}]},
                 "timeout": 3600,
-                "irrelevant-files": list(DOC_REGEXES),
             }
         }
     ]
@@ -149,6 +155,7 @@ def jobs(
                     "description": f"{sub.name}: its tests as planned for the change (voting).",
                     "vars": {"subproject": sub.name, "subproject_path": sub.path},
                     "files": [glob_regex(p) for p in voting],
+                    "irrelevant-files": list(DOC_REGEXES),
                 }
             }
         )
@@ -170,8 +177,43 @@ def jobs(
                 }
             )
             check.append(f"{name}-core-advisory")
+    for sub, tests in _docs_tests(graph, subprojects).items():
+        name = DOCS_JOB if sub.name == "build-support" else f"nova-split-{sub.name}-docs"
+        entries.append(
+            {
+                "job": {
+                    "name": name,
+                    "parent": BASE_JOB,
+                    "description": (
+                        f"{sub.name}'s tests that read the documentation, on a change to it (the subprojects' "
+                        "jobs ignore documentation)."
+                    ),
+                    # only_tests: of the plan's tests for the subproject, the job runs these; the
+                    # tooling's own packages suffice for them (bindep_dirs).
+                    "vars": {
+                        "subproject": sub.name,
+                        "subproject_path": sub.path,
+                        "only_tests": tests,
+                        "bindep_dirs": [sub.path],
+                    },
+                    "files": list(DOC_REGEXES),
+                }
+            }
+        )
+        check.append(name)
+        gate.append(name)
     entries.append({"project": {"check": {"jobs": check}, "gate": {"jobs": gate}}})
     return entries
+
+
+def _docs_tests(graph: Graph, subprojects: list[Subproject]) -> dict[Subproject, list[str]]:
+    """Subproject -> its tests that read the documentation (:func:`plan.docs_tests`), sorted."""
+    found: dict[Subproject, list[str]] = {}
+    for test in sorted(docs_tests(graph)):
+        sub = max((s for s in subprojects if s.owns(test)), key=lambda s: len(s.path), default=None)
+        if sub is not None:
+            found.setdefault(sub, []).append(test)
+    return found
 
 
 def render(

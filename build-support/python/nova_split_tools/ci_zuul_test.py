@@ -6,11 +6,11 @@ import pytest
 import yaml
 
 from nova_split_tools.ci_jobs import DEFAULT_TOOL_RESOLVES
-from nova_split_tools.ci_zuul import BASE_JOB, DOC_REGEXES, PATH, glob_regex, render
+from nova_split_tools.ci_zuul import BASE_JOB, DOC_REGEXES, DOCS_JOB, PATH, glob_regex, render
 from nova_split_tools.plan import API, CORE_METADATA, END_TO_END, OWN, compute_plan
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CorePolicy
-from nova_split_tools.testing.graphs import NC, graph, no_base, subprojects
+from nova_split_tools.testing.graphs import DOCS_TEST, NC, graph, no_base, subprojects
 
 
 def load(
@@ -30,7 +30,24 @@ def core_sources(files: list[str]) -> list[str]:
     return [f for f in files if f.startswith(r"^nova\-common/nova_common/") and f.endswith(r"\.py$")]
 
 
-def test_base_job_names_the_playbooks_nodeset_and_docs_filter() -> None:
+def starts(jobs: dict[str, dict[str, Any]], name: str, paths: list[str]) -> bool:
+    """Whether Zuul starts job ``name`` for a change to ``paths``: ``files`` and ``irrelevant-files``
+    each from the nearest job of the parent chain that sets it; any path matches ``files``, not
+    every path matches ``irrelevant-files`` (``re.match``, as Zuul's matchers)."""
+    if name not in jobs:
+        return False
+    chain, job = [], jobs.get(name)
+    while job is not None:
+        chain.append(job)
+        job = jobs.get(job.get("parent", ""))
+    files = next((j["files"] for j in chain if "files" in j), None)
+    irrelevant = next((j["irrelevant-files"] for j in chain if "irrelevant-files" in j), None)
+    if files is not None and not any(re.match(r, p) for r in files for p in paths):
+        return False
+    return not (irrelevant is not None and all(any(re.match(r, p) for r in irrelevant) for p in paths))
+
+
+def test_base_job_names_the_playbooks_and_nodeset() -> None:
     jobs, _ = load()
     base = jobs[BASE_JOB]
     assert base["abstract"] is True
@@ -40,12 +57,42 @@ def test_base_job_names_the_playbooks_nodeset_and_docs_filter() -> None:
         "playbooks/post.yaml",
     )
     assert base["nodeset"]["nodes"][0]["label"]
-    assert base["irrelevant-files"] == list(DOC_REGEXES)
+    assert "irrelevant-files" not in base  # the docs job inherits from it
+    for s in subprojects():
+        assert jobs[f"nova-split-{s.name}"]["irrelevant-files"] == list(DOC_REGEXES)
+
+
+DOC_CHANGES = [
+    ["README.md"],
+    ["drivers/xen/README.md"],
+    ["docs/ci.md"],
+    ["docs/guide.rst"],
+    ["LICENSE"],
+    ["docs/BUILD"],
+]
+
+
+@pytest.mark.parametrize("paths", DOC_CHANGES, ids=lambda p: ",".join(p))
+def test_documentation_starts_only_the_docs_job_which_runs_the_planned_docs_tests(paths: list[str]) -> None:
+    jobs, project = load()
+    plan = compute_plan([Change(p, "M") for p in paths], subprojects(), graph(), no_base)
+    assert {n: d.run for n, d in plan.subprojects.items() if d.run} == {"build-support": True}
+    assert plan.subprojects["build-support"].tests == {DOCS_TEST}
+    assert [n for n in project["check"]["jobs"] if starts(jobs, n, paths)] == [DOCS_JOB]
+    docs = jobs[DOCS_JOB]
+    assert docs["vars"]["subproject"] == "build-support" and docs["vars"]["only_tests"] == [DOCS_TEST]
+    assert docs.get("voting", True) and DOCS_JOB in project["gate"]["jobs"]
+
+
+def test_documentation_beside_code_starts_the_docs_job_too() -> None:
+    jobs, project = load()
+    paths = ["docs/ci.md", "drivers/xen/nova_xen/driver.py"]
+    assert [n for n in project["check"]["jobs"] if starts(jobs, n, paths)] == ["nova-split-xen", DOCS_JOB]
 
 
 def test_every_subproject_votes_in_check_and_gate_under_the_vote_policy() -> None:
     jobs, project = load()
-    names = [f"nova-split-{s.name}" for s in subprojects()]
+    names = [f"nova-split-{s.name}" for s in subprojects()] + [DOCS_JOB]
     assert project["check"]["jobs"] == names and project["gate"]["jobs"] == names
     for s in subprojects():
         job = jobs[f"nova-split-{s.name}"]
@@ -87,12 +134,6 @@ def test_regexes_are_anchored_and_escape_globs() -> None:
     assert not re.match(glob_regex("pants"), "pants.toml")
 
 
-
-def _matches(regexes: list[str], path: str) -> bool:
-    """Zuul's file matcher for one path: any of the regexes matches it (Zuul uses ``re.match``)."""
-    return any(re.match(r, path) for r in regexes)
-
-
 #: every nova-common file a change can touch: the graph's, its metadata, and its BUILD file
 CORE_FILES = sorted(
     {f for f in graph().owners if f.startswith("nova-common/")}
@@ -110,17 +151,12 @@ def test_each_nova_common_file_runs_and_votes_in_zuul_as_the_plan_decides(api: C
     subs = [replace(s, api_changes=api, core_changes=core) if s.is_driver else s for s in subprojects()]
     entries = yaml.safe_load(render(graph(), subs, DEFAULT_TOOL_RESOLVES)[PATH])
     jobs = {e["job"]["name"]: e["job"] for e in entries if "job" in e}
-    irrelevant = jobs[BASE_JOB]["irrelevant-files"]
     mismatches, outcomes, paths = [], set(), set()
     for path in CORE_FILES:
         plan = compute_plan([Change(path, "M")], subs, graph(), no_base, tool_resolves=DEFAULT_TOOL_RESOLVES)
         for s in (s for s in subs if s.is_driver):
-            starts = [
-                _matches(job["files"], path) and not _matches(irrelevant, path)
-                for job in (jobs[f"nova-split-{s.name}"], jobs.get(f"nova-split-{s.name}-core-advisory"))
-                if job is not None
-            ]
-            ran, votes = any(starts), starts[0]
+            votes = starts(jobs, f"nova-split-{s.name}", [path])
+            ran = votes or starts(jobs, f"nova-split-{s.name}-core-advisory", [path])
             d = plan.subprojects[s.name]
             if (ran, votes) != (d.run, d.run and d.voting):
                 mismatches.append(f"{path}: {s.name} zuul run={ran} voting={votes}, plan run={d.run} voting={d.voting}")

@@ -7,7 +7,9 @@ Rules, in order, for each changed path (both sides of a rename; the old side of 
 
 1. build configuration (``pants.toml``, ``./pants``, ``pyproject.toml``, a root ``BUILD``,
    ``.ci/``, the BUILD macros, the Pants plugin, the CI scripts): everything runs;
-2. documentation (``*.md``, ``*.rst``, ``docs/``, ``LICENSE``): nothing runs;
+2. documentation (``*.md``, ``*.rst``, ``docs/``, ``LICENSE``): the tests that read the
+   documentation run (:func:`docs_tests`: the tests that depend on a documentation file in the
+   graph, such as the docs link test), and nothing else;
 3. a subproject's own metadata (``subproject.toml``, ``bindep.txt``, the
    generated ``pyproject.toml`` and ``tox.ini``): all of that subproject's tests run (this
    survives being merged with file-level selections); nova-common's reaches every driver
@@ -63,7 +65,9 @@ __all__ = [
     "Plan",
     "Texts",
     "compute_plan",
+    "docs_tests",
     "internal_files",
+    "is_doc",
 ]
 
 ROOT_FILES = {"pants.toml", "pants.remote.toml", "pants", "pyproject.toml", "BUILD", ".gitignore"}
@@ -119,9 +123,16 @@ def _is_root(path: str) -> bool:
     return path in ROOT_FILES or path.startswith(ROOT_PREFIXES)
 
 
-def _is_doc(path: str) -> bool:
+def is_doc(path: str) -> bool:
+    """Whether ``path`` is documentation (rule 2): ``*.md``, ``*.rst``, ``LICENSE*``, ``docs/``."""
     p = PurePosixPath(path)
     return p.suffix in _DOC_SUFFIXES or p.name.startswith("LICENSE") or path.startswith("docs/")
+
+
+def docs_tests(graph: Graph) -> set[str]:
+    """The tests that read the documentation: every test file that depends on a documentation file of the graph."""
+    docs = [f for f in graph.owners if is_doc(f)]
+    return {f for f in graph.reach(docs) if graph.is_test(f)}
 
 
 def internal_files(graph: Graph) -> set[str]:
@@ -150,6 +161,7 @@ def compute_plan(
     tools = dict(tool_resolves or {})
     run_all: list[str] = []
     docs: list[str] = []
+    others = False  # a changed path that is not documentation
     graph_paths: dict[str, list[str]] = {"head": [], "base": []}
     declared_by: dict[str, str] = {}  # a file a changed BUILD file declares -> that BUILD file
 
@@ -189,9 +201,10 @@ def compute_plan(
             assert path is not None
             sub = owner_of(path)
             name = PurePosixPath(path).name
+            others |= _is_root(path) or not is_doc(path)
             if _is_root(path):
                 run_all.append(f"{path}: build configuration affects every subproject")
-            elif _is_doc(path):
+            elif is_doc(path):
                 docs.append(path)
             elif sub is not None and name in _METADATA and PurePosixPath(path).parent.as_posix() == sub.path:
                 own(sub, f"{path}: build metadata of {sub.name} (all its tests)", all_tests=True)
@@ -289,7 +302,14 @@ def compute_plan(
             d.run = d.voting = d.all_tests = True
             d.tests.clear()
             d.why = [f"everything runs: {r}" for r in run_all] + d.why
-    only_docs = bool(docs) and not run_all and not any(d.run for d in decisions.values())
+    if docs and not run_all:
+        # Documentation is read by its tests only (the docs link test); nothing else runs for it.
+        for test in sorted(docs_tests(head_graph)):
+            if (sub := owner_of(test)) is not None:
+                for path in sorted(set(docs)):
+                    own(sub, f"{path}: documentation, read by {test}")
+                decisions[sub.name].tests.add(test)
+    only_docs = bool(docs) and not run_all and not others
     return Plan(decisions, bool(run_all), run_all, only_docs)
 
 

@@ -8,7 +8,7 @@ from nova_split_tools.graph import Graph
 from nova_split_tools.plan import API, END_TO_END, OWN, Plan, compute_plan
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CorePolicy
-from nova_split_tools.testing.graphs import BS, LV, NC, SOURCES, XN, graph, no_base, subprojects, texts
+from nova_split_tools.testing.graphs import BS, DOCS_TEST, LV, NC, SOURCES, XN, graph, no_base, subprojects, texts
 
 TOOLS = {"common": ["mypy", "pytest"]}
 
@@ -189,9 +189,25 @@ def test_build_configuration_runs_everything_with_a_reason(path: str) -> None:
     assert specs(p) == ["::"]
 
 
-def test_documentation_only_runs_nothing() -> None:
+def test_documentation_runs_only_the_tests_that_read_it() -> None:
     p = plan(Change("README.md", "M"), Change("drivers/xen/README.md", "M"), Change("docs/guide.rst", "A"))
-    assert runs(p) == {} and p.docs_only
+    assert runs(p) == {"build-support": (True, True)} and p.docs_only
+    tooling = p.subprojects["build-support"]
+    assert tooling.tests == {DOCS_TEST} and not tooling.all_tests
+    assert f"drivers/xen/README.md: documentation, read by {DOCS_TEST}" in tooling.why
+    assert specs(p) == [DOCS_TEST]
+
+
+def test_documentation_no_target_owns_still_runs_the_docs_tests() -> None:
+    """A changelog fragment or a LICENSE is documentation too: a link to it may break."""
+    p = plan(Change("drivers/xen/CHANGELOG.md", "M"), Change("LICENSE", "D"))
+    assert runs(p) == {"build-support": (True, True)} and specs(p) == [DOCS_TEST]
+
+
+def test_documentation_beside_code_adds_the_docs_tests() -> None:
+    p = plan(Change("docs/ci.md", "M"), Change("drivers/xen/nova_xen/driver.py", "M"))
+    assert runs(p) == {"xen": (True, True), "build-support": (True, True)} and not p.docs_only
+    assert p.subprojects["build-support"].tests == {DOCS_TEST}
 
 
 def test_unowned_path_fails_safe() -> None:

@@ -1,7 +1,7 @@
 """The generated Zuul jobs run (docs/zuul.md), proven with Zuul's and Ansible's own tools.
 
-One scratch clone for the module, with two hyperv commits on top (a ``bindep.txt`` for the
-pre-run's bindep to read, then the change under test: one test file, which the plan selects):
+One scratch clone for the module, with three commits on top (a documentation change; a hyperv
+``bindep.txt``, its metadata; then the change under test: one hyperv test file, which the plan selects):
 
 1. ``zuul.d/`` loads in Zuul's configuration loader (``build-support/zuul/check_config.py`` in
    the Zuul tool venv), and a broken copy is refused with Zuul's own messages;
@@ -12,7 +12,9 @@ pre-run's bindep to read, then the change under test: one test file, which the p
    pants.log land in the log root; for a plan that says "all", the whole subproject runs; as a
    node user without root or sudo, the pre-run fails in ensure-system-deps' one line;
 3. for every tracked file as a one-file change, and a sample of mixed changes, Zuul's own file
-   matchers run exactly the jobs ``nova-split plan`` runs, with the voting the plan gives.
+   matchers run exactly the jobs ``nova-split plan`` runs, with the voting the plan gives; on
+   documentation the plan runs only the tests that read it, which the docs job (``only_tests``)
+   carries for their subproject while that subproject's own job skips the change.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from nova_split_tools.graph import load_graph
-from nova_split_tools.plan import compute_plan
+from nova_split_tools.plan import compute_plan, docs_tests
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import load_subprojects, tool_resolves
 from nova_split_tools.testing.scratch import Result, git, run, scratch_clone, share_tooling_venv
@@ -39,6 +42,10 @@ HYPERV_TEST = "drivers/hyperv/nova_hyperv/driver_test.py"
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = scratch_clone(tmp_path_factory.mktemp("zuul"))
+    # A documentation change (three commits before HEAD), for the docs job.
+    with (repo / "docs/zuul.md").open("a") as f:
+        f.write("\nA documentation change under test.\n")
+    git(repo, "commit", "-q", "-am", "docs: a change for the docs job to plan")
     # A bindep.txt for the pre-run to read (an earlier commit: the plan looks at HEAD~1..HEAD only).
     (repo / "drivers/hyperv/bindep.txt").write_text("# a package every node has\ngit [platform:dpkg test]\n")
     git(repo, "add", "-A")
@@ -204,6 +211,17 @@ def test_run_playbook_tests_all_of_a_subproject_when_the_plan_says_all(tools: Pa
     assert '"cmd": ["./pants", "test", "drivers/hyperv::"]' in result.stdout, result.stdout
 
 
+def test_docs_job_runs_the_docs_tests_for_a_documentation_change(tools: Path, clone: Path) -> None:
+    """The docs job's vars, as generated, on the documentation commit: it runs the plan's tests
+    that read the documentation, and only those."""
+    entries = yaml.safe_load((clone / "zuul.d/nova-split.yaml").read_text())
+    (docs,) = (e["job"] for e in entries if "job" in e and e["job"]["name"] == "nova-split-docs")
+    result = playbook(tools, clone, "run", {**docs["vars"], "nova_split_plan_range": "HEAD~3..HEAD~2"}, verbose=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "docs/zuul.md: documentation, read by build-support/python/selftests/docs_links_test.py" in result.stdout
+    assert '"cmd": ["./pants", "test", "build-support/python/selftests/docs_links_test.py"]' in result.stdout
+
+
 MIXED = [
     ["docs/zuul.md", "drivers/xen/nova_xen/driver.py"],
     ["README.md", "drivers/libvirt/README.md"],
@@ -229,6 +247,15 @@ def test_zuul_file_matchers_run_what_the_plan_runs(tools: Path, clone: Path, tmp
     assert result.returncode == 0, result.stderr
     zuul = json.loads(result.stdout)
     tools_of = tool_resolves(clone)
+    # The docs jobs (a job with `only_tests`): a subproject's tests that read the documentation,
+    # which the subproject's own jobs skip on a documentation-only change.
+    entries = yaml.safe_load((clone / "zuul.d/nova-split.yaml").read_text())
+    carriers = {
+        e["job"]["name"]: (e["job"]["vars"]["subproject"], set(e["job"]["vars"]["only_tests"]))
+        for e in entries
+        if "job" in e and "only_tests" in e["job"].get("vars", {})
+    }
+    assert {t for _, tests in carriers.values() for t in tests} == docs_tests(graph) != set(), carriers
     mismatches: list[str] = []
     unexpressible = 0
     idle: list[str] = []
@@ -238,10 +265,18 @@ def test_zuul_file_matchers_run_what_the_plan_runs(tools: Path, clone: Path, tmp
             # The plan runs everything for a file outside every subproject that no target owns; a
             # path filter cannot know what Pants owns, so the generator lists those tracked today.
             unexpressible += 1
+        for name, (sub, tests) in carriers.items():
+            d = plan.subprojects[sub]
+            if jobs.get(name, False) and not (d.run and (d.all_tests or d.tests & tests)):
+                mismatches.append(f"{paths}: {name} runs, the plan selects none of its tests")
         for s in subprojects:
             d = plan.subprojects[s.name]
             voting_job = jobs.get(f"nova-split-{s.name}", False)
             ran = voting_job or jobs.get(f"nova-split-{s.name}-core-advisory", False)
+            carried = [n for n, (sub, tests) in carriers.items() if sub == s.name and jobs.get(n, False)]
+            if not ran and carried and d.run and not d.all_tests and d.tests <= carriers[carried[0]][1]:
+                # What the plan selects is the docs tests, which the docs job runs (and votes on).
+                ran = voting_job = True
             if (ran, voting_job) != (d.run, d.run and d.voting):
                 if len(paths) > 1 and ran and not d.run:
                     # Zuul starts a job when any file matches `files` and not all match

@@ -3,9 +3,10 @@
 nova-common: ``objects/network.py`` (used only by libvirt's ``guest_xml.py``), ``objects/flavor.py``
 (re-exported by ``objects/__init__.py``, which xen imports and reads ``vcpus`` through),
 ``driver.py`` (both drivers), the compute service ``compute/manager.py`` and ``testing/cli.py``
-(which pulls it; libvirt's end-to-end test uses it). Requirements and lockfiles are targets as
-Pants gives them: a ``python_requirement`` per resolve depends on ``requirements.txt`` and on
-its resolve's lockfile. :data:`SOURCES` are the files' texts, for member-level reach.
+(which pulls it; libvirt's end-to-end test uses it). The docs link test reads the READMEs and
+``docs/`` (``files`` targets). Requirements and lockfiles are targets as Pants gives them: a
+``python_requirement`` per resolve depends on ``requirements.txt`` and on its resolve's lockfile.
+:data:`SOURCES` are the files' texts, for member-level reach.
 """
 
 from collections.abc import Callable
@@ -17,6 +18,8 @@ NC = "nova-common/nova_common"
 LV = "drivers/libvirt/nova_libvirt"
 XN = "drivers/xen/nova_xen"
 BS = "build-support/python/nova_split_tools"
+#: the test that reads the documentation (``README.md``, a driver's README, ``docs/``)
+DOCS_TEST = "build-support/python/selftests/docs_links_test.py"
 RESOLVES = ("common", "libvirt", "xen")
 LOCKS = {"common": "nova-common/common.lock", "libvirt": "drivers/libvirt/libvirt.lock", "xen": "drivers/xen/xen.lock"}
 
@@ -136,6 +139,9 @@ def graph() -> Graph:
         ),
         target(f"{XN}/driver_test.py", "xen", [f"{XN}/driver.py:lib@resolve=xen"], "python_test"),
         target(f"{BS}/plan_test.py", "common", ["build-support:reqs#griffe"], "python_test"),
+        {"address": "//:readmes", "target_type": "files", "sources": ["README.md", "drivers/xen/README.md"]},
+        {"address": "docs:docs", "target_type": "files", "sources": ["docs/ci.md", "docs/guide.rst"]},
+        target(DOCS_TEST, "common", ["//:readmes", "docs:docs"], "python_test"),
     ]
     return Graph.from_peek(targets)
 
