@@ -4,12 +4,17 @@
    to fix it.
 2. Two first runs started at the same time both succeed (flock serializes them), print the same
    version, and only one of them bootstraps.
+3. Cached venvs whose Python is gone (as on a CI runner whose setup-python moved to a new patch
+   release under a restored ~/.cache/nova-split: the venvs' interpreter links dangle) are detected,
+   each in one line, and rebuilt; the run succeeds.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -47,14 +52,32 @@ def test_missing_python39_is_one_line(tmp_path: Path) -> None:
     assert not (home / ".cache/nova-split" / f"pants-{pants_version(repo)}").exists()
 
 
-def test_two_racing_first_runs_share_one_bootstrap(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class FirstRuns:
+    """Two racing first runs of ``./pants --version`` on an empty cache (a scratch HOME)."""
+
+    repo: Path
+    home: Path
+    env: dict[str, str]
+    runs: list[tuple[int, str, str]]  # (exit status, stdout, stderr) each
+
+    @property
+    def cache(self) -> Path:
+        return self.home / ".cache/nova-split"
+
+
+@pytest.fixture(scope="module")
+def first_runs(tmp_path_factory: pytest.TempPathFactory) -> FirstRuns:
+    """One bootstrap for the module (about a minute of CPU); the later tests start from its cache."""
+    tmp_path = tmp_path_factory.mktemp("bootstrap")
     repo = scratch_clone(tmp_path)
     home = tmp_path / "home"
     home.mkdir()
     env = {**os.environ, "HOME": str(home), "PANTS_PANTSD": "false"}
+    env.pop("XDG_CACHE_HOME", None)  # ensure-system-deps would cache there instead of under HOME
     # pyenv's shims find 3.9 under PYENV_ROOT; without it, the real HOME's ~/.pyenv.
     env.setdefault("PYENV_ROOT", str(Path(os.environ["HOME"]) / ".pyenv"))
-    runs = [
+    procs = [
         subprocess.Popen(
             [str(repo / "pants"), "--no-pantsd", "--version"],
             cwd=repo,
@@ -65,11 +88,58 @@ def test_two_racing_first_runs_share_one_bootstrap(tmp_path: Path) -> None:
         )
         for _ in range(2)
     ]
-    outputs = [run.communicate() for run in runs]
-    for run, (_, err) in zip(runs, outputs, strict=True):
-        assert run.returncode == 0, f"a racing first run failed:\n{err}"
+    outputs = [proc.communicate() for proc in procs]
+    runs = [(proc.returncode, out, err) for proc, (out, err) in zip(procs, outputs, strict=True)]
+    return FirstRuns(repo, home, env, runs)
+
+
+def test_two_racing_first_runs_share_one_bootstrap(first_runs: FirstRuns) -> None:
+    repo, outputs = first_runs.repo, [(out, err) for _, out, err in first_runs.runs]
+    for rc, _, err in first_runs.runs:
+        assert rc == 0, f"a racing first run failed:\n{err}"
     assert outputs[0][0] == outputs[1][0], outputs
     assert outputs[0][0].strip() == pants_version(repo)
     bootstraps = sum(err.count("bootstrapping Pants") for _, err in outputs)
     assert bootstraps == 1, [err for _, err in outputs]
-    assert (home / ".cache/nova-split" / f"pants-{pants_version(repo)}" / ".bootstrapped").is_file()
+    assert (first_runs.cache / f"pants-{pants_version(repo)}" / ".bootstrapped").is_file()
+
+
+def interpreter_runs(venv: Path) -> bool:
+    """True if ``venv``'s interpreter starts (False too if it cannot be executed at all)."""
+    try:
+        return subprocess.run([str(venv / "bin/python"), "-c", ""], capture_output=True).returncode == 0
+    except OSError:  # a dangling link: exec finds no file
+        return False
+
+
+def test_venvs_whose_python_is_gone_are_rebuilt(first_runs: FirstRuns, tmp_path: Path) -> None:
+    for rc, _, err in first_runs.runs:
+        assert rc == 0, f"the first run failed:\n{err}"
+    repo, cache = first_runs.repo, first_runs.cache
+    venvs = [cache / f"pants-{pants_version(repo)}", *cache.glob("bindep-*/")]
+    assert len(venvs) == 2 and all(interpreter_runs(v) for v in venvs), venvs
+    # The Python they were made from is gone: every interpreter link dangles, as under a restored cache
+    # on a runner whose tool cache holds another patch release.
+    gone = tmp_path / "hostedtoolcache/Python/3.9.0/x64/bin"
+    for venv in venvs:
+        links = [p for p in (venv / "bin").iterdir() if p.name.startswith("python") and p.is_symlink()]
+        assert links, f"{venv}/bin has no interpreter links"
+        for link in links:
+            link.unlink()
+            link.symlink_to(gone / link.name)
+        assert not interpreter_runs(venv)
+    # A fresh runner's dpkg database differs from the cached stamp's, so bindep runs again.
+    shutil.rmtree(cache / "system-deps")
+    proc = subprocess.run(
+        [str(repo / "pants"), "--no-pantsd", "--version"], cwd=repo, env=first_runs.env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, f"the run after the Python went failed:\n{proc.stderr}"
+    assert proc.stdout.strip() == pants_version(repo)
+    rebuilt = [line for line in proc.stderr.splitlines() if "no longer runs" in line]
+    assert rebuilt == [
+        f"ensure-system-deps: the cached bindep venv {venvs[1]} no longer runs (the Python it was made from is gone);"
+        " rebuilding it",
+        f"pants: the cached Pants venv {venvs[0]} no longer runs (the Python it was made from is gone); rebuilding it",
+    ], proc.stderr
+    assert all(interpreter_runs(v) for v in venvs), proc.stderr
+    assert (venvs[0] / ".bootstrapped").is_file() and (venvs[1] / ".complete").is_file()
