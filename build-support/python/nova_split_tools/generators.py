@@ -15,7 +15,7 @@ from nova_split_tools.generated import sync_generated
 from nova_split_tools.graph import load_graph
 from nova_split_tools.subprojects import load_subprojects, registered, tool_resolves
 
-__all__ = ["ALL", "sync_ci_config", "sync_clone_closures", "sync_owners", "sync_packaging"]
+__all__ = ["ALL", "ci_config_candidates", "sync_ci_config", "sync_clone_closures", "sync_owners", "sync_packaging"]
 
 
 def sync_owners(root: Path, check: bool) -> None:
@@ -45,20 +45,22 @@ def sync_owners(root: Path, check: bool) -> None:
 
 def sync_ci_config(root: Path, check: bool) -> None:
     """Per-driver GitHub workflows and the Zuul jobs (``zuul.d/``) from the build graph."""
-    workflows = root / ".github" / "workflows"
     graph, subprojects, tools = load_graph(root), load_subprojects(root), tool_resolves(root)
-    zuul = root / "zuul.d"
     sync_generated(
         root,
         {**ci_jobs.render(graph, subprojects, tools), **ci_zuul.render(graph, subprojects, tools)},
         header=ci_jobs.HEADER,
-        candidates=[
-            *(workflows.glob("driver-*.yml") if workflows.exists() else []),
-            *(zuul.glob("*.yaml") if zuul.exists() else []),
-        ],
+        candidates=ci_config_candidates(root),
         check=check,
         command="build-support/bin/nova-split ci-config",
     )
+
+
+def ci_config_candidates(root: Path) -> list[Path]:
+    """The files ``ci-config`` may have written earlier (a removed driver's workflow, a Zuul file):
+    ``.github/workflows/driver-*.yml`` and ``zuul.d/*.yaml``, never a writer's temporary file."""
+    workflows, zuul = root / ".github" / "workflows", root / "zuul.d"
+    return [*sorted(workflows.glob("driver-*.yml")), *sorted(zuul.glob("*.yaml"))]
 
 
 def sync_packaging(root: Path, check: bool) -> None:

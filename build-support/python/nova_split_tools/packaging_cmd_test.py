@@ -1,7 +1,10 @@
 """packaging: generated pyproject.toml / tox.ini follow subproject.toml, and --check catches drift."""
 
 import configparser
+import os
 import shutil
+import signal
+import stat
 import tomllib
 from pathlib import Path
 
@@ -9,7 +12,9 @@ import pytest
 import tomli_w
 
 from nova_split_tools.cli import main
+from nova_split_tools.generated import TEMP_SUFFIX
 from nova_split_tools.standalone import ini, render
+from nova_split_tools.testing.interrupt import killed_mid_write
 from nova_split_tools.testing.repos import commit, new_repo
 
 
@@ -250,3 +255,49 @@ def test_what_no_build_would_accept_is_refused_in_one_line(
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1, err
     assert not (repo / "drivers/xen/pyproject.toml").exists()
+
+
+def test_a_run_killed_while_writing_leaves_every_file_whole(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--repo", str(repo), "packaging"]) == 0
+    copies = ("drivers/xen/LICENSE", "nova-common/LICENSE")
+    (repo / copies[0]).chmod(0o640)  # a mode of its own, kept when the file is replaced
+    old = {rel: (repo / rel).read_bytes() for rel in copies}
+    # A new LICENSE of 64 KiB: its copies are written past the 32 KiB limit, and the first is cut there.
+    (repo / "LICENSE").write_text("Apache License\n" + "Version 2.0, the full text.\n" * 2400)
+    new = (repo / "LICENSE").read_bytes()
+    cli = "import sys; from nova_split_tools.cli import main; sys.exit(main())"  # nova-split, as its __main__ runs it
+    proc = killed_mid_write(["-c", cli, "--repo", str(repo), "packaging"], repo, limit=32 * 1024)
+    assert proc.returncode == -signal.SIGXFSZ, proc
+    # No generated file is half-written: each holds its old text or its new one, and a copy is old.
+    contents = {rel: (repo / rel).read_bytes() for rel in copies}
+    assert all(contents[rel] in (old[rel], new) for rel in copies), {rel: len(c) for rel, c in contents.items()}
+    assert any(contents[rel] == old[rel] for rel in copies)
+    # The killed write's temporary file is there, cut at the limit, and named as no generated file is.
+    leftovers = list(repo.rglob(f"*{TEMP_SUFFIX}"))
+    assert len(leftovers) == 1 and leftovers[0].stat().st_size == 32 * 1024, leftovers
+    assert leftovers[0].name.startswith(".LICENSE.")
+    # --check names exactly the two copies (not the leftover), and the next run writes and cleans up.
+    capsys.readouterr()
+    assert main(["--repo", str(repo), "packaging", "--check"]) == 1
+    out, err = capsys.readouterr()
+    assert TEMP_SUFFIX not in out + err and "2 generated file(s) are stale (" in err, err
+    assert all(f"+++ b/{rel}\n" in out for rel in copies), out
+    assert main(["--repo", str(repo), "packaging"]) == 0
+    out = capsys.readouterr().out
+    assert f"removed {leftovers[0].relative_to(repo).as_posix()} (left by an interrupted run)" in out, out
+    assert not leftovers[0].exists() and all((repo / rel).read_bytes() == new for rel in copies)
+    assert stat.S_IMODE((repo / copies[0]).stat().st_mode) == 0o640
+    assert stat.S_IMODE((repo / copies[1]).stat().st_mode) == 0o666 & ~current_umask()
+    assert main(["--repo", str(repo), "packaging", "--check"]) == 0
+
+
+def test_a_new_generated_file_gets_the_umask_mode_not_the_temporary_files(repo: Path) -> None:
+    assert main(["--repo", str(repo), "packaging"]) == 0
+    for rel in ("drivers/xen/pyproject.toml", "drivers/xen/tox.ini", "nova-common/LICENSE"):
+        assert stat.S_IMODE((repo / rel).stat().st_mode) == 0o666 & ~current_umask(), rel
+
+
+def current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
