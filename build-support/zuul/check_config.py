@@ -55,7 +55,7 @@ def _connections() -> ConnectionRegistry:
     if shutil.which("bwrap") is None:
         raise SystemExit(
             "check_config: Zuul needs bubblewrap's bwrap; install it (e.g. 'sudo apt-get install bubblewrap';"
-            " build-support/bindep.txt lists it, profile ci)"
+            " build-support/bindep.txt lists it, profile test)"
         )
     config = configparser.ConfigParser()
     config.read_dict({f"connection {CONNECTION}": {"driver": "gerrit", "server": HOSTNAME, "user": "zuul"}})
