@@ -93,8 +93,9 @@ class VMwareConfig:
 
     @property
     def endpoint(self) -> str:
-        """The URL without the login, for messages."""
-        return f"{self.scheme}://{self.host}:{self.port}{self.path}"
+        """The URL without the login, for messages (an IPv6 host in brackets, as in a URL)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}{self.path}"
 
     @classmethod
     def from_options(cls, options: Mapping[str, str]) -> VMwareConfig:

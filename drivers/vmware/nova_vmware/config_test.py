@@ -14,6 +14,7 @@ from nova_vmware.config import VMwareConfig
         ("https://vc.example.org:8443/sdk", 8443, "https://vc.example.org:8443/sdk"),
         ("https://vc.example.org:80/sdk", 80, "https://vc.example.org:80/sdk"),
         ("http://127.0.0.1:8989/sdk", 8989, "http://127.0.0.1:8989/sdk"),
+        ("http://[::1]:443/sdk", 443, "http://[::1]:443/sdk"),
     ],
 )
 def test_the_port_is_the_urls_or_its_schemes(url: str, port: int, endpoint: str) -> None:
