@@ -121,3 +121,35 @@ def test_plan_sample_reaches_each_kind_of_decision() -> None:
     assert any(d.subprojects["libvirt"].run and not d.subprojects["xen"].run for d in decisions)
     assert any(d.subprojects["xen"].run and not d.subprojects["libvirt"].run for d in decisions)
     assert any(not d.subprojects["xen"].run and not d.subprojects["libvirt"].run for d in decisions)
+
+
+def _cache_steps() -> dict[str, dict[str, str]]:
+    """``workflow/job`` -> the ``with:`` of its cache step, for every job of every workflow."""
+    out = {}
+    for path, workflow in _load().items():
+        for job_id, job in workflow["jobs"].items():
+            for step in job["steps"]:
+                if step.get("uses", "").startswith("actions/cache@"):
+                    out[f"{path.rsplit('/', 1)[-1]}/{job_id}"] = step["with"]
+    return out
+
+
+def test_each_kind_of_job_keys_its_own_cache_and_falls_back_to_its_own_then_any() -> None:
+    """GitHub writes an entry once per key: one key for all jobs would hold only the first job's caches."""
+    caches = _cache_steps()
+    assert {"ci.yml/plan", "ci.yml/test", "ci.yml/checks", "driver-xen.yml/plan", "driver-xen.yml/test"} <= set(caches)
+    lockfiles = "${{ hashFiles('pants.toml', 'pants.ci.toml', '**/*.lock') }}"
+    any_job = "pants-${{ runner.os }}-"
+    kinds = {
+        "ci.yml/plan": "plan",
+        "ci.yml/test": "test-${{ matrix.subproject }}",
+        "ci.yml/checks": "checks",
+        # a driver workflow's jobs do the work of ci.yml's plan and test of that driver
+        "driver-xen.yml/plan": "plan",
+        "driver-xen.yml/test": "test-xen",
+        "driver-libvirt.yml/test": "test-libvirt",
+    }
+    for job, kind in kinds.items():
+        assert caches[job]["key"] == f"{any_job}{kind}-{lockfiles}", job
+        assert caches[job]["restore-keys"].split("\n") == [f"{any_job}{kind}-", any_job, ""], job
+    assert len({caches[j]["key"] for j in ("ci.yml/plan", "ci.yml/test", "ci.yml/checks")}) == 3
