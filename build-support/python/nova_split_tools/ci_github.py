@@ -3,10 +3,12 @@
 ``.github/workflows/ci.yml`` is the main workflow: a ``plan`` job runs ``nova-split plan --format
 github`` on the change (pull request: against its base; push: against the previous tip), a ``test``
 job runs once per planned subproject from that matrix (``continue-on-error`` when the plan says the
-subproject does not vote), and a ``checks`` job always runs lint, type check, the dependency rules,
-the ``--check`` gates and actionlint. ``driver-<name>.yml`` keeps a path-filtered workflow per
-driver for teams that prefer one (filters from :func:`ci_jobs.trigger_paths`); it runs the same
-plan and tests its driver only when the plan reaches it, voting as the plan says.
+subproject does not vote), a ``checks`` job always runs lint, type check, the dependency rules,
+the ``--check`` gates and actionlint, and the ``ci result`` job is the one status to require: it
+passes when the plan, the voting tests (if any were planned) and the checks passed.
+``driver-<name>.yml`` keeps a path-filtered workflow per driver for teams that prefer one (filters
+from :func:`ci_jobs.trigger_paths`); it runs the same plan and tests its driver only when the plan
+reaches it, voting as the plan says.
 
 Every job sets itself up as a hosted Ubuntu runner needs: CPython 3.9 (Pants) and 3.11 (the code)
 from ``actions/setup-python``, the system packages from the ``bindep.txt`` files with sudo
@@ -81,6 +83,21 @@ if [ -n "$REMOTE_CACHE" ]; then
 else
   echo "remote cache: not configured (repository secret NOVA_SPLIT_REMOTE_CACHE)"
 fi
+"""
+
+# The one status a branch protection rule requires (`ci result`): the plan passed, every voting test
+# job passed (a non-voting one's failure leaves the test job successful: continue-on-error) or no
+# test job was planned, and the checks passed. needs.<job>.result: success, failure, cancelled, skipped.
+RESULT_SCRIPT = """\
+echo "plan: $PLAN, test: $TEST, checks: $CHECKS"
+if [ "$PLAN" != success ]; then echo "ci result: failed: the plan did not pass ($PLAN)"; exit 1; fi
+case "$TEST" in
+  success) ;;
+  skipped) echo "no subproject's tests were planned" ;;
+  *) echo "ci result: failed: a voting test job did not pass ($TEST)"; exit 1 ;;
+esac
+if [ "$CHECKS" != success ]; then echo "ci result: failed: the checks did not pass ($CHECKS)"; exit 1; fi
+echo "ci result: passed"
 """
 
 CHECK_COMMANDS: tuple[tuple[str, str], ...] = (
@@ -197,7 +214,7 @@ def _workflow(name: str, on: dict[str, Any], jobs: dict[str, Any]) -> dict[str, 
 
 
 def main_workflow() -> dict[str, Any]:
-    """``ci.yml``: plan, one test job per planned subproject, and the always-on checks."""
+    """``ci.yml``: plan, one test job per planned subproject, the always-on checks, and their result."""
     plan = _plan_job(
         _PLAN_SCRIPT,
         {"matrix": "${{ steps.plan.outputs.matrix }}", "any": "${{ steps.plan.outputs.any }}"},
@@ -227,8 +244,23 @@ def main_workflow() -> dict[str, Any]:
         ]
         + [_upload("checks")],
     }
+    result = {
+        "name": "ci result",
+        "needs": ["plan", "test", "checks"],
+        # Also when a job it needs failed or was skipped (the default would skip it: no status at all).
+        "if": "always()",
+        "runs-on": RUNNER,
+        "timeout-minutes": 5,
+        "steps": [
+            {
+                "name": "Plan, voting tests and checks passed",
+                "env": {k.upper(): f"${{{{ needs.{k}.result }}}}" for k in ("plan", "test", "checks")},
+                "run": RESULT_SCRIPT,
+            }
+        ],
+    }
     on = {"pull_request": {}, "push": {"branches": ["main"]}}
-    return _workflow("ci", on, {"plan": plan, "test": test, "checks": checks})
+    return _workflow("ci", on, {"plan": plan, "test": test, "checks": checks, "result": result})
 
 
 def driver_workflow(driver: Subproject, paths: list[str]) -> dict[str, Any]:

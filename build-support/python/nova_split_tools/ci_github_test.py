@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +16,7 @@ from nova_split_tools.ci_jobs import render
 from nova_split_tools.plan import compute_plan
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CorePolicy
+from nova_split_tools.testing.github import job_result, runs
 from nova_split_tools.testing.graphs import NC, graph, no_base, subprojects
 
 
@@ -153,3 +158,64 @@ def test_each_kind_of_job_keys_its_own_cache_and_falls_back_to_its_own_then_any(
         assert caches[job]["key"] == f"{any_job}{kind}-{lockfiles}", job
         assert caches[job]["restore-keys"].split("\n") == [f"{any_job}{kind}-", any_job, ""], job
     assert len({caches[j]["key"] for j in ("ci.yml/plan", "ci.yml/test", "ci.yml/checks")}) == 3
+
+
+def _result_of(plan: str, test: str, checks: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Runs the `ci result` job's step with the given ``needs.<job>.result`` values."""
+    job = _load()[".github/workflows/ci.yml"]["jobs"]["result"]
+    (step,) = job["steps"]
+    results = {"plan": plan, "test": test, "checks": checks}
+    env = {}
+    for var, expr in step["env"].items():
+        needed = re.fullmatch(r"\$\{\{ needs\.(\w+)\.result \}\}", expr)
+        assert needed, f"{var}: {expr}"
+        env[var] = results[needed[1]]
+    script = tmp_path / "result.sh"
+    script.write_text(step["run"])
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_ci_result_is_one_status_over_plan_tests_and_checks() -> None:
+    result = _load()[".github/workflows/ci.yml"]["jobs"]["result"]
+    assert result["name"] == "ci result" and result["if"] == "always()"
+    assert set(result["needs"]) == {"plan", "test", "checks"}
+
+
+VOTING_PASSED, VOTING_FAILED, NON_VOTING_FAILED = (True, False), (False, False), (False, True)
+
+
+@pytest.mark.parametrize(
+    "plan,test,checks,passes",
+    [
+        pytest.param("success", job_result([VOTING_PASSED, VOTING_PASSED]), "success", True, id="all-passed"),
+        pytest.param("success", job_result([VOTING_PASSED, VOTING_FAILED]), "success", False, id="voting-test-failed"),
+        pytest.param("success", job_result([VOTING_PASSED, NON_VOTING_FAILED]), "success", True, id="non-voting-failed"),
+        # no subproject planned: the test job's `if` is false, GitHub skips it
+        pytest.param("success", "skipped", "success", True, id="nothing-planned"),
+        # the plan failed: the test job that needs it is skipped
+        pytest.param("failure", "skipped", "success", False, id="plan-failed"),
+        pytest.param("success", job_result([VOTING_PASSED]), "failure", False, id="checks-failed"),
+        pytest.param("success", "cancelled", "success", False, id="tests-cancelled"),
+    ],
+)
+def test_ci_result_decides(plan: str, test: str, checks: str, passes: bool, tmp_path: Path) -> None:
+    done = _result_of(plan, test, checks, tmp_path)
+    assert (done.returncode == 0) == passes, done.stdout + done.stderr
+    assert ("ci result: passed" in done.stdout) == passes
+    if not passes:
+        assert "ci result: failed: " in done.stdout
+
+
+def test_github_job_rules() -> None:
+    """The rules the tests above and the workflow self-test apply (nova_split_tools.testing.github)."""
+    assert job_result([VOTING_PASSED, NON_VOTING_FAILED]) == "success"
+    assert job_result([NON_VOTING_FAILED, VOTING_FAILED]) == "failure"
+    assert runs(None, {"plan": "success"}, True) and not runs(None, {"plan": "failure"}, True)
+    assert not runs("needs.plan.outputs.any == 'true'", {"plan": "success"}, False)
+    assert not runs("needs.plan.outputs.any == 'true'", {"plan": "failure"}, True)
+    assert runs("always()", {"plan": "failure", "test": "skipped"}, True)
