@@ -13,10 +13,11 @@ reaches it, voting as the plan says.
 Every job sets itself up as a hosted Ubuntu runner needs: CPython 3.9 (Pants) and 3.11 (the code)
 from ``actions/setup-python``, the system packages from the ``bindep.txt`` files with sudo
 (``build-support/bin/ensure-system-deps``), Pants' caches keyed per kind of job (plan, test of one
-subproject, checks) and on the lockfiles and ``pants.toml``, the ``pants.ci.toml`` overlay (plus ``pants.remote.toml`` when the repository
-secret ``NOVA_SPLIT_REMOTE_CACHE`` names a cache server). The ``run:`` steps are plain shell that
-reads only environment variables, so ``selftests/github_workflow_integration_test.py`` runs them
-as they are.
+subproject, checks) and on the lockfiles and ``pants.toml``, the ``pants.ci.toml`` overlay (plus
+``pants.remote.toml`` when the repository secret ``NOVA_SPLIT_REMOTE_CACHE`` names a cache server:
+pull requests read it, only pushes to main write it). The ``run:`` steps are plain shell that reads
+only environment variables, so ``selftests/github_workflow_integration_test.py`` runs them as they
+are.
 """
 
 from __future__ import annotations
@@ -75,11 +76,15 @@ echo "NOVA_SPLIT_SYSTEM_DEPS=$dirs" >>"$GITHUB_ENV"
 NOVA_SPLIT_SYSTEM_DEPS="$dirs" build-support/bin/ensure-system-deps
 """
 
+# pants.remote.toml reads and writes; only main's pushes write (PANTS_* overrides the file), so what
+# a pull request builds, its code unreviewed, never lands in the cache every later run reads.
 _REMOTE_SCRIPT = """\
 if [ -n "$REMOTE_CACHE" ]; then
+  if [ "$EVENT" = push ] && [ "$REF" = refs/heads/main ]; then write=true; else write=false; fi
   echo "PANTS_CONFIG_FILES=+['pants.ci.toml','pants.remote.toml']" >>"$GITHUB_ENV"
   echo "PANTS_REMOTE_STORE_ADDRESS=$REMOTE_CACHE" >>"$GITHUB_ENV"
-  echo "remote cache: $REMOTE_CACHE"
+  echo "PANTS_REMOTE_CACHE_WRITE=$write" >>"$GITHUB_ENV"
+  echo "remote cache: $REMOTE_CACHE (read; write: $write)"
 else
   echo "remote cache: not configured (repository secret NOVA_SPLIT_REMOTE_CACHE)"
 fi
@@ -147,7 +152,11 @@ def _setup(system_env: dict[str, str], cache_kind: str) -> list[_Step]:
         _cache(cache_kind),
         {
             "name": "Remote cache (when configured)",
-            "env": {"REMOTE_CACHE": "${{ secrets.NOVA_SPLIT_REMOTE_CACHE }}"},
+            "env": {
+                "REMOTE_CACHE": "${{ secrets.NOVA_SPLIT_REMOTE_CACHE }}",
+                "EVENT": "${{ github.event_name }}",
+                "REF": "${{ github.ref }}",
+            },
             "run": _REMOTE_SCRIPT,
         },
         {"name": "System packages (bindep.txt, with sudo)", "env": system_env, "run": _SYSTEM_SCRIPT},

@@ -219,3 +219,50 @@ def test_github_job_rules() -> None:
     assert not runs("needs.plan.outputs.any == 'true'", {"plan": "success"}, False)
     assert not runs("needs.plan.outputs.any == 'true'", {"plan": "failure"}, True)
     assert runs("always()", {"plan": "failure", "test": "skipped"}, True)
+
+
+def _remote_cache_env(event: str, ref: str, server: str, tmp_path: Path) -> dict[str, str]:
+    """What the remote-cache step writes to GITHUB_ENV for a run of ``event`` on ``ref``."""
+    steps = [
+        s
+        for workflow in _load().values()
+        for job in workflow["jobs"].values()
+        for s in job["steps"]
+        if s.get("name") == "Remote cache (when configured)"
+    ]
+    assert len(steps) == 3 + 2 * 2 and all(s == steps[0] for s in steps)  # ci.yml's three jobs, two drivers'
+    context = {
+        "${{ secrets.NOVA_SPLIT_REMOTE_CACHE }}": server,
+        "${{ github.event_name }}": event,
+        "${{ github.ref }}": ref,
+    }
+    github_env = tmp_path / "github_env"
+    github_env.write_text("")
+    script = tmp_path / "remote.sh"
+    script.write_text(steps[0]["run"])
+    env = {k: context[v] for k, v in steps[0]["env"].items()}
+    subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        env={"PATH": os.environ["PATH"], "GITHUB_ENV": str(github_env), **env},
+        check=True,
+        capture_output=True,
+    )
+    return dict(line.split("=", 1) for line in github_env.read_text().splitlines())
+
+
+@pytest.mark.parametrize(
+    "event,ref,writes",
+    [
+        ("pull_request", "refs/pull/7/merge", False),
+        ("push", "refs/heads/main", True),
+        ("push", "refs/heads/feature", False),
+    ],
+)
+def test_only_pushes_to_main_write_the_remote_cache(event: str, ref: str, writes: bool, tmp_path: Path) -> None:
+    """A pull request's build (unreviewed code) must not land in the cache that later runs read."""
+    # pants.remote.toml sets remote_cache_write = true; Pants' PANTS_* variables override config files.
+    env = _remote_cache_env(event, ref, "grpc://cache.example.invalid:50051", tmp_path)
+    assert env["PANTS_CONFIG_FILES"] == "+['pants.ci.toml','pants.remote.toml']"
+    assert env["PANTS_REMOTE_STORE_ADDRESS"] == "grpc://cache.example.invalid:50051"
+    assert env["PANTS_REMOTE_CACHE_WRITE"] == ("true" if writes else "false")
+    assert _remote_cache_env(event, ref, "", tmp_path) == {}  # no server: neither reads nor writes
