@@ -2,13 +2,13 @@
 
 ``.github/workflows/ci.yml`` is the main workflow: a ``plan`` job runs ``nova-split plan --format
 github`` on the change (pull request: against its base; push: against the previous tip), a ``test``
-job runs once per planned subproject from that matrix (``continue-on-error`` when the plan says the
-subproject does not vote), a ``checks`` job always runs lint, type check, the dependency rules,
-the ``--check`` gates and actionlint, and the ``ci result`` job is the one status to require: it
-passes when the plan, the voting tests (if any were planned) and the checks passed.
-``driver-<name>.yml`` keeps a path-filtered workflow per driver for teams that prefer one (filters
-from :func:`ci_jobs.trigger_paths`); it runs the same plan and tests its driver only when the plan
-reaches it, voting as the plan says.
+job runs once per planned subproject from that matrix, exactly the tests the plan selected for it
+(``continue-on-error`` when the plan says the subproject does not vote), a ``checks`` job always
+runs lint, type check, the dependency rules, the ``--check`` gates and actionlint, and the ``ci
+result`` job is the one status to require: it passes when the plan, the voting tests (if any were
+planned) and the checks passed. ``driver-<name>.yml`` keeps a path-filtered workflow per driver for
+teams that prefer one (filters from :func:`ci_jobs.trigger_paths`); it runs the same plan and tests
+its driver only when the plan reaches it, voting as the plan says.
 
 Every job sets itself up as a hosted Ubuntu runner needs: CPython 3.9 (Pants) and 3.11 (the code)
 from ``actions/setup-python``, the system packages from the ``bindep.txt`` files with sudo
@@ -55,7 +55,7 @@ python3 -c 'import json, sys; print("any=" + str(bool(json.load(sys.stdin)["incl
   <<<"$matrix" >>"$GITHUB_OUTPUT"
 """
 
-# One driver's decision from the plan's matrix: run and voting.
+# One driver's decision from the plan's matrix: run, voting and its planned tests (a JSON list).
 _DRIVER_PLAN_SCRIPT = """\
 if ! git cat-file -e "${BASE_SHA:-0}^{commit}" 2>/dev/null; then BASE_SHA="$(git rev-parse HEAD~1)"; fi
 matrix="$(build-support/bin/nova-split plan "$BASE_SHA..HEAD" --format github)"
@@ -65,6 +65,7 @@ import json, sys
 entries = [e for e in json.load(sys.stdin)["include"] if e["subproject"] == sys.argv[1]]
 print("run=" + str(bool(entries)).lower())
 print("voting=" + str(bool(entries and entries[0]["voting"])).lower())
+print("tests=" + json.dumps(entries[0]["tests"] if entries else []))
 ' "$SUBPROJECT" <<<"$matrix" >>"$GITHUB_OUTPUT"
 """
 
@@ -78,6 +79,16 @@ NOVA_SPLIT_SYSTEM_DEPS="$dirs" build-support/bin/ensure-system-deps
 
 # pants.remote.toml reads and writes; only main's pushes write (PANTS_* overrides the file), so what
 # a pull request builds, its code unreviewed, never lands in the cache every later run reads.
+# Exactly the tests the plan selected for this subproject ($TESTS: the JSON list of Pants specs the
+# plan gives, its test files or <path>:: for all of them), not the subproject's whole suite.
+_TESTS_SCRIPT = """\
+specs_text="$(python3 -c 'import json, sys; print(*json.loads(sys.argv[1]), sep="\\n")' "$TESTS")"
+mapfile -t specs <<<"$specs_text"
+if [ -z "${specs[0]}" ]; then echo "the plan selected no tests for $SUBPROJECT_PATH: nothing to run" >&2; exit 1; fi
+echo "planned tests: ${specs[*]}"
+./pants test "${specs[@]}"
+"""
+
 _REMOTE_SCRIPT = """\
 if [ -n "$REMOTE_CACHE" ]; then
   if [ "$EVENT" = push ] && [ "$REF" = refs/heads/main ]; then write=true; else write=false; fi
@@ -195,12 +206,13 @@ def _plan_job(script: str, outputs: dict[str, str], env: dict[str, str]) -> dict
     }
 
 
-def _test_steps(path_expr: str, name_expr: str) -> list[_Step]:
+def _test_steps(path_expr: str, name_expr: str, tests_expr: str) -> list[_Step]:
+    """A test job's steps: set up, run the planned tests (``tests_expr``: their specs as a JSON list), upload."""
     return _setup({"SUBPROJECT_PATH": path_expr}, f"test-{name_expr}") + [
         {
             "name": "Tests",
-            "env": {"SUBPROJECT_PATH": path_expr},
-            "run": './pants test "$SUBPROJECT_PATH::"\n',
+            "env": {"SUBPROJECT_PATH": path_expr, "TESTS": tests_expr},
+            "run": _TESTS_SCRIPT,
         },
         _upload(f"test-{name_expr}"),
     ]
@@ -238,7 +250,7 @@ def main_workflow() -> dict[str, Any]:
         # The plan decides: a subproject that does not vote on this change never fails the run.
         "continue-on-error": "${{ !matrix.voting }}",
         "strategy": {"fail-fast": False, "matrix": "${{ fromJSON(needs.plan.outputs.matrix) }}"},
-        "steps": _test_steps("${{ matrix.path }}", "${{ matrix.subproject }}"),
+        "steps": _test_steps("${{ matrix.path }}", "${{ matrix.subproject }}", "${{ toJSON(matrix.tests) }}"),
     }
     checks = {
         "name": "checks",
@@ -276,7 +288,11 @@ def driver_workflow(driver: Subproject, paths: list[str]) -> dict[str, Any]:
     """``driver-<name>.yml``: path-filtered; tests the driver when the plan reaches it."""
     plan = _plan_job(
         _DRIVER_PLAN_SCRIPT,
-        {"run": "${{ steps.plan.outputs.run }}", "voting": "${{ steps.plan.outputs.voting }}"},
+        {
+            "run": "${{ steps.plan.outputs.run }}",
+            "voting": "${{ steps.plan.outputs.voting }}",
+            "tests": "${{ steps.plan.outputs.tests }}",
+        },
         {"SUBPROJECT": driver.name},
     )
     test = {
@@ -286,7 +302,7 @@ def driver_workflow(driver: Subproject, paths: list[str]) -> dict[str, Any]:
         "runs-on": RUNNER,
         "timeout-minutes": 60,
         "continue-on-error": "${{ needs.plan.outputs.voting != 'true' }}",
-        "steps": _test_steps(driver.path, driver.name),
+        "steps": _test_steps(driver.path, driver.name, "${{ needs.plan.outputs.tests }}"),
     }
     on = {"pull_request": {"paths": paths}, "push": {"branches": ["main"], "paths": paths}}
     return _workflow(f"driver-{driver.name}", on, {"plan": plan, "test": test})

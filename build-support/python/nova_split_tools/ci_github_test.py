@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -14,10 +15,11 @@ import yaml
 from nova_split_tools import ci_github
 from nova_split_tools.ci_jobs import render
 from nova_split_tools.plan import compute_plan
+from nova_split_tools.plan_cmd import _as_matrix
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CorePolicy
 from nova_split_tools.testing.github import job_result, runs
-from nova_split_tools.testing.graphs import NC, graph, no_base, subprojects
+from nova_split_tools.testing.graphs import LV, NC, XN, graph, no_base, subprojects
 
 
 def _load(policy: CorePolicy = CorePolicy.VOTE) -> dict[str, dict[str, Any]]:
@@ -112,7 +114,7 @@ def test_driver_workflow_takes_run_and_voting_from_the_plan() -> None:
     assert xen["jobs"]["test"]["continue-on-error"] == "${{ needs.plan.outputs.voting != 'true' }}"
     plan_step = xen["jobs"]["plan"]["steps"][-1]
     assert plan_step["env"]["SUBPROJECT"] == "xen" and "--format github" in plan_step["run"]
-    assert './pants test "$SUBPROJECT_PATH::"' in xen["jobs"]["test"]["steps"][-2]["run"]
+    assert './pants test "${specs[@]}"' in xen["jobs"]["test"]["steps"][-2]["run"]
 
 
 def test_overlay_turns_off_the_dynamic_ui() -> None:
@@ -266,3 +268,108 @@ def test_only_pushes_to_main_write_the_remote_cache(event: str, ref: str, writes
     assert env["PANTS_REMOTE_STORE_ADDRESS"] == "grpc://cache.example.invalid:50051"
     assert env["PANTS_REMOTE_CACHE_WRITE"] == ("true" if writes else "false")
     assert _remote_cache_env(event, ref, "", tmp_path) == {}  # no server: neither reads nor writes
+
+
+def _bash(script: str, cwd: Path, env: dict[str, str]) -> None:
+    """Runs a ``run:`` step as the runner does (bash -eo pipefail), in ``cwd``."""
+    path = cwd.parent / "step.sh"
+    path.write_text(script)
+    subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(path)],
+        cwd=cwd,
+        env={"PATH": os.environ["PATH"], **env},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+
+
+def _checkout_planning(tmp_path: Path, matrix: dict[str, Any]) -> tuple[Path, str]:
+    """A two-commit repository whose ``nova-split plan`` prints ``matrix`` and whose ``./pants``
+    records its arguments (in ``pants-args``, one a line); returns it and the base commit."""
+    repo = tmp_path / "repo"
+    (repo / "build-support/bin").mkdir(parents=True)
+    nova_split = repo / "build-support/bin/nova-split"
+    nova_split.write_text(f"#!/bin/sh\ncat <<'EOF'\n{json.dumps(matrix)}\nEOF\n")
+    pants = repo / "pants"
+    pants.write_text('#!/bin/sh\nprintf "%s\\n" "$@" >"$(dirname "$0")/pants-args"\n')
+    for f in (nova_split, pants):
+        f.chmod(0o755)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    for n in range(2):
+        (repo / "change").write_text(str(n))
+        subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", str(n)],
+            cwd=repo,
+            check=True,
+        )
+    base = subprocess.run(["git", "rev-parse", "HEAD~1"], cwd=repo, check=True, capture_output=True, text=True)
+    return repo, base.stdout.strip()
+
+
+def _step(job: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(s for s in job["steps"] if s.get("name") == name)
+    return found
+
+
+def _outputs(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines())
+
+
+XEN_CHANGE = [f"{XN}/driver.py"]
+
+
+def test_matrix_carries_exactly_the_planned_tests() -> None:
+    by_name = {s.name: s for s in subprojects()}
+    plan = compute_plan([Change(p, "M") for p in XEN_CHANGE], subprojects(), graph(), no_base)
+    assert _as_matrix(plan, by_name) == {
+        "include": [{"subproject": "xen", "path": "drivers/xen", "voting": True, "tests": [f"{XN}/driver_test.py"]}]
+    }
+    # build metadata: all of the subproject's tests, as one spec
+    plan = compute_plan([Change("drivers/libvirt/subproject.toml", "M")], subprojects(), graph(), no_base)
+    assert [e["tests"] for e in _as_matrix(plan, by_name)["include"]] == [["drivers/libvirt::"]]
+
+
+def test_test_jobs_run_exactly_the_planned_tests(tmp_path: Path) -> None:
+    """ci.yml: plan -> matrix -> each leg's Tests step runs ``./pants test`` on that leg's planned specs."""
+    by_name = {s.name: s for s in subprojects()}
+    plan = compute_plan([Change(p, "M") for p in [f"{NC}/driver.py"]], subprojects(), graph(), no_base)
+    repo, base = _checkout_planning(tmp_path, _as_matrix(plan, by_name))
+    ci = _load()[".github/workflows/ci.yml"]
+    output = tmp_path / "plan-output"
+    output.write_text("")
+    plan_step = _step(ci["jobs"]["plan"], "nova-split plan --format github")
+    _bash(plan_step["run"], repo, {"BASE_SHA": base, "GITHUB_OUTPUT": str(output)})
+    matrix = json.loads(_outputs(output)["matrix"])
+    tests = _step(ci["jobs"]["test"], "Tests")
+    assert tests["env"]["TESTS"] == "${{ toJSON(matrix.tests) }}"
+    ran = {}
+    for entry in matrix["include"]:
+        # toJSON() pretty-prints
+        _bash(tests["run"], repo, {"SUBPROJECT_PATH": entry["path"], "TESTS": json.dumps(entry["tests"], indent=2)})
+        ran[entry["subproject"]] = (repo / "pants-args").read_text().splitlines()
+    assert ran == {
+        "nova-common": ["test", f"{NC}/driver_test.py"],
+        "libvirt": ["test", f"{LV}/driver_test.py"],
+        "xen": ["test", f"{XN}/driver_test.py"],
+    }
+
+
+def test_driver_workflow_runs_exactly_its_planned_tests(tmp_path: Path) -> None:
+    by_name = {s.name: s for s in subprojects()}
+    plan = compute_plan([Change(p, "M") for p in XEN_CHANGE], subprojects(), graph(), no_base)
+    repo, base = _checkout_planning(tmp_path, _as_matrix(plan, by_name))
+    xen = _load()[".github/workflows/driver-xen.yml"]
+    output = tmp_path / "plan-output"
+    output.write_text("")
+    plan_step = _step(xen["jobs"]["plan"], "nova-split plan --format github")
+    assert plan_step["env"]["SUBPROJECT"] == "xen"
+    _bash(plan_step["run"], repo, {**plan_step["env"], "BASE_SHA": base, "GITHUB_OUTPUT": str(output)})
+    outputs = _outputs(output)
+    assert outputs["run"] == "true" and outputs["voting"] == "true"
+    assert xen["jobs"]["plan"]["outputs"]["tests"] == "${{ steps.plan.outputs.tests }}"
+    tests = _step(xen["jobs"]["test"], "Tests")
+    assert tests["env"]["TESTS"] == "${{ needs.plan.outputs.tests }}"
+    _bash(tests["run"], repo, {"SUBPROJECT_PATH": "drivers/xen", "TESTS": outputs["tests"]})
+    assert (repo / "pants-args").read_text().splitlines() == ["test", f"{XN}/driver_test.py"]

@@ -24,7 +24,7 @@ from nova_split_tools.changes import add_change_arguments, parse_range, read_pat
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import graph_at, load_graph
 from nova_split_tools.output import add_format_argument, print_json
-from nova_split_tools.plan import Plan, compute_plan
+from nova_split_tools.plan import Decision, Plan, compute_plan
 from nova_split_tools.proc import passthrough
 from nova_split_tools.repo import Change, Repository
 from nova_split_tools.subprojects import load_subprojects, tool_resolves
@@ -108,10 +108,24 @@ def _as_json(plan: Plan, repo: Repository, base: str, head: str | None) -> dict[
     }
 
 
+def _planned_specs(decision: Decision, path: str) -> list[str]:
+    """Pants specs for exactly one subproject's planned tests: its test files, or ``<path>::`` for all."""
+    return [f"{path}::"] if decision.all_tests or not decision.tests else sorted(decision.tests)
+
+
 def _as_matrix(plan: Plan, by_name: dict[str, Any]) -> dict[str, Any]:
-    """``strategy.matrix`` for GitHub Actions; pair ``continue-on-error: ${{ !matrix.voting }}``."""
+    """``strategy.matrix`` for GitHub Actions, one entry per subproject that runs: ``subproject``,
+    ``path``, ``voting`` (pair ``continue-on-error: ${{ !matrix.voting }}``) and ``tests``, the
+    Pants specs of exactly its planned tests (``./pants test`` them)."""
     include = [
-        {"subproject": n, "path": by_name[n].path, "voting": d.voting} for n, d in plan.subprojects.items() if d.run
+        {
+            "subproject": n,
+            "path": by_name[n].path,
+            "voting": d.voting,
+            "tests": _planned_specs(d, by_name[n].path),
+        }
+        for n, d in plan.subprojects.items()
+        if d.run
     ]
     return {"include": include}
 

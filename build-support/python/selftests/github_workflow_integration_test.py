@@ -152,6 +152,8 @@ class Context:
             return expr[1:-1]
         if expr.startswith("fromJSON(") and expr.endswith(")"):
             return json.loads(self.value(expr[len("fromJSON(") : -1]))
+        if expr.startswith("toJSON(") and expr.endswith(")"):
+            return json.dumps(self.value(expr[len("toJSON(") : -1]), indent=2)  # GitHub pretty-prints
         if expr == "failure()":
             return self.status_failed
         if expr == "always()":
@@ -210,6 +212,8 @@ class Runner:
     ran: list[str] = field(default_factory=list)
     #: "workflow/job[/subproject]: step name" -> that step's output
     output: dict[str, str] = field(default_factory=dict)
+    #: "workflow/job[/subproject]" -> the Pants specs its Tests step was given (TESTS)
+    planned: dict[str, list[str]] = field(default_factory=dict)
 
     def run_job(self, wf: dict[str, Any], job_id: str, ctx: Context) -> tuple[bool, dict[str, str]]:
         job = wf["jobs"][job_id]
@@ -269,6 +273,8 @@ class Runner:
                     shutil.chown(f, USER)
                 env = {**base_env, **genv, **{k: str(ctx.render(v)) for k, v in step.get("env", {}).items()}}
                 env.update(GITHUB_ENV=str(genv_file), GITHUB_OUTPUT=str(out_file), GITHUB_WORKSPACE=str(checkout))
+                if step.get("name") == "Tests":
+                    self.planned[tag] = json.loads(env["TESTS"])
                 start, offset = time.monotonic(), self.log.stat().st_size if self.log.exists() else 0
                 rc = _as_user(ctx.render(step["run"]), checkout, env, self.log)
                 with self.log.open(errors="replace") as log:
@@ -340,6 +346,31 @@ def setup(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
         print(f"kept for inspection: {work} (log.txt is every step's output)")
 
 
+_RESULT_LINE = re.compile(r"^([✓✕]) (\S+) (succeeded|failed)", re.MULTILINE)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _tests_ran(output: str) -> dict[str, bool]:
+    """Test file -> passed, from the ``✓``/``✕`` lines ``./pants test`` prints per test target."""
+    return {m[2].split(":")[0]: m[1] == "✓" for m in _RESULT_LINE.finditer(_ANSI.sub("", output))}
+
+
+def _planned(spec: str, test_file: str) -> bool:
+    """Whether a Pants spec (a test file, or ``<path>::``) selects ``test_file``."""
+    return test_file.startswith(spec.removesuffix("::").rstrip("/") + "/") if spec.endswith("::") else spec == test_file
+
+
+def _assert_ran_exactly_the_planned_tests(runner: Runner) -> None:
+    """Every planned test ran and passed, and no test the plan did not select ran."""
+    assert runner.planned, "no Tests step ran:\n" + "\n".join(runner.ran)
+    for tag, specs in runner.planned.items():
+        ran = _tests_ran(runner.output[f"{tag}: Tests"])
+        assert ran and all(ran.values()), f"{tag}: {ran}"
+        assert all(any(_planned(s, f) for s in specs) for f in ran), f"{tag} ran unplanned tests: {ran} (plan: {specs})"
+        for spec in specs:
+            assert any(_planned(spec, f) for f in ran), f"{tag}: the planned {spec} did not run: {ran}"
+
+
 def _change(origin: Path, path: str, what: str) -> tuple[str, str]:
     base = git(origin, "rev-parse", "HEAD").strip()
     target = origin / path
@@ -391,5 +422,6 @@ def test_generated_workflows_run_as_a_non_root_user(
     if not runner.cache.exists():  # the cache action's save: the next change restores it
         subprocess.run(_root_cmd("cp", "-a", str(home / ".cache"), str(runner.cache)), check=True)
     assert tested == expected, "\n".join(runner.ran)
+    _assert_ran_exactly_the_planned_tests(runner)
     assert any("Tests -> 0" in line for line in runner.ran)
     print("\n".join(runner.ran))
