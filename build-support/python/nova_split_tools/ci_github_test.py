@@ -196,7 +196,9 @@ VOTING_PASSED, VOTING_FAILED, NON_VOTING_FAILED = (True, False), (False, False),
     [
         pytest.param("success", job_result([VOTING_PASSED, VOTING_PASSED]), "success", True, id="all-passed"),
         pytest.param("success", job_result([VOTING_PASSED, VOTING_FAILED]), "success", False, id="voting-test-failed"),
-        pytest.param("success", job_result([VOTING_PASSED, NON_VOTING_FAILED]), "success", True, id="non-voting-failed"),
+        pytest.param(
+            "success", job_result([VOTING_PASSED, NON_VOTING_FAILED]), "success", True, id="non-voting-failed"
+        ),
         # no subproject planned: the test job's `if` is false, GitHub skips it
         pytest.param("success", "skipped", "success", True, id="nothing-planned"),
         # the plan failed: the test job that needs it is skipped

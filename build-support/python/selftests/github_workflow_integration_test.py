@@ -315,7 +315,8 @@ class Runner:
             strategy = job.get("strategy", {}).get("matrix")
             entries = ctx.render(strategy)["include"] if strategy else [{}]
             results[job_id] = []
-            legs, outputs = [], {}
+            legs: list[tuple[bool, bool]] = []
+            outputs: dict[str, str] = {}
             for entry in entries:
                 leg = Context(self.base, needs=needs, matrix=entry)
                 ok, outputs = self.run_job(wf, job_id, leg)
@@ -418,8 +419,8 @@ def test_generated_workflows_run_as_a_non_root_user(
         if name == "ci.yml" and not checks:
             assert "checks" in results, "\n".join(runner.ran)
             setup["checks"] = job_results["checks"]
-        for job_id, runs in results.items():
-            for entry, ok in runs:
+        for job_id, legs in results.items():
+            for entry, ok in legs:
                 assert ok, (
                     f"{name}/{job_id} {entry} failed:\n" + "\n".join(runner.ran) + "\n" + runner.log.read_text()[-4000:]
                 )
