@@ -56,7 +56,7 @@ def _ensure_user() -> None:
         pytest.fail(f"this test creates the user {USER!r}: run it as root or with passwordless sudo", pytrace=False)
     if shutil.which("sudo") is None:
         pytest.fail(
-            "the runner's user needs sudo: install it (apt-get install -y sudo; bindep profile ci)", pytrace=False
+            "the runner's user needs sudo: install it (apt-get install -y sudo; bindep profile test)", pytrace=False
         )
     try:
         pwd.getpwnam(USER)
