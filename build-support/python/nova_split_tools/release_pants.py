@@ -114,6 +114,8 @@ class PantsToolchain:
         env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
         cafile = ssl.get_default_verify_paths().cafile
         cert = ["--cert", cafile] if cafile and Path(cafile).exists() else []
+        if cert:  # also for the pip that installs an sdist's build requirements (it gets no --cert)
+            env["PIP_CERT"] = cert[1]
         bin_ = scratch / "bin"
         names = " ".join(w.name for w in wheels)
         _run([str(bin_ / "pip"), "install", "--quiet", *cert, *map(str, wheels)], scratch, f"pip install {names}", env)
