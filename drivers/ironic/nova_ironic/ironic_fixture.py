@@ -133,6 +133,7 @@ def _build_venv(venv: Path, name: str, requirements: tuple[str, ...], pins: list
     for ca in (paths.cafile, paths.openssl_cafile):
         if ca and os.path.isfile(ca):
             cert = ["--cert", ca]
+            env["PIP_CERT"] = ca  # the pip that installs an sdist's build requirements gets no --cert
             break
     constraints = venv.parent / (venv.name + ".constraints.txt")
     constraints.write_text("\n".join(pins) + "\n")
