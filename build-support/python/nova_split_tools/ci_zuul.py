@@ -172,6 +172,8 @@ def jobs(
                             "([ci] api-changes or core-changes = advisory)."
                         ),
                         "voting": False,
+                        # run.yaml: leave what the plan says votes to the voting job
+                        "vars": {"votes": False},
                         "files": [glob_regex(p) for p in advisory],
                     }
                 }

@@ -222,6 +222,36 @@ def test_docs_job_runs_the_docs_tests_for_a_documentation_change(tools: Path, cl
     assert '"cmd": ["./pants", "test", "build-support/python/selftests/docs_links_test.py"]' in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("plan_votes", "job_votes", "runs", "fails"),
+    [(True, True, True, True), (True, False, False, False), (False, True, True, False), (False, False, True, True)],
+)
+def test_run_playbook_gates_only_on_what_the_plan_says_votes(
+    tools: Path, clone: Path, tmp_path: Path, plan_votes: bool, job_votes: bool, runs: bool, fails: bool
+) -> None:
+    """The plan reads which members changed, Zuul's ``files`` only which files: a change can start
+    the voting job while the plan says the driver's tests do not vote (or the ``-core-advisory``
+    job, ``votes: false``, while they do). A stand-in plan and a ``./pants`` whose tests fail:
+    the voting job runs advisory tests without failing (a warning says so); the advisory job
+    leaves voting tests to the voting job; each fails on the tests it owns."""
+    tree = tmp_path / "tree"
+    shutil.copytree(clone / "playbooks", tree / "playbooks")
+    (tree / "build-support/bin").mkdir(parents=True)
+    decision = {"run": True, "voting": plan_votes, "why": ["a.py: end-to-end"], "tests": ["drivers/x/a_test.py"]}
+    plan = tree / "build-support/bin/nova-split"
+    plan.write_text(f"#!/bin/sh\necho '{json.dumps({'subprojects': {'x': decision}})}'\n")
+    pants = tree / "pants"
+    pants.write_text('#!/bin/sh\necho "$*" >>"$(dirname "$0")/pants.calls"; exit 1\n')
+    for script in (plan, pants):
+        script.chmod(0o755)
+    extra = {"subproject": "x", "subproject_path": "drivers/x", "votes": job_votes}
+    result = playbook(tools, tree, "run", extra)
+    calls = tree / "pants.calls"
+    assert (calls.read_text() if calls.exists() else "") == ("test drivers/x/a_test.py\n" if runs else "")
+    assert (result.returncode != 0) == fails, result.stdout + result.stderr
+    assert ("WARNING: x's tests failed, but the plan says they do not vote" in result.stdout) == (runs and not fails)
+
+
 MIXED = [
     ["docs/zuul.md", "drivers/xen/nova_xen/driver.py"],
     ["README.md", "drivers/libvirt/README.md"],
