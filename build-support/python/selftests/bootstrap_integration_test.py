@@ -137,9 +137,34 @@ def test_venvs_whose_python_is_gone_are_rebuilt(first_runs: FirstRuns, tmp_path:
     assert proc.stdout.strip() == pants_version(repo)
     rebuilt = [line for line in proc.stderr.splitlines() if "no longer runs" in line]
     assert rebuilt == [
-        f"ensure-system-deps: the cached bindep venv {venvs[1]} no longer runs (the Python it was made from is gone);"
-        " rebuilding it",
+        f"ensure-system-deps: the cached bindep venv {venvs[1]} no longer runs (its Python is gone or bindep is"
+        " damaged); rebuilding it",
         f"pants: the cached Pants venv {venvs[0]} no longer runs (the Python it was made from is gone); rebuilding it",
     ], proc.stderr
     assert all(interpreter_runs(v) for v in venvs), proc.stderr
     assert (venvs[0] / ".bootstrapped").is_file() and (venvs[1] / ".complete").is_file()
+
+
+def test_a_damaged_bindep_venv_is_rebuilt_not_read_as_package_names(first_runs: FirstRuns) -> None:
+    """A bindep venv that starts Python but cannot import bindep's parser (a package deleted from it):
+    bindep's traceback once went to ``apt-get install`` as package names. It is rebuilt instead."""
+    repo, cache = first_runs.repo, first_runs.cache
+    (venv,) = cache.glob("bindep-*/")
+    parser = [p for p in venv.glob("lib/python3*/site-packages/*") if p.name.startswith(("parsley", "ometa"))]
+    assert parser, f"{venv} holds no parsley"
+    for p in parser:
+        shutil.rmtree(p) if p.is_dir() else p.unlink()
+    shutil.rmtree(cache / "system-deps", ignore_errors=True)
+    proc = subprocess.run(
+        [str(repo / "build-support/bin/ensure-system-deps")],
+        cwd=repo,
+        env={**first_runs.env, "NOVA_SPLIT_SYSTEM_DEPS": "build-support"},
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"ensure-system-deps: the cached bindep venv {venv} no longer runs (its Python is gone or bindep is"
+        " damaged); rebuilding it"
+    ], proc.stderr
+    assert subprocess.run([str(venv / "bin/python"), "-I", "-c", "import bindep.depends"]).returncode == 0
