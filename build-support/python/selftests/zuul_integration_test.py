@@ -95,11 +95,23 @@ def test_zuul_refuses_a_broken_config_with_its_own_messages(tools: Path, clone: 
 
 
 def playbook(
-    tools: Path, clone: Path, name: str, extra: dict[str, object], *, verbose: bool = False, user: str | None = None
+    tools: Path,
+    clone: Path,
+    name: str,
+    extra: dict[str, object],
+    *,
+    verbose: bool = False,
+    user: str | None = None,
+    jobdir: Path | None = None,
 ) -> Result:
     """Run ``playbooks/<name>.yaml`` against localhost as a Zuul executor would (``verbose``: ``-v``,
     which prints each task's result, a command's argv included; ``user``: the node's user, which
-    the tasks become with sudo, as the executor logs in as a node's user)."""
+    the tasks become with sudo, as the executor logs in as a node's user; ``jobdir``: the build's
+    directory, where Zuul's own ``zuul_return`` writes ``work/results.json``)."""
+    if jobdir is None:
+        jobdir = Path(tempfile.mkdtemp(prefix="nova-split-jobdir-"))
+    (jobdir / "work").mkdir(parents=True, exist_ok=True)
+    (jobdir / "work/results.json").touch()  # the executor creates it before the first playbook
     variables = {
         "zuul": {"project": {"src_dir": str(clone)}, "executor": {"log_root": str(clone.parent / "logs")}},
         "subproject": "hyperv",
@@ -108,7 +120,14 @@ def playbook(
         "nova_split_pantsd": False,
         **extra,
     }
-    env = {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0"}
+    # Zuul's executor's own action plugins (zuul_return), from the zuul package in the tool venv.
+    (zuul_actions,) = tools.parent.glob("lib/python3*/site-packages/zuul/ansible/base/action")
+    env = {
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_ACTION_PLUGINS": str(zuul_actions),
+        "ZUUL_JOBDIR": str(jobdir),
+    }
     if user is not None:
         # Pipelining: the modules reach the user on stdin, not through files it could not read.
         variables |= {"ansible_become": True, "ansible_become_user": user, "ansible_become_method": "sudo"}
@@ -181,9 +200,12 @@ def test_pre_playbook_without_root_or_sudo_fails_in_one_line_naming_the_packages
         (tree / "drivers/hyperv/bindep.txt").write_text(f"{MISSING_PACKAGE} [platform:dpkg test]\n")
         for path in (tree, *tree.rglob("*")):
             path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
-        result = playbook(tools, tree, "pre", {}, user=NO_SUDO_USER)
+        result = playbook(tools, tree, "pre", {}, user=NO_SUDO_USER, jobdir=tree / "jobdir")
+        returned = json.loads((tree / "jobdir/work/results.json").read_text())
     finally:
         shutil.rmtree(tree)
+    # The same on every node: Zuul reports FAILURE instead of retrying it on three nodes.
+    assert returned == {"data": {"zuul": {"retry": False}}, "secret_data": {}}, returned
     assert result.returncode == 2, result.stdout + result.stderr
     fatal = [line for line in result.stdout.splitlines() if line.startswith("fatal:")]
     line = (
