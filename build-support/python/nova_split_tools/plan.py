@@ -125,8 +125,10 @@ def _is_root(path: str) -> bool:
 
 def is_doc(path: str) -> bool:
     """Whether ``path`` is documentation (rule 2): ``*.md``, ``*.rst``, ``LICENSE*``, ``docs/``."""
+    # By the name's ending, not PurePosixPath.suffix (a file named ".md" has none), as
+    # ci_zuul.DOC_REGEXES match it.
     p = PurePosixPath(path)
-    return p.suffix in _DOC_SUFFIXES or p.name.startswith("LICENSE") or path.startswith("docs/")
+    return p.name.endswith(tuple(_DOC_SUFFIXES)) or p.name.startswith("LICENSE") or path.startswith("docs/")
 
 
 def docs_tests(graph: Graph) -> set[str]:
@@ -201,11 +203,13 @@ def compute_plan(
             assert path is not None
             sub = owner_of(path)
             name = PurePosixPath(path).name
-            others |= _is_root(path) or not is_doc(path)
-            if _is_root(path):
-                run_all.append(f"{path}: build configuration affects every subproject")
-            elif is_doc(path):
+            # Documentation first, wherever it lies (a README under build-support/bin too), as the
+            # CI files' documentation filters (Zuul's irrelevant-files) see it.
+            others |= not is_doc(path)
+            if is_doc(path):
                 docs.append(path)
+            elif _is_root(path):
+                run_all.append(f"{path}: build configuration affects every subproject")
             elif sub is not None and name in _METADATA and PurePosixPath(path).parent.as_posix() == sub.path:
                 own(sub, f"{path}: build metadata of {sub.name} (all its tests)", all_tests=True)
                 if sub.name == CORE:

@@ -204,6 +204,15 @@ def test_documentation_no_target_owns_still_runs_the_docs_tests() -> None:
     assert runs(p) == {"build-support": (True, True)} and specs(p) == [DOCS_TEST]
 
 
+@pytest.mark.parametrize("path", ["build-support/bin/README.md", ".ci/NOTES.rst", "drivers/xen/.md"])
+def test_documentation_is_documentation_wherever_it_lies(path: str) -> None:
+    """Under the build configuration's directories too, and by its name's ending (a file named
+    ``.md``): as Zuul's ``irrelevant-files`` see it, which keep every subproject job off it."""
+    p = plan(Change(path, "A"))
+    assert not p.run_all and p.docs_only, p.run_all_reasons
+    assert runs(p) == {"build-support": (True, True)} and specs(p) == [DOCS_TEST]
+
+
 def test_documentation_beside_code_adds_the_docs_tests() -> None:
     p = plan(Change("docs/ci.md", "M"), Change("drivers/xen/nova_xen/driver.py", "M"))
     assert runs(p) == {"xen": (True, True), "build-support": (True, True)} and not p.docs_only
