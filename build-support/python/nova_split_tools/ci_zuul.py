@@ -33,25 +33,31 @@ import yaml
 
 from nova_split_tools.ci_jobs import DEFAULT_TOOL_RESOLVES, HEADER, trigger_paths
 from nova_split_tools.graph import Graph
-from nova_split_tools.plan import Plan, compute_plan, docs_tests
+from nova_split_tools.plan import Decision, Plan, compute_plan, docs_tests
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CORE, CorePolicy, Subproject
 
 __all__ = [
     "BASE_JOB",
+    "GUARD_JOB",
     "CORE_METADATA",
     "DOCS_JOB",
     "DOC_REGEXES",
     "NODE_LABEL",
     "PATH",
     "glob_regex",
+    "job_starts",
     "jobs",
     "render",
+    "uncovered",
 ]
 
 #: the one generated file (the ``ci-config`` candidates glob removes stale siblings)
 PATH = "zuul.d/nova-split.yaml"
 BASE_JOB = "nova-split-base"
+#: the job with no file matchers: it runs what the plan selects that no other job's matchers start
+#: (a new file outside every subproject, the old path of a rename)
+GUARD_JOB = "nova-split-guard"
 #: the node the jobs run on: the platform the project's CI and bindep profiles are tested on
 NODE_LABEL = "debian-bookworm"
 #: nova-common's own build metadata: the plan runs every driver when one of these changes
@@ -108,6 +114,57 @@ def _voting_split(
         if d.run:
             (voting if d.voting else advisory).append(p)
     return voting, advisory
+
+
+def _chain(jobs: Mapping[str, Mapping[str, Any]], name: str) -> list[Mapping[str, Any]]:
+    """Job ``name`` and its parents, nearest first."""
+    chain: list[Mapping[str, Any]] = []
+    job = jobs.get(name)
+    while job is not None:
+        chain.append(job)
+        job = jobs.get(job.get("parent") or "")
+    return chain
+
+
+def job_starts(jobs: Mapping[str, Mapping[str, Any]], name: str, paths: Sequence[str]) -> bool:
+    """Whether Zuul starts job ``name`` for a change to ``paths`` (Zuul's ``Job.changeMatchesFiles``):
+    ``files`` and ``irrelevant-files`` each from the nearest job of the parent chain that sets it;
+    some path matches ``files``, not every path matches ``irrelevant-files`` (``re.match``)."""
+    chain = _chain(jobs, name)
+    if not chain:
+        return False
+    files = next((j["files"] for j in chain if "files" in j), None)
+    irrelevant = next((j["irrelevant-files"] for j in chain if "irrelevant-files" in j), None)
+    if files is not None and not any(re.match(r, p) for r in files for p in paths):
+        return False
+    return not (irrelevant is not None and all(any(re.match(r, p) for r in irrelevant) for p in paths))
+
+
+def uncovered(config: str, plan: Plan, paths: Sequence[str]) -> set[str]:
+    """The subprojects ``plan`` runs for which no job of the Zuul configuration ``config`` (the text
+    of :data:`PATH`) starts on ``paths``, the changed files as Zuul sees them (a rename by its new
+    path): what :data:`GUARD_JOB` runs itself. A job's subproject is its ``vars``' (merged down its
+    parent chain, as Zuul does)."""
+    entries = yaml.safe_load(config) or []
+    jobs = {e["job"]["name"]: e["job"] for e in entries if isinstance(e, dict) and "job" in e}
+    started: list[dict[str, Any]] = []
+    for name, job in jobs.items():
+        if name == GUARD_JOB or job.get("abstract") or not job_starts(jobs, name, paths):
+            continue
+        merged: dict[str, Any] = {}
+        for j in reversed(_chain(jobs, name)):
+            merged |= j.get("vars") or {}
+        started.append(merged)
+
+    def covered(name: str, d: Decision) -> bool:
+        # A job with `only_tests` (the docs job) covers its subproject only for those tests.
+        return any(
+            v.get("subproject") == name
+            and ("only_tests" not in v or (not d.all_tests and bool(d.tests) and d.tests <= set(v["only_tests"])))
+            for v in started
+        )
+
+    return {n for n, d in plan.subprojects.items() if d.run and not covered(n, d)}
 
 
 def _job_name(sub: Subproject) -> str:
@@ -204,6 +261,28 @@ def jobs(
         )
         check.append(name)
         gate.append(name)
+    entries.append(
+        {
+            "job": {
+                "name": GUARD_JOB,
+                "parent": BASE_JOB,
+                "description": (
+                    "Runs the plan's tests that no other job's file matchers start (a new file outside "
+                    "every subproject, the old path of a rename); passes without testing otherwise."
+                ),
+                # run.yaml: `guard` plans with --uncovered-by-zuul; the tooling's packages suffice to plan,
+                # a subproject's are installed when its tests run here (ensure-system-deps).
+                "vars": {
+                    "subproject": "build-support",
+                    "subproject_path": "build-support",
+                    "guard": True,
+                    "bindep_dirs": ["build-support"],
+                },
+            }
+        }
+    )
+    check.append(GUARD_JOB)
+    gate.append(GUARD_JOB)
     entries.append({"project": {"check": {"jobs": check}, "gate": {"jobs": gate}}})
     return entries
 

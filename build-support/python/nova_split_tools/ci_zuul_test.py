@@ -6,7 +6,17 @@ import pytest
 import yaml
 
 from nova_split_tools.ci_jobs import DEFAULT_TOOL_RESOLVES
-from nova_split_tools.ci_zuul import BASE_JOB, DOC_REGEXES, DOCS_JOB, PATH, glob_regex, render
+from nova_split_tools.ci_zuul import (
+    BASE_JOB,
+    DOC_REGEXES,
+    DOCS_JOB,
+    GUARD_JOB,
+    PATH,
+    glob_regex,
+    job_starts,
+    render,
+    uncovered,
+)
 from nova_split_tools.plan import API, CORE_METADATA, END_TO_END, OWN, compute_plan
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CorePolicy
@@ -31,20 +41,8 @@ def core_sources(files: list[str]) -> list[str]:
 
 
 def starts(jobs: dict[str, dict[str, Any]], name: str, paths: list[str]) -> bool:
-    """Whether Zuul starts job ``name`` for a change to ``paths``: ``files`` and ``irrelevant-files``
-    each from the nearest job of the parent chain that sets it; any path matches ``files``, not
-    every path matches ``irrelevant-files`` (``re.match``, as Zuul's matchers)."""
-    if name not in jobs:
-        return False
-    chain, job = [], jobs.get(name)
-    while job is not None:
-        chain.append(job)
-        job = jobs.get(job.get("parent", ""))
-    files = next((j["files"] for j in chain if "files" in j), None)
-    irrelevant = next((j["irrelevant-files"] for j in chain if "irrelevant-files" in j), None)
-    if files is not None and not any(re.match(r, p) for r in files for p in paths):
-        return False
-    return not (irrelevant is not None and all(any(re.match(r, p) for r in irrelevant) for p in paths))
+    """Whether Zuul starts job ``name`` for a change to ``paths`` (:func:`ci_zuul.job_starts`)."""
+    return job_starts(jobs, name, paths)
 
 
 def test_base_job_names_the_playbooks_and_nodeset() -> None:
@@ -78,7 +76,8 @@ def test_documentation_starts_only_the_docs_job_which_runs_the_planned_docs_test
     plan = compute_plan([Change(p, "M") for p in paths], subprojects(), graph(), no_base)
     assert {n: d.run for n, d in plan.subprojects.items() if d.run} == {"build-support": True}
     assert plan.subprojects["build-support"].tests == {DOCS_TEST}
-    assert [n for n in project["check"]["jobs"] if starts(jobs, n, paths)] == [DOCS_JOB]
+    # (the guard starts on every change; it runs nothing here: the docs job covers the plan)
+    assert [n for n in project["check"]["jobs"] if starts(jobs, n, paths)] == [DOCS_JOB, GUARD_JOB]
     docs = jobs[DOCS_JOB]
     assert docs["vars"]["subproject"] == "build-support" and docs["vars"]["only_tests"] == [DOCS_TEST]
     assert docs.get("voting", True) and DOCS_JOB in project["gate"]["jobs"]
@@ -87,12 +86,12 @@ def test_documentation_starts_only_the_docs_job_which_runs_the_planned_docs_test
 def test_documentation_beside_code_starts_the_docs_job_too() -> None:
     jobs, project = load()
     paths = ["docs/ci.md", "drivers/xen/nova_xen/driver.py"]
-    assert [n for n in project["check"]["jobs"] if starts(jobs, n, paths)] == ["nova-split-xen", DOCS_JOB]
+    assert [n for n in project["check"]["jobs"] if starts(jobs, n, paths)] == ["nova-split-xen", DOCS_JOB, GUARD_JOB]
 
 
 def test_every_subproject_votes_in_check_and_gate_under_the_vote_policy() -> None:
     jobs, project = load()
-    names = [f"nova-split-{s.name}" for s in subprojects()] + [DOCS_JOB]
+    names = [f"nova-split-{s.name}" for s in subprojects()] + [DOCS_JOB, GUARD_JOB]
     assert project["check"]["jobs"] == names and project["gate"]["jobs"] == names
     for s in subprojects():
         job = jobs[f"nova-split-{s.name}"]
@@ -168,3 +167,45 @@ def test_each_nova_common_file_runs_and_votes_in_zuul_as_the_plan_decides(api: C
     assert {API, END_TO_END} <= paths
     assert ((True, False) in outcomes) == (CorePolicy.ADVISORY in (api, core))
     assert ((True, True) in outcomes) == (CorePolicy.VOTE in (api, core))
+
+
+def test_the_guard_job_has_no_file_matchers_and_votes_in_check_and_gate() -> None:
+    jobs, project = load()
+    guard = jobs[GUARD_JOB]
+    assert "files" not in guard and "irrelevant-files" not in guard and guard.get("voting", True)
+    assert guard["vars"]["guard"] is True and guard["parent"] == BASE_JOB
+    assert GUARD_JOB in project["check"]["jobs"] and GUARD_JOB in project["gate"]["jobs"]
+    assert starts(jobs, GUARD_JOB, ["README.md"]) and starts(jobs, GUARD_JOB, ["anything/new.sh"])
+
+
+def _uncovered(changes: list[Change], zuul_paths: list[str]) -> set[str]:
+    subs = subprojects(CorePolicy.VOTE)
+    plan = compute_plan(changes, subs, graph(), graph, tool_resolves=DEFAULT_TOOL_RESOLVES)
+    return uncovered(render(graph(), subs, DEFAULT_TOOL_RESOLVES)[PATH], plan, zuul_paths)
+
+
+@pytest.mark.parametrize("path", ["Makefile", ".gitattributes", "tools/new.sh"])
+def test_the_guard_runs_what_a_new_file_outside_every_subproject_makes_the_plan_run(path: str) -> None:
+    """The plan runs everything for a file no target owns; no job's ``files`` can list a file that
+    did not exist when they were generated, so the guard runs every subproject."""
+    assert _uncovered([Change(path, "A")], [path]) == {s.name for s in subprojects()}
+
+
+def test_the_guard_runs_the_dependents_of_a_renamed_files_old_path() -> None:
+    """Zuul sees a rename by its new path only: the drivers that reach the old path start no job."""
+    old = f"{NC}/driver.py"
+    new = f"{NC}/driver_api.py"
+    left = _uncovered([Change(new, "R", old)], [new])
+    assert left and "nova-common" not in left and left <= {s.name for s in subprojects() if s.is_driver}, left
+
+
+@pytest.mark.parametrize("path", [f"{NC}/driver.py", "drivers/xen/nova_xen/driver.py", "docs/guide.md"])
+def test_the_guard_runs_nothing_when_every_planned_subproject_has_its_job(path: str) -> None:
+    assert _uncovered([Change(path, "M")], [path]) == set()
+
+
+def test_the_docs_job_covers_only_the_docs_tests_of_its_subproject() -> None:
+    """Documentation beside a new root file: the docs job starts, but the plan runs all of the
+    tooling's tests, which the docs job (``only_tests``) does not: the guard runs them."""
+    paths = ["tools/new.sh", "docs/guide.md"]
+    assert _uncovered([Change(paths[0], "A"), Change(paths[1], "M")], paths) == {s.name for s in subprojects()}

@@ -10,7 +10,9 @@ Output is a table, JSON (``--format json``) or a GitHub Actions matrix (``--form
 JSON: ``base``, ``head``, ``run_all``, ``run_all_reasons`` and, per subproject under
 ``subprojects``: ``run``, ``voting``, ``why`` (as before), ``paths`` (how it was reached, skipped
 paths included: ``own``, ``api``, ``end-to-end``) and ``tests`` (``"all"`` or the test files
-``--run`` runs; ``[]`` when it does not run).
+``--run`` runs; ``[]`` when it does not run); with ``--uncovered-by-zuul``, ``uncovered``: the
+planned subprojects that no job of ``zuul.d/`` starts for the change (``subprojects``), their Pants
+``specs`` and whether one of them votes (``voting``): what the Zuul guard job runs.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 import sys
 from typing import Any
 
+from nova_split_tools import ci_zuul
 from nova_split_tools.changes import add_change_arguments, parse_range, read_paths, texts_between
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import graph_at, load_graph
@@ -38,6 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_format_argument(parser, ("table", "json", "github"))
     parser.add_argument("--run", action="store_true", help="run 'pants test' on exactly the planned tests")
     parser.add_argument("--no-pantsd", action="store_true", help="do not use (or start) the Pants daemon")
+    parser.add_argument(
+        "--uncovered-by-zuul",
+        action="store_true",
+        help="(JSON) add 'uncovered': the planned subprojects no job of zuul.d/ starts for the change, "
+        "their test specs and whether they vote (what the Zuul guard job runs)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,8 +83,13 @@ def run(args: argparse.Namespace) -> int:
         texts=None if args.paths_from else texts_between(repo, base, head),
     )
     by_name = {s.name: s for s in subprojects}
+    if args.uncovered_by_zuul and args.format != "json":
+        raise ToolError("--uncovered-by-zuul goes with --format json")
     if args.format == "json":
-        print_json("plan", _as_json(plan, repo, base, head))
+        document = _as_json(plan, repo, base, head)
+        if args.uncovered_by_zuul:
+            document["uncovered"] = _uncovered(plan, repo, by_name, [c.path for c in changes])
+        print_json("plan", document)
     elif args.format == "github":
         print(json.dumps(_as_matrix(plan, by_name)))
     else:
@@ -106,6 +120,17 @@ def _as_json(plan: Plan, repo: Repository, base: str, head: str | None) -> dict[
             for n, d in plan.subprojects.items()
         },
     }
+
+
+def _uncovered(plan: Plan, repo: Repository, by_name: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    """What the Zuul guard job runs: the planned subprojects no job's file matchers start on
+    ``paths`` (:func:`ci_zuul.uncovered`), their test specs, and whether any of them votes."""
+    config = repo.root / ci_zuul.PATH
+    if not config.is_file():
+        raise ToolError(f"no {ci_zuul.PATH} to compare with: generate it with 'nova-split ci-config'")
+    left = sorted(ci_zuul.uncovered(config.read_text(), plan, paths))
+    specs = sorted({s for n in left for s in _planned_specs(plan.subprojects[n], by_name[n].path)})
+    return {"subprojects": left, "specs": specs, "voting": any(plan.subprojects[n].voting for n in left)}
 
 
 def _planned_specs(decision: Decision, path: str) -> list[str]:

@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from nova_split_tools.ci_zuul import GUARD_JOB, uncovered
 from nova_split_tools.graph import load_graph
 from nova_split_tools.plan import compute_plan, docs_tests
 from nova_split_tools.repo import Change
@@ -274,6 +275,62 @@ def test_run_playbook_gates_only_on_what_the_plan_says_votes(
     assert ("WARNING: x's tests failed, but the plan says they do not vote" in result.stdout) == (runs and not fails)
 
 
+def test_plan_names_what_no_job_but_the_guard_runs(clone: Path) -> None:
+    """``nova-split plan --uncovered-by-zuul`` on the clone's own zuul.d/: a new file outside every
+    subproject (no job's ``files`` lists it) leaves every subproject to the guard; a driver's own
+    file leaves nothing."""
+    out = {}
+    for path in ("Makefile", HYPERV_TEST):
+        result = run(
+            [
+                clone / "build-support/bin/nova-split",
+                "plan",
+                "--no-pantsd",
+                "--format",
+                "json",
+                "--uncovered-by-zuul",
+                "--paths-from",
+                "-",
+            ],
+            clone,
+            stdin=path + "\n",
+        )
+        assert result.returncode == 0, result.stderr
+        out[path] = json.loads(result.stdout)["uncovered"]
+    names = sorted(s.name for s in load_subprojects(clone))
+    assert out["Makefile"] == {
+        "subprojects": names,
+        "specs": sorted(f"{s.path}::" for s in load_subprojects(clone)),
+        "voting": True,
+    }
+    assert out[HYPERV_TEST] == {"subprojects": [], "specs": [], "voting": False}
+
+
+def test_guard_playbook_tests_what_the_plan_leaves_uncovered(tools: Path, clone: Path, tmp_path: Path) -> None:
+    """The guard job's vars, as generated, with a stand-in plan whose ``uncovered`` names two
+    subprojects: it installs every subproject's packages and tests exactly their specs; with
+    nothing uncovered it tests nothing and passes."""
+    entries = yaml.safe_load((clone / "zuul.d/nova-split.yaml").read_text())
+    (guard,) = (e["job"] for e in entries if "job" in e and e["job"]["name"] == GUARD_JOB)
+    for left in (["drivers/xen::", "nova-common/nova_common/power_test.py"], []):
+        tree = tmp_path / f"tree{len(left)}"
+        shutil.copytree(clone / "playbooks", tree / "playbooks")
+        (tree / "build-support/bin").mkdir(parents=True)
+        uncovered_doc = {"subprojects": ["xen", "nova-common"] if left else [], "specs": left, "voting": bool(left)}
+        scripts = {
+            "build-support/bin/nova-split": f"#!/bin/sh\necho '{json.dumps({'subprojects': {}, 'uncovered': uncovered_doc})}'\n",
+            "build-support/bin/ensure-system-deps": '#!/bin/sh\necho "deps [$NOVA_SPLIT_SYSTEM_DEPS]" >>"$(dirname "$0")/../../calls"\n',
+            "pants": '#!/bin/sh\necho "pants $*" >>"$(dirname "$0")/calls"\n',
+        }
+        for name, text in scripts.items():
+            (tree / name).write_text(text)
+            (tree / name).chmod(0o755)
+        result = playbook(tools, tree, "run", dict(guard["vars"]))
+        assert result.returncode == 0, result.stdout + result.stderr
+        calls = (tree / "calls").read_text().splitlines() if (tree / "calls").exists() else []
+        assert calls == (["deps []", "pants test " + " ".join(left)] if left else []), calls
+
+
 MIXED = [
     ["docs/zuul.md", "drivers/xen/nova_xen/driver.py"],
     ["README.md", "drivers/libvirt/README.md"],
@@ -285,6 +342,9 @@ MIXED = [
     ["drivers/ironic/ironic.lock", "drivers/xen/README.md"],
     [".ci/run"],
     ["build-support/python/nova_split_tools/plan.py"],
+    # New files outside every subproject, which no job's `files` can list: the guard job's.
+    ["Makefile"],
+    ["tools/new.sh", "docs/zuul.md"],
 ]
 
 
@@ -308,14 +368,35 @@ def test_zuul_file_matchers_run_what_the_plan_runs(tools: Path, clone: Path, tmp
         if "job" in e and "only_tests" in e["job"].get("vars", {})
     }
     assert {t for _, tests in carriers.values() for t in tests} == docs_tests(graph) != set(), carriers
+    config = (clone / "zuul.d/nova-split.yaml").read_text()
+    # Each job's subproject (vars merged down the parent chain, as Zuul merges them).
+    jobs_by_name = {e["job"]["name"]: e["job"] for e in entries if "job" in e}
+
+    def subproject_of(name: str) -> str | None:
+        job = jobs_by_name.get(name)
+        while job is not None:
+            if "subproject" in job.get("vars", {}):
+                return str(job["vars"]["subproject"])
+            job = jobs_by_name.get(job.get("parent", ""))
+        return None
+
     mismatches: list[str] = []
     unexpressible = 0
     idle: list[str] = []
     for paths, jobs in zip(samples, zuul, strict=True):
         plan = compute_plan([Change(p, "M") for p in paths], subprojects, graph, lambda: graph, tool_resolves=tools_of)
-        if plan.run_all and not all(jobs.get(f"nova-split-{s.name}", False) for s in subprojects):
-            # The plan runs everything for a file outside every subproject that no target owns; a
-            # path filter cannot know what Pants owns, so the generator lists those tracked today.
+        # The guard job starts on every change and runs what the plan runs that no other job Zuul
+        # starts covers; its computation (our matcher) must agree with Zuul's own matchers.
+        assert jobs.get(GUARD_JOB) is True, paths
+        started = {subproject_of(n) for n, runs in jobs.items() if runs and n != GUARD_JOB and n not in carriers}
+        for name, (sub, tests) in carriers.items():  # a docs job covers only the docs tests
+            d = plan.subprojects[sub]
+            if jobs.get(name, False) and d.run and not d.all_tests and d.tests and d.tests <= tests:
+                started.add(sub)
+        guarded = {n for n, d in plan.subprojects.items() if d.run and n not in started}
+        if uncovered(config, plan, paths) != guarded:
+            mismatches.append(f"{paths}: the guard's matcher says {uncovered(config, plan, paths)}, Zuul's {guarded}")
+        if plan.run_all and not all(jobs.get(f"nova-split-{s.name}", False) or s.name in guarded for s in subprojects):
             unexpressible += 1
         for name, (sub, tests) in carriers.items():
             d = plan.subprojects[sub]
@@ -329,6 +410,8 @@ def test_zuul_file_matchers_run_what_the_plan_runs(tools: Path, clone: Path, tmp
             if not ran and carried and d.run and not d.all_tests and d.tests <= carriers[carried[0]][1]:
                 # What the plan selects is the docs tests, which the docs job runs (and votes on).
                 ran = voting_job = True
+            if s.name in guarded:
+                ran, voting_job = True, d.voting
             if (ran, voting_job) != (d.run, d.run and d.voting):
                 if len(paths) > 1 and ran and not d.run:
                     # Zuul starts a job when any file matches `files` and not all match
