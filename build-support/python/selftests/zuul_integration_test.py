@@ -317,10 +317,12 @@ def test_guard_playbook_tests_what_the_plan_leaves_uncovered(tools: Path, clone:
         shutil.copytree(clone / "playbooks", tree / "playbooks")
         (tree / "build-support/bin").mkdir(parents=True)
         uncovered_doc = {"subprojects": ["xen", "nova-common"] if left else [], "specs": left, "voting": bool(left)}
+        plan_doc = json.dumps({"subprojects": {}, "uncovered": uncovered_doc})
+        record = ">>calls"  # the playbook runs them in the tree
         scripts = {
-            "build-support/bin/nova-split": f"#!/bin/sh\necho '{json.dumps({'subprojects': {}, 'uncovered': uncovered_doc})}'\n",
-            "build-support/bin/ensure-system-deps": '#!/bin/sh\necho "deps [$NOVA_SPLIT_SYSTEM_DEPS]" >>"$(dirname "$0")/../../calls"\n',
-            "pants": '#!/bin/sh\necho "pants $*" >>"$(dirname "$0")/calls"\n',
+            "build-support/bin/nova-split": f"#!/bin/sh\necho '{plan_doc}'\n",
+            "build-support/bin/ensure-system-deps": f'#!/bin/sh\necho "deps [$NOVA_SPLIT_SYSTEM_DEPS]" {record}\n',
+            "pants": f'#!/bin/sh\necho "pants $*" {record}\n',
         }
         for name, text in scripts.items():
             (tree / name).write_text(text)
