@@ -200,7 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # from here on Ctrl-C is KeyboardInterrupt, and cleanup runs (see __main__ for before)
         with contextlib.suppress(ValueError):  # not the main thread: signals are not ours
             signal.signal(signal.SIGINT, signal.default_int_handler)
-        with terminate_as_exception():
+        # as the program, an interrupt leaves SIGTERM/SIGINT ignored until the line below is written
+        with terminate_as_exception(restore=argv is not None):
             if args.show_version:
                 print(_version(args.repo))
                 result = 0

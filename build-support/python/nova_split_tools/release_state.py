@@ -251,10 +251,18 @@ INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 @contextmanager
 def interrupts_as_keyboard_interrupt() -> Iterator[None]:
     """SIGTERM and SIGHUP handled like Ctrl-C for the block. The first one raises
-    KeyboardInterrupt; later ones are ignored until the block ends, so the restore that follows
-    the first is not cut short by a second (``timeout`` and CI runners send several)."""
+    KeyboardInterrupt; later ones are ignored, so the restore that follows the first is not cut
+    short by a second (``timeout`` and CI runners send several).
+
+    Once one has fired, they stay ignored after the block too: the process is on its way out, and
+    a later signal must not kill it (or turn the exception into another) before the one line that
+    says what was restored is written. A block that ends without an interrupt gives the previous
+    handlers back."""
+    fired = False
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        nonlocal fired
+        fired = True
         for sig in INTERRUPTS:
             signal.signal(sig, signal.SIG_IGN)
         raise KeyboardInterrupt(f"interrupted by signal {signal.Signals(signum).name}")
@@ -263,8 +271,9 @@ def interrupts_as_keyboard_interrupt() -> Iterator[None]:
     try:
         yield
     finally:
-        for sig, handling in previous.items():
-            signal.signal(sig, handling)
+        if not fired:
+            for sig, handling in previous.items():
+                signal.signal(sig, handling)
 
 
 @contextmanager

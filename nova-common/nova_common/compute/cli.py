@@ -439,7 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     interrupts = Interrupts()
     try:
         if args.command not in _CHANGING:  # read-only: SIGTERM stops it at once, as Ctrl-C does (130)
-            with terminate_as_exception():
+            with terminate_as_exception(restore=argv is not None):
                 return _run(args, interrupts)
         # As the program (argv None), block the signals once the command is done, until exit: a
         # signal after it completed must not turn its exit 0 into a kill. Called from Python

@@ -85,8 +85,13 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
 
 
 @contextmanager
-def terminate_as_exception() -> Iterator[None]:
-    """Within the block, SIGTERM raises :class:`Terminated` (restored afterwards; main thread only)."""
+def terminate_as_exception(restore: bool = True) -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` (main thread only).
+
+    The previous handler comes back afterwards, except when ``restore`` is false (the program,
+    not a caller in Python) and the block ends by an interrupt (Terminated or KeyboardInterrupt):
+    then SIGTERM and SIGINT stay ignored, so that a second signal (``timeout`` and CI runners send
+    several) cannot kill the process before it writes the line that says what happened."""
     try:
         previous = signal.signal(signal.SIGTERM, _raise_terminated)
     except ValueError:  # not the main thread: leave the signal alone
@@ -94,8 +99,17 @@ def terminate_as_exception() -> Iterator[None]:
         return
     try:
         yield
-    finally:
+    except (Terminated, KeyboardInterrupt):
+        if not restore:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, signal.SIG_IGN)
+            raise
         signal.signal(signal.SIGTERM, previous)
+        raise
+    except BaseException:
+        signal.signal(signal.SIGTERM, previous)
+        raise
+    signal.signal(signal.SIGTERM, previous)
 
 
 def prepare_stdout() -> str | None:

@@ -1,0 +1,72 @@
+"""``terminate_as_exception``: what SIGTERM does inside the block, and what is left after it.
+
+In process, with real signals sent to this process; a fixture puts the test runner's handlers back.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from types import FrameType
+
+import pytest
+
+from nova_common.compute.cliargs import Terminated, terminate_as_exception
+
+_BOTH = (signal.SIGTERM, signal.SIGINT)
+
+
+@pytest.fixture(autouse=True)
+def _handlers_back() -> Iterator[None]:
+    saved = {sig: signal.getsignal(sig) for sig in _BOTH}
+    yield
+    for sig, handling in saved.items():
+        signal.signal(sig, handling)
+
+
+def _previous(signum: int, frame: FrameType | None) -> None:
+    raise AssertionError("the previous handler ran")
+
+
+def _sigterm_inside(restore: bool) -> None:
+    with pytest.raises(Terminated), terminate_as_exception(restore=restore):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # Terminated is raised here, inside the block
+
+
+def test_sigterm_inside_the_block_raises_terminated_and_the_handler_comes_back() -> None:
+    signal.signal(signal.SIGTERM, _previous)
+    _sigterm_inside(restore=True)
+    assert signal.getsignal(signal.SIGTERM) is _previous
+
+
+def test_as_the_program_an_interrupt_leaves_sigterm_and_sigint_ignored() -> None:
+    """A second SIGTERM between the block's end and the program's last line must not kill it."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _sigterm_inside(restore=False)
+    assert [signal.getsignal(s) for s in _BOTH] == [signal.SIG_IGN, signal.SIG_IGN]
+    os.kill(os.getpid(), signal.SIGTERM)  # survived: the line can still be written
+
+
+def test_as_the_program_ctrl_c_in_the_block_also_leaves_them_ignored() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    with pytest.raises(KeyboardInterrupt), terminate_as_exception(restore=False):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)
+    assert [signal.getsignal(s) for s in _BOTH] == [signal.SIG_IGN, signal.SIG_IGN]
+
+
+@pytest.mark.parametrize("ending", ["normal", "error"])
+def test_as_the_program_a_block_not_interrupted_gives_the_handler_back(ending: str) -> None:
+    signal.signal(signal.SIGTERM, _previous)
+    signal.signal(signal.SIGINT, _previous)
+    if ending == "normal":
+        with terminate_as_exception(restore=False):
+            pass
+    else:
+        with pytest.raises(ValueError), terminate_as_exception(restore=False):
+            raise ValueError("a command's own failure")
+    assert [signal.getsignal(s) for s in _BOTH] == [_previous, _previous]
