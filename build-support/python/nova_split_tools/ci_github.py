@@ -184,6 +184,8 @@ def _upload(name: str) -> _Step:
             "name": name,
             "path": "dist/test/reports/\n.pants.d/pants.log\n",
             "if-no-files-found": "ignore",
+            # upload-artifact v4.4+ leaves out files under a hidden directory (.pants.d) otherwise
+            "include-hidden-files": True,
         },
     }
 
@@ -224,9 +226,11 @@ def _workflow(name: str, on: dict[str, Any], jobs: dict[str, Any]) -> dict[str, 
         "on": on,
         # Least privilege: the jobs read the repository and nothing else.
         "permissions": {"contents": "read"},
-        # One run per ref: a new push to a pull request cancels the stale run; main's runs queue.
+        # One run per pull request: a new push cancels the stale run. A push to a branch is its own
+        # group (its commit): GitHub keeps one pending run per group and cancels the one before, and
+        # a push plans only before..after, so a cancelled pending push would never be tested.
         "concurrency": {
-            "group": "${{ github.workflow }}-${{ github.ref }}",
+            "group": "${{ github.workflow }}-${{ github.event_name == 'pull_request' && github.ref || github.sha }}",
             "cancel-in-progress": "${{ github.event_name == 'pull_request' }}",
         },
         "env": {"PANTS_CONFIG_FILES": "pants.ci.toml", "NOVA_SPLIT_BINDEP_PROFILES": "test"},

@@ -44,7 +44,12 @@ def test_main_workflow_plans_then_tests_the_matrix_and_always_checks() -> None:
     ci = _load()[".github/workflows/ci.yml"]
     assert _on(ci) == {"pull_request": {}, "push": {"branches": ["main"]}}
     assert ci["permissions"] == {"contents": "read"}
-    assert ci["concurrency"]["group"] == "${{ github.workflow }}-${{ github.ref }}"
+    # a pull request's runs share a group (a new push cancels the stale run); each push to main is
+    # its own group, since GitHub cancels a group's pending run when another arrives
+    assert ci["concurrency"] == {
+        "group": "${{ github.workflow }}-${{ github.event_name == 'pull_request' && github.ref || github.sha }}",
+        "cancel-in-progress": "${{ github.event_name == 'pull_request' }}",
+    }
     assert ci["env"]["PANTS_CONFIG_FILES"] == "pants.ci.toml"
     plan, test, checks = ci["jobs"]["plan"], ci["jobs"]["test"], ci["jobs"]["checks"]
     assert "nova-split plan" in plan["steps"][-1]["run"] and "--format github" in plan["steps"][-1]["run"]
@@ -64,7 +69,7 @@ def test_main_workflow_plans_then_tests_the_matrix_and_always_checks() -> None:
     for job in (test, checks):
         upload = job["steps"][-1]
         assert upload["if"] == "failure()" and "dist/test/reports/" in upload["with"]["path"]
-        assert ".pants.d/pants.log" in upload["with"]["path"]
+        assert ".pants.d/pants.log" in upload["with"]["path"] and upload["with"]["include-hidden-files"] is True
 
 
 def _triggered(workflow: dict[str, Any], paths: list[str]) -> bool:

@@ -157,10 +157,13 @@ def uncovered(config: str, plan: Plan, paths: Sequence[str]) -> set[str]:
         started.append(merged)
 
     def covered(name: str, d: Decision) -> bool:
-        # A job with `only_tests` (the docs job) covers its subproject only for those tests.
+        # A job with `only_tests` (the docs job) covers its subproject only for those tests; a
+        # non-voting job (`votes: false`, the -core-advisory job) only where the plan does not vote,
+        # since its run playbook leaves voting tests to the voting job, which may not have started.
         return any(
             v.get("subproject") == name
             and ("only_tests" not in v or (not d.all_tests and bool(d.tests) and d.tests <= set(v["only_tests"])))
+            and (v.get("votes", True) or not d.voting)
             for v in started
         )
 

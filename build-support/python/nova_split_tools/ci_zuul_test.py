@@ -209,3 +209,25 @@ def test_the_docs_job_covers_only_the_docs_tests_of_its_subproject() -> None:
     tooling's tests, which the docs job (``only_tests``) does not: the guard runs them."""
     paths = ["tools/new.sh", "docs/guide.md"]
     assert _uncovered([Change(paths[0], "A"), Change(paths[1], "M")], paths) == {s.name for s in subprojects()}
+
+
+def _uncovered_with(changes: list[Change], zuul_paths: list[str], api: CorePolicy) -> set[str]:
+    subs = subprojects(CorePolicy.SKIP, api)
+    plan = compute_plan(changes, subs, graph(), graph, tool_resolves=DEFAULT_TOOL_RESOLVES)
+    return uncovered(render(graph(), subs, DEFAULT_TOOL_RESOLVES)[PATH], plan, zuul_paths)
+
+
+def test_an_advisory_job_does_not_cover_tests_the_plan_says_vote() -> None:
+    """A new root file makes the plan run xen voting; the driver API file beside it starts only
+    xen's ``-core-advisory`` job (``votes: false``), whose run playbook leaves voting tests to the
+    voting job, which did not start: the guard runs xen."""
+    paths = ["Makefile", f"{NC}/driver.py"]
+    changes = [Change(paths[0], "A"), Change(paths[1], "M")]
+    jobs, _ = load(CorePolicy.SKIP, CorePolicy.ADVISORY)
+    assert starts(jobs, "nova-split-xen-core-advisory", paths) and not starts(jobs, "nova-split-xen", paths)
+    assert "xen" in _uncovered_with(changes, paths, CorePolicy.ADVISORY)
+
+
+def test_an_advisory_job_covers_what_the_plan_says_is_advisory() -> None:
+    path = f"{NC}/driver.py"
+    assert "xen" not in _uncovered_with([Change(path, "M")], [path], CorePolicy.ADVISORY)
