@@ -6,7 +6,8 @@ depend on the change: it runs for the first change only) as a hosted runner woul
 user (``nova-split-ci``, created here, with passwordless sudo like GitHub's ``runner``) whose home
 starts with an empty Pants cache. What the ``uses:`` actions do is provided here: checkout is a
 fresh clone of the change, setup-python puts copies of the pyenv 3.9 and 3.11 interpreters on PATH
-(a tool cache the user can read, as ``/opt/hostedtoolcache`` is), the cache action is a directory
+(a tool cache the user can read, as ``/opt/hostedtoolcache`` is; on a hosted runner itself, which
+has no pyenv, the interpreters setup-python installed there), the cache action is a directory
 copy saved after the first change and restored before the second, upload-artifact is recorded.
 ``${{ }}`` expressions are evaluated by a small evaluator that knows exactly the forms the
 generator writes (anything else fails the test). ``GITHUB_ENV`` and ``GITHUB_OUTPUT`` work as on
@@ -27,6 +28,7 @@ import pwd
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -71,23 +73,50 @@ def _ensure_user() -> None:
         os.unlink(tmp.name)
 
 
-def _interpreters() -> list[Path]:
-    """Copies of pyenv's 3.9 and 3.11 the user can run (pyenv builds are relocatable)."""
+def _installed(minor: str) -> tuple[Path | None, Path | None]:
+    """CPython ``minor`` on this machine: (a pyenv build's prefix, to copy) or (an interpreter the
+    runner's user can run where it is: setup-python's tool cache, or on PATH)."""
     pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    found = sorted(pyenv.glob(f"versions/{minor}.*/bin/python{minor}"))
+    if found:
+        return found[-1].parent.parent, None
+    # A hosted runner: actions/setup-python installed into RUNNER_TOOL_CACHE (/opt/hostedtoolcache),
+    # world-readable, and put it on PATH.
+    toolcache = os.environ.get("RUNNER_TOOL_CACHE")
+    cached = sorted(Path(toolcache).glob(f"Python/{minor}.*/*/bin/python{minor}")) if toolcache else []
+    on_path = shutil.which(f"python{minor}")
+    if cached or on_path:
+        return None, cached[-1] if cached else Path(on_path or "")
+    return None, None
+
+
+def _interpreters() -> list[Path]:
+    """Directories that put CPython 3.9 and 3.11 on the runner's user's PATH, as setup-python does:
+    copies of pyenv's builds (relocatable; root's pyenv is in a home that user cannot read), or, on
+    a machine without pyenv (a hosted runner), links to the interpreters setup-python installed."""
     bins = []
     for minor in ("3.9", "3.11"):
-        found = sorted(pyenv.glob(f"versions/{minor}.*/bin/python{minor}"))
-        if not found:
-            pytest.fail(f"no CPython {minor} under {pyenv}/versions (pyenv install {minor})", pytrace=False)
-        src = found[-1].parent.parent
-        dst = STATE / "toolcache" / src.name
-        if not (dst / ".complete").exists():
-            subprocess.run(_root_cmd("rm", "-rf", str(dst)), check=True)
-            subprocess.run(_root_cmd("mkdir", "-p", str(dst.parent)), check=True)
-            subprocess.run(_root_cmd("cp", "-a", str(src), str(dst)), check=True)
-            subprocess.run(_root_cmd("touch", str(dst / ".complete")), check=True)
-            subprocess.run(_root_cmd("chmod", "-R", "a+rX", str(STATE)), check=True)
-        bins.append(dst / "bin")
+        prefix, interpreter = _installed(minor)
+        if prefix is not None:
+            dst = STATE / "toolcache" / prefix.name
+            if not (dst / ".complete").exists():
+                subprocess.run(_root_cmd("rm", "-rf", str(dst)), check=True)
+                subprocess.run(_root_cmd("mkdir", "-p", str(dst.parent)), check=True)
+                subprocess.run(_root_cmd("cp", "-a", str(prefix), str(dst)), check=True)
+                subprocess.run(_root_cmd("touch", str(dst / ".complete")), check=True)
+            bins.append(dst / "bin")
+        elif interpreter is not None:
+            dst = STATE / "toolcache" / f"linked-{minor}"
+            subprocess.run(_root_cmd("mkdir", "-p", str(dst)), check=True)
+            subprocess.run(_root_cmd("ln", "-sfn", str(interpreter.resolve()), str(dst / f"python{minor}")), check=True)
+            bins.append(dst)
+        else:
+            pytest.fail(
+                f"no CPython {minor}: none under pyenv, RUNNER_TOOL_CACHE or PATH"
+                f" (pyenv install {minor}, or actions/setup-python with {minor})",
+                pytrace=False,
+            )
+    subprocess.run(_root_cmd("chmod", "-R", "a+rX", str(STATE)), check=True)
     return bins
 
 
@@ -436,3 +465,23 @@ def test_generated_workflows_run_as_a_non_root_user(
     _assert_ran_exactly_the_planned_tests(runner)
     assert any("Tests -> 0" in line for line in runner.ran)
     print("\n".join(runner.ran))
+
+
+def test_a_hosted_runner_s_interpreters_are_found_without_pyenv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On ubuntu-latest there is no pyenv: setup-python's tool cache (RUNNER_TOOL_CACHE) or PATH."""
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    real = Path(sys.executable).resolve()
+    cached = tmp_path / "hostedtoolcache/Python/3.9.25/x64/bin/python3.9"
+    cached.parent.mkdir(parents=True)
+    cached.symlink_to(real)
+    monkeypatch.setenv("RUNNER_TOOL_CACHE", str(tmp_path / "hostedtoolcache"))
+    assert _installed("3.9") == (None, cached)
+    on_path = tmp_path / "path/python3.11"
+    on_path.parent.mkdir()
+    on_path.symlink_to(real)
+    monkeypatch.setenv("PATH", str(on_path.parent))
+    assert _installed("3.11") == (None, on_path)
+    monkeypatch.setenv("RUNNER_TOOL_CACHE", str(tmp_path / "empty"))
+    assert _installed("3.9") == (None, None)
