@@ -36,6 +36,8 @@ CONNECTION = "gerrit"
 HOSTNAME = "review.example.org"
 #: a tenant's base job, as the tenant's config project defines it (every job's root)
 TENANT_BASE = "- job:\n    name: base\n    parent: null\n"
+#: the project of the standard roles (``ensure-python``) every OpenStack tenant includes
+ROLES_PROJECT = "zuul/zuul-jobs"
 #: the tenant's pipelines (an OpenStack tenant's main two) that the project stanza must fill
 PIPELINES = ("check", "gate")
 
@@ -66,14 +68,15 @@ def _connections() -> ConnectionRegistry:
 
 def _tenant(connections: ConnectionRegistry, project: str) -> model.Tenant:
     """A tenant as ``TenantParser.fromYaml`` makes one with defaults: a trusted config project
-    (``project-config``) and the project under test, untrusted."""
+    (``project-config``), zuul-jobs (:data:`ROLES_PROJECT`, as OpenStack's tenant has it) and the
+    project under test, untrusted."""
     tenant = model.Tenant("nova-split")
     tenant.allowed_triggers = tenant.allowed_reporters = None
     tenant.allowed_labels = tenant.disallowed_labels = None
     tenant.default_base_job = "base"
     tenant.use_nodepool = True
     source = connections.getSource(CONNECTION)
-    for name, trusted in (("project-config", True), (project, False)):
+    for name, trusted in (("project-config", True), (ROLES_PROJECT, False), (project, False)):
         tpc = model.TenantProjectConfig(source.getProject(name))
         tpc.trusted = trusted
         tenant.addTPC(tpc)
@@ -106,9 +109,15 @@ def check(root: Path, project: str, matches: list[list[str]] | None = None) -> l
         found += [e for name in dir(p) if name.endswith("_errors") for e in getattr(p, name)]
     # Zuul's ConfigurationError: .error is the message with the stanza and file it came from.
     errors = [f"[{e.severity}] {e.error.strip()}" for e in found]
-    layout = model.Layout(_tenant(connections, project))
+    tenant = _tenant(connections, project)
+    layout = model.Layout(tenant)
     jobs = [job for p in parsed for job in p.jobs]
     for job in jobs:
+        # The loader takes any `roles: [{zuul: X}]`; the executor fails the job when X is not a
+        # project of the tenant (it cannot check the role out).
+        for role in job.roles:
+            if isinstance(role, model.ZuulRole) and not role.implicit and tenant.getProject(role.project_name)[1] is None:
+                errors.append(f"{job.name}: roles: {role.project_name} is not a project of the tenant")
         try:
             layout.addJob(job)
         except Exception as e:  # Zuul raises plain exceptions carrying its message

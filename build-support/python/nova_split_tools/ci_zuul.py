@@ -5,7 +5,8 @@ Written and checked by ``nova-split ci-config`` (see docs/zuul.md). The shape:
 - ``nova-split-base`` (abstract): the playbooks under ``playbooks/`` -- pre-run installs the
   subproject's ``bindep.txt`` packages and bootstraps Pants, run plans the change
   (``nova-split plan``) and tests what the plan selects for the job's subproject, post-run
-  collects the JUnit reports and ``pants.log`` -- and a nodeset;
+  collects the JUnit reports and ``pants.log`` -- a nodeset, and zuul-jobs' roles (pre-run's
+  ``ensure-python``, on a node without the CPython 3.9 Pants runs on);
 - one voting job per subproject (``nova-split-<name>``): its own directory, the build
   configuration that runs everything, and, for a driver, the nova-common files on which the plan
   runs it voting (its ``[ci] api-changes`` / ``core-changes`` policies, :func:`plan.compute_plan`
@@ -44,6 +45,7 @@ __all__ = [
     "DOCS_JOB",
     "DOC_REGEXES",
     "NODE_LABEL",
+    "ROLES_PROJECT",
     "PATH",
     "glob_regex",
     "job_starts",
@@ -60,6 +62,9 @@ BASE_JOB = "nova-split-base"
 GUARD_JOB = "nova-split-guard"
 #: the node the jobs run on: the platform the project's CI and bindep profiles are tested on
 NODE_LABEL = "debian-bookworm"
+#: the project whose roles the jobs use: ``ensure-python`` installs the CPython 3.9 Pants 2.17
+#: runs on where the node has none (Debian bookworm packages 3.11 only)
+ROLES_PROJECT = "zuul/zuul-jobs"
 #: nova-common's own build metadata: the plan runs every driver when one of these changes
 CORE_METADATA = (
     "BUILD",
@@ -190,6 +195,8 @@ def jobs(
                 "pre-run": "playbooks/pre.yaml",
                 "run": "playbooks/run.yaml",
                 "post-run": "playbooks/post.yaml",
+                # pre.yaml's ensure-python (a node without CPython 3.9, which Pants 2.17 needs)
+                "roles": [{"zuul": ROLES_PROJECT}],
                 "nodeset": {"nodes": [{"name": "node", "label": NODE_LABEL}]},
                 "timeout": 3600,
             }

@@ -104,6 +104,7 @@ def playbook(
     verbose: bool = False,
     user: str | None = None,
     jobdir: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> Result:
     """Run ``playbooks/<name>.yaml`` against localhost as a Zuul executor would (``verbose``: ``-v``,
     which prints each task's result, a command's argv included; ``user``: the node's user, which
@@ -124,6 +125,7 @@ def playbook(
     # Zuul's executor's own action plugins (zuul_return), from the zuul package in the tool venv.
     (zuul_actions,) = tools.parent.glob("lib/python3*/site-packages/zuul/ansible/base/action")
     env = {
+        **(env or {}),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_RETRY_FILES_ENABLED": "0",
         "ANSIBLE_ACTION_PLUGINS": str(zuul_actions),
@@ -159,6 +161,10 @@ def test_playbooks_pass_for_a_hyperv_change(tools: Path, clone: Path) -> None:
     pre = playbook(tools, clone, "pre", {})
     assert pre.returncode == 0, pre.stdout + pre.stderr
     assert "TASK [Install the system packages (bindep.txt) with build-support/bin/ensure-system-deps]" in pre.stdout
+    # this machine has the CPython 3.9 Pants runs on: zuul-jobs' ensure-python (not on the roles
+    # path here, so a call would fail the play) is skipped
+    ensure_python = pre.stdout.split("TASK [Install CPython 3.9 (zuul-jobs' ensure-python, with pyenv)]")[1]
+    assert ensure_python.split("TASK [")[0].strip() == "skipping: [localhost]", pre.stdout
     main = playbook(tools, clone, "run", {})
     assert main.returncode == 0, main.stdout + main.stderr
     assert "hyperv: run=True voting=True" in main.stdout, main.stdout
@@ -168,6 +174,56 @@ def test_playbooks_pass_for_a_hyperv_change(tools: Path, clone: Path) -> None:
     # Exactly the planned test ran: hyperv's changed test file, nothing else.
     assert reports and all("hyperv" in r and "driver_test" in r for r in reports), reports
     assert (logs / "pants.log").is_file()
+
+
+def test_pre_playbook_installs_cpython_39_where_the_node_has_none(tools: Path, clone: Path, tmp_path: Path) -> None:
+    """A debian-bookworm node has no CPython 3.9 (Pants 2.17's): the pre-run finds none where ./pants
+    looks, calls zuul-jobs' ensure-python for 3.9 with pyenv, and the bootstrap then finds it. The
+    role is a stand-in that records its variables and ends as the real one does (a python3.9 where
+    build-support/bin/find-python looks); zuul-jobs builds it with pyenv's python-build."""
+    real = run([clone / "build-support/bin/find-python", "3.9"], clone, check=True).stdout.strip()
+    home = tmp_path / "home"  # no ~/.pyenv; the caches are the real ones (no second Pants download)
+    home.mkdir()
+    (home / ".cache").symlink_to(Path.home() / ".cache")
+    record = tmp_path / "ensure-python.json"
+    tasks = tmp_path / "roles/ensure-python/tasks"
+    tasks.mkdir(parents=True)
+    installed = home / ".pyenv/versions/3.9.99/bin/python3.9"
+    (tasks / "main.yaml").write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "Record how the role was called",
+                    "ansible.builtin.copy": {
+                        "content": "{{ {'python_version': python_version, 'use_pyenv': python_use_pyenv} | to_json }}",
+                        "dest": str(record),
+                    },
+                },
+                {"name": "Make the directory", "ansible.builtin.file": {"path": str(installed.parent), "state": "directory"}},
+                {"name": "Install", "ansible.builtin.file": {"src": real, "dest": str(installed), "state": "link"}},
+            ]
+        )
+    )
+    node = {
+        "HOME": str(home),
+        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "NOVA_PYTHON39": "",
+        "ANSIBLE_ROLES_PATH": str(tmp_path / "roles"),
+    }
+    assert run([clone / "build-support/bin/find-python", "3.9"], clone, env=node).returncode == 1
+    result = playbook(tools, clone, "pre", {}, env=node, verbose=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(record.read_text()) == {"python_version": "3.9", "use_pyenv": True}
+    assert "TASK [Bootstrap Pants]" in result.stdout and "2.17.1" in result.stdout
+
+
+def test_zuul_refuses_a_role_project_the_tenant_does_not_have(tools: Path, clone: Path, tmp_path: Path) -> None:
+    (tmp_path / "zuul.d").mkdir()
+    text = (clone / "zuul.d/nova-split.yaml").read_text()
+    assert "- zuul: zuul/zuul-jobs\n" in text
+    (tmp_path / "zuul.d/nova-split.yaml").write_text(text.replace("zuul: zuul/zuul-jobs", "zuul: example/no-jobs"))
+    result = check_config(tools, clone, tmp_path)
+    assert result.returncode == 1 and "roles: example/no-jobs is not a project of the tenant" in result.stderr, result
 
 
 #: a node user that is neither root nor allowed sudo (created by the test below, no sudoers entry)
