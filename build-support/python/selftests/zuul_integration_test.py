@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nova_split_tools.ci_zuul import GUARD_JOB, uncovered
+from nova_split_tools.ci_zuul import CHECKS_JOB, GUARD_JOB, uncovered
 from nova_split_tools.graph import load_graph
 from nova_split_tools.plan import compute_plan, docs_tests
 from nova_split_tools.repo import Change
@@ -224,6 +224,26 @@ def test_zuul_refuses_a_role_project_the_tenant_does_not_have(tools: Path, clone
     (tmp_path / "zuul.d/nova-split.yaml").write_text(text.replace("zuul: zuul/zuul-jobs", "zuul: example/no-jobs"))
     result = check_config(tools, clone, tmp_path)
     assert result.returncode == 1 and "roles: example/no-jobs is not a project of the tenant" in result.stderr, result
+
+
+def test_checks_playbook_runs_every_check_and_fails_naming_the_failing_one(tools: Path, clone: Path) -> None:
+    """The checks job's playbook runs each check of its `checks` var in the checkout, a failing one
+    included, and fails naming it (the generated var is GitHub's list: ci_zuul_test)."""
+    checks = [
+        {"name": "first", "run": "echo first ran > checks-first.out"},
+        {"name": "the broken one", "run": "echo a lint finding >&2; exit 3"},
+        {"name": "last", "run": 'test -f pants && echo "$PWD" > checks-last.out'},
+    ]
+    result = playbook(tools, clone, "checks", {"checks": checks, "subproject": "build-support"}, verbose=True)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (clone / "checks-first.out").read_text() == "first ran\n"
+    assert (clone / "checks-last.out").read_text().strip() == str(clone)
+    failed = [line for line in result.stdout.splitlines() if line.startswith("failed:")]
+    assert len(failed) == 1 and "(item=the broken one)" in failed[0] and "a lint finding" in failed[0], failed
+    passing = playbook(tools, clone, "checks", {"checks": checks[::2], "subproject": "build-support"})
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    for out in ("checks-first.out", "checks-last.out"):
+        (clone / out).unlink()
 
 
 #: a node user that is neither root nor allowed sudo (created by the test below, no sudoers entry)
@@ -445,8 +465,17 @@ def test_zuul_file_matchers_run_what_the_plan_runs(tools: Path, clone: Path, tmp
         plan = compute_plan([Change(p, "M") for p in paths], subprojects, graph, lambda: graph, tool_resolves=tools_of)
         # The guard job starts on every change and runs what the plan runs that no other job Zuul
         # starts covers; its computation (our matcher) must agree with Zuul's own matchers.
-        assert jobs.get(GUARD_JOB) is True, paths
-        started = {subproject_of(n) for n, runs in jobs.items() if runs and n != GUARD_JOB and n not in carriers}
+        assert jobs.get(GUARD_JOB) is True and jobs.get(CHECKS_JOB) is True, paths
+        # an advisory job (-core-advisory, votes: false) leaves the tests the plan says vote to the
+        # voting job; the checks job tests nothing
+        started = {
+            sub
+            for n, runs in jobs.items()
+            if runs
+            and n not in (GUARD_JOB, CHECKS_JOB, *carriers)
+            and (sub := subproject_of(n)) is not None
+            and not (n.endswith("-core-advisory") and plan.subprojects[sub].voting)
+        }
         for name, (sub, tests) in carriers.items():  # a docs job covers only the docs tests
             d = plan.subprojects[sub]
             if jobs.get(name, False) and d.run and not d.all_tests and d.tests and d.tests <= tests:
