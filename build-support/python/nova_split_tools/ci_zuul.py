@@ -27,6 +27,7 @@ The regexes are Python/RE2 compatible (no look-around), as Zuul compiles them wi
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
@@ -52,6 +53,7 @@ __all__ = [
     "ROLES_PROJECT",
     "PATH",
     "glob_regex",
+    "foreign_config",
     "job_starts",
     "jobs",
     "render",
@@ -347,3 +349,46 @@ def render(
         jobs(graph, subprojects, tool_resolves), sort_keys=False, default_flow_style=False, width=1000
     )
     return {PATH: HEADER + body}
+
+
+#: Where else Zuul reads a project's configuration: ``zuul.yaml`` replaces ``zuul.d/``; the hidden
+#: forms are read only when neither exists, so beside ``zuul.d/`` they are ignored.
+_OTHER_CONFIG = ("zuul.yaml", ".zuul.yaml", ".zuul.d")
+
+
+def foreign_config(root: Path, generated: str) -> str | None:
+    """Why the Zuul configuration under ``root`` is not what :data:`PATH` (text ``generated``) says,
+    or None. Zuul reads every file of ``zuul.d/``, so a hand-written file there that redefines a
+    generated job (a variant: other ``files``, no voting) or gives one attributes in a pipeline
+    changes what runs behind the plan's back (the guard, ``--match`` and ``--check`` read the
+    generated file); ``zuul.yaml`` at the root replaces ``zuul.d/`` altogether."""
+    for name in _OTHER_CONFIG:
+        if (root / name).exists():
+            ignored = "Zuul reads it instead of zuul.d/" if name == "zuul.yaml" else "Zuul ignores it beside zuul.d/"
+            return f"{name}: {ignored}, where the generated jobs are; move its stanzas into a file under zuul.d/"
+    ours = {e["job"]["name"] for e in yaml.safe_load(generated) or [] if isinstance(e, dict) and "job" in e}
+    for path in sorted((root / "zuul.d").glob("*.yaml")) + sorted((root / "zuul.d").glob("*.yml")):
+        text = path.read_text()
+        if text.startswith(HEADER):
+            continue
+        try:
+            entries = yaml.safe_load(text) or []
+        except yaml.YAMLError as e:
+            return f"zuul.d/{path.name}: not YAML ({str(e).splitlines()[0]}); fix it"
+        for entry in entries if isinstance(entries, list) else []:
+            job = entry.get("job") if isinstance(entry, dict) else None
+            if isinstance(job, dict) and job.get("name") in ours:
+                return (
+                    f"zuul.d/{path.name}: redefines the generated job {job['name']} (a variant); the plan's"
+                    " guard would not know: change [ci] in subproject.toml, or define a job of another name"
+                )
+            project = entry.get("project") if isinstance(entry, dict) else None
+            for pipeline in (project or {}).values() if isinstance(project, dict) else []:
+                for item in (pipeline or {}).get("jobs", []) if isinstance(pipeline, dict) else []:
+                    if isinstance(item, dict) and any(k in ours for k in item):
+                        name = next(k for k in item if k in ours)
+                        return (
+                            f"zuul.d/{path.name}: gives the generated job {name} attributes in a pipeline;"
+                            " the plan's guard would not know: change [ci] in subproject.toml instead"
+                        )
+    return None

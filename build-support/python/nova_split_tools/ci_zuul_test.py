@@ -1,5 +1,6 @@
 import re
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from nova_split_tools.ci_zuul import (
     DOCS_JOB,
     GUARD_JOB,
     PATH,
+    foreign_config,
     glob_regex,
     job_starts,
     render,
@@ -246,3 +248,47 @@ def test_the_checks_job_runs_githubs_checks_on_every_change_and_votes() -> None:
     # it tests nothing, so it covers no subproject for the guard
     path = "Makefile"
     assert "build-support" in _uncovered([Change(path, "A")], [path])
+
+
+def _zuul_tree(tmp_path: Path, **extra: str) -> tuple[Path, str]:
+    generated = render(graph(), subprojects(), DEFAULT_TOOL_RESOLVES)[PATH]
+    (tmp_path / "zuul.d").mkdir()
+    (tmp_path / PATH).write_text(generated)
+    for name, text in extra.items():
+        (tmp_path / name.replace("__", "/")).write_text(text)
+    return tmp_path, generated
+
+
+def test_own_jobs_and_other_teams_jobs_beside_the_generated_file_are_fine(tmp_path: Path) -> None:
+    local = (
+        "- job: {name: team-extra, parent: nova-split-xen}\n"
+        "- project: {check: {jobs: [team-extra, nova-split-xen]}}\n"
+    )
+    root, generated = _zuul_tree(tmp_path, **{"zuul.d__local.yaml": local})
+    assert foreign_config(root, generated) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        (
+            "zuul.d__local.yaml",
+            "- job:\n    name: nova-split-xen\n    files: ['^drivers/xen/.*$']\n",
+            "zuul.d/local.yaml: redefines the generated job nova-split-xen (a variant)",
+        ),
+        (
+            "zuul.d__local.yaml",
+            "- project:\n    check:\n      jobs:\n        - nova-split-xen: {voting: false}\n",
+            "zuul.d/local.yaml: gives the generated job nova-split-xen attributes in a pipeline",
+        ),
+        ("zuul.yaml", "- job: {name: team-extra}\n", "zuul.yaml: Zuul reads it instead of zuul.d/"),
+        (".zuul.yaml", "- job: {name: team-extra}\n", ".zuul.yaml: Zuul ignores it beside zuul.d/"),
+        ("zuul.d__broken.yaml", "- job: [\n", "zuul.d/broken.yaml: not YAML"),
+    ],
+)
+def test_configuration_that_changes_the_generated_jobs_behind_the_plan_is_refused(
+    tmp_path: Path, name: str, text: str, said: str
+) -> None:
+    root, generated = _zuul_tree(tmp_path, **{name: text})
+    problem = foreign_config(root, generated)
+    assert problem is not None and problem.startswith(said) and "\n" not in problem, problem

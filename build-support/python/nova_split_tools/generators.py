@@ -46,9 +46,13 @@ def sync_owners(root: Path, check: bool) -> None:
 def sync_ci_config(root: Path, check: bool) -> None:
     """Per-driver GitHub workflows and the Zuul jobs (``zuul.d/``) from the build graph."""
     graph, subprojects, tools = load_graph(root), load_subprojects(root), tool_resolves(root)
+    zuul = ci_zuul.render(graph, subprojects, tools)
+    problem = ci_zuul.foreign_config(root, zuul[ci_zuul.PATH])
+    if problem is not None:
+        raise ToolError(problem)
     sync_generated(
         root,
-        {**ci_jobs.render(graph, subprojects, tools), **ci_zuul.render(graph, subprojects, tools)},
+        {**ci_jobs.render(graph, subprojects, tools), **zuul},
         header=ci_jobs.HEADER,
         candidates=ci_config_candidates(root),
         check=check,
