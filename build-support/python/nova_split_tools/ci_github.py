@@ -250,7 +250,9 @@ def main_workflow() -> dict[str, Any]:
         "needs": "plan",
         "if": "needs.plan.outputs.any == 'true'",
         "runs-on": RUNNER,
-        "timeout-minutes": 60,
+        # the tooling's self-tests alone take about 50 minutes on 2 cores, and a cold cache builds
+        # every environment first (.ci/run's own limit is 90)
+        "timeout-minutes": 120,
         # The plan decides: a subproject that does not vote on this change never fails the run.
         "continue-on-error": "${{ !matrix.voting }}",
         "strategy": {"fail-fast": False, "matrix": "${{ fromJSON(needs.plan.outputs.matrix) }}"},
@@ -304,7 +306,7 @@ def driver_workflow(driver: Subproject, paths: list[str]) -> dict[str, Any]:
         "needs": "plan",
         "if": "needs.plan.outputs.run == 'true'",
         "runs-on": RUNNER,
-        "timeout-minutes": 60,
+        "timeout-minutes": 120,
         "continue-on-error": "${{ needs.plan.outputs.voting != 'true' }}",
         "steps": _test_steps(driver.path, driver.name, "${{ needs.plan.outputs.tests }}"),
     }
