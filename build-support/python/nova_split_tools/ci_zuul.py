@@ -27,10 +27,10 @@ The regexes are Python/RE2 compatible (no look-around), as Zuul compiles them wi
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import yaml

@@ -6,11 +6,11 @@ from typing import Any
 import pytest
 import yaml
 
-from nova_split_tools.ci_jobs import DEFAULT_TOOL_RESOLVES
 from nova_split_tools.ci_github import CHECK_COMMANDS
+from nova_split_tools.ci_jobs import DEFAULT_TOOL_RESOLVES
 from nova_split_tools.ci_zuul import (
-    CHECKS_JOB,
     BASE_JOB,
+    CHECKS_JOB,
     DOC_REGEXES,
     DOCS_JOB,
     GUARD_JOB,
@@ -91,7 +91,12 @@ def test_documentation_starts_only_the_docs_job_which_runs_the_planned_docs_test
 def test_documentation_beside_code_starts_the_docs_job_too() -> None:
     jobs, project = load()
     paths = ["docs/ci.md", "drivers/xen/nova_xen/driver.py"]
-    assert [n for n in project["check"]["jobs"] if starts(jobs, n, paths)] == ["nova-split-xen", DOCS_JOB, GUARD_JOB, CHECKS_JOB]
+    assert [n for n in project["check"]["jobs"] if starts(jobs, n, paths)] == [
+        "nova-split-xen",
+        DOCS_JOB,
+        GUARD_JOB,
+        CHECKS_JOB,
+    ]
 
 
 def test_every_subproject_votes_in_check_and_gate_under_the_vote_policy() -> None:

@@ -199,7 +199,10 @@ def test_pre_playbook_installs_cpython_39_where_the_node_has_none(tools: Path, c
                         "dest": str(record),
                     },
                 },
-                {"name": "Make the directory", "ansible.builtin.file": {"path": str(installed.parent), "state": "directory"}},
+                {
+                    "name": "Make the directory",
+                    "ansible.builtin.file": {"path": str(installed.parent), "state": "directory"},
+                },
                 {"name": "Install", "ansible.builtin.file": {"src": real, "dest": str(installed), "state": "link"}},
             ]
         )
@@ -469,12 +472,12 @@ def test_zuul_file_matchers_run_what_the_plan_runs(tools: Path, clone: Path, tmp
         # an advisory job (-core-advisory, votes: false) leaves the tests the plan says vote to the
         # voting job; the checks job tests nothing
         started = {
-            sub
+            owner
             for n, runs in jobs.items()
             if runs
             and n not in (GUARD_JOB, CHECKS_JOB, *carriers)
-            and (sub := subproject_of(n)) is not None
-            and not (n.endswith("-core-advisory") and plan.subprojects[sub].voting)
+            and (owner := subproject_of(n)) is not None
+            and not (n.endswith("-core-advisory") and plan.subprojects[owner].voting)
         }
         for name, (sub, tests) in carriers.items():  # a docs job covers only the docs tests
             d = plan.subprojects[sub]
