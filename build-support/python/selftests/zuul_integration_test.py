@@ -229,24 +229,27 @@ def test_zuul_refuses_a_role_project_the_tenant_does_not_have(tools: Path, clone
     assert result.returncode == 1 and "roles: example/no-jobs is not a project of the tenant" in result.stderr, result
 
 
-def test_checks_playbook_runs_every_check_and_fails_naming_the_failing_one(tools: Path, clone: Path) -> None:
+def test_checks_playbook_runs_every_check_and_fails_naming_the_failing_one(
+    tools: Path, clone: Path, tmp_path: Path
+) -> None:
     """The checks job's playbook runs each check of its `checks` var in the checkout, a failing one
     included, and fails naming it (the generated var is GitHub's list: ci_zuul_test)."""
+    first, last = tmp_path / "first.out", tmp_path / "last.out"
     checks = [
-        {"name": "first", "run": "echo first ran > checks-first.out"},
+        {"name": "first", "run": f"echo first ran > {first}"},
         {"name": "the broken one", "run": "echo a lint finding >&2; exit 3"},
-        {"name": "last", "run": 'test -f pants && echo "$PWD" > checks-last.out'},
+        {"name": "last", "run": f'test -f pants && echo "$PWD" > {last}'},
     ]
     result = playbook(tools, clone, "checks", {"checks": checks, "subproject": "build-support"}, verbose=True)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert (clone / "checks-first.out").read_text() == "first ran\n"
-    assert (clone / "checks-last.out").read_text().strip() == str(clone)
+    assert first.read_text() == "first ran\n", result.stdout
+    assert last.read_text().strip() == str(clone), result.stdout
     failed = [line for line in result.stdout.splitlines() if line.startswith("failed:")]
     assert len(failed) == 1 and "(item=the broken one)" in failed[0] and "a lint finding" in failed[0], failed
+    first.unlink()
     passing = playbook(tools, clone, "checks", {"checks": checks[::2], "subproject": "build-support"})
     assert passing.returncode == 0, passing.stdout + passing.stderr
-    for out in ("checks-first.out", "checks-last.out"):
-        (clone / out).unlink()
+    assert first.exists()
 
 
 #: a node user that is neither root nor allowed sudo (created by the test below, no sudoers entry)
