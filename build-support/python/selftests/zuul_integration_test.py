@@ -238,12 +238,12 @@ def test_checks_playbook_runs_every_check_and_fails_naming_the_failing_one(
     checks = [
         {"name": "first", "run": f"echo first ran > {first}"},
         {"name": "the broken one", "run": "echo a lint finding >&2; exit 3"},
-        {"name": "last", "run": f'test -f pants && echo "$PWD" > {last}'},
+        {"name": "last", "run": f"test -f pants && pwd -P > {last}"},
     ]
     result = playbook(tools, clone, "checks", {"checks": checks, "subproject": "build-support"}, verbose=True)
     assert result.returncode == 2, result.stdout + result.stderr
     assert first.read_text() == "first ran\n", result.stdout
-    assert last.read_text().strip() == str(clone), result.stdout
+    assert last.read_text().strip() == str(clone.resolve()), result.stdout
     failed = [line for line in result.stdout.splitlines() if line.startswith("failed:")]
     assert len(failed) == 1 and "(item=the broken one)" in failed[0] and "a lint finding" in failed[0], failed
     first.unlink()
