@@ -53,6 +53,7 @@ __all__ = [
     "ROLES_PROJECT",
     "PATH",
     "glob_regex",
+    "ansible_literal",
     "foreign_config",
     "job_starts",
     "jobs",
@@ -185,6 +186,17 @@ def uncovered(config: str, plan: Plan, paths: Sequence[str]) -> set[str]:
     return {n for n, d in plan.subprojects.items() if d.run and not covered(n, d)}
 
 
+def ansible_literal(text: str) -> str:
+    """``text`` as a job variable that reaches a task unchanged. Zuul's job vars are templated by
+    Ansible when used, so ``{{``, ``{%`` or ``{#`` (bash's ``${#array[@]}``) would be evaluated or
+    fail the task: such text goes inside a Jinja ``raw`` block."""
+    if not any(d in text for d in ("{{", "{%", "{#")):
+        return text
+    if "{% endraw %}" in text:
+        raise ValueError(f"cannot pass {text!r} through Ansible's templating (it has '{{% endraw %}}')")
+    return "{% raw %}" + text + "{% endraw %}"
+
+
 def _job_name(sub: Subproject) -> str:
     return f"nova-split-{sub.name}"
 
@@ -208,7 +220,9 @@ def jobs(
                 # pre.yaml's ensure-python (a node without CPython 3.9, which Pants 2.17 needs)
                 "roles": [{"zuul": ROLES_PROJECT}],
                 "nodeset": {"nodes": [{"name": "node", "label": NODE_LABEL}]},
-                "timeout": 3600,
+                # pre-run and run share it: on a cold node the pre-run may build CPython 3.9 (ensure-python)
+                # and bootstrap Pants before the tooling's self-tests (about 50 minutes on 2 cores)
+                "timeout": 7200,
             }
         }
     ]
@@ -318,7 +332,7 @@ def jobs(
                 "vars": {
                     "subproject": "build-support",
                     "subproject_path": "build-support",
-                    "checks": [{"name": name, "run": command} for name, command in CHECK_COMMANDS],
+                    "checks": [{"name": name, "run": ansible_literal(command)} for name, command in CHECK_COMMANDS],
                     "bindep_dirs": [],
                     "bindep_profiles": "ci npm",
                 },
@@ -354,41 +368,87 @@ def render(
 #: Where else Zuul reads a project's configuration: ``zuul.yaml`` replaces ``zuul.d/``; the hidden
 #: forms are read only when neither exists, so beside ``zuul.d/`` they are ignored.
 _OTHER_CONFIG = ("zuul.yaml", ".zuul.yaml", ".zuul.d")
+#: the job variables the generated jobs and their playbooks read: project-wide vars of these names
+#: would reach every generated job that does not set them itself (``votes`` on a voting job)
+_OUR_VARS = frozenset({"subproject", "subproject_path", "votes", "only_tests", "guard", "checks", "bindep_dirs",
+                       "bindep_profiles"})
+
+
+class _ZuulYamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that takes Zuul's own tags (``!encrypted/pkcs1-oaep`` secrets,
+    ``!override``, ``!inherit``) as the plain value they tag, as far as reading names goes."""
+
+
+def _untagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_ZuulYamlLoader.add_multi_constructor("!", _untagged)
+
+
+def _pipelines(stanza: Any) -> list[Any]:
+    """The pipeline entries of a ``project`` or ``project-template`` stanza."""
+    return [v for v in stanza.values() if isinstance(v, dict)] if isinstance(stanza, dict) else []
+
+
+def _problem(name: str, entries: Any, ours: set[str]) -> str | None:
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        job = entry.get("job")
+        if isinstance(job, dict) and job.get("name") in ours:
+            return (
+                f"{name}: redefines the generated job {job['name']} (a variant); the plan's guard would"
+                " not know: change [ci] in subproject.toml, or define a job of another name"
+            )
+        for kind in ("project", "project-template"):
+            stanza = entry.get(kind)
+            shared = set((stanza.get("vars") or {}) if isinstance(stanza, dict) else {}) & _OUR_VARS
+            if kind == "project" and shared:
+                return (
+                    f"{name}: project vars {', '.join(sorted(shared))} reach every generated job that does"
+                    " not set them; give them to your own jobs instead"
+                )
+            for pipeline in _pipelines(stanza):
+                for item in pipeline.get("jobs") or []:
+                    if isinstance(item, dict) and (hit := next((k for k in item if k in ours), None)):
+                        return (
+                            f"{name}: gives the generated job {hit} attributes in a pipeline ({kind});"
+                            " the plan's guard would not know: change [ci] in subproject.toml instead"
+                        )
+    return None
 
 
 def foreign_config(root: Path, generated: str) -> str | None:
     """Why the Zuul configuration under ``root`` is not what :data:`PATH` (text ``generated``) says,
-    or None. Zuul reads every file of ``zuul.d/``, so a hand-written file there that redefines a
-    generated job (a variant: other ``files``, no voting) or gives one attributes in a pipeline
-    changes what runs behind the plan's back (the guard, ``--match`` and ``--check`` read the
-    generated file); ``zuul.yaml`` at the root replaces ``zuul.d/`` altogether."""
+    or None. Zuul reads every ``*.yaml`` under ``zuul.d/`` (subdirectories too, but none under a
+    ``.zuul.ignore``), so a hand-written file there that redefines a generated job (a variant:
+    other ``files``, no voting), gives one attributes in a pipeline (of the project or of a
+    template), or sets project-wide vars the generated jobs read changes what runs behind the plan's
+    back (the guard, ``--match`` and ``--check`` read the generated file); ``zuul.yaml`` at the root
+    replaces ``zuul.d/`` altogether. Zuul's own tags (secrets, ``!override``) are read as values."""
     for name in _OTHER_CONFIG:
         if (root / name).exists():
             ignored = "Zuul reads it instead of zuul.d/" if name == "zuul.yaml" else "Zuul ignores it beside zuul.d/"
             return f"{name}: {ignored}, where the generated jobs are; move its stanzas into a file under zuul.d/"
+    config = root / "zuul.d"
+    for ignore in sorted(config.rglob(".zuul.ignore")):
+        return f"{ignore.relative_to(root)}: Zuul skips everything beside and under it; remove it"
     ours = {e["job"]["name"] for e in yaml.safe_load(generated) or [] if isinstance(e, dict) and "job" in e}
-    for path in sorted((root / "zuul.d").glob("*.yaml")) + sorted((root / "zuul.d").glob("*.yml")):
+    for path in sorted(config.rglob("*.yaml")):
+        name = str(path.relative_to(root))
         text = path.read_text()
         if text.startswith(HEADER):
             continue
         try:
-            entries = yaml.safe_load(text) or []
+            entries = yaml.load(text, Loader=_ZuulYamlLoader)  # noqa: S506 (a SafeLoader)
         except yaml.YAMLError as e:
-            return f"zuul.d/{path.name}: not YAML ({str(e).splitlines()[0]}); fix it"
-        for entry in entries if isinstance(entries, list) else []:
-            job = entry.get("job") if isinstance(entry, dict) else None
-            if isinstance(job, dict) and job.get("name") in ours:
-                return (
-                    f"zuul.d/{path.name}: redefines the generated job {job['name']} (a variant); the plan's"
-                    " guard would not know: change [ci] in subproject.toml, or define a job of another name"
-                )
-            project = entry.get("project") if isinstance(entry, dict) else None
-            for pipeline in (project or {}).values() if isinstance(project, dict) else []:
-                for item in (pipeline or {}).get("jobs", []) if isinstance(pipeline, dict) else []:
-                    if isinstance(item, dict) and any(k in ours for k in item):
-                        name = next(k for k in item if k in ours)
-                        return (
-                            f"zuul.d/{path.name}: gives the generated job {name} attributes in a pipeline;"
-                            " the plan's guard would not know: change [ci] in subproject.toml instead"
-                        )
+            return f"{name}: not YAML ({str(e).splitlines()[0]}); fix it"
+        problem = _problem(name, entries, ours)
+        if problem is not None:
+            return problem
     return None

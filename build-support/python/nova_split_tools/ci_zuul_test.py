@@ -15,6 +15,7 @@ from nova_split_tools.ci_zuul import (
     DOCS_JOB,
     GUARD_JOB,
     PATH,
+    ansible_literal,
     foreign_config,
     glob_regex,
     job_starts,
@@ -260,6 +261,7 @@ def _zuul_tree(tmp_path: Path, **extra: str) -> tuple[Path, str]:
     (tmp_path / "zuul.d").mkdir()
     (tmp_path / PATH).write_text(generated)
     for name, text in extra.items():
+        (tmp_path / name.replace("__", "/")).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name.replace("__", "/")).write_text(text)
     return tmp_path, generated
 
@@ -269,7 +271,15 @@ def test_own_jobs_and_other_teams_jobs_beside_the_generated_file_are_fine(tmp_pa
         "- job: {name: team-extra, parent: nova-split-xen}\n"
         "- project: {check: {jobs: [team-extra, nova-split-xen]}}\n"
     )
-    root, generated = _zuul_tree(tmp_path, **{"zuul.d__local.yaml": local})
+    # Zuul's own tags: a secret for a team's job, !override/!inherit; a .yml file Zuul does not read
+    secret = (
+        "- secret:\n    name: team-token\n    data:\n      token: !encrypted/pkcs1-oaep\n        - c2VjcmV0\n"
+        "- job:\n    name: team-publish\n    tags: !override [a]\n    secrets: [team-token]\n"
+    )
+    root, generated = _zuul_tree(
+        tmp_path,
+        **{"zuul.d__local.yaml": local, "zuul.d__secrets.yaml": secret, "zuul.d__notes.yml": "- job: [\n"},
+    )
     assert foreign_config(root, generated) is None
 
 
@@ -289,6 +299,22 @@ def test_own_jobs_and_other_teams_jobs_beside_the_generated_file_are_fine(tmp_pa
         ("zuul.yaml", "- job: {name: team-extra}\n", "zuul.yaml: Zuul reads it instead of zuul.d/"),
         (".zuul.yaml", "- job: {name: team-extra}\n", ".zuul.yaml: Zuul ignores it beside zuul.d/"),
         ("zuul.d__broken.yaml", "- job: [\n", "zuul.d/broken.yaml: not YAML"),
+        (
+            "zuul.d__local.yaml",
+            "- project:\n    vars: {votes: false}\n",
+            "zuul.d/local.yaml: project vars votes reach every generated job",
+        ),
+        (
+            "zuul.d__local.yaml",
+            "- project-template:\n    name: t\n    gate:\n      jobs:\n        - nova-split-xen: {voting: false}\n",
+            "zuul.d/local.yaml: gives the generated job nova-split-xen attributes in a pipeline (project-template)",
+        ),
+        (
+            "zuul.d__sub__v.yaml",
+            "- job:\n    name: nova-split-xen\n    files: ['^nothing$']\n",
+            "zuul.d/sub/v.yaml: redefines the generated job nova-split-xen",
+        ),
+        ("zuul.d__.zuul.ignore", "", "zuul.d/.zuul.ignore: Zuul skips everything"),
     ],
 )
 def test_configuration_that_changes_the_generated_jobs_behind_the_plan_is_refused(
@@ -297,3 +323,11 @@ def test_configuration_that_changes_the_generated_jobs_behind_the_plan_is_refuse
     root, generated = _zuul_tree(tmp_path, **{name: text})
     problem = foreign_config(root, generated)
     assert problem is not None and problem.startswith(said) and "\n" not in problem, problem
+
+
+def test_text_ansible_would_template_is_passed_as_a_raw_block() -> None:
+    assert ansible_literal("./pants lint ::") == "./pants lint ::"
+    assert ansible_literal('echo "${#x[@]}"') == '{% raw %}echo "${#x[@]}"{% endraw %}'
+    assert ansible_literal("echo {{ x }}") == "{% raw %}echo {{ x }}{% endraw %}"
+    with pytest.raises(ValueError, match="endraw"):
+        ansible_literal("{% endraw %}{{ x }}")

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nova_split_tools.ci_zuul import CHECKS_JOB, GUARD_JOB, uncovered
+from nova_split_tools.ci_zuul import CHECKS_JOB, GUARD_JOB, ansible_literal, uncovered
 from nova_split_tools.graph import load_graph
 from nova_split_tools.plan import compute_plan, docs_tests
 from nova_split_tools.repo import Change
@@ -80,7 +80,7 @@ def test_zuul_refuses_a_broken_config_with_its_own_messages(tools: Path, clone: 
     (tmp_path / "zuul.d").mkdir()
     text = (clone / "zuul.d/nova-split.yaml").read_text()
     text = text.replace("    parent: nova-split-base\n", "    parent: nova-split-nobase\n", 1)
-    text = text.replace("    timeout: 3600\n", "    timeout: 3600\n    colour: blue\n", 1)
+    text = text.replace("    timeout: 7200\n", "    timeout: 7200\n    colour: blue\n", 1)
     text = text.replace("- ^drivers/xen/.*$", "- ^(?!drivers/xen/).*$", 1)
     text = text.replace("    gate:\n      jobs:\n", "    gate:\n      jobs:\n      - nova-split-missing\n", 1)
     (tmp_path / "zuul.d/nova-split.yaml").write_text(text)
@@ -220,6 +220,19 @@ def test_pre_playbook_installs_cpython_39_where_the_node_has_none(tools: Path, c
     assert "TASK [Bootstrap Pants]" in result.stdout and "2.17.1" in result.stdout
 
 
+def test_pre_playbook_for_the_checks_job_takes_debians_npm_only_where_node_has_none(tools: Path, clone: Path) -> None:
+    """The checks job's profiles (``ci npm``, from the generated config): where npm is on PATH
+    (NodeSource's nodejs, which conflicts with Debian's npm) the pre-run drops the npm profile."""
+    entries = yaml.safe_load((clone / "zuul.d/nova-split.yaml").read_text())
+    (checks,) = (e["job"] for e in entries if "job" in e and e["job"]["name"] == CHECKS_JOB)
+    assert checks["vars"]["bindep_profiles"].split() == ["ci", "npm"]
+    extra = {k: checks["vars"][k] for k in ("subproject", "subproject_path", "bindep_dirs", "bindep_profiles")}
+    result = playbook(tools, clone, "pre", extra, verbose=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    dropped = '"nova_split_bindep_profiles": "ci"' in result.stdout
+    assert dropped == (shutil.which("npm") is not None), result.stdout
+
+
 def test_zuul_refuses_a_role_project_the_tenant_does_not_have(tools: Path, clone: Path, tmp_path: Path) -> None:
     (tmp_path / "zuul.d").mkdir()
     text = (clone / "zuul.d/nova-split.yaml").read_text()
@@ -235,14 +248,15 @@ def test_checks_playbook_runs_every_check_and_fails_naming_the_failing_one(
     """The checks job's playbook runs each check of its `checks` var in the checkout, a failing one
     included, and fails naming it (the generated var is GitHub's list: ci_zuul_test)."""
     first, last = tmp_path / "first.out", tmp_path / "last.out"
+    # what Ansible would template (bash's ${#array[@]}, a Jinja expression) reaches bash as written
     checks = [
-        {"name": "first", "run": f"echo first ran > {first}"},
+        {"name": "first", "run": ansible_literal(f'x=(a b c); echo "first ran ${{#x[@]}} {{{{ 1 + 1 }}}}" > {first}')},
         {"name": "the broken one", "run": "echo a lint finding >&2; exit 3"},
         {"name": "last", "run": f"test -f pants && pwd -P > {last}"},
     ]
     result = playbook(tools, clone, "checks", {"checks": checks, "subproject": "build-support"}, verbose=True)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert first.read_text() == "first ran\n", result.stdout
+    assert first.read_text() == "first ran 3 {{ 1 + 1 }}\n", result.stdout
     assert last.read_text().strip() == str(clone.resolve()), result.stdout
     failed = [line for line in result.stdout.splitlines() if line.startswith("failed:")]
     assert len(failed) == 1 and "(item=the broken one)" in failed[0] and "a lint finding" in failed[0], failed
