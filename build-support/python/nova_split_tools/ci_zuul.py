@@ -370,8 +370,9 @@ def render(
 _OTHER_CONFIG = ("zuul.yaml", ".zuul.yaml", ".zuul.d")
 #: the job variables the generated jobs and their playbooks read: project-wide vars of these names
 #: would reach every generated job that does not set them itself (``votes`` on a voting job)
-_OUR_VARS = frozenset({"subproject", "subproject_path", "votes", "only_tests", "guard", "checks", "bindep_dirs",
-                       "bindep_profiles"})
+_OUR_VARS = frozenset(
+    {"subproject", "subproject_path", "votes", "only_tests", "guard", "checks", "bindep_dirs", "bindep_profiles"}
+)
 
 
 class _ZuulYamlLoader(yaml.SafeLoader):

@@ -190,6 +190,25 @@ def _format_after_command(argv: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The program (``argv`` None) or a caller in Python, whose signal handlers (SIGINT, SIGTERM,
+    SIGHUP) are given back whatever the command did with them (an interrupted release cut leaves
+    them ignored, for the program's last line)."""
+    if argv is None:
+        return _main(None)
+    try:
+        saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    except ValueError:  # pragma: no cover - getsignal works in any thread
+        saved = {}
+    try:
+        return _main(argv)
+    finally:
+        with contextlib.suppress(ValueError):  # not the main thread: nothing was changed
+            for sig, handling in saved.items():
+                if handling is not None:
+                    signal.signal(sig, handling)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     p, globals_ = parser()
     args = globals_.merge(p.parse_args(_format_after_command(list(sys.argv[1:] if argv is None else argv))))
     command = args.command or ""

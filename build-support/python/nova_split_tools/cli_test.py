@@ -52,3 +52,32 @@ def test_dirty_work_tree_is_refused_with_the_way_out(tmp_path: Path, capsys: pyt
     (root / "a.py").write_text("changed\n")
     assert main(["--repo", str(root), "plan", "HEAD"]) == 2
     assert "uncommitted changes (a.py); commit or stash them, or plan them as paths" in capsys.readouterr().err
+
+
+def test_a_caller_in_python_gets_its_signal_handlers_back_after_an_interrupted_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An interrupted release command leaves SIGINT/SIGTERM/SIGHUP ignored for the program's last
+    line; called from Python (argv given), ``main`` gives the caller's handlers back."""
+    import os
+    import signal
+    import time
+
+    from nova_split_tools import cli
+    from nova_split_tools.release_state import INTERRUPTS, interrupts_as_keyboard_interrupt
+
+    def interrupted(args: object) -> int:
+        with interrupts_as_keyboard_interrupt():  # as release cut, --continue and --abort do
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        return 0
+
+    before = {sig: signal.getsignal(sig) for sig in INTERRUPTS}
+    monkeypatch.setattr(cli.COMMANDS["owners"], "run", interrupted)
+    try:
+        assert main(["owners", "--check"]) == 130
+        assert "interrupted by signal SIGTERM" in capsys.readouterr().err
+        assert {sig: signal.getsignal(sig) for sig in INTERRUPTS} == before
+    finally:
+        for sig, handling in before.items():
+            signal.signal(sig, handling)

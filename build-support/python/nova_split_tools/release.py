@@ -404,7 +404,10 @@ def _cut(
                 raise ToolError(f"{e}; {done}") from None
             e.add_note(done)  # the CLI's one line: "interrupted by signal SIGTERM; restored ..."
             raise
-    return _finished(result, say)
+    # Released (commit, tag, wheel): a signal now must not report it as failed, nor send anyone to
+    # --continue a cut that is done.
+    with shielded():
+        return _finished(result, say)
 
 
 def _finished(result: CutResult, say: Callable[[str], None]) -> CutResult:

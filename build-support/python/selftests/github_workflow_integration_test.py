@@ -82,12 +82,14 @@ def _installed(minor: str) -> tuple[Path | None, Path | None]:
         return found[-1].parent.parent, None
     # A hosted runner: actions/setup-python installed into RUNNER_TOOL_CACHE (/opt/hostedtoolcache),
     # world-readable, and put it on PATH.
+    # Where several patch releases are cached, the one setup-python put on PATH, else the newest.
     toolcache = os.environ.get("RUNNER_TOOL_CACHE")
-    cached = sorted(Path(toolcache).glob(f"Python/{minor}.*/*/bin/python{minor}")) if toolcache else []
+    cached = Path(toolcache).glob(f"Python/{minor}.*/*/bin/python{minor}") if toolcache else iter(())
+    newest = sorted(cached, key=lambda p: tuple(int(n) for n in p.parts[-4].split(".") if n.isdigit()))
     on_path = shutil.which(f"python{minor}")
-    if cached or on_path:
-        return None, cached[-1] if cached else Path(on_path or "")
-    return None, None
+    if on_path is not None and (not newest or (toolcache and Path(on_path).is_relative_to(toolcache))):
+        return None, Path(on_path)
+    return None, newest[-1] if newest else None
 
 
 def _interpreters() -> list[Path]:
@@ -485,3 +487,11 @@ def test_a_hosted_runner_s_interpreters_are_found_without_pyenv(
     assert _installed("3.11") == (None, on_path)
     monkeypatch.setenv("RUNNER_TOOL_CACHE", str(tmp_path / "empty"))
     assert _installed("3.9") == (None, None)
+    # several patch releases: the one on PATH, else the newest (3.9.25 sorts before 3.9.9 as text)
+    older = tmp_path / "hostedtoolcache/Python/3.9.9/x64/bin/python3.9"
+    older.parent.mkdir(parents=True)
+    older.symlink_to(real)
+    monkeypatch.setenv("RUNNER_TOOL_CACHE", str(tmp_path / "hostedtoolcache"))
+    assert _installed("3.9") == (None, cached)
+    monkeypatch.setenv("PATH", str(older.parent))
+    assert _installed("3.9") == (None, older)

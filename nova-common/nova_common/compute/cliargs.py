@@ -80,36 +80,55 @@ class Terminated(BaseException):
     """SIGTERM, raised in the main thread like KeyboardInterrupt so ``finally`` blocks run."""
 
 
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise Terminated()
-
-
 @contextmanager
 def terminate_as_exception(restore: bool = True) -> Iterator[None]:
     """Within the block, SIGTERM raises :class:`Terminated` (main thread only).
 
-    The previous handler comes back afterwards, except when ``restore`` is false (the program,
-    not a caller in Python) and the block ends by an interrupt (Terminated or KeyboardInterrupt):
-    then SIGTERM and SIGINT stay ignored, so that a second signal (``timeout`` and CI runners send
-    several) cannot kill the process before it writes the line that says what happened."""
+    With ``restore`` (a caller in Python) the previous handler comes back afterwards. Without it
+    (the program), the first interrupt wins: SIGTERM raises :class:`Terminated` and Ctrl-C
+    KeyboardInterrupt after setting both to be ignored, so that a second signal (``timeout`` and CI
+    runners send several) cuts neither the cleanup short nor the line that says what happened; an
+    interrupted block leaves them ignored, and a block that ends otherwise gives the handlers back."""
+    fired = False
+
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        nonlocal fired
+        if not restore:
+            fired = True
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, signal.SIG_IGN)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise Terminated()
+
     try:
-        previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    except ValueError:  # not the main thread: leave the signal alone
+        previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, interrupted)}
+    except ValueError:  # not the main thread: leave the signals alone
         yield
         return
+    if not restore:
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupted)
     try:
         yield
     except (Terminated, KeyboardInterrupt):
-        if not restore:
+        if restore:
+            _give_back(previous)
+        else:  # also when the exception came from a handler the block installed itself
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, signal.SIG_IGN)
-            raise
-        signal.signal(signal.SIGTERM, previous)
         raise
     except BaseException:
-        signal.signal(signal.SIGTERM, previous)
+        _give_back(previous)
         raise
-    signal.signal(signal.SIGTERM, previous)
+    if fired:  # an interrupt the block swallowed: still on the way out
+        return
+    _give_back(previous)
+
+
+def _give_back(previous: dict[signal.Signals, Any]) -> None:
+    for sig, handling in previous.items():
+        if handling is not None:  # None: a handler not installed from Python, which cannot be put back
+            signal.signal(sig, handling)
 
 
 def prepare_stdout() -> str | None:

@@ -70,3 +70,21 @@ def test_as_the_program_a_block_not_interrupted_gives_the_handler_back(ending: s
         with pytest.raises(ValueError), terminate_as_exception(restore=False):
             raise ValueError("a command's own failure")
     assert [signal.getsignal(s) for s in _BOTH] == [_previous, _previous]
+
+
+@pytest.mark.parametrize("second", [signal.SIGTERM, signal.SIGINT])
+def test_as_the_program_a_second_signal_cuts_no_cleanup_short(second: signal.Signals) -> None:
+    """``timeout`` and CI runners send SIGTERM more than once, a user presses Ctrl-C twice: the
+    cleanup the first began runs to its end and the exception stays the first one's."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    cleaned = False
+    with pytest.raises(Terminated), terminate_as_exception(restore=False):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        finally:
+            os.kill(os.getpid(), second)
+            time.sleep(0.05)
+            cleaned = True
+    assert cleaned
