@@ -1,3 +1,5 @@
+import pytest
+
 from nova_split_tools.audit import (
     Outcome,
     RunResult,
@@ -152,3 +154,27 @@ def test_summary_counts_and_precision_over_caught_mutations() -> None:
     assert (s["mutations"], s["caught"], s["survivors"], s["misses"], s["uncaught_skips"]) == (4, 1, 1, 1, 1)
     assert s["precision"] == round(6 / 4, 2)  # survivors do not count; (4 + 2 + 0) planned / 4 failing
     assert summarize([])["precision"] is None
+
+
+def test_a_running_drivers_tests_its_policy_left_out_count_as_skipped_not_missed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A testing helper reaches libvirt through the driver API (one test runs) and through the
+    compute service (core-changes=skip leaves out its end-to-end test): a failure there, with
+    nova-common's own planned test failing too, is a caught break, not a miss."""
+    import nova_split_tools.audit as audit
+    from nova_split_tools.plan import Decision, Plan
+
+    api_test, e2e_test = f"{LV}/driver_test.py", f"{LV}/cli_integration_test.py"
+    decisions = {
+        "nova-common": Decision(run=True, voting=True, why=["own"], tests={f"{NC}/driver_test.py"}),
+        "libvirt": Decision(run=True, voting=True, why=["api", "e2e"], tests={api_test}, skipped_tests={e2e_test}),
+    }
+    monkeypatch.setattr(audit, "compute_plan", lambda *a, **k: Plan(decisions, False, [], False))
+    tests = ALL_TESTS | {e2e_test}
+    planned, skipped = planned_and_skipped(f"{NC}/testing/helper.py", subprojects(), graph(), tests)
+    assert api_test in planned and e2e_test in skipped and e2e_test not in planned
+    both = RunResult({e2e_test, f"{NC}/driver_test.py"}, set())
+    assert classify(planned, skipped, both)[:3] == ("caught", [], [])
+    alone = RunResult({e2e_test}, set())
+    assert classify(planned, skipped, alone)[:3] == ("UNCAUGHT-SKIP", [], [e2e_test])

@@ -99,6 +99,9 @@ class Decision:
     all_tests: bool = False
     #: how it was reached: :data:`OWN`, :data:`API`, :data:`END_TO_END` (skipped paths included)
     paths: set[str] = field(default_factory=set)
+    #: test files the change reached through a path whose policy is ``skip`` (not run for it, even
+    #: where the subproject runs for another reason): what ``nova-split audit`` counts as skipped
+    skipped_tests: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -187,6 +190,8 @@ def compute_plan(
         )
         d.why.append(f"{reason} [{label}{note}]")
         if policy is CorePolicy.SKIP:
+            if test is not None:
+                d.skipped_tests.add(test)
             return
         d.run = True
         d.voting |= policy is CorePolicy.VOTE
