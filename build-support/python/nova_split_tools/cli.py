@@ -195,10 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     them ignored, for the program's last line)."""
     if argv is None:
         return _main(None)
-    try:
-        saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    except ValueError:  # pragma: no cover - getsignal works in any thread
-        saved = {}
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         return _main(argv)
     finally:

@@ -110,19 +110,16 @@ def terminate_as_exception(restore: bool = True) -> Iterator[None]:
         previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupted)
     try:
         yield
-    except (Terminated, KeyboardInterrupt):
-        if restore:
-            _give_back(previous)
-        else:  # also when the exception came from a handler the block installed itself
+    except BaseException as e:
+        # as the program, an interrupt (also from a handler the block installed itself) leaves both ignored
+        if not restore and isinstance(e, (Terminated, KeyboardInterrupt)):
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, signal.SIG_IGN)
+        else:
+            _give_back(previous)
         raise
-    except BaseException:
+    if not fired:  # an interrupt the block swallowed: still on the way out
         _give_back(previous)
-        raise
-    if fired:  # an interrupt the block swallowed: still on the way out
-        return
-    _give_back(previous)
 
 
 def _give_back(previous: dict[signal.Signals, Any]) -> None:
