@@ -46,7 +46,13 @@ def nova_common_library(entry_points):
         sources=["nova_common/**/*_test.py", "!nova_common/**/*_integration_test.py"],
         resolve="common",
     )
-    python_tests(name="integration", sources=["nova_common/**/*_integration_test.py"], resolve="common")
+    # The end-to-end tests install nova-common's own wheel (its entry points, as declared below).
+    python_tests(
+        name="integration",
+        sources=["nova_common/**/*_integration_test.py"],
+        resolve="common",
+        runtime_package_dependencies=[":dist"],
+    )
     # Entry points name modules that exist once per resolve; the dist takes them from 'common'.
     ambiguous = []
     for group in entry_points.values():
@@ -117,6 +123,10 @@ def nova_driver(
         sources=[package + "/**/*_integration_test.py"],
         resolve=name,
         dependencies=list(test_dependencies),
+        # The driver's own wheel, built into the sandbox: its end-to-end tests install its
+        # dist-info (nova_common.testing.cli.installed_wheel), so they find the driver through
+        # the entry point this file declares, not a copy of it.
+        runtime_package_dependencies=[":dist"],
     )
     _license()
     python_distribution(

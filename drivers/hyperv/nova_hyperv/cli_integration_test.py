@@ -1,15 +1,16 @@
 """nova-compute with the hyperv driver, found by its entry point, against the os-win contract fake."""
 
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import nova_hyperv.driver  # noqa: F401  (named by the entry point below; a dependency)
-from nova_common.testing.cli import installed_driver, installed_drivers, run_error, run_json
+import nova_hyperv.driver  # noqa: F401  (named by the wheel's entry point; a dependency)
+from nova_common.testing.cli import installed_drivers, installed_wheel, run_error, run_json
 from nova_hyperv.oswin_fake import FakeUtilsFactory
 
-_installed = installed_driver("nova-hyperv", {"hyperv": "nova_hyperv.driver:HyperVDriver"})
+_installed = installed_wheel("nova-hyperv")
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_boot_list_reboot_stop_start_delete_across_restarts(
 
 
 def test_hyperv_is_installed_as_a_driver(capsys: pytest.CaptureFixture[str]) -> None:
-    assert installed_drivers(capsys)["hyperv"] == "nova-hyperv 1.0.0"
+    assert installed_drivers(capsys)["hyperv"] == f"nova-hyperv {version('nova-hyperv')}"
 
 
 def test_real_os_win_on_linux_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,14 +1,15 @@
 """nova-compute with the libvirt driver, found by its entry point, on the embedded test hypervisor."""
 
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import nova_libvirt.driver  # noqa: F401  (named by the entry point below; a dependency)
-from nova_common.testing.cli import installed_driver, installed_drivers, run_error, run_json
+import nova_libvirt.driver  # noqa: F401  (named by the wheel's entry point; a dependency)
+from nova_common.testing.cli import installed_drivers, installed_wheel, run_error, run_json
 
-_installed = installed_driver("nova-libvirt", {"libvirt": "nova_libvirt.driver:LibvirtDriver"})
+_installed = installed_wheel("nova-libvirt")
 
 
 def _json(capsys: pytest.CaptureFixture[str], state: Path, *argv: str) -> list[dict[str, Any]]:
@@ -43,7 +44,7 @@ def test_boot_list_reboot_delete_across_restarts(tmp_path: Path, capsys: pytest.
 
 
 def test_libvirt_is_installed_as_a_driver(capsys: pytest.CaptureFixture[str]) -> None:
-    assert installed_drivers(capsys)["libvirt"] == "nova-libvirt 1.0.0"
+    assert installed_drivers(capsys)["libvirt"] == f"nova-libvirt {version('nova-libvirt')}"
 
 
 def test_reboot_of_stopped_instance_fails_cleanly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

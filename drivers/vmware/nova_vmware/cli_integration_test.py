@@ -1,15 +1,16 @@
 """nova-compute with the vmware driver, found by its entry point, against a real vcsim."""
 
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import nova_vmware.driver  # noqa: F401  (named by the entry point below; a dependency)
-from nova_common.testing.cli import installed_driver, installed_drivers, run_error, run_json
+import nova_vmware.driver  # noqa: F401  (named by the wheel's entry point; a dependency)
+from nova_common.testing.cli import installed_drivers, installed_wheel, run_error, run_json
 from nova_vmware.vcsim_fixture import Vcsim
 
-_installed = installed_driver("nova-vmware", {"vmware": "nova_vmware.driver:VMwareDriver"})
+_installed = installed_wheel("nova-vmware")
 
 
 def _argv(vcsim: Vcsim, state: Path, *argv: str) -> list[str]:
@@ -59,7 +60,7 @@ def test_boot_list_reboot_stop_start_delete_across_restarts(
 
 
 def test_vmware_is_installed_as_a_driver(capsys: pytest.CaptureFixture[str]) -> None:
-    assert installed_drivers(capsys)["vmware"] == "nova-vmware 1.0.0"
+    assert installed_drivers(capsys)["vmware"] == f"nova-vmware {version('nova-vmware')}"
 
 
 def test_pause_is_refused_as_unsupported(tmp_path: Path, vcsim: Vcsim, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,15 +1,16 @@
 """nova-compute with the xen driver, found by its entry point, against the wire-level XenAPI fake."""
 
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
-import nova_xen.driver  # noqa: F401  (named by the entry point below; a dependency)
-from nova_common.testing.cli import installed_driver, installed_drivers, run_error, run_json
+import nova_xen.driver  # noqa: F401  (named by the wheel's entry point; a dependency)
+from nova_common.testing.cli import installed_drivers, installed_wheel, run_error, run_json
 from nova_xen.xenapi_fake import FakeXenServer, running_fake
 
-_installed = installed_driver("nova-xen", {"xen": "nova_xen.driver:XenDriver"})
+_installed = installed_wheel("nova-xen")
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def test_boot_list_reboot_stop_start_delete_across_restarts(
 
 
 def test_xen_is_installed_as_a_driver(capsys: pytest.CaptureFixture[str]) -> None:
-    assert installed_drivers(capsys)["xen"] == "nova-xen 1.0.0"
+    assert installed_drivers(capsys)["xen"] == f"nova-xen {version('nova-xen')}"
 
 
 def test_wrong_password_is_one_line(tmp_path: Path, fake: FakeXenServer, capsys: pytest.CaptureFixture[str]) -> None:

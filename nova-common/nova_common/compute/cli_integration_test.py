@@ -1,21 +1,23 @@
 """nova-compute end to end, with drivers found through real distribution metadata.
 
-The fake driver is registered by a real ``*.dist-info`` with the entry point nova-common's wheel
-declares (see nova_common.testing.distributions); the wheels themselves are installed and
-exercised in a fresh venv by build-support/python/selftests/wheel_smoke_integration_test.py.
+The fake driver is registered by the ``.dist-info`` of nova-common's own wheel, which Pants builds
+into the test's sandbox (nova_common.testing.cli.installed_wheel): the entry point is the one
+nova-common's BUILD declares. The wheels themselves are installed and exercised in a fresh venv
+by build-support/python/selftests/wheel_smoke_integration_test.py.
 """
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
-import nova_common.fake_driver  # noqa: F401  (named by the entry point below; a dependency)
+import nova_common.fake_driver  # noqa: F401  (named by the wheel's entry point; a dependency)
 from nova_common.compute.cli import main
-from nova_common.testing.cli import installed_driver, installed_drivers, run, run_error
+from nova_common.testing.cli import installed_drivers, installed_wheel, run, run_error
 from nova_common.testing.distributions import install_distribution
 
-site = installed_driver("nova-common", {"fake": "nova_common.fake_driver:FakeDriver"})
+site = installed_wheel("nova-common")
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -41,7 +43,7 @@ def test_fake_driver_lifecycle_via_entry_point(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_drivers_command_lists_installed_drivers(capsys: pytest.CaptureFixture[str]) -> None:
-    assert installed_drivers(capsys) == {"fake": "nova-common 1.0.0"}
+    assert installed_drivers(capsys) == {"fake": f"nova-common {version('nova-common')}"}
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ called with the arguments a user would type.
 Only end-to-end tests import this module: it pulls the compute service
 (:mod:`nova_common.compute`), which the rest of :mod:`nova_common.testing` does not. Usage::
 
-    import nova_xen.driver  # noqa: F401  (named by the entry point below; a dependency)
-    from nova_common.testing.cli import installed_driver, run_json
+    import nova_xen.driver  # noqa: F401  (named by the wheel's entry point; a dependency)
+    from nova_common.testing.cli import installed_wheel, run_json
 
-    _installed = installed_driver("nova-xen", {"xen": "nova_xen.driver:XenDriver"})
+    _installed = installed_wheel("nova-xen")
 
     def test_list(capsys, tmp_path):
         assert run_json(capsys, "--driver", "xen", "--state-dir", str(tmp_path), "list") == []
@@ -16,6 +16,7 @@ Only end-to-end tests import this module: it pulls the compute service
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +30,11 @@ from nova_common.testing.distributions import install_distribution
 __all__ = [
     "ERROR_PREFIX",
     "Result",
+    "built_wheel",
+    "install_dist_info",
     "installed_driver",
     "installed_drivers",
+    "installed_wheel",
     "run",
     "run_error",
     "run_json",
@@ -58,6 +62,54 @@ def installed_driver(
 
     # A cast: in resolves whose mypy run sees pytest without its types the decorator is untyped.
     return cast("Callable[..., Iterator[Path]]", pytest.fixture(autouse=True)(_installed_driver))
+
+
+def installed_wheel(distribution: str) -> Callable[..., Iterator[Path]]:
+    """An autouse fixture installing the dist-info of ``distribution``'s own wheel for the test.
+
+    The wheel is the one Pants builds into the test's sandbox from the subproject's
+    ``python_distribution`` (the BUILD macros give end-to-end tests
+    ``runtime_package_dependencies=[":dist"]``), so the driver is found through the entry point
+    its BUILD file declares, with the version its ``subproject.toml`` gives: a wrong entry point
+    fails here, as it would for a user who installed the wheel. Only the ``.dist-info`` is
+    installed; the code is imported from the sources, as the rest of the test does. The fixture
+    yields the site directory, where a test may install more distributions.
+    """
+
+    def _installed_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+        site = tmp_path / "site"
+        install_dist_info(built_wheel(distribution, Path.cwd()), site)
+        monkeypatch.syspath_prepend(str(site))
+        yield site
+
+    return cast("Callable[..., Iterator[Path]]", pytest.fixture(autouse=True)(_installed_wheel))
+
+
+def built_wheel(distribution: str, sandbox: Path) -> Path:
+    """The one wheel of ``distribution`` under ``sandbox`` (a failed test if there is none or several)."""
+    stem = distribution.replace("-", "_")
+    found = sorted(sandbox.glob(f"**/{stem}-*.whl"))
+    if len(found) != 1:
+        what = "no wheel" if not found else f"{len(found)} wheels ({', '.join(p.name for p in found)})"
+        pytest.fail(
+            f"{what} of {distribution} in the test sandbox {sandbox}: "
+            "the test target needs runtime_package_dependencies=[':dist'] (the BUILD macros give it)",
+            pytrace=False,
+        )
+    return found[0]
+
+
+def install_dist_info(wheel: Path, site: Path) -> Path:
+    """Extract the ``.dist-info`` directory of ``wheel`` (and nothing else) into ``site``; returns it."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        infos = sorted({n.split("/", 1)[0] for n in names if n.split("/", 1)[0].endswith(".dist-info")})
+        if len(infos) != 1:
+            pytest.fail(
+                f"{wheel.name} has {len(infos)} .dist-info directories, not one: not a valid wheel", pytrace=False
+            )
+        archive.extractall(site, [n for n in names if n.startswith(f"{infos[0]}/")])
+    return site / infos[0]
 
 
 @dataclass(frozen=True)
