@@ -19,6 +19,12 @@ Classification of one mutation (:func:`classify`):
 - an *unplanned re-run* is a test Pants re-ran (its inputs changed) outside the plan: for inputs
   like a valid lockfile refresh, where nothing fails, it is the hole that would otherwise hide;
 - *precision*: planned test files per failing test file, over the caught mutations.
+
+When Pants cannot run the suite at all (a corrupted lockfile, a requirement dropped that an
+import needs: an error, no per-test results), :func:`settle_error` runs the planned tests alone
+and then the rest, by subproject where the rest errors too, so an error outside the plan is a
+miss like a failing test outside it; the same error on both sides (no Pants run of any test
+gets through, the plan's included) is caught by the plan.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ __all__ = [
     "covers",
     "input_files",
     "parse_test_run",
+    "settle_error",
     "source_files",
 ]
 
@@ -85,13 +92,17 @@ class RunResult:
     error: str | None = None
 
 
+#: Runs ``pants test`` on the given specs in a tree (``("::",)``: the whole suite).
+Runner = Callable[[Path, Sequence[str]], RunResult]
+
+
 @dataclass
 class Outcome:
     path: str
     kind: str
     operator: str
     description: str
-    outcome: str  # caught | survived | MISS | UNCAUGHT-SKIP | pants-error
+    outcome: str  # caught | survived | MISS | UNCAUGHT-SKIP (pants-error: in journals of earlier versions)
     planned: int
     failed: list[str]
     misses: list[str]
@@ -157,19 +168,55 @@ def classify(
     failing = run.failed - baseline_failed
     misses = sorted(failing - planned - skipped)
     skipped_failing = (failing & skipped) - planned
-    uncaught = sorted(skipped_failing) if skipped_failing and not (failing & planned) else []
+    # An error of the planned run (settle_error) is a red plan: the break cannot land unseen.
+    plan_caught = bool(failing & planned) or run.error is not None
+    uncaught = sorted(skipped_failing) if skipped_failing and not plan_caught else []
     unplanned = sorted(run.rerun - planned - skipped - baseline_failed)
-    if run.error is not None:
-        outcome = "pants-error"
-    elif misses:
+    if misses:
         outcome = "MISS"
     elif uncaught:
         outcome = "UNCAUGHT-SKIP"
-    elif failing:
+    elif failing or run.error is not None:
         outcome = "caught"
     else:
         outcome = "survived"
     return outcome, misses, uncaught, unplanned
+
+
+def settle_error(
+    tree: Path, runner: Runner, planned: set[str], all_tests: set[str], subprojects: Sequence[Subproject]
+) -> RunResult:
+    """What a mutation breaks when Pants cannot run the whole suite (``error`` set, no results).
+
+    The planned tests run alone; the result's ``error`` is theirs (None when they ran). The other
+    tests then run together; if they error too, with another error than the planned run's, each
+    subproject's share runs alone, and every test of a share that errors counts as failing (the
+    plan would not have shown that error). The same error on both sides is one no Pants run of any
+    test gets through, the plan's included, so it adds nothing outside the plan.
+    """
+    inside = runner(tree, sorted(planned)) if planned else RunResult(set(), set())
+    failed, rerun = set(inside.failed), set(inside.rerun)
+    others = all_tests - planned
+    if others:
+        outside = runner(tree, sorted(others))
+        if outside.error is None:
+            failed |= outside.failed
+            rerun |= outside.rerun
+        elif outside.error != inside.error:
+            for share in _shares(others, subprojects):
+                run = runner(tree, sorted(share))
+                failed |= share if run.error is not None else run.failed
+                rerun |= run.rerun
+    return RunResult(failed, rerun, inside.error)
+
+
+def _shares(tests: set[str], subprojects: Sequence[Subproject]) -> list[set[str]]:
+    """``tests`` split by the subproject that owns each (one share for the unowned ones)."""
+    shares: dict[str, set[str]] = {}
+    for test in tests:
+        owner = next((s.name for s in subprojects if s.owns(test)), "")
+        shares.setdefault(owner, set()).add(test)
+    return [shares[k] for k in sorted(shares)]
 
 
 def covers(spec: str, test: str) -> bool:
@@ -253,9 +300,9 @@ def mutants(tree: Path, graph: Graph, kinds: Iterable[str], seed: int) -> list[M
 SUITE_ARGS = ("--no-pantsd", "--tag=-integration", "test", "::")
 
 
-def _pants_test(tree: Path) -> RunResult:
+def _pants_test(tree: Path, specs: Sequence[str] = ("::",)) -> RunResult:
     proc = subprocess.run(
-        [str(tree / "pants"), *SUITE_ARGS],
+        [str(tree / "pants"), *SUITE_ARGS[:-1], *specs],
         cwd=tree,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -273,7 +320,7 @@ def audit(
     kinds: Iterable[str] = KINDS,
     paths: list[str] | None = None,
     progress: Progress | None = None,
-    runner: Callable[[Path], RunResult] = _pants_test,
+    runner: Runner = _pants_test,
     journal: Path | None = None,
 ) -> tuple[list[Outcome], list[str]]:
     """Audit every mutation (or a seeded ``sample``) in a worktree of HEAD: (outcomes, baseline failures).
@@ -303,7 +350,7 @@ def _audit_in_worktree(
     kinds: Iterable[str],
     paths: list[str] | None,
     progress: Progress,
-    runner: Callable[[Path], RunResult],
+    runner: Runner,
     journal_path: Path | None,
 ) -> tuple[list[Outcome], list[str]]:
     commit = git(repo.root, "rev-parse", "HEAD").strip()
@@ -342,7 +389,7 @@ def _audit_in_worktree(
         outcomes: list[Outcome] = []
         try:
             start = time.monotonic()
-            base = runner(tree)
+            base = runner(tree, ("::",))
             if base.error:
                 raise ToolError(f"the unmutated suite does not run: {base.error}")
             progress.advance()
@@ -386,7 +433,7 @@ def _one(
     all_tests: set[str],
     tools: Mapping[str, Sequence[str]],
     originals: dict[str, str],
-    runner: Callable[[Path], RunResult],
+    runner: Runner,
     base: RunResult,
 ) -> Outcome:
     """Commit ``m`` in ``tree``, plan it, run the suite, reset to HEAD, classify."""
@@ -402,7 +449,9 @@ def _one(
             tool_resolves=tools,
             texts=_texts(tree, m, originals) if m.path in originals else None,
         )
-        run = runner(tree)
+        run = runner(tree, ("::",))
+        if run.error is not None:
+            run = settle_error(tree, runner, planned, all_tests, subprojects)
     finally:
         git(tree, "reset", "-q", "--hard", "HEAD~1")
     outcome, misses, uncaught, unplanned = classify(planned, skipped, run, base.failed)

@@ -1,3 +1,6 @@
+from collections.abc import Sequence
+from pathlib import Path
+
 import pytest
 
 from nova_split_tools.audit import (
@@ -8,6 +11,7 @@ from nova_split_tools.audit import (
     input_files,
     parse_test_run,
     planned_and_skipped,
+    settle_error,
     source_files,
 )
 from nova_split_tools.audit_cmd import summarize
@@ -88,8 +92,77 @@ def test_failing_and_rerun_tests_are_read_from_pants_output() -> None:
 def test_a_pants_run_that_ran_no_test_is_an_error_not_a_survivor() -> None:
     run = parse_test_run(1, "12:00:00 [ERROR] 1 Exception encountered:\n  ResolveError: bad BUILD\n")
     assert run.error == "ResolveError: bad BUILD"  # the line that says what is wrong
-    assert classify(set(), set(), run)[0] == "pants-error"
+    assert classify(set(), set(), run)[0] == "caught"  # the planned run's error: a red plan
     assert parse_test_run(0, "").error is None  # nothing to test is not an error
+
+
+class ErrorRunner:
+    """``pants test`` on specs: errors (``error``) when the specs hold a test of ``broken``'s
+    packages, else fails the tests in ``failing``; records each run's specs."""
+
+    def __init__(self, broken: dict[str, str], failing: frozenset[str] = frozenset()) -> None:
+        self.broken = broken
+        self.failing = failing
+        self.runs: list[list[str]] = []
+
+    def __call__(self, tree: Path, specs: Sequence[str]) -> RunResult:
+        tests = {t for t in ALL_TESTS if any(covers(s, t) for s in specs)}
+        self.runs.append(sorted(specs))
+        errors = [e for pkg, e in self.broken.items() if any(t.startswith(pkg) for t in tests)]
+        if errors:
+            return RunResult(set(), set(), errors[0])
+        return RunResult(tests & self.failing, set())
+
+
+def test_an_error_only_in_the_planned_tests_is_caught_and_the_rest_runs_once() -> None:
+    # a corrupted libvirt.lock: libvirt's tests cannot build, the others run and pass
+    runner = ErrorRunner({LV: "There was 1 error downloading required artifacts:"})
+    planned = {f"{LV}/driver_test.py"}
+    run = settle_error(Path("."), runner, planned, ALL_TESTS, subprojects())
+    assert run.error == "There was 1 error downloading required artifacts:" and run.failed == set()
+    assert runner.runs == [[f"{LV}/driver_test.py"], sorted([f"{NC}/driver_test.py", f"{XN}/driver_test.py"])]
+    assert classify(planned, set(), run)[:3] == ("caught", [], [])
+
+
+def test_an_error_outside_the_plan_is_a_miss_of_the_subprojects_that_error() -> None:
+    # the plan ran libvirt, which passes; xen's tests cannot even be built
+    runner = ErrorRunner({XN: "UnownedDependencyError: Pants cannot infer owners"})
+    planned = {f"{LV}/driver_test.py"}
+    run = settle_error(Path("."), runner, planned, ALL_TESTS, subprojects())
+    assert run.error is None
+    assert run.failed == {f"{XN}/driver_test.py"}  # nova-common's share ran alone and passed
+    assert [f"{NC}/driver_test.py"] in runner.runs and [f"{XN}/driver_test.py"] in runner.runs
+    assert classify(planned, set(), run)[:3] == ("MISS", [f"{XN}/driver_test.py"], [])
+
+
+def test_an_empty_plan_with_an_error_anywhere_is_a_miss() -> None:
+    runner = ErrorRunner({NC: "ResolveError: bad BUILD"})
+    run = settle_error(Path("."), runner, set(), ALL_TESTS, subprojects())
+    assert classify(set(), set(), run)[:2] == ("MISS", [f"{NC}/driver_test.py"])
+
+
+def test_the_same_error_everywhere_is_caught_by_the_plan() -> None:
+    # a BUILD file no target can be read past: every run errors alike, the planned one included
+    same = "InvalidFieldException: Unused key in the `overrides` field"
+    runner = ErrorRunner({NC: same, LV: same, XN: same})
+    planned = {f"{XN}/driver_test.py"}
+    run = settle_error(Path("."), runner, planned, ALL_TESTS, subprojects())
+    assert len(runner.runs) == 2  # no split by subproject: the plan's run shows this very error
+    assert (run.error, run.failed) == (same, set())
+    assert classify(planned, set(), run)[:3] == ("caught", [], [])
+
+
+def test_an_error_in_a_policy_skipped_driver_is_uncaught_unless_the_plan_is_red() -> None:
+    planned, skipped = planned_and_skipped(
+        f"{NC}/driver.py", subprojects(CorePolicy.SKIP, CorePolicy.SKIP), graph(), ALL_TESTS
+    )
+    assert f"{XN}/driver_test.py" in skipped
+    green_plan = settle_error(Path("."), ErrorRunner({XN: "E"}), planned, ALL_TESTS, subprojects())
+    assert classify(planned, skipped, green_plan)[:3] == ("UNCAUGHT-SKIP", [], [f"{XN}/driver_test.py"])
+    red_plan = settle_error(
+        Path("."), ErrorRunner({XN: "E"}, frozenset({f"{NC}/driver_test.py"})), planned, ALL_TESTS, subprojects()
+    )
+    assert classify(planned, skipped, red_plan)[:3] == ("caught", [], [])
 
 
 def test_specs_cover_files_and_directories() -> None:
