@@ -23,7 +23,9 @@ from typing import Any
 
 from nova_common.compute.progress import Progress
 from nova_split_tools.audit import KINDS, Outcome, audit
+from nova_split_tools.audit_journal import read_journal
 from nova_split_tools.errors import ToolError
+from nova_split_tools.input_mutations import NEUTRAL_OPERATORS
 from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.proc import git
 from nova_split_tools.repo import Repository
@@ -45,7 +47,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="record each finished mutation in FILE, and take those an earlier run of this commit and seed "
         "recorded there instead of running them again (an interrupted audit goes on; parts add up)",
     )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help="run nothing: print the figures of the journal FILE (any commit's; also while an audit "
+        "appends to it), for the mutations --kind selects",
+    )
     add_format_argument(parser)
+
+
+def _neutral(o: Outcome) -> bool:
+    """A behaviour-preserving edit that no test failed on, as it should be (not a test gap)."""
+    return o.outcome == "survived" and o.operator in NEUTRAL_OPERATORS
 
 
 def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
@@ -58,7 +72,8 @@ def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
         "caught": sum(o.outcome == "caught" for o in outcomes),
         "misses": sum(len(o.misses) for o in outcomes),
         "uncaught_skips": sum(len(o.uncaught_skips) for o in outcomes),
-        "survivors": sum(o.outcome == "survived" for o in outcomes),
+        "survivors": sum(o.outcome == "survived" and not _neutral(o) for o in outcomes),
+        "neutral": sum(_neutral(o) for o in outcomes),
         # Pants could not run the whole suite (settled by running the plan and the rest apart).
         "pants_errors": sum(o.error is not None for o in outcomes),
         "unplanned_reruns": sum(len(o.unplanned_reruns) for o in outcomes),
@@ -87,6 +102,8 @@ def _repo_paths(repo: Repository, given: list[str] | None) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.report is not None:
+        return _report(args)
     repo = Repository(args.repo)
     if args.sample is not None and args.sample < 1:
         raise ToolError("--sample must be at least 1")
@@ -101,13 +118,40 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             journal=args.journal.resolve() if args.journal else None,
         )
+    commit = git(repo.root, "rev-parse", "HEAD").strip()
+    journal = str(args.journal.resolve()) if args.journal else None
+    return _print(args.format, outcomes, commit, args.seed, journal, baseline)
+
+
+def _report(args: argparse.Namespace) -> int:
+    """``--report FILE``: the figures a journal holds, without running anything."""
+    given = [
+        flag for flag, value in (("--sample", args.sample), ("--path", args.path), ("--journal", args.journal)) if value
+    ]
+    if given:
+        raise ToolError(f"--report prints a journal's figures and runs nothing; drop {', '.join(given)}")
+    journal = read_journal(args.report)
+    kinds = set(args.kind or KINDS)
+    outcomes = [Outcome(**o) for key, o in journal.recorded.items() if key[0] in kinds]
+    if not outcomes:
+        raise ToolError(f"--report {args.report} records no mutation of kind {' or '.join(sorted(kinds))}")
+    return _print(args.format, outcomes, journal.commit, journal.seed, str(args.report.resolve()), None)
+
+
+def _print(
+    format: str, outcomes: list[Outcome], commit: str, seed: int, journal: str | None, baseline: list[str] | None
+) -> int:
+    """The report of ``outcomes`` (one line each and the summary, or JSON); the exit status.
+
+    ``baseline`` is None for a journal's report (a journal does not keep the baseline run).
+    """
     summary = summarize(outcomes)
-    if args.format == "json":
+    if format == "json":
         doc = {
             "summary": summary,
-            "commit": git(repo.root, "rev-parse", "HEAD").strip(),
-            "seed": args.seed,
-            "journal": str(args.journal.resolve()) if args.journal else None,
+            "commit": commit,
+            "seed": seed,
+            "journal": journal,
             "baseline_failures": baseline,
             "mutations": [asdict(o) for o in outcomes],
         }
@@ -122,12 +166,14 @@ def run(args: argparse.Namespace) -> int:
                     f", pants error: {o.error}" if o.error else "",
                 ]
             )
-            print(f"{o.outcome:13} {o.path}: {o.description} (planned {o.planned}, failed {len(o.failed)}){extra}")
+            outcome = "neutral" if _neutral(o) else o.outcome
+            print(f"{outcome:13} {o.path}: {o.description} (planned {o.planned}, failed {len(o.failed)}){extra}")
         s = summary
+        source = f" (journal {journal}, commit {commit[:12]}, seed {seed})" if baseline is None else ""
         print(
-            f"\n{s['mutations']} mutation(s): {s['caught']} caught, {s['misses']} miss(es), "
+            f"\n{s['mutations']} mutation(s){source}: {s['caught']} caught, {s['misses']} miss(es), "
             f"{s['uncaught_skips']} uncaught skip(s), {s['survivors']} survivor(s), "
-            f"{s['pants_errors']} Pants error(s), "
+            f"{s['neutral']} neutral edit(s) nothing failed on, {s['pants_errors']} Pants error(s), "
             f"{s['unplanned_reruns']} unplanned re-run(s); precision {s['precision']} (planned/failing test files)"
         )
         if baseline:

@@ -229,6 +229,14 @@ def test_summary_counts_and_precision_over_caught_mutations() -> None:
     assert summarize([])["precision"] is None
 
 
+def test_a_neutral_edit_nothing_failed_on_is_not_a_survivor() -> None:
+    refresh = Outcome("x.lock", "inputs", "lock-valid-refresh", "d", "survived", 3, [], [], [], [])
+    corrupt = Outcome("x.lock", "inputs", "lock-corrupt-hash", "d", "survived", 3, [], [], [], [])
+    version = Outcome("subproject.toml", "inputs", "subproject-version", "d", "caught", 3, ["t"], [], [], [])
+    s = summarize([refresh, corrupt, version])
+    assert (s["survivors"], s["neutral"], s["caught"]) == (1, 1, 1)  # a neutral edit that broke a test is caught
+
+
 def test_a_running_drivers_tests_its_policy_left_out_count_as_skipped_not_missed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -9,6 +9,8 @@ and runs only the mutations still missing; its summary counts both. Runs may dif
 The first line names the commit and the seed; a journal of another commit or seed is refused
 (its results would not be this tree's). A line cut short by a kill (SIGKILL, a full disk) is
 dropped when the journal is opened again. One audit at a time may use a journal (a lock on it).
+``nova-split audit --report FILE`` reads one (:func:`read_journal`) without running anything, also
+while an audit appends to it: the figures of a committed journal can be had again at any commit.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import IO, Any
 
 from nova_split_tools.errors import ToolError
 
-__all__ = ["Journal", "MutationKey", "open_journal"]
+__all__ = ["Journal", "MutationKey", "open_journal", "read_journal"]
 
 #: A mutation's identity within one commit and seed: kind, path, operator, description (which
 #: names the line and the edit).
@@ -94,6 +96,38 @@ def _read(handle: IO[str], path: Path, commit: str, seed: int) -> Journal:
         os.fsync(handle.fileno())
         return journal
     fix = "give another --journal, or remove it to start over"
+    head = _parse(lines, journal.recorded, f"--journal {path}", fix)
+    if (head.get("commit"), head.get("seed")) != (commit, seed):
+        raise ToolError(
+            f"--journal {path} records the audit of commit {str(head.get('commit'))[:12]} with seed "
+            f"{head.get('seed')}, not {commit[:12]} with seed {seed}; {fix}"
+        )
+    return journal
+
+
+def read_journal(path: Path) -> Journal:
+    """The journal at ``path`` as it stands, read only (an audit may be appending to it).
+
+    Its commit and seed are the ones it names; a last line still being written is left out.
+    Raises :class:`ToolError` (one line) when it cannot be read or is not a journal.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ToolError(f"--report {path}: {getattr(e, 'strerror', None) or e}; give an audit journal") from None
+    lines = text[: text.rfind("\n") + 1].splitlines()
+    if not lines:
+        raise ToolError(f"--report {path} is empty: no audit has recorded a mutation there yet")
+    recorded: dict[MutationKey, dict[str, Any]] = {}
+    head = _parse(lines, recorded, f"--report {path}", "give a journal written by 'nova-split audit --journal'")
+    commit, seed = head.get("commit"), head.get("seed")
+    if not isinstance(commit, str) or not isinstance(seed, int):
+        raise ToolError(f"--report {path}: its first line names no commit and seed; give an audit journal")
+    return Journal(path, commit, seed, recorded)
+
+
+def _parse(lines: list[str], recorded: dict[MutationKey, dict[str, Any]], what: str, fix: str) -> dict[str, Any]:
+    """The header of a journal's ``lines``; its mutations go into ``recorded``."""
     try:
         head = json.loads(lines[0])
         if not isinstance(head, dict) or head.get("journal") != _FORMAT:
@@ -105,12 +139,7 @@ def _read(handle: IO[str], path: Path, commit: str, seed: int) -> Journal:
             key = entry["mutation"]
             if not (isinstance(key, list) and len(key) == 4 and all(isinstance(k, str) for k in key)):
                 raise ValueError(f"line {n} does not name its mutation")
-            journal.recorded[(key[0], key[1], key[2], key[3])] = entry["outcome"]
+            recorded[(key[0], key[1], key[2], key[3])] = entry["outcome"]
     except (ValueError, KeyError) as e:  # json.JSONDecodeError is a ValueError
-        raise ToolError(f"--journal {path} is not a journal this audit can read ({e}); {fix}") from None
-    if (head.get("commit"), head.get("seed")) != (commit, seed):
-        raise ToolError(
-            f"--journal {path} records the audit of commit {str(head.get('commit'))[:12]} with seed "
-            f"{head.get('seed')}, not {commit[:12]} with seed {seed}; {fix}"
-        )
-    return journal
+        raise ToolError(f"{what} is not a journal this audit can read ({e}); {fix}") from None
+    return head

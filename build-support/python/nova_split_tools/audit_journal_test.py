@@ -15,8 +15,11 @@ import pytest
 from nova_common.compute.cliargs import Terminated
 from nova_split_tools import audit as audit_module
 from nova_split_tools.audit import RunResult, audit, covers
+from nova_split_tools.audit_cmd import summarize
 from nova_split_tools.audit_journal import open_journal
+from nova_split_tools.cli import main
 from nova_split_tools.errors import ToolError
+from nova_split_tools.proc import git
 from nova_split_tools.testing.graphs import LV, NC, SOURCES, XN, graph, subprojects
 from nova_split_tools.testing.repos import commit, new_repo
 
@@ -164,3 +167,74 @@ def test_two_audits_cannot_share_a_journal_at_once(tmp_path: Path) -> None:
 def test_a_journal_in_a_directory_that_does_not_exist_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ToolError, match=r"--journal .*/nowhere/a.jsonl: No such file or directory; give a file"):
         open_journal(tmp_path / "nowhere" / "a.jsonl", "c", 0)
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_report_gives_the_figures_of_the_run_that_wrote_the_journal(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    journal = tmp_path / "audit.jsonl"
+    outcomes, _ = audit(repo, sample=None, seed=0, kinds=["python"], runner=Runner(), journal=journal)
+    audited = git(repo, "rev-parse", "HEAD").strip()
+    # later work: the report reads the journal of an older commit as it is, and runs nothing
+    commit(repo, "newer work", {f"{NC}/driver.py": SOURCES[f"{NC}/driver.py"] + "# newer\n"})
+    code, out, _ = _cli(capsys, "--repo", str(repo), "audit", "--report", str(journal), "--format", "json")
+    doc = json.loads(out)
+    assert code == 0
+    assert (doc["commit"], doc["seed"], doc["baseline_failures"]) == (audited, 0, None)
+    assert doc["summary"] == summarize(outcomes) and doc["summary"]["caught"] > 0
+    assert [m["path"] for m in doc["mutations"]] == [o.path for o in outcomes]
+    code, out, _ = _cli(capsys, "--repo", str(repo), "audit", "--report", str(journal))
+    assert code == 0 and f"commit {audited[:12]}, seed 0): {doc['summary']['caught']} caught, 0 miss(es)" in out
+
+
+def test_a_report_leaves_out_a_line_still_being_written_and_filters_by_kind(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    journal = tmp_path / "audit.jsonl"
+    audit(repo, sample=2, seed=0, kinds=["python"], runner=Runner(), journal=journal)
+    whole = journal.read_text()
+    journal.write_text(whole + '{"mutation": ["python", "nova-com')  # the running audit's next line
+    code, out, _ = _cli(capsys, "audit", "--report", str(journal), "--format", "json")
+    assert code == 0 and json.loads(out)["summary"]["mutations"] == 2
+    assert journal.read_text() == whole + '{"mutation": ["python", "nova-com'  # read only
+    code, _, err = _cli(capsys, "audit", "--report", str(journal), "--kind", "inputs")
+    assert code == 2 and err.strip().endswith(f"--report {journal} records no mutation of kind inputs")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--journal", "j.jsonl"], "--report prints a journal's figures and runs nothing; drop --journal"),
+        (["--sample", "3", "--path", "x.py"], "runs nothing; drop --sample, --path"),
+    ],
+)
+def test_a_report_with_options_of_a_run_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, out, err = _cli(capsys, "audit", "--report", str(tmp_path / "a.jsonl"), *argv)
+    assert (code, out) == (2, "") and len(err.splitlines()) == 1 and message in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (None, "No such file or directory; give an audit journal"),
+        ("", "is empty: no audit has recorded a mutation there yet"),
+        ("not json\n", "is not a journal this audit can read"),
+        ('{"journal": 1}\n', "its first line names no commit and seed"),
+    ],
+)
+def test_a_report_of_something_else_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str | None, message: str
+) -> None:
+    path = tmp_path / "a.jsonl"
+    if text is not None:
+        path.write_text(text)
+    code, out, err = _cli(capsys, "audit", "--report", str(path))
+    assert (code, out) == (2, "") and len(err.splitlines()) == 1 and message in err

@@ -26,7 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-__all__ = ["InputMutation", "input_mutations"]
+__all__ = ["NEUTRAL_OPERATORS", "InputMutation", "input_mutations"]
+
+#: Edits that keep every behaviour (same pins in other bytes; a new version number): no test
+#: should fail, and a survivor of one is the expected result, not a test gap. What they check is
+#: the plan: every test Pants re-runs for them must be planned (``unplanned_reruns``).
+NEUTRAL_OPERATORS = frozenset({"lock-valid-refresh", "subproject-version"})
 
 
 @dataclass(frozen=True)
