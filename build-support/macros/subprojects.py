@@ -82,7 +82,13 @@ def nova_common_library(entry_points):
 
 
 def nova_driver(
-    name, driver_class, module_mapping=None, test_utils=(), test_dependencies=(), requirement_overrides=None
+    name,
+    driver_class,
+    module_mapping=None,
+    test_utils=(),
+    test_dependencies=(),
+    requirement_overrides=None,
+    bindep=False,
 ):
     """A hypervisor driver in drivers/<name>: its own resolve, wheel, entry point and rules.
 
@@ -95,6 +101,9 @@ def nova_driver(
         without declaring it (the wheel then requires both).
     test_utils: test-support modules (peer fixtures), relative to the driver dir; not in the wheel.
     test_dependencies: extra targets the tests need (peer binaries, fixtures' data).
+    bindep: the driver has a `bindep.txt` (the Debian packages its build and test peers need);
+        its unit tests get it as a file, to check with nova_common.testing.system_packages that
+        the list brings what they use.
 
     Every subproject has at least one `*_integration_test.py`: its end-to-end test of
     `nova-compute` through the installed entry point (the glob must match: globs that match
@@ -112,11 +121,13 @@ def nova_driver(
     python_sources(name="lib", sources=[package + "/**/*.py", "!" + package + "/**/*_test.py"] + excluded, resolve=name)
     if test_utils:
         python_test_utils(name="test-utils", sources=list(test_utils), resolve=name)
+    if bindep:
+        file(name="bindep", source="bindep.txt")
     python_tests(
         name="tests",
         sources=[package + "/**/*_test.py", "!" + package + "/**/*_integration_test.py"],
         resolve=name,
-        dependencies=list(test_dependencies),
+        dependencies=list(test_dependencies) + ([":bindep"] if bindep else []),
     )
     python_tests(
         name="integration",
