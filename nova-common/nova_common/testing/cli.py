@@ -15,6 +15,7 @@ Only end-to-end tests import this module: it pulls the compute service
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
@@ -35,6 +36,7 @@ __all__ = [
     "installed_driver",
     "installed_drivers",
     "installed_wheel",
+    "register_wheel",
     "run",
     "run_error",
     "run_json",
@@ -72,17 +74,35 @@ def installed_wheel(distribution: str) -> Callable[..., Iterator[Path]]:
     ``runtime_package_dependencies=[":dist"]``), so the driver is found through the entry point
     its BUILD file declares, with the version its ``subproject.toml`` gives: a wrong entry point
     fails here, as it would for a user who installed the wheel. Only the ``.dist-info`` is
-    installed; the code is imported from the sources, as the rest of the test does. The fixture
-    yields the site directory, where a test may install more distributions.
+    installed; the code is imported from the sources, as the rest of the test does. Where the
+    distribution is installed already (tox in a driver's standalone repository installs the
+    package it builds), that installation is used as it is. The fixture yields a site directory
+    on ``sys.path``, where a test may install more distributions.
     """
 
     def _installed_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         site = tmp_path / "site"
-        install_dist_info(built_wheel(distribution, Path.cwd()), site)
+        register_wheel(distribution, Path.cwd(), site)
         monkeypatch.syspath_prepend(str(site))
         yield site
 
     return cast("Callable[..., Iterator[Path]]", pytest.fixture(autouse=True)(_installed_wheel))
+
+
+def register_wheel(distribution: str, sandbox: Path, site: Path) -> None:
+    """Make ``site`` (created) hold the dist-info of ``distribution``'s wheel built under
+    ``sandbox``, unless the distribution is installed already (then ``site`` stays empty)."""
+    site.mkdir(parents=True, exist_ok=True)
+    if not _is_installed(distribution):
+        install_dist_info(built_wheel(distribution, sandbox), site)
+
+
+def _is_installed(distribution: str) -> bool:
+    try:
+        importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 def built_wheel(distribution: str, sandbox: Path) -> Path:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nova_common.testing.cli import built_wheel, install_dist_info
+from nova_common.testing.cli import built_wheel, install_dist_info, register_wheel
 
 
 def _wheel(path: Path, *infos: str, entry_points: str = "") -> Path:
@@ -56,3 +56,14 @@ def test_a_wheel_with_two_dist_infos_is_refused(tmp_path: Path) -> None:
     wheel = _wheel(tmp_path / "nova_demo-1.2.0-py3-none-any.whl", "nova_demo-1.2.0.dist-info", "other-1.0.dist-info")
     with pytest.raises(pytest.fail.Exception, match=r"has 2 \.dist-info directories, not one"):
         install_dist_info(wheel, tmp_path / "site")
+
+
+def test_the_sandbox_wheel_is_registered_unless_the_distribution_is_installed(tmp_path: Path) -> None:
+    _wheel(tmp_path / "sandbox" / "nova_demo-1.2.0-py3-none-any.whl", "nova_demo-1.2.0.dist-info")
+    register_wheel("nova-demo", tmp_path / "sandbox", tmp_path / "site")  # a Pants sandbox
+    assert [p.name for p in (tmp_path / "site").iterdir()] == ["nova_demo-1.2.0.dist-info"]
+    # installed (tox installs the package it builds in a standalone repository): used as it is,
+    # whatever wheel files lie around (a stale dist/ of an earlier build)
+    _wheel(tmp_path / "sandbox" / "dist" / "pytest-0.1-py3-none-any.whl", "pytest-0.1.dist-info")
+    register_wheel("pytest", tmp_path / "sandbox", tmp_path / "other")
+    assert list((tmp_path / "other").iterdir()) == []
