@@ -57,7 +57,10 @@ def listed_packages(bindep: Path) -> set[str]:
 
 
 def brought_by(packages: Iterable[str]) -> set[str]:
-    """The packages installing ``packages`` installs: themselves and their Depends, recursively."""
+    """The packages installing ``packages`` installs: themselves and what they depend on
+    (``Depends``, ``PreDepends``), recursively, as apt would choose it: the first alternative of
+    each or-group; a virtual package (``<name>``) and its providers are not followed, since which
+    provider apt takes depends on the machine."""
     names = sorted(packages)
     if not names:
         return set()
@@ -69,18 +72,35 @@ def brought_by(packages: Iterable[str]) -> set[str]:
     )
     if proc.returncode != 0:
         raise RuntimeError(f"apt-cache depends {' '.join(names)} failed: {proc.stderr.strip()}")
-    brought = set()
+    depends: dict[str, list[str]] = {}
+    current: list[str] = []
+    in_group = False  # the previous line began an or-group ("|Depends: a" means a | the next)
     for line in proc.stdout.splitlines():
         if not line.startswith(" "):
-            name = line  # a package of the closure
-        elif line.lstrip().startswith(("Depends:", "PreDepends:", "|Depends:", "|PreDepends:")):
-            name = line.split(":", 1)[1]
-        else:
-            continue  # a provider of a virtual package: apt picks one, not necessarily this
-        name = name.strip()
-        if name and not name.startswith("<"):  # <virtual>: provided by some package, none named
-            brought.add(name.split(":", 1)[0])  # "pkg:any" -> "pkg"
-    return brought | set(names)
+            current = depends.setdefault(_bare(line), [])
+            in_group = False
+            continue
+        kind, sep, name = line.strip().partition(":")
+        if not sep or kind.lstrip("|") not in ("Depends", "PreDepends"):
+            continue  # a provider of a virtual package listed under it
+        if not in_group:
+            current.append(_bare(name))
+        in_group = kind.startswith("|")
+    brought: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in brought or name.startswith("<"):
+            continue
+        brought.add(name)
+        todo.extend(depends.get(name, []))
+    return brought
+
+
+def _bare(name: str) -> str:
+    """``pkg`` of ``pkg:any`` or ``pkg:amd64`` (virtual ``<name>`` kept as it is)."""
+    name = name.strip()
+    return name if name.startswith("<") else name.split(":", 1)[0]
 
 
 def owners(path: str) -> list[str]:
@@ -93,7 +113,7 @@ def owners(path: str) -> list[str]:
         proc = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True, check=False)
         for line in proc.stdout.splitlines():
             packages, _, owned = line.partition(": ")
-            if owned == candidate and not line.startswith("diversion "):
+            if owned == candidate and "diversion " not in packages:
                 return [p.strip().split(":", 1)[0] for p in packages.split(",")]
     return []
 

@@ -41,6 +41,12 @@ def test_installing_a_package_brings_its_dependencies() -> None:
     assert brought_by([]) == set()
 
 
+def test_of_an_or_group_only_the_first_alternative_is_brought() -> None:
+    # apt Depends: gpgv | gpgv2 | gpgv1 (apt is in every Debian system)
+    brought = brought_by(["apt"])
+    assert "gpgv" in brought and not {"gpgv2", "gpgv1"} & brought
+
+
 def test_a_need_the_list_does_not_bring_is_reported_with_its_package(tmp_path: Path) -> None:
     assert unprovided(_bindep(tmp_path, "dpkg [platform:dpkg test]\n"), ["command:tar"]) == {}
     missing = unprovided(_bindep(tmp_path, "dpkg [platform:dpkg test]\n"), ["command:gzip", "command:tar"])
