@@ -38,7 +38,7 @@ import yaml
 from nova_split_tools.ci_github import CHECK_COMMANDS
 from nova_split_tools.ci_jobs import DEFAULT_TOOL_RESOLVES, HEADER, trigger_paths
 from nova_split_tools.graph import Graph
-from nova_split_tools.plan import Decision, Plan, compute_plan, docs_tests
+from nova_split_tools.plan import Decision, Plan, compute_plan, docs_tests, is_doc
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CORE, CorePolicy, Subproject
 
@@ -270,7 +270,7 @@ def jobs(
                 }
             )
             check.append(f"{name}-core-advisory")
-    for sub, tests in _docs_tests(graph, subprojects).items():
+    for sub, (tests, docs) in _docs_tests(graph, subprojects).items():
         name = DOCS_JOB if sub.name == "build-support" else f"nova-split-{sub.name}-docs"
         entries.append(
             {
@@ -289,7 +289,9 @@ def jobs(
                         "only_tests": tests,
                         "bindep_dirs": [sub.path],
                     },
-                    "files": list(DOC_REGEXES),
+                    # every document for tests that read documents (the docs link test); only
+                    # the documents they pack for tests that build a wheel (a LICENSE)
+                    "files": list(DOC_REGEXES) if docs is None else [glob_regex(d) for d in docs],
                 }
             }
         )
@@ -345,14 +347,31 @@ def jobs(
     return entries
 
 
-def _docs_tests(graph: Graph, subprojects: list[Subproject]) -> dict[Subproject, list[str]]:
-    """Subproject -> its tests that read the documentation (:func:`plan.docs_tests`), sorted."""
-    found: dict[Subproject, list[str]] = {}
-    for test in sorted(docs_tests(graph)):
-        sub = max((s for s in subprojects if s.owns(test)), key=lambda s: len(s.path), default=None)
-        if sub is not None:
-            found.setdefault(sub, []).append(test)
-    return found
+def _docs_tests(graph: Graph, subprojects: list[Subproject]) -> dict[Subproject, tuple[list[str], list[str] | None]]:
+    """Subproject -> (its tests that read documentation, the documentation files that start them:
+    None for every document), sorted (:func:`plan.docs_tests`)."""
+    readers = docs_tests(graph, [])  # read every document: any change to documentation runs them
+    tests: dict[Subproject, set[str]] = {}
+    docs: dict[Subproject, set[str] | None] = {}
+
+    def owner(test: str) -> Subproject | None:
+        candidates = [s for s in subprojects if s.owns(test)]
+        return max(candidates, key=lambda s: len(s.path)) if candidates else None
+
+    for test in readers:
+        if (sub := owner(test)) is not None:
+            tests.setdefault(sub, set()).add(test)
+            docs[sub] = None
+    for doc in sorted(f for f in graph.owners if is_doc(f)):
+        for test in docs_tests(graph, [doc]) - readers:
+            if (sub := owner(test)) is not None:
+                tests.setdefault(sub, set()).add(test)
+                if (known := docs.setdefault(sub, set())) is not None:
+                    known.add(doc)
+    return {
+        sub: (sorted(tests[sub]), None if (d := docs[sub]) is None else sorted(d))
+        for sub in sorted(tests, key=lambda s: s.name)
+    }
 
 
 def render(

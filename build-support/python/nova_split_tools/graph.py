@@ -99,12 +99,15 @@ class Graph:
             for a, t in self.types.items()
         ]
 
-    def reach(self, files: Iterable[str], avoid: Set[str] = frozenset()) -> dict[str, tuple[str, ...]]:
+    def reach(
+        self, files: Iterable[str], avoid: Set[str] = frozenset(), *, through_packages: bool = True
+    ) -> dict[str, tuple[str, ...]]:
         """Every file that transitively depends on ``files``, with the shortest chain to it.
 
         A chain is the sequence of files from a changed file to the dependent file, so a plan
         can say why (``objects/network.py -> nova_libvirt/guest_xml.py -> nova_libvirt/driver.py``).
-        Files in ``avoid`` are neither reached nor passed through.
+        Files in ``avoid`` are neither reached nor passed through; without ``through_packages``
+        neither is a ``python_distribution`` (a test that builds a wheel, through the wheel).
         """
         starts = list(files)
         chains: dict[str, tuple[str, ...]] = {f: (f,) for f in starts}
@@ -117,6 +120,8 @@ class Graph:
             if target in seen:
                 continue
             seen.add(target)
+            if not through_packages and self.types.get(target) == "python_distribution":
+                continue
             own = self.sources.get(target, [])
             if len(own) == 1 and own[0] in avoid and own[0] not in chains:
                 continue

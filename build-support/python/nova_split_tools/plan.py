@@ -45,7 +45,7 @@ run and vote on a nova-common change. The ``why`` of each reached driver names t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -102,6 +102,8 @@ class Decision:
     #: test files the change reached through a path whose policy is ``skip`` (not run for it, even
     #: where the subproject runs for another reason): what ``nova-split audit`` counts as skipped
     skipped_tests: set[str] = field(default_factory=set)
+    #: every test of the subproject was reached through a ``skip`` path (nova-common's metadata)
+    skipped_all: bool = False
 
 
 @dataclass
@@ -134,10 +136,19 @@ def is_doc(path: str) -> bool:
     return p.name.endswith(tuple(_DOC_SUFFIXES)) or p.name.startswith("LICENSE") or path.startswith("docs/")
 
 
-def docs_tests(graph: Graph) -> set[str]:
-    """The tests that read the documentation: every test file that depends on a documentation file of the graph."""
+def docs_tests(graph: Graph, changed: Iterable[str] | None = None) -> set[str]:
+    """The tests that read the documentation when ``changed`` (documentation files) change; all
+    documentation when it is None.
+
+    Two kinds of tests read it. Those that read documents as documents (the docs link test) run
+    for any change to documentation, a file no target owns included (a link to it may break).
+    Those that build a wheel packing a document (a subproject's LICENSE, through its
+    ``python_distribution``) run only when one of the documents they pack changes.
+    """
     docs = [f for f in graph.owners if is_doc(f)]
-    return {f for f in graph.reach(docs) if graph.is_test(f)}
+    readers = {f for f in graph.reach(docs, through_packages=False) if graph.is_test(f)}
+    packed = docs if changed is None else [f for f in changed if f in graph.owners]
+    return readers | {f for f in graph.reach(packed) if graph.is_test(f)}
 
 
 def internal_files(graph: Graph) -> set[str]:
@@ -177,7 +188,7 @@ def compute_plan(
         d.all_tests |= all_tests
         d.paths.add(OWN)
 
-    def core_reaches(s: Subproject, reason: str, path: str, test: str | None = None) -> None:
+    def core_reaches(s: Subproject, reason: str, path: str, test: str | None = None, *, whole: bool = False) -> None:
         policy = s.api_changes if path == API else s.core_changes
         key = "api-changes" if path == API else "core-changes"
         d = decisions[s.name]
@@ -192,6 +203,7 @@ def compute_plan(
         if policy is CorePolicy.SKIP:
             if test is not None:
                 d.skipped_tests.add(test)
+            d.skipped_all |= whole
             return
         d.run = True
         d.voting |= policy is CorePolicy.VOTE
@@ -220,7 +232,9 @@ def compute_plan(
                 if sub.name == CORE:
                     for s in subprojects:
                         if s.is_driver:
-                            core_reaches(s, f"{path}: nova-common's metadata (the wheel every driver installs)", API)
+                            core_reaches(
+                                s, f"{path}: nova-common's metadata (the wheel every driver installs)", API, whole=True
+                            )
                             decisions[s.name].all_tests |= decisions[s.name].run
             elif name == "BUILD":
                 directory = PurePosixPath(path).parent.as_posix()
@@ -313,11 +327,11 @@ def compute_plan(
             d.why = [f"everything runs: {r}" for r in run_all] + d.why
     if docs and not run_all:
         # Documentation is read by its tests only (the docs link test); nothing else runs for it.
-        for test in sorted(docs_tests(head_graph)):
-            if (sub := owner_of(test)) is not None:
-                for path in sorted(set(docs)):
+        for path in sorted(set(docs)):
+            for test in sorted(docs_tests(head_graph, [path])):
+                if (sub := owner_of(test)) is not None:
                     own(sub, f"{path}: documentation, read by {test}")
-                decisions[sub.name].tests.add(test)
+                    decisions[sub.name].tests.add(test)
     only_docs = bool(docs) and not run_all and not others
     return Plan(decisions, bool(run_all), run_all, only_docs)
 

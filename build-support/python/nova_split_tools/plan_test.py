@@ -5,7 +5,7 @@ from collections.abc import Callable
 import pytest
 
 from nova_split_tools.graph import Graph
-from nova_split_tools.plan import API, END_TO_END, OWN, Plan, compute_plan
+from nova_split_tools.plan import API, END_TO_END, OWN, Plan, compute_plan, docs_tests
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CorePolicy
 from nova_split_tools.testing.graphs import BS, DOCS_TEST, LV, NC, SOURCES, XN, graph, no_base, subprojects, texts
@@ -302,3 +302,45 @@ def test_graph_round_trips_through_its_cache_form() -> None:
     assert again.resolves_reached(["nova-common/requirements.txt"]) == g.resolves_reached(
         ["nova-common/requirements.txt"]
     )
+
+
+def _packed_license_graph() -> Graph:
+    links, e2e = "build-support/python/selftests/docs_links_test.py", "drivers/xen/nova_xen/cli_integration_test.py"
+    return Graph.from_peek(
+        [
+            {"address": "docs:docs", "target_type": "files", "sources": ["docs/ci.md", "README.md"]},
+            {"address": f"{links}:t", "target_type": "python_test", "sources": [links], "dependencies": ["docs:docs"]},
+            {"address": "drivers/xen:license", "target_type": "resource", "sources": ["drivers/xen/LICENSE"]},
+            {
+                "address": "drivers/xen:dist",
+                "target_type": "python_distribution",
+                "dependencies": ["drivers/xen:license"],
+            },
+            {
+                "address": f"{e2e}:t",
+                "target_type": "python_test",
+                "sources": [e2e],
+                "dependencies": ["drivers/xen:dist"],
+            },
+        ]
+    )
+
+
+def test_a_document_a_wheel_packs_runs_the_tests_that_build_the_wheel_only_when_it_changes() -> None:
+    """The docs link test reads every document; an end-to-end test that builds its driver's wheel
+    (runtime_package_dependencies) reads only the LICENSE the wheel packs."""
+    g = _packed_license_graph()
+    links, e2e = "build-support/python/selftests/docs_links_test.py", "drivers/xen/nova_xen/cli_integration_test.py"
+    assert docs_tests(g, ["docs/ci.md"]) == {links}
+    assert docs_tests(g, ["a/new/NOTES.md"]) == {links}  # no target owns it: a link to it may break
+    assert docs_tests(g, ["drivers/xen/LICENSE"]) == {links, e2e}
+    assert docs_tests(g) == {links, e2e}
+    assert e2e not in g.reach(["drivers/xen/LICENSE"], through_packages=False)
+
+
+def test_core_metadata_a_driver_skips_api_changes_for_leaves_out_all_its_tests() -> None:
+    """What the audit counts as skipped by policy: every test of xen, whose api-changes=skip."""
+    p = plan(Change("nova-common/subproject.toml", "M"), api=CorePolicy.SKIP)
+    xen = p.subprojects["xen"]
+    assert (xen.run, xen.skipped_all, xen.skipped_tests) == (False, True, set())
+    assert not plan(Change("nova-common/subproject.toml", "M")).subprojects["xen"].skipped_all
