@@ -147,9 +147,25 @@ def test_the_same_error_everywhere_is_caught_by_the_plan() -> None:
     runner = ErrorRunner({NC: same, LV: same, XN: same})
     planned = {f"{XN}/driver_test.py"}
     run = settle_error(Path("."), runner, planned, ALL_TESTS, subprojects())
-    assert len(runner.runs) == 2  # no split by subproject: the plan's run shows this very error
+    assert len(runner.runs) == 4  # the plan, the rest, then each share of the rest (nova-common, libvirt)
     assert (run.error, run.failed) == (same, set())
     assert classify(planned, set(), run)[:3] == ("caught", [], [])
+
+
+def test_the_same_error_text_in_only_some_shares_is_still_a_miss() -> None:
+    # two lockfiles' download errors read alike: xen's (planned) and libvirt's (not planned)
+    same = "There was 1 error downloading required artifacts:"
+    runner = ErrorRunner({LV: same, XN: same})
+    planned = {f"{XN}/driver_test.py"}
+    run = settle_error(Path("."), runner, planned, ALL_TESTS, subprojects())
+    assert classify(planned, set(), run)[:2] == ("MISS", [f"{LV}/driver_test.py"])
+
+
+def test_a_neutral_edit_a_test_reran_for_outside_the_plan_is_a_miss() -> None:
+    planned, skipped = network_break()
+    rerun = RunResult(set(), {f"{XN}/driver_test.py"})
+    assert classify(planned, skipped, rerun, neutral=True)[:2] == ("MISS", [f"{XN}/driver_test.py"])
+    assert classify(planned, skipped, rerun)[:2] == ("survived", [])  # a behavioural edit: a re-run is no miss
 
 
 def test_an_error_in_a_policy_skipped_driver_is_uncaught_unless_the_plan_is_red() -> None:
@@ -259,3 +275,13 @@ def test_a_running_drivers_tests_its_policy_left_out_count_as_skipped_not_missed
     assert classify(planned, skipped, both)[:3] == ("caught", [], [])
     alone = RunResult({e2e_test}, set())
     assert classify(planned, skipped, alone)[:3] == ("UNCAUGHT-SKIP", [], [e2e_test])
+
+
+def test_a_failing_unit_test_of_a_driver_reached_only_end_to_end_is_a_miss_not_a_skip() -> None:
+    """compute/manager.py reaches libvirt only through its end-to-end test (core-changes=skip):
+    that test is skipped by policy; its unit test was never reached, so failing it is a miss."""
+    tests = ALL_TESTS | {f"{LV}/cli_integration_test.py"}
+    planned, skipped = planned_and_skipped(f"{NC}/compute/manager.py", subprojects(), graph(), tests)
+    assert skipped == {f"{LV}/cli_integration_test.py"} and f"{LV}/driver_test.py" not in planned
+    unit = RunResult({f"{LV}/driver_test.py", f"{NC}/driver_test.py"}, set())
+    assert classify(planned, skipped, unit)[:2] == ("MISS", [f"{LV}/driver_test.py"])

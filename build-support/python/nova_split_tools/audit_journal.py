@@ -139,7 +139,40 @@ def _parse(lines: list[str], recorded: dict[MutationKey, dict[str, Any]], what: 
             key = entry["mutation"]
             if not (isinstance(key, list) and len(key) == 4 and all(isinstance(k, str) for k in key)):
                 raise ValueError(f"line {n} does not name its mutation")
+            _check_outcome(entry["outcome"], n)
             recorded[(key[0], key[1], key[2], key[3])] = entry["outcome"]
     except (ValueError, KeyError) as e:  # json.JSONDecodeError is a ValueError
         raise ToolError(f"{what} is not a journal this audit can read ({e}); {fix}") from None
+    if not isinstance(head.get("seed"), int) or isinstance(head.get("seed"), bool):
+        raise ToolError(f"{what} is not a journal this audit can read (its seed is not a number); {fix}")
     return head
+
+
+#: An outcome's fields (``audit.Outcome``) and their JSON types.
+_STRINGS = ("path", "kind", "operator", "description", "outcome")
+_LISTS = ("failed", "misses", "uncaught_skips", "unplanned_reruns")
+_OUTCOMES = {"caught", "survived", "MISS", "UNCAUGHT-SKIP", "pants-error"}
+
+
+def _check_outcome(o: dict[str, Any], n: int) -> None:
+    """Refuse (ValueError naming line ``n``) an outcome that is not one the audit writes."""
+    expected = {*_STRINGS, *_LISTS, "planned", "error", "seconds"}
+    if set(o) != expected:
+        odd = sorted(set(o) ^ expected)
+        raise ValueError(f"line {n}: its outcome has other fields than an audit writes ({', '.join(odd)})")
+    bad = [k for k in _STRINGS if not isinstance(o[k], str)]
+    bad += [k for k in _LISTS if not (isinstance(o[k], list) and all(isinstance(x, str) for x in o[k]))]
+    if not isinstance(o["planned"], int) or isinstance(o["planned"], bool) or o["planned"] < 0:
+        bad.append("planned")
+    if o["error"] is not None and not isinstance(o["error"], str):
+        bad.append("error")
+    if not isinstance(o["seconds"], (int, float)) or isinstance(o["seconds"], bool) or not 0 <= o["seconds"] < 1e9:
+        bad.append("seconds")
+    if bad:
+        raise ValueError(f"line {n}: {', '.join(bad)} of its outcome are not of the types an audit writes")
+    if o["outcome"] not in _OUTCOMES:
+        raise ValueError(f"line {n}: {o['outcome']!r} is not an outcome")
+    if (o["outcome"] == "MISS") != bool(o["misses"]) or (o["outcome"] == "UNCAUGHT-SKIP") != (
+        bool(o["uncaught_skips"]) and not o["misses"]
+    ):
+        raise ValueError(f"line {n}: its outcome {o['outcome']} disagrees with its misses and uncaught skips")

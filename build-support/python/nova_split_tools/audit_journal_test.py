@@ -227,7 +227,8 @@ def test_a_report_with_options_of_a_run_is_refused_in_one_line(
         (None, "No such file or directory; give an audit journal"),
         ("", "is empty: no audit has recorded a mutation there yet"),
         ("not json\n", "is not a journal this audit can read"),
-        ('{"journal": 1}\n', "its first line names no commit and seed"),
+        ('{"journal": 1}\n', "its seed is not a number"),
+        ('{"journal": 1, "seed": 0}\n', "its first line names no commit and seed"),
     ],
 )
 def test_a_report_of_something_else_is_one_line(
@@ -238,3 +239,58 @@ def test_a_report_of_something_else_is_one_line(
         path.write_text(text)
     code, out, err = _cli(capsys, "audit", "--report", str(path))
     assert (code, out) == (2, "") and len(err.splitlines()) == 1 and message in err
+
+
+_GOOD = {
+    "path": "p.py",
+    "kind": "python",
+    "operator": "op",
+    "description": "d",
+    "outcome": "caught",
+    "planned": 2,
+    "failed": ["t.py"],
+    "misses": [],
+    "uncaught_skips": [],
+    "unplanned_reruns": [],
+    "error": None,
+    "seconds": 1.5,
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"extra": 1}, "its outcome has other fields than an audit writes (extra)"),
+        ({"failed": 5}, "failed of its outcome are not of the types"),
+        ({"failed": None}, "failed of its outcome are not of the types"),
+        ({"planned": "3"}, "planned of its outcome are not of the types"),
+        ({"planned": True}, "planned of its outcome are not of the types"),
+        ({"misses": "abc"}, "misses of its outcome are not of the types"),
+        ({"seconds": 1e308 * 10}, "seconds of its outcome are not of the types"),
+        ({"outcome": "MISS"}, "its outcome MISS disagrees with its misses"),
+        ({"misses": ["t.py"]}, "its outcome caught disagrees with its misses"),
+        ({"outcome": "great"}, "'great' is not an outcome"),
+    ],
+)
+def test_a_report_refuses_an_outcome_the_audit_would_not_write(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict[str, object], message: str
+) -> None:
+    path = tmp_path / "a.jsonl"
+    line = json.dumps({"mutation": ["python", "p.py", "op", "d"], "outcome": {**_GOOD, **change}})
+    path.write_text('{"journal": 1, "commit": "c", "seed": 0}\n' + line + "\n")
+    code, out, err = _cli(capsys, "audit", "--report", str(path))
+    assert (code, out) == (2, "") and len(err.splitlines()) == 1 and f"line 2: {message}" in err
+
+
+def test_a_report_refuses_a_seed_that_is_not_a_number_and_counts_unsettled_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"journal": 1, "commit": "c", "seed": true}\n')
+    code, _, err = _cli(capsys, "audit", "--report", str(path))
+    assert code == 2 and "its seed is not a number" in err
+    unsettled = {**_GOOD, "outcome": "pants-error", "failed": [], "error": "ResolveError: x"}
+    line = json.dumps({"mutation": ["inputs", "x.lock", "op", "d"], "outcome": unsettled})
+    path.write_text('{"journal": 1, "commit": "c", "seed": 0}\n' + line + "\n")
+    code, out, _ = _cli(capsys, "audit", "--report", str(path), "--format", "json")
+    assert code == 1 and json.loads(out)["summary"]["unsettled"] == 1  # a miss is not ruled out
