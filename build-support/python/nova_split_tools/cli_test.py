@@ -81,3 +81,43 @@ def test_a_caller_in_python_gets_its_signal_handlers_back_after_an_interrupted_c
     finally:
         for sig, handling in before.items():
             signal.signal(sig, handling)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"__init__.py": "def broken(:\n"}, r"nova_common/__init__\.py:1: invalid syntax"),
+        ({"__init__.py": ""}, r"ModuleNotFoundError: No module named 'nova_common\.compute'"),
+        (
+            {"__init__.py": "", "compute/__init__.py": "", "compute/cliargs.py": "raise RuntimeError('half-edited')\n"},
+            r"nova_common/compute/cliargs\.py:1: RuntimeError: half-edited",
+        ),
+    ],
+    ids=["syntax-error", "module-deleted", "raises-on-import"],
+)
+def test_a_work_tree_whose_nova_common_does_not_import_gets_one_line(
+    tmp_path: Path, files: dict[str, str], message: str
+) -> None:
+    """The tooling imports nova-common from the work tree: a branch where it does not import gets
+    one line with the file, the line and the way on (red-team #4), not a traceback."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    for name, text in files.items():
+        (tmp_path / "nova_common" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "nova_common" / name).write_text(text)
+    path = os.pathsep.join([str(tmp_path), *sys.path])
+    proc = subprocess.run(
+        [sys.executable, "-m", "nova_split_tools", "--help"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert re.search(message, lines[0]) and lines[0].startswith("nova-split: the tooling does not import")
+    assert "git stash" in lines[0]
