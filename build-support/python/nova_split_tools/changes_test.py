@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from nova_split_tools.changes import parse_range, texts_between
+from nova_split_tools.changes import parse_range, read_paths, texts_between, unquote_git_path
 from nova_split_tools.errors import ToolError
 from nova_split_tools.repo import Repository
 from nova_split_tools.testing.repos import commit, git, new_repo
@@ -64,3 +64,35 @@ def test_texts_between_reads_both_sides(behind: Repository) -> None:
     assert texts("c.txt") == (None, "c2") and texts("b.txt") == ("b", None) and texts("a.txt") == ("a", "a")
     at_head = texts_between(behind, base, behind.resolve("HEAD"))
     assert at_head("c.txt") == (None, "c")
+
+
+def test_paths_git_quotes_are_read_as_the_paths_themselves(tmp_path: Path) -> None:
+    """``git diff --name-only | nova-split plan --paths-from -``: git quotes non-ASCII and control
+    characters (core.quotePath), and the plan must see the files, not their quoted names."""
+    root = new_repo(tmp_path / "repo")
+    names = ["plain.py", "café.py", "tab\tname.py", 'say "hi".py', "back\\slash.py"]
+    commit(root, "base", {n: "a\n" for n in names})
+    commit(root, "change", {n: "b\n" for n in names[:-1]} | {names[-1]: None})
+    listed = git(root, "diff", "--name-only", "HEAD~1", "HEAD")
+    assert '"caf\\303\\251.py"' in listed.splitlines()  # what git really prints
+    (tmp_path / "paths").write_text(listed + "\n")
+    changes = read_paths(root, str(tmp_path / "paths"))
+    assert sorted((c.path, c.status) for c in changes) == sorted(
+        [(n, "M") for n in names[:-1]] + [(names[-1], "D")]
+    )
+
+
+def test_a_file_named_with_quotes_is_taken_as_it_is(tmp_path: Path) -> None:
+    root = new_repo(tmp_path / "repo")
+    commit(root, "base", {'"quoted".py': "a\n"})
+    (tmp_path / "paths").write_text('"quoted".py\n"quoted.py"\n')
+    assert [c.path for c in read_paths(root, str(tmp_path / "paths"))] == ['"quoted".py', "quoted.py"]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [('"a\\qb.py"', "stray backslash"), ('"\\377.py"', "not UTF-8"), ('"a\\"', "stray backslash")],
+)
+def test_a_bad_quoted_path_is_one_line(line: str, message: str) -> None:
+    with pytest.raises(ToolError, match=message):
+        unquote_git_path(line)
