@@ -12,7 +12,8 @@ same kind of evidence the API gate uses (:mod:`api_usage_members`: names, attrib
    whose definition changed. A unit that refers to a changed identifier changed too (a private
    helper changes every function that calls it). A class's header (bases, decorators), a
    dunder member or a data member (a field) stands for the whole class: its identifier is the
-   class name. Docstrings and formatting do not count. Anything it cannot tell (a file added
+   class name. So does a new order of its data members (a dataclass constructed by position, an
+   enum iterated), though no one definition changed. Docstrings and formatting do not count. Anything it cannot tell (a file added
    or deleted, unparsable, a changed module-level statement that defines nothing) is ``None``:
    the whole file changed, and the plan falls back to the graph.
 2. :func:`references` is every identifier a file spells (names, attributes, keywords, string
@@ -179,6 +180,11 @@ def _spread(units: dict[tuple[str, str | None], _Unit], changed: set[tuple[str, 
         idents |= {units[k].ident for k in more}
 
 
+def _data_order(units: dict[tuple[str, str | None], _Unit], cls: str) -> list[str]:
+    """The data members (fields, constants) of class ``cls`` in the order the class defines them."""
+    return [m for (c, m), u in units.items() if c == cls and m is not None and u.data]
+
+
 @functools.lru_cache(maxsize=1024)
 def changed_units(old: str | None, new: str | None) -> frozenset[str] | None:
     """The identifiers whose definitions differ between two versions of a module (see the module doc).
@@ -212,6 +218,14 @@ def changed_units(old: str | None, new: str | None) -> frozenset[str] | None:
             o is None or n is None or (o.node.value is None) != (n.node.value is None)  # type: ignore[attr-defined]
         ):
             idents.add((o or n).owner)  # type: ignore[union-attr]
+    # Fields (and class constants, e.g. enum members) in another order: a dataclass's positional
+    # construction and an enum's iteration order change without any one definition changing.
+    for cls in {c for c, m in old_units if m is None} & {c for c, m in new_units if m is None}:
+        order = [_data_order(units, cls) for units in (old_units, new_units)]
+        shared = set(order[0]) & set(order[1])
+        if [m for m in order[0] if m in shared] != [m for m in order[1] if m in shared]:
+            changed.add((cls, None))
+            idents |= {cls, SUBCLASS + cls}
     for units in (old_units, new_units):
         spread = {k for k in changed if k in units}
         idents |= _spread(units, spread)
