@@ -291,12 +291,16 @@ def compute_plan(
             changed_sub = owner_of(p)
             reached = graph.reach([p])
             api: dict[str, str] = {}
-            via_internal: set[str] = set()
+            # dependent -> its chain through the compute service (the end-to-end path's reason)
+            via_internal: dict[str, tuple[str, ...]] = {}
             if changed_sub is not None and changed_sub.name == CORE:
                 # a file a changed BUILD file declares changed as a whole (its target did)
                 status = "B" if p in declared_by else change_status(changes, p)
                 api = _api_reach(graph, p, internal, owner_of, texts if side == "head" else None, status)
-                via_internal = set(graph.reach([f for f in reached if f in internal]))
+                via_internal = {
+                    f: (*reached[chain[0]], *chain[1:])
+                    for f, chain in graph.reach([f for f in reached if f in internal]).items()
+                }
             for path, chain in sorted(reached.items()):
                 reached_sub = owner_of(path)
                 if reached_sub is None:
@@ -309,7 +313,8 @@ def compute_plan(
                     if path in api:
                         core_reaches(reached_sub, label(p) + api[path], API, test)
                     if path in via_internal:
-                        core_reaches(reached_sub, reason, END_TO_END, test)
+                        e2e = via_internal[path]
+                        core_reaches(reached_sub, label(p) + " -> " + " -> ".join(e2e[1:]), END_TO_END, test)
                     # else: it depends on the file, but uses nothing that changed (no path)
                 else:
                     own(reached_sub, reason)

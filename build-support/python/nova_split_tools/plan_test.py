@@ -344,3 +344,22 @@ def test_core_metadata_a_driver_skips_api_changes_for_leaves_out_all_its_tests()
     xen = p.subprojects["xen"]
     assert (xen.run, xen.skipped_all, xen.skipped_tests) == (False, True, set())
     assert not plan(Change("nova-common/subproject.toml", "M")).subprojects["xen"].skipped_all
+
+
+def test_the_end_to_end_reason_goes_through_the_compute_service() -> None:
+    """A driver's end-to-end test that also imports the objects is reached end to end through
+    the compute service: the reason shows that chain, not the shorter one through the objects
+    package (which is the driver API path's reason). Red-team #10."""
+    g = graph()
+    e2e, init = f"{LV}/cli_integration_test.py:lib@resolve=libvirt", f"{NC}/objects/__init__.py:lib@resolve=libvirt"
+    g.dependents[init] |= {e2e, f"{NC}/compute/manager.py:lib@resolve=libvirt"}
+    p = compute_plan(
+        [Change(f"{NC}/objects/flavor.py", "M")], subprojects(), g, no_base, tool_resolves=TOOLS
+    )
+    ends = [w for w in p.subprojects["libvirt"].why if "[end-to-end" in w]
+    assert ends == [
+        f"{NC}/objects/flavor.py -> {NC}/objects/__init__.py -> {NC}/compute/manager.py -> {NC}/testing/cli.py"
+        f" -> {LV}/cli_integration_test.py [end-to-end, core-changes=skip: not run]"
+    ]
+    api = [w for w in p.subprojects["libvirt"].why if "[driver API" in w]
+    assert f"{NC}/objects/flavor.py -> {NC}/objects/__init__.py -> {LV}/cli_integration_test.py [driver API]" in api
