@@ -14,6 +14,7 @@ file and line and the way on, not a traceback (:func:`unimportable`).
 import os
 import signal
 import sys
+import sysconfig
 import traceback
 from pathlib import Path
 from types import FrameType
@@ -21,24 +22,50 @@ from types import FrameType
 
 def unimportable(error: BaseException) -> str:
     """The one line for a tooling that does not import: where, what, and how to go on."""
+    if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] not in _OURS:
+        return (
+            f"nova-split: a library the tooling needs is missing ({error.name}): its virtualenv is stale; "
+            "remove dist/export/python/virtualenvs/common and run it again"
+        )
     if isinstance(error, SyntaxError) and error.filename:
         where = f"{_shown(error.filename)}:{error.lineno}"
         what = f"{error.msg}"
     else:
         frames = traceback.extract_tb(error.__traceback__)
-        where = f"{_shown(frames[-1].filename)}:{frames[-1].lineno}" if frames else "?"
+        # the innermost frame outside the interpreter's libraries (a failure inside the standard
+        # library is its caller's: json.loads of a bad literal in nova-common is nova-common's line)
+        ours = [f for f in frames if not _library(f.filename)] or frames
+        where = f"{_shown(ours[-1].filename)}:{ours[-1].lineno}" if ours else "?"
         what = f"{type(error).__name__}: {error}"
+    what = "; ".join(part.strip() for part in what.splitlines() if part.strip())
     return (
         f"nova-split: the tooling does not import in this work tree ({where}: {what}); it imports "
         "nova-common from here: fix that file, or run nova-split from a clean checkout (git stash)"
     )
 
 
+_OURS = frozenset({"nova_common", "nova_split_tools"})
+
+
+def _library(filename: str) -> bool:
+    """Whether ``filename`` is the standard library's or an installed package's, or frozen."""
+    if filename.startswith("<"):
+        return True
+    paths = sysconfig.get_paths()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        try:
+            Path(filename).resolve().relative_to(Path(paths[key]).resolve())
+        except (ValueError, OSError, KeyError):
+            continue
+        return True
+    return False
+
+
 def _shown(filename: str) -> str:
     """``filename`` relative to the working directory where it lies under it."""
     try:
         return Path(filename).resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
+    except (ValueError, OSError):  # outside it, or the working directory is gone
         return filename
 
 

@@ -23,7 +23,7 @@ Classification of one mutation (:func:`classify`):
 A BUILD file or a ``requirements.txt`` can change the graph itself (which targets own a file,
 what they depend on): their plan reads the graph of the mutated tree, as CI's plan job reads the
 graph of the change (:func:`shapes_graph`). A graph no ``pants peek`` can read stops CI at its
-plan job before any test runs: caught, with every test counted as planned.
+plan job before any test runs: caught, with every test counted as planned and none run.
 
 When Pants cannot run the suite at all (a corrupted lockfile, a requirement dropped that an
 import needs: an error, no per-test results), :func:`settle_error` runs the planned tests alone
@@ -501,16 +501,16 @@ def _one(
                 texts=_texts(tree, m, originals) if m.path in originals else None,
                 base=graph,
             )
+            run = runner(tree, ("::",))
+            if run.error is not None:
+                run = settle_error(tree, runner, planned, all_tests, subprojects)
         else:
-            # CI's plan job fails, so nothing lands: the change is stopped as if every test ran.
+            # CI's plan job fails, so nothing lands and no test runs: caught, whatever the tests
+            # would say (not run; the mutation adds nothing to the precision figure).
             planned, skipped = set(all_tests), set()
-        run = runner(tree, ("::",))
-        if run.error is not None:
-            run = settle_error(tree, runner, planned, all_tests, subprojects)
+            run = RunResult(set(), set(), plan_error)
     finally:
         git(tree, "reset", "-q", "--hard", "HEAD~1")
-    if plan_error is not None:
-        run = RunResult(run.failed, run.rerun, plan_error)
     outcome, misses, uncaught, unplanned = classify(
         planned, skipped, run, base.failed, neutral=m.operator in NEUTRAL_OPERATORS
     )

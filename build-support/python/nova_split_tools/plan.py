@@ -297,10 +297,13 @@ def compute_plan(
                 # a file a changed BUILD file declares changed as a whole (its target did)
                 status = "B" if p in declared_by else change_status(changes, p)
                 api = _api_reach(graph, p, internal, owner_of, texts if side == "head" else None, status)
-                via_internal = {
-                    f: (*reached[chain[0]], *chain[1:])
-                    for f, chain in graph.reach([f for f in reached if f in internal]).items()
-                }
+                # through the compute service itself where it can, else through a helper using it
+                for starts in (
+                    [f for f in reached if f.startswith(_INTERNAL_PREFIX)],
+                    [f for f in reached if f in internal],
+                ):
+                    for f, chain in graph.reach(starts).items():
+                        via_internal.setdefault(f, (*reached[chain[0]], *chain[1:]))
             for path, chain in sorted(reached.items()):
                 reached_sub = owner_of(path)
                 if reached_sub is None:

@@ -363,3 +363,14 @@ def test_the_end_to_end_reason_goes_through_the_compute_service() -> None:
     ]
     api = [w for w in p.subprojects["libvirt"].why if "[driver API" in w]
     assert f"{NC}/objects/flavor.py -> {NC}/objects/__init__.py -> {LV}/cli_integration_test.py [driver API]" in api
+
+
+def test_the_end_to_end_reason_prefers_the_compute_service_to_a_helper_using_it() -> None:
+    """testing/cli.py uses the compute service, so it counts as end to end; where it also
+    imports the objects, the reason still goes through compute/ (red-team of #10)."""
+    g = graph()
+    init = f"{NC}/objects/__init__.py:lib@resolve=libvirt"
+    g.dependents[init] |= {f"{NC}/testing/cli.py:lib@resolve=libvirt", f"{NC}/compute/manager.py:lib@resolve=libvirt"}
+    p = compute_plan([Change(f"{NC}/objects/flavor.py", "M")], subprojects(), g, no_base, tool_resolves=TOOLS)
+    ends = [w for w in p.subprojects["libvirt"].why if "[end-to-end" in w]
+    assert len(ends) == 1 and f" -> {NC}/compute/manager.py -> {NC}/testing/cli.py -> " in ends[0]
