@@ -14,7 +14,7 @@ from nova_split_tools import audit as audit_module
 from nova_split_tools.audit import RunResult, audit, covers
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph
-from nova_split_tools.testing.graphs import LV, SOURCES, XN, graph, subprojects
+from nova_split_tools.testing.graphs import SOURCES, XN, graph, subprojects
 from nova_split_tools.testing.repos import commit, new_repo
 
 BUILD = "drivers/libvirt/BUILD"

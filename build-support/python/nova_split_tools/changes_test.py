@@ -78,9 +78,7 @@ def test_paths_git_quotes_are_read_as_the_paths_themselves(tmp_path: Path) -> No
     assert '"caf\\303\\251.py"' in listed.splitlines()  # what git really prints
     (tmp_path / "paths").write_text(listed + "\n")
     changes = read_paths(root, str(tmp_path / "paths"))
-    assert sorted((c.path, c.status) for c in changes) == sorted(
-        [(n, "M") for n in names[:-1]] + [(names[-1], "D")]
-    )
+    assert sorted((c.path, c.status) for c in changes) == sorted([(n, "M") for n in names[:-1]] + [(names[-1], "D")])
 
 
 def test_a_file_named_with_quotes_is_taken_as_it_is(tmp_path: Path) -> None:
@@ -118,7 +116,11 @@ def test_git_status_porcelain_renames_list_both_paths(tmp_path: Path) -> None:
     assert '"caf\\303\\251.py" -> renamed.py' in listed.splitlines()
     (tmp_path / "paths").write_text(listed + "\n")
     assert sorted((c.path, c.status) for c in read_paths(root, str(tmp_path / "paths"))) == [
-        ("b.py", "D"), ("café.py", "D"), ("keep.py", "M"), ("renamed.py", "M"), ("é.py", "M")
+        ("b.py", "D"),
+        ("café.py", "D"),
+        ("keep.py", "M"),
+        ("renamed.py", "M"),
+        ("é.py", "M"),
     ]
 
 

@@ -353,9 +353,7 @@ def test_the_end_to_end_reason_goes_through_the_compute_service() -> None:
     g = graph()
     e2e, init = f"{LV}/cli_integration_test.py:lib@resolve=libvirt", f"{NC}/objects/__init__.py:lib@resolve=libvirt"
     g.dependents[init] |= {e2e, f"{NC}/compute/manager.py:lib@resolve=libvirt"}
-    p = compute_plan(
-        [Change(f"{NC}/objects/flavor.py", "M")], subprojects(), g, no_base, tool_resolves=TOOLS
-    )
+    p = compute_plan([Change(f"{NC}/objects/flavor.py", "M")], subprojects(), g, no_base, tool_resolves=TOOLS)
     ends = [w for w in p.subprojects["libvirt"].why if "[end-to-end" in w]
     assert ends == [
         f"{NC}/objects/flavor.py -> {NC}/objects/__init__.py -> {NC}/compute/manager.py -> {NC}/testing/cli.py"
