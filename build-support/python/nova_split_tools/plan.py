@@ -176,7 +176,7 @@ def compute_plan(
     owner_of = _owner_lookup(subprojects)
     tools = dict(tool_resolves or {})
     run_all: list[str] = []
-    docs: list[str] = []
+    docs: list[tuple[str, str]] = []  # (side, path): a deleted document is in the base graph only
     others = False  # a changed path that is not documentation
     graph_paths: dict[str, list[str]] = {"head": [], "base": []}
     declared_by: dict[str, str] = {}  # a file a changed BUILD file declares -> that BUILD file
@@ -224,7 +224,7 @@ def compute_plan(
             # CI files' documentation filters (Zuul's irrelevant-files) see it.
             others |= not is_doc(path)
             if is_doc(path):
-                docs.append(path)
+                docs.append((side, path))
             elif _is_root(path):
                 run_all.append(f"{path}: build configuration affects every subproject")
             elif sub is not None and name in _METADATA and PurePosixPath(path).parent.as_posix() == sub.path:
@@ -335,8 +335,13 @@ def compute_plan(
             d.why = [f"everything runs: {r}" for r in run_all] + d.why
     if docs and not run_all:
         # Documentation is read by its tests only (the docs link test); nothing else runs for it.
-        for path in sorted(set(docs)):
-            for test in sorted(docs_tests(head_graph, [path])):
+        for side, path in sorted(set(docs)):
+            # A deleted document the wheel packed (a LICENSE) is known to the base graph only:
+            # the tests that build that wheel must see it gone.
+            readers = docs_tests(head_graph, [path])
+            if side == "base":
+                readers |= {t for t in docs_tests(base_graph(), [path]) if head_graph.is_test(t)}
+            for test in sorted(readers):
                 if (sub := owner_of(test)) is not None:
                     own(sub, f"{path}: documentation, read by {test}")
                     decisions[sub.name].tests.add(test)

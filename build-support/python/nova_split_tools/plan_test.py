@@ -202,7 +202,8 @@ def test_documentation_runs_only_the_tests_that_read_it() -> None:
 
 def test_documentation_no_target_owns_still_runs_the_docs_tests() -> None:
     """A changelog fragment or a LICENSE is documentation too: a link to it may break."""
-    p = plan(Change("drivers/xen/CHANGELOG.md", "M"), Change("LICENSE", "D"))
+    # (a deleted document is looked up in the base graph too: a wheel may have packed it)
+    p = plan(Change("drivers/xen/CHANGELOG.md", "M"), Change("LICENSE", "D"), base=graph)
     assert runs(p) == {"build-support": (True, True)} and specs(p) == [DOCS_TEST]
 
 
@@ -372,3 +373,16 @@ def test_the_end_to_end_reason_prefers_the_compute_service_to_a_helper_using_it(
     p = compute_plan([Change(f"{NC}/objects/flavor.py", "M")], subprojects(), g, no_base, tool_resolves=TOOLS)
     ends = [w for w in p.subprojects["libvirt"].why if "[end-to-end" in w]
     assert len(ends) == 1 and f" -> {NC}/compute/manager.py -> {NC}/testing/cli.py -> " in ends[0]
+
+
+def test_a_deleted_document_the_wheel_packed_runs_the_tests_that_build_the_wheel() -> None:
+    """Deleting drivers/xen/LICENSE: the head graph no longer knows it, the base graph shows the
+    wheel packed it, so the end-to-end test that builds the wheel runs (it cannot build now)."""
+    links, e2e = "build-support/python/selftests/docs_links_test.py", "drivers/xen/nova_xen/cli_integration_test.py"
+    base = _packed_license_graph()
+    head = Graph.from_peek([t for t in base.to_peek() if t["address"] != "drivers/xen:license"])
+    p = compute_plan([Change("drivers/xen/LICENSE", "D")], subprojects(), head, lambda: base, tool_resolves=TOOLS)
+    assert p.subprojects["xen"].tests == {e2e} and p.subprojects["build-support"].tests == {links}
+    # modified, it is in the head graph: the base graph is not read
+    p = compute_plan([Change("drivers/xen/LICENSE", "M")], subprojects(), base, no_base, tool_resolves=TOOLS)
+    assert p.subprojects["xen"].tests == {e2e}
