@@ -386,3 +386,14 @@ def test_a_deleted_document_the_wheel_packed_runs_the_tests_that_build_the_wheel
     # modified, it is in the head graph: the base graph is not read
     p = compute_plan([Change("drivers/xen/LICENSE", "M")], subprojects(), base, no_base, tool_resolves=TOOLS)
     assert p.subprojects["xen"].tests == {e2e}
+
+
+def test_a_deleted_packed_document_with_the_test_that_packed_it_plans_no_test_that_is_gone() -> None:
+    """Deleting the LICENSE and the end-to-end test that built the wheel: the base graph's reader
+    is gone from the head graph, so it is not planned (there is no such file to run)."""
+    links, e2e = "build-support/python/selftests/docs_links_test.py", "drivers/xen/nova_xen/cli_integration_test.py"
+    base = _packed_license_graph()
+    head = Graph.from_peek([t for t in base.to_peek() if t["address"] not in ("drivers/xen:license", f"{e2e}:t")])
+    changes = [Change("drivers/xen/LICENSE", "D"), Change(e2e, "D")]
+    p = compute_plan(changes, subprojects(), head, lambda: base, tool_resolves=TOOLS)
+    assert e2e not in p.subprojects["xen"].tests and p.subprojects["build-support"].tests == {links}

@@ -17,7 +17,6 @@ from nova_common.compute.names import is_uuid, validate_name
         ("0" * 8 + "-" + "0" * 4 + "-" + "0" * 4 + "-" + "0" * 4 + "-" + "0" * 11 + "g", False),
         (uuid.UUID(int=7).hex, False),  # no dashes: 32 characters, not the form shown
         ("--" + uuid.UUID(int=7).hex + "--", False),  # 36 characters uuid.UUID reads: not the form shown
-        ("{" + uuid.UUID(int=7).hex[:32] + "}" + "00", False),
         ("", False),
     ],
 )

@@ -143,11 +143,13 @@ class DriverConformance:
             own = getattr(type(driver), name, api)
             if name.startswith("_") or not inspect.isfunction(api) or own is api:
                 continue
+            assert inspect.isfunction(own), f"{driver.name}: {name} is a {type(own).__name__}, the driver API's a method"
             wanted = list(inspect.signature(api).parameters.values())
             given = list(inspect.signature(own).parameters.values())
             shown = f"{driver.name}: {name}{inspect.signature(own)}, the driver API has {name}{inspect.signature(api)}"
-            assert [(p.name, p.kind, p.default) for p in given[: len(wanted)]] == [
-                (p.name, p.kind, p.default) for p in wanted
+            # (the default's type too: 0.0 or False is not the API's 0)
+            assert [(p.name, p.kind, p.default, type(p.default)) for p in given[: len(wanted)]] == [
+                (p.name, p.kind, p.default, type(p.default)) for p in wanted
             ], shown
             extra = given[len(wanted) :]
             assert all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in extra), shown
