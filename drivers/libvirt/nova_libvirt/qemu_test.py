@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+import nova_libvirt.driver as driver_module
 from nova_common.objects import (
     OPTIONAL_OPERATIONS,
     VIF,
@@ -32,7 +33,6 @@ from nova_common.objects import (
     RebootType,
 )
 from nova_common.testing.factories import RecordingVirtAPI, make_flavor, make_image, make_instance
-import nova_libvirt.driver as driver_module
 from nova_libvirt.driver import QEMU_CAPABILITIES, LibvirtDriver
 from nova_libvirt.exception import LibvirtError
 from nova_libvirt.guest_image import BASE_LABEL

@@ -143,7 +143,9 @@ class DriverConformance:
             own = getattr(type(driver), name, api)
             if name.startswith("_") or not inspect.isfunction(api) or own is api:
                 continue
-            assert inspect.isfunction(own), f"{driver.name}: {name} is a {type(own).__name__}, the driver API's a method"
+            assert inspect.isfunction(
+                own
+            ), f"{driver.name}: {name} is a {type(own).__name__}, the driver API's a method"
             wanted = list(inspect.signature(api).parameters.values())
             given = list(inspect.signature(own).parameters.values())
             shown = f"{driver.name}: {name}{inspect.signature(own)}, the driver API has {name}{inspect.signature(api)}"
