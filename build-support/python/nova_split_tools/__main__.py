@@ -20,6 +20,10 @@ from pathlib import Path
 from types import FrameType
 
 
+#: The packages of this repository: a missing module outside them is a missing library.
+_OURS = frozenset({"nova_common", "nova_split_tools"})
+
+
 def unimportable(error: BaseException) -> str:
     """The one line for a tooling that does not import: where, what, and how to go on."""
     if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] not in _OURS:
@@ -42,9 +46,6 @@ def unimportable(error: BaseException) -> str:
         f"nova-split: the tooling does not import in this work tree ({where}: {what}); it imports "
         "nova-common from here: fix that file, or run nova-split from a clean checkout (git stash)"
     )
-
-
-_OURS = frozenset({"nova_common", "nova_split_tools"})
 
 
 def _library(filename: str) -> bool:
