@@ -86,18 +86,18 @@ def test_a_caller_in_python_gets_its_signal_handlers_back_after_an_interrupted_c
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ({"__init__.py": "def broken(:\n"}, r"nova_common/__init__\.py:1: invalid syntax"),
-        ({"__init__.py": ""}, r"ModuleNotFoundError: No module named 'nova_common\.compute'"),
+        ({"nova_cli/__init__.py": "def broken(:\n"}, r"nova_cli/__init__\.py:1: invalid syntax"),
+        ({"nova_cli/__init__.py": ""}, r"ModuleNotFoundError: No module named 'nova_cli\.args'"),
         (
-            {"__init__.py": "", "compute/__init__.py": "", "compute/cliargs.py": "raise RuntimeError('half-edited')\n"},
-            r"nova_common/compute/cliargs\.py:1: RuntimeError: half-edited",
+            {"nova_cli/__init__.py": "", "nova_cli/args.py": "raise RuntimeError('half-edited')\n"},
+            r"nova_cli/args\.py:1: RuntimeError: half-edited",
         ),
         (
-            {"__init__.py": "import json\n\njson.loads('{bad')\n"},
-            r"nova_common/__init__\.py:3: JSONDecodeError: Expecting property name",
+            {"nova_cli/__init__.py": "import json\n\njson.loads('{bad')\n"},
+            r"nova_cli/__init__\.py:3: JSONDecodeError: Expecting property name",
         ),
-        ({"__init__.py": "raise RuntimeError('first\\nsecond')\n"}, r"RuntimeError: first; second\)"),
-        ({"__init__.py": "import no_such_library\n"}, r"a library the tooling needs is missing \(no_such_library\)"),
+        ({"nova_cli/__init__.py": "raise RuntimeError('first\\nsecond')\n"}, r"RuntimeError: first; second\)"),
+        ({"nova_cli/__init__.py": "import no_such_library\n"}, r"a library the tooling needs is missing \(no_such_library\)"),
     ],
     ids=["syntax-error", "module-deleted", "raises-on-import", "in-the-stdlib", "two-lines", "library-missing"],
 )
@@ -112,8 +112,8 @@ def test_a_work_tree_whose_nova_common_does_not_import_gets_one_line(
     import sys
 
     for name, text in files.items():
-        (tmp_path / "nova_common" / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / "nova_common" / name).write_text(text)
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
     path = os.pathsep.join([str(tmp_path), *sys.path])
     proc = subprocess.run(
         [sys.executable, "-m", "nova_split_tools", "--help"],

@@ -36,8 +36,8 @@ driver's ``subproject.toml`` (``[ci]``, values ``vote``, ``advisory``, ``skip``)
   a modified Python module, whole-file otherwise), following the graph but not through the
   compute service;
 * **end-to-end** (``core-changes``, default ``skip``): the change reaches the driver only through
-  the compute service (``nova_common/compute`` and what depends on it, such as
-  ``nova_common.testing.cli``): the driver's end-to-end tests.
+  the compute service (``nova_common/compute``, its command-line plumbing ``nova_cli``, and what
+  depends on them, such as ``nova_common.testing.cli``): the driver's end-to-end tests.
 
 nova-common's own tests (the compute service with the fake driver, the conformance suite) always
 run and vote on a nova-common change. The ``why`` of each reached driver names the path.
@@ -76,8 +76,9 @@ _DOC_SUFFIXES = {".md", ".rst"}
 #: A subproject's own metadata (rule 3); ``BUILD`` and ``requirements.txt`` go through the graph.
 _METADATA = {"subproject.toml", "bindep.txt", "pyproject.toml", "tox.ini"}
 CORE_METADATA = _METADATA
-#: The core-internal package: drivers' shipped code may not import it (``api_surface.INTERNAL``).
-_INTERNAL_PREFIX = f"{CORE}/nova_common/compute/"
+#: The core-internal packages, which drivers' shipped code may not import (``api_surface.INTERNAL``):
+#: the compute service and the command-line plumbing it shares with the tooling.
+_INTERNAL_PREFIX = (f"{CORE}/nova_common/compute/", f"{CORE}/nova_cli/")
 
 #: How a subproject was reached (``Decision.paths``, ``paths`` in ``plan --format json``).
 OWN, API, END_TO_END = "own", "api", "end-to-end"
