@@ -19,7 +19,6 @@ import traceback
 from pathlib import Path
 from types import FrameType
 
-
 #: The packages of this repository: a missing module outside them is a missing library.
 _OURS = frozenset({"nova_cli", "nova_common", "nova_split_tools"})
 

@@ -97,7 +97,10 @@ def test_a_caller_in_python_gets_its_signal_handlers_back_after_an_interrupted_c
             r"nova_cli/__init__\.py:3: JSONDecodeError: Expecting property name",
         ),
         ({"nova_cli/__init__.py": "raise RuntimeError('first\\nsecond')\n"}, r"RuntimeError: first; second\)"),
-        ({"nova_cli/__init__.py": "import no_such_library\n"}, r"a library the tooling needs is missing \(no_such_library\)"),
+        (
+            {"nova_cli/__init__.py": "import no_such_library\n"},
+            r"a library the tooling needs is missing \(no_such_library\)",
+        ),
     ],
     ids=["syntax-error", "module-deleted", "raises-on-import", "in-the-stdlib", "two-lines", "library-missing"],
 )

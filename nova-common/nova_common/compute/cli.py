@@ -35,7 +35,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
-from nova_common.compute.capacity import AllocationRatios
 from nova_cli.args import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -48,6 +47,7 @@ from nova_cli.args import (
     terminate_as_exception,
 )
 from nova_cli.completion import add_completion_command, completion_script
+from nova_common.compute.capacity import AllocationRatios
 from nova_common.compute.errors import (
     BadRecord,
     DatabaseDamaged,

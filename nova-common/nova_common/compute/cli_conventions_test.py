@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 import nova_common.fake_driver  # noqa: F401  (named by the entry point below; a dependency)
-from nova_common.compute.cli import _parser
 from nova_cli.args import SCHEMA_VERSION, GlobalOptions, plain
 from nova_cli.completion import completion_script
-from nova_common.compute.identity import identity, legacy_identity, redacted
 from nova_cli.progress import Progress
+from nova_common.compute.cli import _parser
+from nova_common.compute.identity import identity, legacy_identity, redacted
 from nova_common.testing.cli import installed_driver, run
 
 site = installed_driver("nova-common", {"fake": "nova_common.fake_driver:FakeDriver"}, version="1.2.3")
