@@ -38,12 +38,14 @@ def nova_common_library(entry_points):
     python_requirements(name="reqs", source="requirements.txt", resolve=parametrize(*resolves))
     python_sources(
         name="lib",
-        sources=["nova_common/**/*.py", "!nova_common/**/*_test.py"],
+        # nova_cli: the command-line plumbing nova-compute shares with nova-split, outside the
+        # nova_common package so that the tooling's imports of it do not load the driver API.
+        sources=["nova_common/**/*.py", "!nova_common/**/*_test.py", "nova_cli/*.py", "!nova_cli/*_test.py"],
         resolve=parametrize(*resolves),
     )
     python_tests(
         name="tests",
-        sources=["nova_common/**/*_test.py", "!nova_common/**/*_integration_test.py"],
+        sources=["nova_common/**/*_test.py", "!nova_common/**/*_integration_test.py", "nova_cli/*_test.py"],
         resolve="common",
     )
     # The end-to-end tests install nova-common's own wheel (its entry points, as declared below).
@@ -160,7 +162,8 @@ def _license():
 
 def _driver_visibility():
     # A driver's code may depend on its own targets and on nova-common's public API, nothing
-    # else: not another driver, not nova-common's compute service (core-internal). Its
+    # else: not another driver, not nova-common's compute service or its command-line plumbing
+    # (nova_cli; both core-internal). Its
     # end-to-end tests may also use the compute service, which is how they drive the driver. Third-party packages of other drivers are out of reach anyway:
     # they live in other resolves.
     # Tests never import tests (shared test code is nova_common.testing or the driver's test_utils).
@@ -184,6 +187,7 @@ def _driver_visibility():
             "*",
             "/**",
             "!//nova-common/nova_common/compute/**",
+            "!//nova-common/nova_cli/**",
             "//nova-common/**",
             "!//drivers/**",
             "!*",

@@ -241,9 +241,10 @@ class ComputeDriver(abc.ABC):
         raise NotSupported(driver=self.name, operation="unplug_vifs")
 
     def get_console_output(self, instance: Instance) -> str:
-        """Return the guest's serial console log so far (``supports_console_output``).
+        """Return the guest's serial console log so far (``supports_console_output``), or its
+        tail where the driver bounds it (libvirt returns the last 100 KiB, as Nova's does).
 
         The log only grows while the guest exists: a later call's result starts with an earlier
-        one's.
+        one's, until the log outgrows the driver's bound.
         """
         raise NotSupported(driver=self.name, operation="get_console_output")

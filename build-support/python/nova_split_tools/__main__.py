@@ -5,12 +5,68 @@ moment (seconds on a loaded machine): a SIGINT or SIGTERM then stops the program
 line and exit 130, as later ones do. Nothing has started, so there is nothing to clean up, and
 the exit is immediate (``os._exit``): an exception raised there could land inside an import and
 be swallowed, and the command would go on after saying it had stopped.
+
+The tooling imports nova-common from the work tree it runs in (its command-line plumbing, nova_cli):
+a branch where that does not import (a syntax error, a deleted module) gets one line naming the
+file and line and the way on, not a traceback (:func:`unimportable`).
 """
 
 import os
 import signal
 import sys
+import sysconfig
+import traceback
+from pathlib import Path
 from types import FrameType
+
+#: The packages of this repository: a missing module outside them is a missing library.
+_OURS = frozenset({"nova_cli", "nova_common", "nova_split_tools"})
+
+
+def unimportable(error: BaseException) -> str:
+    """The one line for a tooling that does not import: where, what, and how to go on."""
+    if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] not in _OURS:
+        return (
+            f"nova-split: a library the tooling needs is missing ({error.name}): its virtualenv is stale; "
+            "remove dist/export/python/virtualenvs/common and run it again"
+        )
+    if isinstance(error, SyntaxError) and error.filename:
+        where = f"{_shown(error.filename)}:{error.lineno}"
+        what = f"{error.msg}"
+    else:
+        frames = traceback.extract_tb(error.__traceback__)
+        # the innermost frame outside the interpreter's libraries (a failure inside the standard
+        # library is its caller's: json.loads of a bad literal in nova-common is nova-common's line)
+        ours = [f for f in frames if not _library(f.filename)] or frames
+        where = f"{_shown(ours[-1].filename)}:{ours[-1].lineno}" if ours else "?"
+        what = f"{type(error).__name__}: {error}"
+    what = "; ".join(part.strip() for part in what.splitlines() if part.strip())
+    return (
+        f"nova-split: the tooling does not import in this work tree ({where}: {what}); it imports "
+        "nova-common from here: fix that file, or run nova-split from a clean checkout (git stash)"
+    )
+
+
+def _library(filename: str) -> bool:
+    """Whether ``filename`` is the standard library's or an installed package's, or frozen."""
+    if filename.startswith("<"):
+        return True
+    paths = sysconfig.get_paths()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        try:
+            Path(filename).resolve().relative_to(Path(paths[key]).resolve())
+        except (ValueError, OSError, KeyError):
+            continue
+        return True
+    return False
+
+
+def _shown(filename: str) -> str:
+    """``filename`` relative to the working directory where it lies under it."""
+    try:
+        return Path(filename).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):  # outside it, or the working directory is gone
+        return filename
 
 
 def _stopped(signum: int, frame: FrameType | None) -> None:
@@ -20,7 +76,11 @@ def _stopped(signum: int, frame: FrameType | None) -> None:
 
 signal.signal(signal.SIGINT, _stopped)
 signal.signal(signal.SIGTERM, _stopped)
-from nova_split_tools.cli import main  # noqa: E402  (after the handlers, on purpose)
+try:
+    from nova_split_tools.cli import main  # (after the handlers, on purpose)
+except Exception as error:  # noqa: BLE001  (any import-time failure of the work tree's code)
+    print(unimportable(error), file=sys.stderr)
+    sys.exit(2)
 
 code = main()
 # Done: a signal now must not turn the command's exit code into an interruption it never had.

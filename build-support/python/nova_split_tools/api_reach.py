@@ -12,7 +12,9 @@ same kind of evidence the API gate uses (:mod:`api_usage_members`: names, attrib
    whose definition changed. A unit that refers to a changed identifier changed too (a private
    helper changes every function that calls it). A class's header (bases, decorators), a
    dunder member or a data member (a field) stands for the whole class: its identifier is the
-   class name. Docstrings and formatting do not count. Anything it cannot tell (a file added
+   class name. So does a new order of its members (fields of a dataclass constructed by
+   position, an enum's members, a statement calling a method above it), unless only plain
+   methods moved. Docstrings and formatting do not count. Anything it cannot tell (a file added
    or deleted, unparsable, a changed module-level statement that defines nothing) is ``None``:
    the whole file changed, and the plan falls back to the graph.
 2. :func:`references` is every identifier a file spells (names, attributes, keywords, string
@@ -179,6 +181,52 @@ def _spread(units: dict[tuple[str, str | None], _Unit], changed: set[tuple[str, 
         idents |= {units[k].ident for k in more}
 
 
+def _class_time_refs(node: ast.AST) -> set[str]:
+    """The names a class-body statement reads while the class body runs: a data member's whole
+    statement; a function's decorators, defaults and annotations (not its body, which runs later)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        a = node.args
+        parts: list[ast.AST | None] = [*node.decorator_list, *a.defaults, *a.kw_defaults, node.returns]
+        parts += [arg.annotation for arg in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg) if arg]
+        return {r for p in parts if p is not None for r in _refs(p)}
+    return _refs(node)
+
+
+def _order_matters(
+    old_units: dict[tuple[str, str | None], _Unit], new_units: dict[tuple[str, str | None], _Unit], cls: str
+) -> bool:
+    """Whether the members of class ``cls`` kept on both sides changed their order where order
+    matters: two data members (fields, constants: positional construction, iteration), a
+    decorated function and anything (a decorator runs in class-body order), or a member and one
+    that refers to it. Anything else (a plain method) may change places: nothing sees its order."""
+
+    def order(units: dict[tuple[str, str | None], _Unit]) -> list[str]:
+        return [m for (c, m) in units if c == cls and m is not None]
+
+    before, after = order(old_units), order(new_units)
+    shared = set(before) & set(after)
+    before, after = [m for m in before if m in shared], [m for m in after if m in shared]
+    if before == after:
+        return False
+    position = {m: i for i, m in enumerate(after)}
+
+    sides = (old_units, new_units)
+
+    def decorated(m: str) -> bool:
+        return any(getattr(units[(cls, m)].node, "decorator_list", None) for units in sides)
+
+    def bound(a: str, b: str) -> bool:
+        """Whether ``a`` and ``b`` must keep their order."""
+        if all(units[(cls, m)].data for units in sides for m in (a, b)) or decorated(a) or decorated(b):
+            return True
+        return any(
+            b in _class_time_refs(units[(cls, a)].node) or a in _class_time_refs(units[(cls, b)].node)
+            for units in sides
+        )
+
+    return any(position[a] > position[b] for i, a in enumerate(before) for b in before[i + 1 :] if bound(a, b))
+
+
 @functools.lru_cache(maxsize=1024)
 def changed_units(old: str | None, new: str | None) -> frozenset[str] | None:
     """The identifiers whose definitions differ between two versions of a module (see the module doc).
@@ -212,6 +260,12 @@ def changed_units(old: str | None, new: str | None) -> frozenset[str] | None:
             o is None or n is None or (o.node.value is None) != (n.node.value is None)  # type: ignore[attr-defined]
         ):
             idents.add((o or n).owner)  # type: ignore[union-attr]
+    # Members in another order: a dataclass's positional construction, an enum's iteration order,
+    # a class-body statement that calls a method defined above it. Only plain methods may move.
+    for cls in {c for c, m in old_units if m is None} & {c for c, m in new_units if m is None}:
+        if _order_matters(old_units, new_units, cls):
+            changed.add((cls, None))
+            idents |= {cls, SUBCLASS + cls}
     for units in (old_units, new_units):
         spread = {k for k in changed if k in units}
         idents |= _spread(units, spread)

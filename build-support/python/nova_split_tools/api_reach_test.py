@@ -43,6 +43,8 @@ class Flavor(VersionedObject):
         ('return "Flavor"', 'return "F"', {"Flavor"}),  # a dunder
         ("class Flavor(VersionedObject):", "class Flavor(object):", {"Flavor"}),  # the header
         ("import VersionedObject", "import VersionedObject, obj_field", {"obj_field"}),  # an import
+        ("    vcpus: int\n    memory_mb: int\n", "    memory_mb: int\n    vcpus: int\n", {"Flavor"}),  # field order
+        ('    VERSION = "1.0"\n    vcpus: int\n', '    vcpus: int\n    VERSION = "1.0"\n', {"Flavor"}),  # data order
     ],
 )
 def test_changed_units(old: str, new: str, idents: set[str]) -> None:
@@ -52,6 +54,37 @@ def test_changed_units(old: str, new: str, idents: set[str]) -> None:
     assert {i for i in changed if not i.startswith(SUBCLASS)} == idents
     # a member or the class changed: subclasses inherit it
     assert (SUBCLASS + "Flavor" in changed) == bool(idents - {"_gib", "obj_field"})
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (  # a constant computed by a method defined above it
+            "class C:\n    def _mk():\n        return 1\n    X = _mk()\n",
+            "class C:\n    X = _mk()\n    def _mk():\n        return 1\n",
+        ),
+        (  # a decorator argument defined above the method
+            "class C:\n    K = 1\n    @deco(K)\n    def m(self):\n        pass\n",
+            "class C:\n    @deco(K)\n    def m(self):\n        pass\n    K = 1\n",
+        ),
+        (  # a property before its setter
+            "class C:\n    @staticmethod\n    def a():\n        pass\n    def b(self):\n        pass\n",
+            "class C:\n    def b(self):\n        pass\n    @staticmethod\n    def a():\n        pass\n",
+        ),
+    ],
+    ids=["constant-after-method", "decorator-argument", "decorated-method"],
+)
+def test_members_whose_order_a_user_sees_change_the_class(old: str, new: str) -> None:
+    changed = changed_units(old, new)
+    assert changed is not None and "C" in changed
+
+
+def test_methods_in_another_order_change_nothing() -> None:
+    """Only data members have an order a user sees (construction by position, iteration)."""
+    method = "    def memory_gb(self):\n        return _gib(self.memory_mb)\n\n"
+    moved = FLAVOR.replace(method, "").replace('    VERSION = "1.0"\n', method + '    VERSION = "1.0"\n')
+    assert moved != FLAVOR and moved.count("def memory_gb") == 1
+    assert changed_units(FLAVOR, moved) == frozenset()
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,11 @@ Classification of one mutation (:func:`classify`):
   like a valid lockfile refresh, where nothing fails, it is the hole that would otherwise hide;
 - *precision*: planned test files per failing test file, over the caught mutations.
 
+A BUILD file or a ``requirements.txt`` can change the graph itself (which targets own a file,
+what they depend on): their plan reads the graph of the mutated tree, as CI's plan job reads the
+graph of the change (:func:`shapes_graph`). A graph no ``pants peek`` can read stops CI at its
+plan job before any test runs: caught, with every test counted as planned and none run.
+
 When Pants cannot run the suite at all (a corrupted lockfile, a requirement dropped that an
 import needs: an error, no per-test results), :func:`settle_error` runs the planned tests alone
 and then the rest, by subproject where the rest errors too, so an error outside the plan is a
@@ -38,10 +43,10 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from nova_common.compute.cliargs import Terminated, terminate_as_exception
-from nova_common.compute.progress import Progress
+from nova_cli.args import Terminated, terminate_as_exception
+from nova_cli.progress import Progress
 from nova_split_tools.audit_journal import MutationKey, open_journal
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph, load_graph
@@ -63,6 +68,7 @@ __all__ = [
     "input_files",
     "parse_test_run",
     "settle_error",
+    "shapes_graph",
     "source_files",
 ]
 
@@ -251,11 +257,14 @@ def planned_and_skipped(
     *,
     tool_resolves: Mapping[str, Sequence[str]] | None = None,
     texts: Texts | None = None,
+    base: Graph | None = None,
 ) -> tuple[set[str], set[str]]:
     """The test files the plan of a one-file change to ``path`` runs, and those its policies skip.
 
-    ``tool_resolves`` and ``texts`` (any file's text before and after) are what ``nova-split plan``
-    gives the plan: the resolves tools install from, and the two versions for member-level reach.
+    ``graph`` is the graph of the changed tree (``base``, the one before the change, defaults to
+    it). ``tool_resolves`` and ``texts`` (any file's text before and after) are what
+    ``nova-split plan`` gives the plan: the resolves tools install from, and the two versions
+    for member-level reach.
     """
     from nova_split_tools.repo import Change
 
@@ -263,7 +272,7 @@ def planned_and_skipped(
         [Change(path, "M")],
         subprojects,
         graph,
-        lambda: graph,
+        lambda: base if base is not None else graph,
         tool_resolves=tool_resolves,
         texts=texts,
     )
@@ -279,6 +288,16 @@ def planned_and_skipped(
             skipped |= {t for t in all_tests if by_name[name].owns(t)}
         skipped |= set(getattr(decision, "skipped_tests", ())) & all_tests
     return planned, skipped - planned
+
+
+#: Inputs whose edit can change the build graph (targets, their sources and dependencies): their
+#: plan reads the graph of the mutated tree, as CI's plan job reads the graph of the change.
+_GRAPH_INPUTS = frozenset({"BUILD", "requirements.txt"})
+
+
+def shapes_graph(m: Mutant) -> bool:
+    """Whether the plan of ``m`` needs the graph of the mutated tree (not the one of HEAD)."""
+    return m.kind == "inputs" and PurePosixPath(m.path).name in _GRAPH_INPUTS
 
 
 def _texts(tree: Path, mutant: Mutant, originals: dict[str, str]) -> Texts:
@@ -464,18 +483,32 @@ def _one(
     start = time.monotonic()
     (tree / m.path).write_text(m.text)
     git(tree, "commit", "-qam", f"audit: {m.path}: {m.description}", "--no-verify", env=_IDENT)
+    plan_error = None
     try:
-        planned, skipped = planned_and_skipped(
-            m.path,
-            subprojects,
-            graph,
-            all_tests,
-            tool_resolves=tools,
-            texts=_texts(tree, m, originals) if m.path in originals else None,
-        )
-        run = runner(tree, ("::",))
-        if run.error is not None:
-            run = settle_error(tree, runner, planned, all_tests, subprojects)
+        head = graph
+        if shapes_graph(m):
+            try:
+                head = load_graph(tree, pantsd=False)
+            except ToolError as e:
+                plan_error = f"the plan cannot read the graph: {e}"
+        if plan_error is None:
+            planned, skipped = planned_and_skipped(
+                m.path,
+                subprojects,
+                head,
+                all_tests,
+                tool_resolves=tools,
+                texts=_texts(tree, m, originals) if m.path in originals else None,
+                base=graph,
+            )
+            run = runner(tree, ("::",))
+            if run.error is not None:
+                run = settle_error(tree, runner, planned, all_tests, subprojects)
+        else:
+            # CI's plan job fails, so nothing lands and no test runs: caught, whatever the tests
+            # would say (not run; the mutation adds nothing to the precision figure).
+            planned, skipped = set(all_tests), set()
+            run = RunResult(set(), set(), plan_error)
     finally:
         git(tree, "reset", "-q", "--hard", "HEAD~1")
     outcome, misses, uncaught, unplanned = classify(

@@ -11,6 +11,7 @@ merge base, so a branch behind main is not charged with main's newer commits. ``
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path, PurePosixPath
 
@@ -20,7 +21,7 @@ from nova_split_tools.errors import ToolError
 from nova_split_tools.plan import Texts
 from nova_split_tools.repo import Change, Repository
 
-__all__ = ["add_change_arguments", "parse_range", "read_paths", "texts_between"]
+__all__ = ["add_change_arguments", "parse_range", "read_paths", "texts_between", "unquote_git_path"]
 
 
 def add_change_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,7 +73,57 @@ def texts_between(repo: Repository, base: str, head: str | None) -> Texts:
     return texts
 
 
+#: git's C-style escapes of a quoted path (``core.quotePath``), besides octal bytes.
+_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+#: one path as git prints it: quoted (``"..."`` with escapes) or as it is
+_QUOTED = r'"(?:[^"\\]|\\.)*"'
+#: a rename as ``git status --porcelain`` prints it after its status column (``old -> new``)
+_RENAME = re.compile(rf"^({_QUOTED}|.+?) -> ({_QUOTED}|.+)$")
+
+
+def unquote_git_path(line: str) -> str:
+    """A path as git lists it (``diff --name-only``), unquoted.
+
+    git quotes a path with non-ASCII bytes or control characters (``"caf\\303\\251.py"``);
+    this gives back the path itself. A line that is not quoted is returned as it is.
+    """
+    if len(line) < 2 or not (line.startswith('"') and line.endswith('"')):
+        return line
+    body, out, i = line[1:-1], bytearray(), 0
+    while i < len(body):
+        c = body[i]
+        if c == '"':
+            raise ToolError(f"{line}: not a path git quoted (a quote inside it is not escaped); list it unquoted")
+        if c != "\\":
+            out += c.encode()
+            i += 1
+        elif re.fullmatch("[0-3][0-7]{2}", body[i + 1 : i + 4]):
+            out.append(int(body[i + 1 : i + 4], 8))
+            i += 4
+        elif i + 1 < len(body) and body[i + 1] in _ESCAPES:
+            out.append(_ESCAPES[body[i + 1]])
+            i += 2
+        else:
+            raise ToolError(f"{line}: not a path git quoted (a stray backslash); list it unquoted")
+    try:
+        return out.decode()
+    except UnicodeDecodeError:
+        raise ToolError(f"{line}: quotes a path that is not UTF-8; list it unquoted") from None
+
+
+def _listed(root: Path, line: str) -> list[str]:
+    """The path(s) one ``--paths-from`` line names: itself if it exists, else as git quotes it,
+    and both sides of a rename (``old -> new``, as ``git status --porcelain`` prints it)."""
+    if (root / line).exists():  # a file whose name has quotes or an arrow in it is taken as it is
+        return [line]
+    rename = _RENAME.match(line)
+    if rename and not (line.startswith('"') and line.endswith('"') and re.fullmatch(_QUOTED, line)):
+        return [unquote_git_path(side) for side in rename.groups()]
+    return [unquote_git_path(line)]
+
+
 def read_paths(root: Path, source: str) -> list[Change]:
+    """The changes ``--paths-from`` lists: one path per line, as given or as git prints it."""
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text()
     except OSError as e:
@@ -82,14 +133,19 @@ def read_paths(root: Path, source: str) -> list[Change]:
         line = raw.strip()
         if not line:
             continue
-        path = Path(line)
-        full = path if path.is_absolute() else root / path
-        try:
-            rel = full.resolve().relative_to(root.resolve())
-        except ValueError:
-            raise ToolError(f"{line} is outside the repository at {root}; list paths relative to it") from None
-        rel_posix = PurePosixPath(rel).as_posix()
-        changes.append(Change(path=rel_posix, status="M" if full.exists() else "D"))
+        for listed in _listed(root, line):
+            if "\0" in listed:
+                raise ToolError(f"{line}: a path cannot hold a NUL byte")
+            path = Path(listed)
+            full = path if path.is_absolute() else root / path
+            try:
+                rel = full.resolve().relative_to(root.resolve())
+            except ValueError:
+                raise ToolError(f"{listed} is outside the repository at {root}; list paths relative to it") from None
+            if rel == Path("."):
+                raise ToolError(f"{line}: names the repository itself; list the files that changed")
+            rel_posix = PurePosixPath(rel).as_posix()
+            changes.append(Change(path=rel_posix, status="M" if full.exists() else "D"))
     if not changes:
         raise ToolError(f"--paths-from {source} listed no paths")
     return changes

@@ -1,10 +1,11 @@
 """Ranges mean the changes on B since it left A (merge base), in real git repositories."""
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from nova_split_tools.changes import parse_range, texts_between
+from nova_split_tools.changes import parse_range, read_paths, texts_between, unquote_git_path
 from nova_split_tools.errors import ToolError
 from nova_split_tools.repo import Repository
 from nova_split_tools.testing.repos import commit, git, new_repo
@@ -64,3 +65,72 @@ def test_texts_between_reads_both_sides(behind: Repository) -> None:
     assert texts("c.txt") == (None, "c2") and texts("b.txt") == ("b", None) and texts("a.txt") == ("a", "a")
     at_head = texts_between(behind, base, behind.resolve("HEAD"))
     assert at_head("c.txt") == (None, "c")
+
+
+def test_paths_git_quotes_are_read_as_the_paths_themselves(tmp_path: Path) -> None:
+    """``git diff --name-only | nova-split plan --paths-from -``: git quotes non-ASCII and control
+    characters (core.quotePath), and the plan must see the files, not their quoted names."""
+    root = new_repo(tmp_path / "repo")
+    names = ["plain.py", "café.py", "tab\tname.py", 'say "hi".py', "back\\slash.py"]
+    commit(root, "base", {n: "a\n" for n in names})
+    commit(root, "change", {n: "b\n" for n in names[:-1]} | {names[-1]: None})
+    listed = git(root, "diff", "--name-only", "HEAD~1", "HEAD")
+    assert '"caf\\303\\251.py"' in listed.splitlines()  # what git really prints
+    (tmp_path / "paths").write_text(listed + "\n")
+    changes = read_paths(root, str(tmp_path / "paths"))
+    assert sorted((c.path, c.status) for c in changes) == sorted([(n, "M") for n in names[:-1]] + [(names[-1], "D")])
+
+
+def test_a_file_named_with_quotes_is_taken_as_it_is(tmp_path: Path) -> None:
+    root = new_repo(tmp_path / "repo")
+    commit(root, "base", {'"quoted".py': "a\n"})
+    (tmp_path / "paths").write_text('"quoted".py\n"quoted.py"\n')
+    assert [c.path for c in read_paths(root, str(tmp_path / "paths"))] == ['"quoted".py', "quoted.py"]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('"a\\qb.py"', "stray backslash"),
+        ('"\\377.py"', "not UTF-8"),
+        ('"a\\"', "stray backslash"),
+        ('"\\777.py"', "stray backslash"),  # no byte: git writes \000 to \377
+        ('"a"b"', "quote inside it is not escaped"),
+    ],
+)
+def test_a_bad_quoted_path_is_one_line(line: str, message: str) -> None:
+    with pytest.raises(ToolError, match=message):
+        unquote_git_path(line)
+
+
+def test_git_status_porcelain_renames_list_both_paths(tmp_path: Path) -> None:
+    """The hint ``git status --porcelain | cut -c4-`` prints a rename as ``old -> new`` (each side
+    quoted where git quotes it): both paths changed, the old one deleted."""
+    root = new_repo(tmp_path / "repo")
+    commit(root, "base", {"café.py": "a\n", "b.py": "b\n", "keep.py": "k\n"})
+    git(root, "mv", "café.py", "renamed.py")
+    git(root, "mv", "b.py", "é.py")
+    (root / "keep.py").write_text("changed\n")
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True)
+    listed = "\n".join(line[3:] for line in status.stdout.splitlines())  # cut -c4-
+    assert '"caf\\303\\251.py" -> renamed.py' in listed.splitlines()
+    (tmp_path / "paths").write_text(listed + "\n")
+    assert sorted((c.path, c.status) for c in read_paths(root, str(tmp_path / "paths"))) == [
+        ("b.py", "D"),
+        ("café.py", "D"),
+        ("keep.py", "M"),
+        ("renamed.py", "M"),
+        ("é.py", "M"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [("", "listed no paths"), (".", "names the repository itself"), ('"a\\000.py"', "NUL byte")],
+)
+def test_lines_that_name_no_file_are_one_line_errors(tmp_path: Path, line: str, message: str) -> None:
+    root = new_repo(tmp_path / "repo")
+    commit(root, "base", {"a.py": "a\n"})
+    (tmp_path / "paths").write_text(line + "\n")
+    with pytest.raises(ToolError, match=message):
+        read_paths(root, str(tmp_path / "paths"))

@@ -81,3 +81,51 @@ def test_a_caller_in_python_gets_its_signal_handlers_back_after_an_interrupted_c
     finally:
         for sig, handling in before.items():
             signal.signal(sig, handling)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"nova_cli/__init__.py": "def broken(:\n"}, r"nova_cli/__init__\.py:1: invalid syntax"),
+        ({"nova_cli/__init__.py": ""}, r"ModuleNotFoundError: No module named 'nova_cli\.args'"),
+        (
+            {"nova_cli/__init__.py": "", "nova_cli/args.py": "raise RuntimeError('half-edited')\n"},
+            r"nova_cli/args\.py:1: RuntimeError: half-edited",
+        ),
+        (
+            {"nova_cli/__init__.py": "import json\n\njson.loads('{bad')\n"},
+            r"nova_cli/__init__\.py:3: JSONDecodeError: Expecting property name",
+        ),
+        ({"nova_cli/__init__.py": "raise RuntimeError('first\\nsecond')\n"}, r"RuntimeError: first; second\)"),
+        (
+            {"nova_cli/__init__.py": "import no_such_library\n"},
+            r"a library the tooling needs is missing \(no_such_library\)",
+        ),
+    ],
+    ids=["syntax-error", "module-deleted", "raises-on-import", "in-the-stdlib", "two-lines", "library-missing"],
+)
+def test_a_work_tree_whose_nova_common_does_not_import_gets_one_line(
+    tmp_path: Path, files: dict[str, str], message: str
+) -> None:
+    """The tooling imports nova-common from the work tree: a branch where it does not import gets
+    one line with the file, the line and the way on (red-team #4), not a traceback."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    path = os.pathsep.join([str(tmp_path), *sys.path])
+    proc = subprocess.run(
+        [sys.executable, "-m", "nova_split_tools", "--help"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert re.search(message, lines[0]) and lines[0].startswith("nova-split: ")

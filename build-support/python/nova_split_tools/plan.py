@@ -36,8 +36,8 @@ driver's ``subproject.toml`` (``[ci]``, values ``vote``, ``advisory``, ``skip``)
   a modified Python module, whole-file otherwise), following the graph but not through the
   compute service;
 * **end-to-end** (``core-changes``, default ``skip``): the change reaches the driver only through
-  the compute service (``nova_common/compute`` and what depends on it, such as
-  ``nova_common.testing.cli``): the driver's end-to-end tests.
+  the compute service (``nova_common/compute``, its command-line plumbing ``nova_cli``, and what
+  depends on them, such as ``nova_common.testing.cli``): the driver's end-to-end tests.
 
 nova-common's own tests (the compute service with the fake driver, the conformance suite) always
 run and vote on a nova-common change. The ``why`` of each reached driver names the path.
@@ -76,8 +76,9 @@ _DOC_SUFFIXES = {".md", ".rst"}
 #: A subproject's own metadata (rule 3); ``BUILD`` and ``requirements.txt`` go through the graph.
 _METADATA = {"subproject.toml", "bindep.txt", "pyproject.toml", "tox.ini"}
 CORE_METADATA = _METADATA
-#: The core-internal package: drivers' shipped code may not import it (``api_surface.INTERNAL``).
-_INTERNAL_PREFIX = f"{CORE}/nova_common/compute/"
+#: The core-internal packages, which drivers' shipped code may not import (``api_surface.INTERNAL``):
+#: the compute service and the command-line plumbing it shares with the tooling.
+_INTERNAL_PREFIX = (f"{CORE}/nova_common/compute/", f"{CORE}/nova_cli/")
 
 #: How a subproject was reached (``Decision.paths``, ``paths`` in ``plan --format json``).
 OWN, API, END_TO_END = "own", "api", "end-to-end"
@@ -176,7 +177,7 @@ def compute_plan(
     owner_of = _owner_lookup(subprojects)
     tools = dict(tool_resolves or {})
     run_all: list[str] = []
-    docs: list[str] = []
+    docs: list[tuple[str, str]] = []  # (side, path): a deleted document is in the base graph only
     others = False  # a changed path that is not documentation
     graph_paths: dict[str, list[str]] = {"head": [], "base": []}
     declared_by: dict[str, str] = {}  # a file a changed BUILD file declares -> that BUILD file
@@ -224,7 +225,7 @@ def compute_plan(
             # CI files' documentation filters (Zuul's irrelevant-files) see it.
             others |= not is_doc(path)
             if is_doc(path):
-                docs.append(path)
+                docs.append((side, path))
             elif _is_root(path):
                 run_all.append(f"{path}: build configuration affects every subproject")
             elif sub is not None and name in _METADATA and PurePosixPath(path).parent.as_posix() == sub.path:
@@ -291,12 +292,19 @@ def compute_plan(
             changed_sub = owner_of(p)
             reached = graph.reach([p])
             api: dict[str, str] = {}
-            via_internal: set[str] = set()
+            # dependent -> its chain through the compute service (the end-to-end path's reason)
+            via_internal: dict[str, tuple[str, ...]] = {}
             if changed_sub is not None and changed_sub.name == CORE:
                 # a file a changed BUILD file declares changed as a whole (its target did)
                 status = "B" if p in declared_by else change_status(changes, p)
                 api = _api_reach(graph, p, internal, owner_of, texts if side == "head" else None, status)
-                via_internal = set(graph.reach([f for f in reached if f in internal]))
+                # through the compute service itself where it can, else through a helper using it
+                for starts in (
+                    [f for f in reached if f.startswith(_INTERNAL_PREFIX)],
+                    [f for f in reached if f in internal],
+                ):
+                    for f, chain in graph.reach(starts).items():
+                        via_internal.setdefault(f, (*reached[chain[0]], *chain[1:]))
             for path, chain in sorted(reached.items()):
                 reached_sub = owner_of(path)
                 if reached_sub is None:
@@ -309,7 +317,8 @@ def compute_plan(
                     if path in api:
                         core_reaches(reached_sub, label(p) + api[path], API, test)
                     if path in via_internal:
-                        core_reaches(reached_sub, reason, END_TO_END, test)
+                        e2e = via_internal[path]
+                        core_reaches(reached_sub, label(p) + " -> " + " -> ".join(e2e[1:]), END_TO_END, test)
                     # else: it depends on the file, but uses nothing that changed (no path)
                 else:
                     own(reached_sub, reason)
@@ -327,8 +336,13 @@ def compute_plan(
             d.why = [f"everything runs: {r}" for r in run_all] + d.why
     if docs and not run_all:
         # Documentation is read by its tests only (the docs link test); nothing else runs for it.
-        for path in sorted(set(docs)):
-            for test in sorted(docs_tests(head_graph, [path])):
+        for side, path in sorted(set(docs)):
+            # A deleted document the wheel packed (a LICENSE) is known to the base graph only:
+            # the tests that build that wheel must see it gone.
+            readers = docs_tests(head_graph, [path])
+            if side == "base":
+                readers |= {t for t in docs_tests(base_graph(), [path]) if head_graph.is_test(t)}
+            for test in sorted(readers):
                 if (sub := owner_of(test)) is not None:
                     own(sub, f"{path}: documentation, read by {test}")
                     decisions[sub.name].tests.add(test)

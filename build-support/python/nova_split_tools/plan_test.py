@@ -202,7 +202,8 @@ def test_documentation_runs_only_the_tests_that_read_it() -> None:
 
 def test_documentation_no_target_owns_still_runs_the_docs_tests() -> None:
     """A changelog fragment or a LICENSE is documentation too: a link to it may break."""
-    p = plan(Change("drivers/xen/CHANGELOG.md", "M"), Change("LICENSE", "D"))
+    # (a deleted document is looked up in the base graph too: a wheel may have packed it)
+    p = plan(Change("drivers/xen/CHANGELOG.md", "M"), Change("LICENSE", "D"), base=graph)
     assert runs(p) == {"build-support": (True, True)} and specs(p) == [DOCS_TEST]
 
 
@@ -344,3 +345,55 @@ def test_core_metadata_a_driver_skips_api_changes_for_leaves_out_all_its_tests()
     xen = p.subprojects["xen"]
     assert (xen.run, xen.skipped_all, xen.skipped_tests) == (False, True, set())
     assert not plan(Change("nova-common/subproject.toml", "M")).subprojects["xen"].skipped_all
+
+
+def test_the_end_to_end_reason_goes_through_the_compute_service() -> None:
+    """A driver's end-to-end test that also imports the objects is reached end to end through
+    the compute service: the reason shows that chain, not the shorter one through the objects
+    package (which is the driver API path's reason). Red-team #10."""
+    g = graph()
+    e2e, init = f"{LV}/cli_integration_test.py:lib@resolve=libvirt", f"{NC}/objects/__init__.py:lib@resolve=libvirt"
+    g.dependents[init] |= {e2e, f"{NC}/compute/manager.py:lib@resolve=libvirt"}
+    p = compute_plan([Change(f"{NC}/objects/flavor.py", "M")], subprojects(), g, no_base, tool_resolves=TOOLS)
+    ends = [w for w in p.subprojects["libvirt"].why if "[end-to-end" in w]
+    assert ends == [
+        f"{NC}/objects/flavor.py -> {NC}/objects/__init__.py -> {NC}/compute/manager.py -> {NC}/testing/cli.py"
+        f" -> {LV}/cli_integration_test.py [end-to-end, core-changes=skip: not run]"
+    ]
+    api = [w for w in p.subprojects["libvirt"].why if "[driver API" in w]
+    assert f"{NC}/objects/flavor.py -> {NC}/objects/__init__.py -> {LV}/cli_integration_test.py [driver API]" in api
+
+
+def test_the_end_to_end_reason_prefers_the_compute_service_to_a_helper_using_it() -> None:
+    """testing/cli.py uses the compute service, so it counts as end to end; where it also
+    imports the objects, the reason still goes through compute/ (red-team of #10)."""
+    g = graph()
+    init = f"{NC}/objects/__init__.py:lib@resolve=libvirt"
+    g.dependents[init] |= {f"{NC}/testing/cli.py:lib@resolve=libvirt", f"{NC}/compute/manager.py:lib@resolve=libvirt"}
+    p = compute_plan([Change(f"{NC}/objects/flavor.py", "M")], subprojects(), g, no_base, tool_resolves=TOOLS)
+    ends = [w for w in p.subprojects["libvirt"].why if "[end-to-end" in w]
+    assert len(ends) == 1 and f" -> {NC}/compute/manager.py -> {NC}/testing/cli.py -> " in ends[0]
+
+
+def test_a_deleted_document_the_wheel_packed_runs_the_tests_that_build_the_wheel() -> None:
+    """Deleting drivers/xen/LICENSE: the head graph no longer knows it, the base graph shows the
+    wheel packed it, so the end-to-end test that builds the wheel runs (it cannot build now)."""
+    links, e2e = "build-support/python/selftests/docs_links_test.py", "drivers/xen/nova_xen/cli_integration_test.py"
+    base = _packed_license_graph()
+    head = Graph.from_peek([t for t in base.to_peek() if t["address"] != "drivers/xen:license"])
+    p = compute_plan([Change("drivers/xen/LICENSE", "D")], subprojects(), head, lambda: base, tool_resolves=TOOLS)
+    assert p.subprojects["xen"].tests == {e2e} and p.subprojects["build-support"].tests == {links}
+    # modified, it is in the head graph: the base graph is not read
+    p = compute_plan([Change("drivers/xen/LICENSE", "M")], subprojects(), base, no_base, tool_resolves=TOOLS)
+    assert p.subprojects["xen"].tests == {e2e}
+
+
+def test_a_deleted_packed_document_with_the_test_that_packed_it_plans_no_test_that_is_gone() -> None:
+    """Deleting the LICENSE and the end-to-end test that built the wheel: the base graph's reader
+    is gone from the head graph, so it is not planned (there is no such file to run)."""
+    links, e2e = "build-support/python/selftests/docs_links_test.py", "drivers/xen/nova_xen/cli_integration_test.py"
+    base = _packed_license_graph()
+    head = Graph.from_peek([t for t in base.to_peek() if t["address"] not in ("drivers/xen:license", f"{e2e}:t")])
+    changes = [Change("drivers/xen/LICENSE", "D"), Change(e2e, "D")]
+    p = compute_plan(changes, subprojects(), head, lambda: base, tool_resolves=TOOLS)
+    assert e2e not in p.subprojects["xen"].tests and p.subprojects["build-support"].tests == {links}

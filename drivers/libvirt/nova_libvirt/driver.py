@@ -557,7 +557,8 @@ class LibvirtDriver(ComputeDriver):
         try:
             with open(log, "rb") as f:
                 f.seek(max(0, log.stat().st_size - CONSOLE_TAIL_BYTES))
-                return f.read().decode("utf-8", errors="replace")
+                # at most the tail: the guest may write between the stat and the read
+                return f.read(CONSOLE_TAIL_BYTES).decode("utf-8", errors="replace")
         except FileNotFoundError:
             return ""
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+import nova_libvirt.driver as driver_module
 from nova_common.objects import (
     OPTIONAL_OPERATIONS,
     VIF,
@@ -106,6 +107,19 @@ def test_console_output_is_the_serial_log(driver: LibvirtDriver, guests: Guests)
     output = driver.get_console_output(guests.shared)
     assert "nova-guest: ready" in output
     assert console.text().startswith(output)  # the log, as it was then (the guest keeps writing)
+
+
+def test_console_output_is_only_the_logs_tail(
+    driver: LibvirtDriver, guests: Guests, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A guest's log grows without bound: the driver returns its last CONSOLE_TAIL_BYTES only."""
+    console = guests.console(guests.shared)
+    console.wait_for("ready")
+    monkeypatch.setattr(driver_module, "CONSOLE_TAIL_BYTES", 64)
+    output = driver.get_console_output(guests.shared)
+    after = console.text()  # the log no shorter than when it was read (the guest keeps writing)
+    assert len(after) > 1000 and 0 < len(output) <= 64
+    assert output in after and not after.startswith(output)
 
 
 def test_pause_and_unpause_carry_on(driver: LibvirtDriver, guests: Guests) -> None:

@@ -35,8 +35,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
-from nova_common.compute.capacity import AllocationRatios
-from nova_common.compute.cliargs import (
+from nova_cli.args import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_UNUSABLE,
@@ -47,7 +46,8 @@ from nova_common.compute.cliargs import (
     stdout_to_devnull,
     terminate_as_exception,
 )
-from nova_common.compute.completion import add_completion_command, completion_script
+from nova_cli.completion import add_completion_command, completion_script
+from nova_common.compute.capacity import AllocationRatios
 from nova_common.compute.errors import (
     BadRecord,
     DatabaseDamaged,

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 import nova_common.fake_driver  # noqa: F401  (named by the entry point below; a dependency)
+from nova_cli.args import SCHEMA_VERSION, GlobalOptions, plain
+from nova_cli.completion import completion_script
+from nova_cli.progress import Progress
 from nova_common.compute.cli import _parser
-from nova_common.compute.cliargs import SCHEMA_VERSION, GlobalOptions, plain
-from nova_common.compute.completion import completion_script
 from nova_common.compute.identity import identity, legacy_identity, redacted
-from nova_common.compute.progress import Progress
 from nova_common.testing.cli import installed_driver, run
 
 site = installed_driver("nova-common", {"fake": "nova_common.fake_driver:FakeDriver"}, version="1.2.3")
@@ -152,7 +152,7 @@ def test_bash_completion_script(capsys: pytest.CaptureFixture[str]) -> None:
 
 _PROGRESS = """
 import time
-from nova_common.compute.progress import Progress
+from nova_cli.progress import Progress
 with Progress("demo", total=4) as p:
     for i in range(4):
         p.advance(f"item{i}")
@@ -198,3 +198,29 @@ def test_progress_is_shown_on_a_terminal_only() -> None:
     assert (out, err) == ("done\n", "")
     out, err = _progress_run(stderr_tty=True, env={"NOVA_PROGRESS": "0"})
     assert (out, err) == ("done\n", "")
+
+
+def test_run_from_the_sources_the_version_is_nova_commons_subproject_toml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not installed (run from the monorepo's sources), ``--version`` reads the version from
+    nova-common/subproject.toml, two directories above the compute package."""
+    from importlib import metadata
+
+    from nova_common.compute import cli
+
+    tree = tmp_path / "nova-common"
+    (tree / "nova_common" / "compute").mkdir(parents=True)
+    (tree / "subproject.toml").write_text('[project]\nname = "nova-common"\nversion = "9.8.7"\n')
+    real = metadata.version
+
+    def version(dist: str) -> str:
+        if dist == cli.DISTRIBUTION:
+            raise metadata.PackageNotFoundError(dist)
+        return real(dist)
+
+    monkeypatch.setattr(metadata, "version", version)
+    monkeypatch.setattr(cli, "__file__", str(tree / "nova_common" / "compute" / "cli.py"))
+    assert cli._version().startswith("nova-compute 9.8.7 (source tree) (nova-common); drivers: ")
+    (tree / "subproject.toml").write_text("[project]\n")
+    assert cli._version().startswith("nova-compute (version unknown: not installed) (nova-common)")

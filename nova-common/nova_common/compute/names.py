@@ -6,7 +6,7 @@ cannot be named after another one's uuid and steal its ``delete``.
 
 from __future__ import annotations
 
-import uuid as uuidlib
+import re
 
 from nova_common.compute.errors import InvalidName
 
@@ -16,15 +16,17 @@ __all__ = ["MAX_NAME_LENGTH", "is_uuid", "safe", "validate_image_id", "validate_
 MAX_NAME_LENGTH = 255
 
 
+#: The form uuids are shown in: 8-4-4-4-12 hex digits, any case.
+_UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+
+
 def is_uuid(ref: str) -> bool:
-    """True for the 36-character hex-and-dashes form (any case), the form uuids are shown in."""
-    if len(ref) != 36:
-        return False
-    try:
-        uuidlib.UUID(ref)
-    except ValueError:
-        return False
-    return True
+    """True for the 36-character hex-and-dashes form (any case), the form uuids are shown in.
+
+    Only that form: ``uuid.UUID`` also reads braces, a ``urn:uuid:`` prefix and dashes anywhere
+    (``--`` + 32 hex digits + ``--``), which no uuid is shown as and which may be a name.
+    """
+    return _UUID.fullmatch(ref) is not None
 
 
 def safe(text: str) -> str:

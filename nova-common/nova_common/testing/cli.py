@@ -58,8 +58,10 @@ def installed_driver(
 
     def _installed_driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         site = tmp_path / "site"
-        install_distribution(site, distribution, version, {"nova.compute.drivers": dict(drivers)})
+        # First: monkeypatch restores sys.path as it was at its first change, so the site must
+        # not be on it yet (install_distribution adds it only where it is missing).
         monkeypatch.syspath_prepend(str(site))
+        install_distribution(site, distribution, version, {"nova.compute.drivers": dict(drivers)})
         yield site
 
     # A cast: in resolves whose mypy run sees pytest without its types the decorator is untyped.

@@ -25,6 +25,7 @@ per set).
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, TypeVar
@@ -133,6 +134,27 @@ class DriverConformance:
     def test_declares_name_and_negotiable_api(self, driver: ComputeDriver) -> None:
         assert isinstance(driver.name, str) and driver.name.isidentifier()
         assert negotiate(driver.name, driver.api_versions) in driver.api_versions
+
+    def test_overrides_keep_the_driver_api_signatures(self, driver: ComputeDriver) -> None:
+        """Each driver API method the driver overrides takes the API's parameters, in its order,
+        with its defaults (the compute service may pass any by position or leave it out); an
+        override may add parameters of its own only with defaults."""
+        for name, api in vars(ComputeDriver).items():
+            own = getattr(type(driver), name, api)
+            if name.startswith("_") or not inspect.isfunction(api) or own is api:
+                continue
+            assert inspect.isfunction(
+                own
+            ), f"{driver.name}: {name} is a {type(own).__name__}, the driver API's a method"
+            wanted = list(inspect.signature(api).parameters.values())
+            given = list(inspect.signature(own).parameters.values())
+            shown = f"{driver.name}: {name}{inspect.signature(own)}, the driver API has {name}{inspect.signature(api)}"
+            # (the default's type too: 0.0 or False is not the API's 0)
+            assert [(p.name, p.kind, p.default, type(p.default)) for p in given[: len(wanted)]] == [
+                (p.name, p.kind, p.default, type(p.default)) for p in wanted
+            ], shown
+            extra = given[len(wanted) :]
+            assert all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in extra), shown
 
     def test_declared_capability_is_implemented(self, driver: ComputeDriver, flag: str) -> None:
         assert getattr(driver.capabilities, flag)

@@ -19,8 +19,9 @@ __all__ = ["install_distribution"]
 def install_distribution(site: Path, name: str, version: str, entry_points: dict[str, dict[str, str]]) -> Path:
     """Write ``<name>-<version>.dist-info`` under ``site`` and prepend ``site`` to ``sys.path``.
 
-    Returns the dist-info directory. The caller removes ``site`` from ``sys.path`` (pytest's
-    ``monkeypatch.syspath_prepend`` does both steps for you: pass it ``site`` afterwards).
+    Returns the dist-info directory. The caller removes ``site`` from ``sys.path``: with pytest,
+    call ``monkeypatch.syspath_prepend(site)`` *before* this (it restores ``sys.path`` as it was
+    at its first change, which then does not hold ``site``; this adds it only where it is missing).
     """
     info = site / f"{name.replace('-', '_')}-{version}.dist-info"
     info.mkdir(parents=True)

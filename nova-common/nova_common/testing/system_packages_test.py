@@ -58,3 +58,10 @@ def test_a_need_that_is_not_on_the_machine_is_reported(tmp_path: Path) -> None:
     missing = unprovided(_bindep(tmp_path, "gzip\n"), ["command:no-such-tool-here", "/usr/lib/*/no-such.so"])
     assert set(missing) == {"command:no-such-tool-here", "/usr/lib/*/no-such.so"}
     assert all(v.startswith("not on this machine") for v in missing.values())
+
+
+def test_a_glob_need_is_its_first_match(tmp_path: Path) -> None:
+    """A need may be a glob (a library's multiarch directory): its first match is looked up."""
+    assert unprovided(_bindep(tmp_path, "gzip\n"), ["/usr/bin/gzi[p]"]) == {}
+    missing = unprovided(_bindep(tmp_path, "dpkg [platform:dpkg test]\n"), ["/usr/bin/gzi[p]"])
+    assert list(missing) == ["/usr/bin/gzi[p]"] and "is in package gzip" in missing["/usr/bin/gzi[p]"]
