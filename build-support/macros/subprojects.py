@@ -30,6 +30,11 @@ def _all_resolves():
     return names
 
 
+#: nova-common's top-level packages: the driver API and compute service, and the command-line
+#: plumbing nova-compute shares with the tooling (which must not import nova_common, see below).
+_CORE_PACKAGES = ("nova_common", "nova_common_cli")
+
+
 def nova_common_library(entry_points):
     """nova-common: sources usable from every resolve, tests run once (in 'common'), one wheel."""
     resolves = _all_resolves()
@@ -38,20 +43,21 @@ def nova_common_library(entry_points):
     python_requirements(name="reqs", source="requirements.txt", resolve=parametrize(*resolves))
     python_sources(
         name="lib",
-        # nova_cli: the command-line plumbing nova-compute shares with nova-split, outside the
-        # nova_common package so that the tooling's imports of it do not load the driver API.
-        sources=["nova_common/**/*.py", "!nova_common/**/*_test.py", "nova_cli/*.py", "!nova_cli/*_test.py"],
+        # nova_common_cli: the command-line plumbing nova-compute shares with nova-split, outside
+        # the nova_common package so that the tooling's imports of it do not load the driver API.
+        sources=[f"{p}/**/*.py" for p in _CORE_PACKAGES] + [f"!{p}/**/*_test.py" for p in _CORE_PACKAGES],
         resolve=parametrize(*resolves),
     )
     python_tests(
         name="tests",
-        sources=["nova_common/**/*_test.py", "!nova_common/**/*_integration_test.py", "nova_cli/*_test.py"],
+        sources=[f"{p}/**/*_test.py" for p in _CORE_PACKAGES]
+        + [f"!{p}/**/*_integration_test.py" for p in _CORE_PACKAGES],
         resolve="common",
     )
     # The end-to-end tests install nova-common's own wheel (its entry points, as declared below).
     python_tests(
         name="integration",
-        sources=["nova_common/**/*_integration_test.py"],
+        sources=["nova_common/**/*_integration_test.py"],  # (nova_common_cli has none: an unmatched glob fails)
         resolve="common",
         runtime_package_dependencies=[":dist"],
     )
@@ -65,8 +71,10 @@ def nova_common_library(entry_points):
             ambiguous += ["!" + build_file_dir().as_posix() + "/" + rel + ":" + up + "/lib@resolve=" + r
                           for r in resolves if r != "common"]
     # The core never depends on a driver (it finds them through entry points at run time), and
-    # tests never import tests (shared test code is nova_common.testing).
+    # tests never import tests (shared test code is nova_common.testing). The command-line plumbing
+    # imports nothing of nova_common: the tooling imports it without loading the driver API.
     __dependencies_rules__(
+        ("/nova_common_cli/**", "!*_test.py", "!//nova-common/nova_common/**", "!//drivers/*/nova_*/**", "*"),
         ("*_test.py", "!*_test.py", "!//drivers/*/nova_*/**", "*"),
         ("*", "!//drivers/*/nova_*/**", "*"),
     )
@@ -163,7 +171,7 @@ def _license():
 def _driver_visibility():
     # A driver's code may depend on its own targets and on nova-common's public API, nothing
     # else: not another driver, not nova-common's compute service or its command-line plumbing
-    # (nova_cli; both core-internal). Its
+    # (nova_common_cli; both core-internal). Its
     # end-to-end tests may also use the compute service, which is how they drive the driver. Third-party packages of other drivers are out of reach anyway:
     # they live in other resolves.
     # Tests never import tests (shared test code is nova_common.testing or the driver's test_utils).
@@ -187,7 +195,7 @@ def _driver_visibility():
             "*",
             "/**",
             "!//nova-common/nova_common/compute/**",
-            "!//nova-common/nova_cli/**",
+            "!//nova-common/nova_common_cli/**",
             "//nova-common/**",
             "!//drivers/**",
             "!*",

@@ -6,7 +6,7 @@ line and exit 130, as later ones do. Nothing has started, so there is nothing to
 the exit is immediate (``os._exit``): an exception raised there could land inside an import and
 be swallowed, and the command would go on after saying it had stopped.
 
-The tooling imports nova-common from the work tree it runs in (its command-line plumbing, nova_cli):
+The tooling imports nova-common from the work tree it runs in (its command-line plumbing, nova_common_cli):
 a branch where that does not import (a syntax error, a deleted module) gets one line naming the
 file and line and the way on, not a traceback (:func:`unimportable`).
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 #: The packages of this repository: a missing module outside them is a missing library.
-_OURS = frozenset({"nova_cli", "nova_common", "nova_split_tools"})
+_OURS = frozenset({"nova_common", "nova_common_cli", "nova_split_tools"})
 
 
 def unimportable(error: BaseException) -> str:

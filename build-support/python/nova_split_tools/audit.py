@@ -45,8 +45,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from nova_cli.args import Terminated, terminate_as_exception
-from nova_cli.progress import Progress
+from nova_common_cli.args import Terminated, terminate_as_exception
+from nova_common_cli.progress import Progress
 from nova_split_tools.audit_journal import MutationKey, open_journal
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph, load_graph

@@ -21,7 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from nova_cli.progress import Progress
+from nova_common_cli.progress import Progress
 from nova_split_tools.audit import KINDS, Outcome, audit
 from nova_split_tools.audit_journal import read_journal
 from nova_split_tools.errors import ToolError

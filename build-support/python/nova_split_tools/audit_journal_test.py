@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nova_cli.args import Terminated
+from nova_common_cli.args import Terminated
 from nova_split_tools import audit as audit_module
 from nova_split_tools.audit import RunResult, audit, covers
 from nova_split_tools.audit_cmd import summarize

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from nova_cli.progress import Progress
+from nova_common_cli.progress import Progress
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import load_graph
 from nova_split_tools.output import add_format_argument, print_json

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
 
-from nova_cli.args import (
+from nova_common_cli.args import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_UNUSABLE,
@@ -30,7 +30,7 @@ from nova_cli.args import (
     stdout_to_devnull,
     terminate_as_exception,
 )
-from nova_cli.completion import add_completion_command, completion_script
+from nova_common_cli.completion import add_completion_command, completion_script
 from nova_split_tools import (
     api_gate_cmd,
     audit_cmd,

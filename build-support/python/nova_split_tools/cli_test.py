@@ -86,29 +86,30 @@ def test_a_caller_in_python_gets_its_signal_handlers_back_after_an_interrupted_c
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ({"nova_cli/__init__.py": "def broken(:\n"}, r"nova_cli/__init__\.py:1: invalid syntax"),
-        ({"nova_cli/__init__.py": ""}, r"ModuleNotFoundError: No module named 'nova_cli\.args'"),
+        ({"nova_common_cli/__init__.py": "def broken(:\n"}, r"nova_common_cli/__init__\.py:1: invalid syntax"),
+        ({"nova_common_cli/__init__.py": ""}, r"ModuleNotFoundError: No module named 'nova_common_cli\.args'"),
         (
-            {"nova_cli/__init__.py": "", "nova_cli/args.py": "raise RuntimeError('half-edited')\n"},
-            r"nova_cli/args\.py:1: RuntimeError: half-edited",
+            {"nova_common_cli/__init__.py": "", "nova_common_cli/args.py": "raise RuntimeError('half-edited')\n"},
+            r"nova_common_cli/args\.py:1: RuntimeError: half-edited",
         ),
         (
-            {"nova_cli/__init__.py": "import json\n\njson.loads('{bad')\n"},
-            r"nova_cli/__init__\.py:3: JSONDecodeError: Expecting property name",
+            {"nova_common_cli/__init__.py": "import json\n\njson.loads('{bad')\n"},
+            r"nova_common_cli/__init__\.py:3: JSONDecodeError: Expecting property name",
         ),
-        ({"nova_cli/__init__.py": "raise RuntimeError('first\\nsecond')\n"}, r"RuntimeError: first; second\)"),
+        ({"nova_common_cli/__init__.py": "raise RuntimeError('first\\nsecond')\n"}, r"RuntimeError: first; second\)"),
         (
-            {"nova_cli/__init__.py": "import no_such_library\n"},
+            {"nova_common_cli/__init__.py": "import no_such_library\n"},
             r"a library the tooling needs is missing \(no_such_library\)",
         ),
     ],
     ids=["syntax-error", "module-deleted", "raises-on-import", "in-the-stdlib", "two-lines", "library-missing"],
 )
-def test_a_work_tree_whose_nova_common_does_not_import_gets_one_line(
+def test_a_work_tree_whose_command_line_plumbing_does_not_import_gets_one_line(
     tmp_path: Path, files: dict[str, str], message: str
 ) -> None:
-    """The tooling imports nova-common from the work tree: a branch where it does not import gets
-    one line with the file, the line and the way on (red-team #4), not a traceback."""
+    """The tooling imports nova-common's command-line plumbing from the work tree: a branch where
+    it does not import gets one line with the file, the line and the way on (red-team #4), not a
+    traceback."""
     import os
     import re
     import subprocess

@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nova_cli.progress import Progress
+from nova_common_cli.progress import Progress
 from nova_split_tools.clone import clone, read_state, refresh, stats
 from nova_split_tools.errors import ToolError
 from nova_split_tools.output import add_format_argument, print_json

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nova_cli.progress import Progress
+from nova_common_cli.progress import Progress
 from nova_split_tools.export import export
 from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.repo import Repository

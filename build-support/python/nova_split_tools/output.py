@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from nova_cli.args import SCHEMA_VERSION, add_format_argument
+from nova_common_cli.args import SCHEMA_VERSION, add_format_argument
 from nova_split_tools.errors import CheckFailed
 
 __all__ = ["SCHEMA_VERSION", "add_format_argument", "document", "print_json", "run_generator"]

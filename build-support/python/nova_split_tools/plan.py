@@ -36,7 +36,7 @@ driver's ``subproject.toml`` (``[ci]``, values ``vote``, ``advisory``, ``skip``)
   a modified Python module, whole-file otherwise), following the graph but not through the
   compute service;
 * **end-to-end** (``core-changes``, default ``skip``): the change reaches the driver only through
-  the compute service (``nova_common/compute``, its command-line plumbing ``nova_cli``, and what
+  the compute service (``nova_common/compute``, its command-line plumbing ``nova_common_cli``, and what
   depends on them, such as ``nova_common.testing.cli``): the driver's end-to-end tests.
 
 nova-common's own tests (the compute service with the fake driver, the conformance suite) always
@@ -76,9 +76,10 @@ _DOC_SUFFIXES = {".md", ".rst"}
 #: A subproject's own metadata (rule 3); ``BUILD`` and ``requirements.txt`` go through the graph.
 _METADATA = {"subproject.toml", "bindep.txt", "pyproject.toml", "tox.ini"}
 CORE_METADATA = _METADATA
-#: The core-internal packages, which drivers' shipped code may not import (``api_surface.INTERNAL``):
-#: the compute service and the command-line plumbing it shares with the tooling.
-_INTERNAL_PREFIX = (f"{CORE}/nova_common/compute/", f"{CORE}/nova_cli/")
+#: The core-internal code, which drivers' shipped code may not import (the visibility rules of
+#: build-support/macros): the compute service (``api_surface.INTERNAL``) and the command-line
+#: plumbing it shares with the tooling (a package of its own, outside the driver API's).
+_INTERNAL_PREFIX = (f"{CORE}/nova_common/compute/", f"{CORE}/nova_common_cli/")
 
 #: How a subproject was reached (``Decision.paths``, ``paths`` in ``plan --format json``).
 OWN, API, END_TO_END = "own", "api", "end-to-end"

@@ -397,3 +397,33 @@ def test_a_deleted_packed_document_with_the_test_that_packed_it_plans_no_test_th
     changes = [Change("drivers/xen/LICENSE", "D"), Change(e2e, "D")]
     p = compute_plan(changes, subprojects(), head, lambda: base, tool_resolves=TOOLS)
     assert e2e not in p.subprojects["xen"].tests and p.subprojects["build-support"].tests == {links}
+
+
+def test_the_command_line_plumbing_is_core_internal_and_reaches_the_tooling() -> None:
+    """nova_common_cli (the plumbing nova-compute shares with nova-split): a change to it runs
+    nova-common and the tooling that imports it; a driver is reached only end to end (through the
+    compute service, or a test of its own that imports the plumbing), and skips it by default."""
+    g = graph()
+    plumbing = "nova-common/nova_common_cli/progress.py"
+    tool, tool_test = f"{BS}/audit.py", f"{BS}/audit_test.py"
+    for r in ("common", "libvirt", "xen"):
+        address = f"{plumbing}:lib@resolve={r}"
+        g.types[address], g.sources[address] = "python_source", [plumbing]
+        g.owners[plumbing].add(address)
+        g.dependents[address].add(f"{NC}/compute/manager.py:lib@resolve={r}")
+    own_test = f"{LV}/progress_test.py"
+    for path, kind, dep in (
+        (tool, "python_source", f"{plumbing}:lib@resolve=common"),
+        (tool_test, "python_test", ""),
+        (own_test, "python_test", f"{plumbing}:lib@resolve=libvirt"),
+    ):
+        address = f"{path}:lib"
+        g.types[address], g.sources[address] = kind, [path]
+        g.owners[path].add(address)
+        g.dependents[dep or f"{tool}:lib"].add(address)
+    p = compute_plan([Change(plumbing, "M")], subprojects(), g, no_base, tool_resolves=TOOLS)
+    assert runs(p) == {"nova-common": (True, True), "build-support": (True, True)}
+    assert p.subprojects["build-support"].tests == {tool_test}
+    assert p.subprojects["libvirt"].paths == {END_TO_END}
+    assert p.subprojects["libvirt"].skipped_tests == {f"{LV}/cli_integration_test.py", own_test}
+    assert p.subprojects["xen"].paths == set()

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from nova_cli.progress import Progress
+from nova_common_cli.progress import Progress
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph, load_graph
 from nova_split_tools.output import add_format_argument, print_json

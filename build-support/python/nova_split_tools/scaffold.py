@@ -25,7 +25,7 @@ from types import FrameType
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from nova_cli.args import Terminated
+from nova_common_cli.args import Terminated
 from nova_split_tools import wheel_metadata
 from nova_split_tools.driver_template import DriverSpec, render
 from nova_split_tools.errors import ToolError

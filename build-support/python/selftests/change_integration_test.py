@@ -146,7 +146,7 @@ def test_plans_of_core_changes_under_the_default_policies(repo: Path) -> None:
 
 
 #: nova-common's packages: the driver API and compute service, and the command-line plumbing.
-_CORE_PACKAGES = ("nova_common", "nova_cli")
+_CORE_PACKAGES = ("nova_common", "nova_common_cli")
 
 
 def _imports(path: Path) -> set[str]:
@@ -161,14 +161,14 @@ def _imports(path: Path) -> set[str]:
 
 
 def _pulls_compute(repo: Path, start: Path) -> list[str]:
-    """The import chain from ``start`` to nova_common.compute (or nova_cli, its command-line
+    """The import chain from ``start`` to nova_common.compute (or nova_common_cli, its command-line
     plumbing, core-internal too), or [] if there is none."""
     src = repo / "nova-common"
     todo: list[tuple[str, list[str]]] = [(m, [m]) for m in sorted(_imports(start))]
     seen: set[str] = set()
     while todo:
         module, chain = todo.pop(0)
-        if module.split(".")[:2] == ["nova_common", "compute"] or module.split(".")[0] == "nova_cli":
+        if module.split(".")[:2] == ["nova_common", "compute"] or module.split(".")[0] == "nova_common_cli":
             return chain
         if module in seen:
             continue

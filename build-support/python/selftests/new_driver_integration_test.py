@@ -3,17 +3,14 @@
 The old bash self-test (``build-support/bin/remove-driver-selftest``) is the last test here.
 """
 
-import ast
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from nova_split_tools.driver_template import DriverSpec, render
 from nova_split_tools.isolation import check_isolation, load_drivers
 from nova_split_tools.testing.scratch import (
     Result,
-    buildroot,
     git,
     nova_split,
     pants,
@@ -129,32 +126,3 @@ def test_removing_an_existing_driver_leaves_everything_else_passing(repo: Path) 
     _ok(pants(repo, "dependencies", "::"))
     _generated_files_are_current(repo)
     assert "drivers/xen" not in log
-
-
-def test_the_nova_common_modules_the_template_imports_are_this_tests_dependencies() -> None:
-    """selftests/BUILD declares what the generated driver imports of nova-common (Pants cannot infer
-    it from the template's text), so that a change there plans this self-test: the two agree, but
-    for the end-to-end helper (``nova_common.testing.cli``: the compute service, whose changes skip
-    a driver's end-to-end tests by default)."""
-    root = buildroot()
-    build = ast.parse((root / "build-support/python/selftests/BUILD").read_text())
-    declared = next(
-        ast.literal_eval(node.value)
-        for node in build.body
-        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == ["NEW_DRIVER_IMPORTS"]
-    )
-    imported: set[str] = set()
-    for path, text in render(DriverSpec("vbox", (), (), ("ann",), (1, 0))).items():
-        if path.endswith(".py"):
-            for node in ast.walk(ast.parse(text)):
-                if isinstance(node, ast.ImportFrom) and node.module:
-                    imported.add(node.module)
-                elif isinstance(node, ast.Import):
-                    imported |= {a.name for a in node.names}
-    package = root / "nova-common/nova_common"
-    files = set()
-    for module in (m for m in imported - {"nova_common.testing.cli"} if m.split(".")[0] in ("nova_common", "nova_cli")):
-        assert module.startswith("nova_common."), f"the template imports {module}: not driver-importable"
-        rel = module.removeprefix("nova_common.").replace(".", "/")
-        files.add(f"{rel}.py" if (package / f"{rel}.py").is_file() else f"{rel}/__init__.py")
-    assert sorted(files) == sorted(declared), "update NEW_DRIVER_IMPORTS in build-support/python/selftests/BUILD"

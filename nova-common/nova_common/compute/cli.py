@@ -35,18 +35,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
-from nova_cli.args import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_UNUSABLE,
-    SCHEMA_VERSION,
-    GlobalOptions,
-    Terminated,
-    prepare_stdout,
-    stdout_to_devnull,
-    terminate_as_exception,
-)
-from nova_cli.completion import add_completion_command, completion_script
 from nova_common.compute.capacity import AllocationRatios
 from nova_common.compute.errors import (
     BadRecord,
@@ -71,6 +59,18 @@ from nova_common.exception import DriverLoadError, InvalidDriverConfig, NovaErro
 from nova_common.loader import installed_drivers, load_driver
 from nova_common.objects import HostResources, Instance, InstanceInfo
 from nova_common.virtapi import LocalVirtAPI
+from nova_common_cli.args import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_UNUSABLE,
+    SCHEMA_VERSION,
+    GlobalOptions,
+    Terminated,
+    prepare_stdout,
+    stdout_to_devnull,
+    terminate_as_exception,
+)
+from nova_common_cli.completion import add_completion_command, completion_script
 
 __all__ = ["completion", "main"]
 

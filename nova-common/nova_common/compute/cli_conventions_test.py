@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 import nova_common.fake_driver  # noqa: F401  (named by the entry point below; a dependency)
-from nova_cli.args import SCHEMA_VERSION, GlobalOptions, plain
-from nova_cli.completion import completion_script
-from nova_cli.progress import Progress
 from nova_common.compute.cli import _parser
 from nova_common.compute.identity import identity, legacy_identity, redacted
 from nova_common.testing.cli import installed_driver, run
+from nova_common_cli.args import SCHEMA_VERSION, GlobalOptions, plain
+from nova_common_cli.completion import completion_script
+from nova_common_cli.progress import Progress
 
 site = installed_driver("nova-common", {"fake": "nova_common.fake_driver:FakeDriver"}, version="1.2.3")
 
@@ -152,7 +152,7 @@ def test_bash_completion_script(capsys: pytest.CaptureFixture[str]) -> None:
 
 _PROGRESS = """
 import time
-from nova_cli.progress import Progress
+from nova_common_cli.progress import Progress
 with Progress("demo", total=4) as p:
     for i in range(4):
         p.advance(f"item{i}")

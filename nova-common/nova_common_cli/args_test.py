@@ -13,7 +13,7 @@ from types import FrameType
 
 import pytest
 
-from nova_cli.args import Terminated, terminate_as_exception
+from nova_common_cli.args import Terminated, terminate_as_exception
 
 _BOTH = (signal.SIGTERM, signal.SIGINT)
 

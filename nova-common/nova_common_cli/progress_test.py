@@ -2,7 +2,7 @@
 
 import pytest
 
-from nova_cli.progress import _duration
+from nova_common_cli.progress import _duration
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """The command-line plumbing ``nova-compute`` and the repository's ``nova-split`` share.
 
-Argument conventions and exit codes (:mod:`nova_cli.args`), progress on stderr
-(:mod:`nova_cli.progress`) and shell completion (:mod:`nova_cli.completion`). It imports nothing
+Argument conventions and exit codes (:mod:`nova_common_cli.args`), progress on stderr
+(:mod:`nova_common_cli.progress`) and shell completion (:mod:`nova_common_cli.completion`). It imports nothing
 of :mod:`nova_common`: a tool that uses it does not load the driver API (importing any
 ``nova_common.*`` module runs ``nova_common/__init__.py``, which imports the driver, its objects
 and the VirtAPI), so a change to the driver API does not reach the tooling's tests through its
