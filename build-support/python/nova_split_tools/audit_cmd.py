@@ -11,7 +11,10 @@ skipped while no planned test failed), survivors, unplanned re-runs, precision (
 files per failing test file). Exit 1 on a miss or an uncaught skip. One line per phase and per
 mutation goes to stderr; on a terminal a status line also shows the count and an ETA. The full
 audit takes hours: --journal FILE keeps each result as it comes, so an interrupted run goes on
-where it stopped when run again.
+where it stopped when run again. --report FILE prints a journal's figures; with --replan, each of
+its behavioural mutations is planned again at HEAD against the failures it recorded (no test
+runs: minutes, a projection of what the current selection costs and whether it still plans every
+recorded failure; an audit at HEAD is the measurement).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 from nova_common_cli.progress import Progress
 from nova_split_tools.audit import KINDS, Outcome, audit
 from nova_split_tools.audit_journal import read_journal
+from nova_split_tools.audit_replan import replan
 from nova_split_tools.errors import ToolError
 from nova_split_tools.input_mutations import NEUTRAL_OPERATORS
 from nova_split_tools.output import add_format_argument, print_json
@@ -53,6 +57,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="run nothing: print the figures of the journal FILE (any commit's; also while an audit "
         "appends to it), for the mutations --kind selects",
+    )
+    parser.add_argument(
+        "--replan",
+        action="store_true",
+        help="with --report: plan each behavioural mutation of the journal again at HEAD, against the "
+        "failures it recorded (no test runs; a projection for a changed selection: misses, precision)",
     )
     add_format_argument(parser)
 
@@ -112,6 +122,8 @@ def _repo_paths(repo: Repository, given: list[str] | None) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.replan and args.report is None:
+        raise ToolError("--replan re-plans a journal's mutations: give the journal with --report FILE")
     if args.report is not None:
         return _report(args)
     repo = Repository(args.repo)
@@ -141,6 +153,15 @@ def _report(args: argparse.Namespace) -> int:
     if given:
         raise ToolError(f"--report prints a journal's figures and runs nothing; drop {', '.join(given)}")
     journal = read_journal(args.report)
+    if args.replan:
+        if args.kind and "python" not in args.kind:
+            raise ToolError("--replan re-plans behavioural (python) mutations only; drop --kind inputs")
+        replanned = replan(Repository(args.repo).root, journal)
+        note = (
+            f"re-planned at HEAD {replanned.head[:12]} against the failures journal {args.report} recorded at "
+            f"{journal.commit[:12]}, seed {journal.seed}; {replanned.changed} mutated module(s) changed since"
+        )
+        return _print(args.format, replanned.outcomes, replanned.head, journal.seed, str(args.report), None, note)
     kinds = set(args.kind or KINDS)
     outcomes = [Outcome(**o) for key, o in journal.recorded.items() if key[0] in kinds]
     if not outcomes:
@@ -149,11 +170,18 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _print(
-    format: str, outcomes: list[Outcome], commit: str, seed: int, journal: str | None, baseline: list[str] | None
+    format: str,
+    outcomes: list[Outcome],
+    commit: str,
+    seed: int,
+    journal: str | None,
+    baseline: list[str] | None,
+    replanned: str | None = None,
 ) -> int:
     """The report of ``outcomes`` (one line each and the summary, or JSON); the exit status.
 
-    ``baseline`` is None for a journal's report (a journal does not keep the baseline run).
+    ``baseline`` is None for a journal's report (a journal does not keep the baseline run);
+    ``replanned`` says where a re-planned journal's outcomes come from (``--replan``).
     """
     summary = summarize(outcomes)
     if format == "json":
@@ -163,6 +191,7 @@ def _print(
             "seed": seed,
             "journal": journal,
             "baseline_failures": baseline,
+            "replanned": replanned,
             "mutations": [asdict(o) for o in outcomes],
         }
         print_json("audit", doc)
@@ -180,6 +209,8 @@ def _print(
             print(f"{outcome:13} {o.path}: {o.description} (planned {o.planned}, failed {len(o.failed)}){extra}")
         s = summary
         source = f" (journal {journal}, commit {commit[:12]}, seed {seed})" if baseline is None else ""
+        if replanned is not None:
+            source = f" ({replanned})"
         print(
             f"\n{s['mutations']} mutation(s){source}: {s['caught']} caught, {s['misses']} miss(es), "
             f"{s['uncaught_skips']} uncaught skip(s), {s['survivors']} survivor(s), "
