@@ -27,7 +27,7 @@ from typing import Any
 from nova_common_cli.progress import Progress
 from nova_split_tools.audit import KINDS, Outcome, audit
 from nova_split_tools.audit_journal import read_journal
-from nova_split_tools.audit_replan import replan
+from nova_split_tools.audit_replan import Replanned, replan
 from nova_split_tools.errors import ToolError
 from nova_split_tools.input_mutations import NEUTRAL_OPERATORS
 from nova_split_tools.output import add_format_argument, print_json
@@ -157,11 +157,11 @@ def _report(args: argparse.Namespace) -> int:
         if args.kind and "python" not in args.kind:
             raise ToolError("--replan re-plans behavioural (python) mutations only; drop --kind inputs")
         replanned = replan(Repository(args.repo).root, journal)
-        note = (
-            f"re-planned at HEAD {replanned.head[:12]} against the failures journal {args.report} recorded at "
-            f"{journal.commit[:12]}, seed {journal.seed}; {replanned.changed} mutated module(s) changed since"
+        if not replanned.outcomes:
+            raise ToolError(f"--replan: every mutation of {args.report} was left out (see above)")
+        return _print(
+            args.format, replanned.outcomes, replanned.head, journal.seed, str(args.report.resolve()), None, replanned
         )
-        return _print(args.format, replanned.outcomes, replanned.head, journal.seed, str(args.report), None, note)
     kinds = set(args.kind or KINDS)
     outcomes = [Outcome(**o) for key, o in journal.recorded.items() if key[0] in kinds]
     if not outcomes:
@@ -176,14 +176,16 @@ def _print(
     seed: int,
     journal: str | None,
     baseline: list[str] | None,
-    replanned: str | None = None,
+    replanned: Replanned | None = None,
 ) -> int:
     """The report of ``outcomes`` (one line each and the summary, or JSON); the exit status.
 
     ``baseline`` is None for a journal's report (a journal does not keep the baseline run);
-    ``replanned`` says where a re-planned journal's outcomes come from (``--replan``).
+    ``replanned``: the outcomes are a projection (``--replan``): what was not re-planned is null.
     """
     summary = summarize(outcomes)
+    if replanned is not None:
+        summary.update(pants_errors=None, unplanned_reruns=None)
     if format == "json":
         doc = {
             "summary": summary,
@@ -191,11 +193,19 @@ def _print(
             "seed": seed,
             "journal": journal,
             "baseline_failures": baseline,
-            "replanned": replanned,
-            "mutations": [asdict(o) for o in outcomes],
+            "replanned": replanned.as_json() if replanned is not None else None,
+            "mutations": [
+                asdict(o) | ({"unplanned_reruns": None, "seconds": None} if replanned is not None else {})
+                for o in outcomes
+            ],
         }
         print_json("audit", doc)
     else:
+        if replanned is not None:
+            print(
+                f"PROJECTION: the failures journal {journal} recorded at {replanned.journal_commit[:12]}, "
+                f"planned at HEAD {replanned.head[:12]}; no test ran"
+            )
         for o in outcomes:
             extra = "".join(
                 [
@@ -209,14 +219,22 @@ def _print(
             print(f"{outcome:13} {o.path}: {o.description} (planned {o.planned}, failed {len(o.failed)}){extra}")
         s = summary
         source = f" (journal {journal}, commit {commit[:12]}, seed {seed})" if baseline is None else ""
+        tail = f"{s['neutral']} neutral edit(s) nothing failed on, {s['pants_errors']} Pants error(s), "
+        tail += f"{s['unsettled']} UNSETTLED (a miss is not ruled out), " if s["unsettled"] else ""
+        tail += f"{s['unplanned_reruns']} unplanned re-run(s); "
         if replanned is not None:
-            source = f" ({replanned})"
+            source = (
+                f" (projected at HEAD {replanned.head[:12]} from journal {journal} of {replanned.journal_commit[:12]})"
+            )
+            tail = (
+                f"{replanned.changed} mutated module(s) changed since, {len(replanned.left_out)} thing(s) left out, "
+                f"{replanned.inputs} input mutation(s) not re-planned; "
+            )
         print(
             f"\n{s['mutations']} mutation(s){source}: {s['caught']} caught, {s['misses']} miss(es), "
             f"{s['uncaught_skips']} uncaught skip(s), {s['survivors']} survivor(s), "
-            f"{s['neutral']} neutral edit(s) nothing failed on, {s['pants_errors']} Pants error(s), "
-            + (f"{s['unsettled']} UNSETTLED (a miss is not ruled out), " if s["unsettled"] else "")
-            + f"{s['unplanned_reruns']} unplanned re-run(s); precision {s['precision']} (planned/failing test files)"
+            + tail
+            + f"precision {s['precision']} (planned/failing test files)"
         )
         if baseline:
             print(f"not counted (failing without any mutation): {', '.join(baseline)}")
