@@ -19,24 +19,24 @@ uncaught skips) and what it costs (precision). It is a projection, not an audit:
   earlier version is left out; unplanned re-runs and durations are not projected (null);
 * input mutations are not re-planned (their plan needs the mutated tree's graph: a Pants run each).
 
-The plan runs with the tooling of the work tree on HEAD's graph and files, so the work tree must be
-clean. Everything left out is named on stderr and counted in :class:`Replanned`.
+The work tree must be clean: its files are HEAD's, and the graph is HEAD's (the plan's cache per
+commit, :func:`~nova_split_tools.graph.graph_at`), so the plan runs with nothing but HEAD.
+Everything left out is named on stderr and counted in :class:`Replanned`.
 """
 
 from __future__ import annotations
 
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nova_split_tools.audit import Mutant, Outcome, RunResult, _texts, classify, planned_and_skipped
 from nova_split_tools.audit_journal import Journal
 from nova_split_tools.errors import ToolError
-from nova_split_tools.graph import load_graph
+from nova_split_tools.graph import graph_at
 from nova_split_tools.mutations import Site, apply, sites
 from nova_split_tools.proc import git, git_bytes, git_probe
-from nova_split_tools.repo import worktree
+from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import load_subprojects, tool_resolves
 
 __all__ = ["Replanned", "find_site", "renames_since", "replan"]
@@ -95,7 +95,7 @@ def find_site(source: str, description: str) -> Site | None:
     if wanted is None:
         return None
     operator, line, edit = wanted
-    same = [s for s in sites(source) if s.operator == operator and _edit(s.description) == (operator, s.line, edit)]
+    same = [s for s in sites(source) if _edit(s.description) == (operator, s.line, edit)]
     if not same:
         return None
     return min(same, key=lambda s: (abs(s.line - line), s.line))
@@ -109,8 +109,8 @@ def replan(root: Path, journal: Journal) -> Replanned:
         )
     if git(root, "status", "--porcelain", "--untracked-files=no").strip():
         raise ToolError(
-            "the work tree has uncommitted changes: --replan plans HEAD's graph with the work tree's tooling; "
-            "commit or stash them first"
+            "the work tree has uncommitted changes: --replan plans HEAD (its graph, and its files read from "
+            "the work tree); commit or stash them first"
         )
     head = git(root, "rev-parse", "HEAD").strip()
     renames = renames_since(root, journal.commit, head)
@@ -129,68 +129,64 @@ def replan(root: Path, journal: Journal) -> Replanned:
             "(their plan needs the graph of the mutated tree)",
             file=sys.stderr,
         )
-    with (
-        tempfile.TemporaryDirectory(prefix="nova-split-replan-") as tmp,
-        worktree(root, head, Path(tmp) / "tree") as tree,
-    ):
-        print(f"audit --replan: reading the build graph of HEAD ({head[:12]})", file=sys.stderr)
-        graph = load_graph(tree, pantsd=False)
-        subprojects = load_subprojects(tree)
-        all_tests = {p for p in graph.owners if graph.is_test(p)}
-        tools = tool_resolves(tree)
-        for old in recorded:
-            path = renames.get(old.path, old.path)
-            if old.outcome == "pants-error":
-                leave_out(f"{old.path}: {old.description}: left unsettled at {journal.commit[:12]}")
-                continue
-            if not (tree / path).is_file():
-                leave_out(f"{old.path}: {old.description}: the module is gone at HEAD")
-                continue
-            original = (tree / path).read_text()
-            site = find_site(original, old.description)
-            if site is None:
-                leave_out(f"{old.path}: {old.description}: no such edit in {path} at HEAD")
-                continue
-            note = "" if site.line == _line(old.description) else f" (now line {site.line})"
-            if git_bytes(root, "cat-file", "-p", f"{journal.commit}:{old.path}") != (tree / path).read_bytes():
-                result.changed += 1
-                note += f" (changed since {journal.commit[:12]})"
-            failed = {renames.get(f, f) for f in old.failed}
-            for gone in sorted(failed - all_tests):
-                leave_out(f"{old.path}: {old.description}: recorded failing test {gone} is gone at HEAD")
-            kept = failed & all_tests
-            if failed and not kept:
-                leave_out(f"{old.path}: {old.description}: none of its recorded failing tests is left")
-                continue
-            planned, skipped = planned_and_skipped(
+    print(f"audit --replan: reading the build graph of HEAD ({head[:12]})", file=sys.stderr)
+    graph = graph_at(Repository(root), head)
+    subprojects = load_subprojects(root)
+    all_tests = {p for p in graph.owners if graph.is_test(p)}
+    tools = tool_resolves(root)
+    for old in recorded:
+        path = renames.get(old.path, old.path)
+        if old.outcome == "pants-error":
+            leave_out(f"{old.path}: {old.description}: left unsettled at {journal.commit[:12]}")
+            continue
+        if not (root / path).is_file():
+            leave_out(f"{old.path}: {old.description}: the module is gone at HEAD")
+            continue
+        original = (root / path).read_text()
+        site = find_site(original, old.description)
+        if site is None:
+            leave_out(f"{old.path}: {old.description}: no such edit in {path} at HEAD")
+            continue
+        note = "" if site.line == _line(old.description) else f" (now line {site.line})"
+        if git_bytes(root, "cat-file", "-p", f"{journal.commit}:{old.path}") != (root / path).read_bytes():
+            result.changed += 1
+            note += f" (changed since {journal.commit[:12]})"
+        failed = {renames.get(f, f) for f in old.failed}
+        for gone in sorted(failed - all_tests):
+            leave_out(f"{old.path}: {old.description}: recorded failing test {gone} is gone at HEAD")
+        kept = failed & all_tests
+        if failed and not kept:
+            leave_out(f"{old.path}: {old.description}: none of its recorded failing tests is left")
+            continue
+        planned, skipped = planned_and_skipped(
+            path,
+            subprojects,
+            graph,
+            all_tests,
+            tool_resolves=tools,
+            texts=_texts(
+                root,
+                Mutant("python", path, site.operator, site.description, apply(original, site)),
+                {path: original},
+            ),
+            base=graph,
+        )
+        outcome, misses, uncaught, _ = classify(planned, skipped, RunResult(kept, set(), old.error))
+        result.outcomes.append(
+            Outcome(
                 path,
-                subprojects,
-                graph,
-                all_tests,
-                tool_resolves=tools,
-                texts=_texts(
-                    tree,
-                    Mutant("python", path, site.operator, site.description, apply(original, site)),
-                    {path: original},
-                ),
-                base=graph,
+                "python",
+                old.operator,
+                f"{old.description}{note}",
+                outcome,
+                len(planned),
+                sorted(kept),
+                misses,
+                uncaught,
+                [],
+                old.error,
             )
-            outcome, misses, uncaught, _ = classify(planned, skipped, RunResult(kept, set(), old.error))
-            result.outcomes.append(
-                Outcome(
-                    path,
-                    "python",
-                    old.operator,
-                    f"{old.description}{note}",
-                    outcome,
-                    len(planned),
-                    sorted(kept),
-                    misses,
-                    uncaught,
-                    [],
-                    old.error,
-                )
-            )
+        )
     return result
 
 

@@ -26,7 +26,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     commit(root, "sources", dict(SOURCES))
     monkeypatch.setattr(audit_replan, "load_subprojects", lambda tree: subprojects())
     monkeypatch.setattr(audit_replan, "tool_resolves", lambda tree: {})
-    monkeypatch.setattr(audit_replan, "load_graph", lambda tree, pantsd: graph())
+    monkeypatch.setattr(audit_replan, "graph_at", lambda repo, rev: graph())
     return root
 
 
@@ -80,7 +80,7 @@ def test_a_failure_the_selection_no_longer_plans_is_a_miss(
         return g
 
     journal = read_journal(_journal(repo, tmp_path / "j.jsonl", {NETWORK: [f"{LV}/driver_test.py"]}))
-    monkeypatch.setattr(audit_replan, "load_graph", lambda tree, pantsd: without_edge())
+    monkeypatch.setattr(audit_replan, "graph_at", lambda repo, rev: without_edge())
     (o,) = audit_replan.replan(repo, journal).outcomes
     assert (o.outcome, o.misses) == ("MISS", [f"{LV}/driver_test.py"])
 
@@ -106,7 +106,7 @@ def test_renames_are_followed_and_changed_modules_marked(
                 g.owners[f"{XN}/xen_driver_test.py"] = g.owners.pop(f"{XN}/driver_test.py")
         return g
 
-    monkeypatch.setattr(audit_replan, "load_graph", lambda tree, pantsd: renamed())
+    monkeypatch.setattr(audit_replan, "graph_at", lambda repo, rev: renamed())
     out = audit_replan.replan(repo, journal)
     by_path = {o.path: o for o in out.outcomes}
     assert by_path[f"{XN}/driver.py"].failed == [f"{XN}/xen_driver_test.py"]
@@ -185,7 +185,7 @@ def test_a_renamed_module_gets_the_recorded_mutation_not_the_seeds_choice_for_it
         g.owners[flavors] = g.owners.pop(flavor)
         return g
 
-    monkeypatch.setattr(audit_replan, "load_graph", lambda tree, pantsd: renamed_graph())
+    monkeypatch.setattr(audit_replan, "graph_at", lambda repo, rev: renamed_graph())
     (o,) = audit_replan.replan(repo, read_journal(path)).outcomes
     assert o.path == flavors
     assert o.description == recorded["description"] and o.operator == recorded["operator"]
