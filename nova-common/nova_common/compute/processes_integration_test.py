@@ -112,7 +112,7 @@ def _opened(pid: int, path: Path, timeout: float = 120.0) -> None:
 def _open_files(pid: int) -> set[str]:
     """The paths ``pid`` has open now. A starting process opens and closes files all the time
     (its imports), so a descriptor listed a moment ago may be gone: skipped, not an error."""
-    opened = set()
+    opened: set[str] = set()
     try:
         fds = list(Path(f"/proc/{pid}/fd").iterdir())
     except FileNotFoundError:  # the process has exited; the caller's deadline decides
