@@ -92,6 +92,8 @@ class PantsToolchain:
         cmd = [str(root / "pants"), *([] if self.pantsd else ["--no-pantsd"]), "test", f"{sub.path}::"]
         code, output = status(cmd, root)
         if code != 0:
+            # What './pants test' would have shown: the failing tests' output, before the one-line error.
+            sys.stderr.write(f"--- the output of './pants test {sub.path}::' ---\n{output.rstrip()}\n---\n")
             failed = sorted(failed_tests(output))
             what = ", ".join(failed) if failed else "see './pants test " + sub.path + "::'"
             raise CheckFailed(f"'./pants test {sub.path}::' failed ({what}); fix the tests, then rerun", failed)

@@ -3,7 +3,8 @@ package, real venvs, real annotated tags): each of the six cuts from the same co
 independent cadences (hyperv three times, nova-common twice, the other drivers once) with plan,
 notes, versions and tags checked, and every --check gate run on the result. A real cut killed
 with SIGKILL is finished with --continue, one killed with SIGTERM restores itself; the refusals
-(dirty tree, version, tag, nova-common range, shallow clone) change nothing.
+(dirty tree, version, tag, nova-common range, shallow clone) and a cut whose tests fail change
+nothing.
 
 The tests share one clone and run in file order. The kill-at-every-step-boundary matrix runs on
 small real repositories in nova_split_tools/release_crash_test.py.
@@ -72,7 +73,7 @@ def refuses(repo: Path, pattern: str, *args: str) -> str:
 
 
 def ok(result: Result, what: str) -> str:
-    assert result.returncode == 0, f"{what} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, f"{what} failed:\n{result.stdout[-3000:]}\n{result.stderr[-20000:]}"
     print(result.stdout, end="")
     return result.stdout
 
@@ -174,6 +175,26 @@ def test_dry_run_changes_nothing(repo: Path) -> None:
     out = ok(nova_split(repo, "release", "cut", "vmware", "--dry-run"), "--dry-run")
     assert "dry run: nothing changed" in out and "regenerate derived files" in out
     assert state(repo) == before, "--dry-run changed the clone"
+
+
+def test_a_failing_test_stops_the_cut_with_its_output_and_changes_nothing(repo: Path) -> None:
+    """The release manager sees why: the failing test's own output, then one error line; the cut restores."""
+    broken = repo / "drivers/xen/nova_xen/release_selftest_test.py"
+    broken.write_text("def test_broken_on_purpose() -> None:\n    assert 'release' == 'self-test'\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "xen: a test that fails")
+    before = state(repo)
+    result = nova_split(repo, "release", "cut", "xen")
+    assert result.returncode == 1, (result.returncode, result.stderr[-3000:])
+    last = result.stderr.splitlines()[-1]
+    assert re.match(
+        ERROR + r"'\./pants test drivers/xen::' failed \(drivers/xen/nova_xen/release_selftest_test\.py\); "
+        r"fix the tests, then rerun; restored the state before the cut",
+        last,
+    ), last
+    assert "AssertionError: assert 'release' == 'self-test'" in result.stderr, result.stderr[-3000:]
+    assert state(repo) == before, "the failed cut left changes behind"
+    git(repo, "reset", "-q", "--hard", "base")
 
 
 def test_every_subproject_released_from_the_same_commit(repo: Path) -> None:

@@ -103,11 +103,26 @@ def _opened(pid: int, path: Path, timeout: float = 120.0) -> None:
     """Wait until process ``pid`` has ``path`` open (it is then waiting for its lock)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        fds = Path(f"/proc/{pid}/fd")
-        if any(os.readlink(fd) == str(path) for fd in fds.iterdir() if fd.exists()):
+        if str(path) in _open_files(pid):
             return
         time.sleep(0.05)
     raise AssertionError(f"process {pid} never opened {path}")
+
+
+def _open_files(pid: int) -> set[str]:
+    """The paths ``pid`` has open now. A starting process opens and closes files all the time
+    (its imports), so a descriptor listed a moment ago may be gone: skipped, not an error."""
+    opened: set[str] = set()
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except FileNotFoundError:  # the process has exited; the caller's deadline decides
+        return opened
+    for fd in fds:
+        try:
+            opened.add(os.readlink(fd))
+        except FileNotFoundError:
+            continue
+    return opened
 
 
 @pytest.mark.parametrize(("command", "signum"), [("boot", signal.SIGINT), ("delete", signal.SIGTERM)])
