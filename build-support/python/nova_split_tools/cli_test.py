@@ -2,6 +2,7 @@
 
 import subprocess
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -134,7 +135,7 @@ def test_a_work_tree_whose_command_line_plumbing_does_not_import_gets_one_line(
     assert re.search(message, lines[0]) and lines[0].startswith("nova-split: ")
 
 
-def _program(root: Path, *args: str, stderr: object) -> subprocess.Popen[str]:
+def _program(root: Path, *args: str, stderr: IO[str]) -> subprocess.Popen[str]:
     import os
     import sys
 
