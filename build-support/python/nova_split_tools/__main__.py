@@ -70,8 +70,10 @@ def _shown(filename: str) -> str:
 
 
 def _stopped(signum: int, frame: FrameType | None) -> None:
-    print("nova-split: interrupted while starting", file=sys.stderr, flush=True)
-    os._exit(130)
+    try:  # an unwritable stderr (a full disk, a terminal gone) must not turn into an exception here:
+        print("nova-split: interrupted while starting", file=sys.stderr, flush=True)
+    finally:  # raised inside an import, the import system could swallow it and the command run on
+        os._exit(130)
 
 
 signal.signal(signal.SIGINT, _stopped)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -160,8 +161,18 @@ def _version(repo: Path) -> str:
 
 
 def _fail(command: str, message: str, code: int) -> int:
-    print(f"{PROG}{' ' + command if command else ''}: {message}", file=sys.stderr)
+    """Print the command's one line on stderr; ``code``, whether or not the line could be written."""
+    try:
+        print(f"{PROG}{' ' + command if command else ''}: {message}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # stderr is a full disk, closed, or a terminal gone: the code still says it
+        _stderr_to_devnull()
     return code
+
+
+def _stderr_to_devnull() -> None:
+    """Send what stderr still holds nowhere, so that exiting does not fail on it (exit 120)."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
 
 
 def _format_after_command(argv: list[str]) -> list[str]:

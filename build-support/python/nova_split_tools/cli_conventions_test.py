@@ -25,6 +25,7 @@ from nova_split_tools.cli import COMMANDS, main, parser
 from nova_split_tools.clone import clone
 from nova_split_tools.output import SCHEMA_VERSION
 from nova_split_tools.testing.api_repos import make_repo
+from nova_split_tools.testing.interrupt import gone
 from nova_split_tools.testing.release_toolchain import Recorder
 from nova_split_tools.testing.repos import commit, git
 
@@ -125,7 +126,9 @@ def test_exit_code_matrix(
 def test_interrupted_is_130_one_line_and_leaves_no_child(tmp_path: Path, signum: int) -> None:
     root = make_repo(tmp_path / "repo")
     started = tmp_path / "pants-started"
-    (root / "pants").write_text(f"#!/bin/sh\ntouch {started}\nexec sleep 60\n")
+    # It ignores SIGTERM (what the tooling's children get when it dies), so only the tooling's own
+    # cleanup can stop it; it writes its pid, as exec leaves no name to look for.
+    (root / "pants").write_text(f"#!/bin/sh\necho $$ > {started}\ntrap '' TERM\nexec sleep 60\n")
     (root / "pants").chmod(0o755)
     git(root, "add", "pants")
     git(root, "commit", "-qm", "a ./pants that hangs")
@@ -139,15 +142,16 @@ def test_interrupted_is_130_one_line_and_leaves_no_child(tmp_path: Path, signum:
         text=True,
     )
     deadline = time.monotonic() + 60
-    while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
+    while not (started.exists() and started.read_text().strip()) and proc.poll() is None:
+        assert time.monotonic() < deadline, "./pants never started"
         time.sleep(0.05)
     assert proc.poll() is None, proc.communicate()
+    child = int(started.read_text())
     proc.send_signal(signum)
     out, err = proc.communicate(timeout=30)
     said = "interrupted" if signum == signal.SIGINT else "terminated (SIGTERM)"
     assert (proc.returncode, err) == (130, f"nova-split plan: {said}\n"), (out, err)
-    orphans = subprocess.run(["pgrep", "-f", f"touch {started}"], capture_output=True, text=True).stdout
-    assert orphans == ""
+    assert gone(child), "./pants outlived the command"
 
 
 def test_a_closed_reader_is_one_line_and_exit_1(repo: Path) -> None:

@@ -1,10 +1,13 @@
 """The CLI's error contract: expected failures are one line on stderr and exit 2 (docs/cli.md)."""
 
+import subprocess
 from pathlib import Path
+from typing import IO
 
 import pytest
 
 from nova_split_tools.cli import main
+from nova_split_tools.testing.interrupt import gone
 from nova_split_tools.testing.repos import commit, new_repo
 
 
@@ -130,3 +133,59 @@ def test_a_work_tree_whose_command_line_plumbing_does_not_import_gets_one_line(
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert re.search(message, lines[0]) and lines[0].startswith("nova-split: ")
+
+
+def _program(root: Path, *args: str, stderr: IO[str]) -> subprocess.Popen[str]:
+    import os
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "nova_split_tools", "--repo", str(root), *args],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        text=True,
+    )
+
+
+def test_an_unwritable_stderr_keeps_the_documented_exit_code(tmp_path: Path) -> None:
+    """The one line cannot be written (stderr is a full disk, or a terminal that is gone): the exit
+    code still says what happened (2 here), not 1 from a failed write or 120 from exiting."""
+    root = _repo(tmp_path, _CONF)
+    with open("/dev/full", "w") as full:
+        proc = _program(root, "plan", "nope..HEAD", stderr=full)
+        assert proc.wait(timeout=120) == 2
+
+
+def test_interrupted_with_an_unwritable_stderr_is_still_130_and_never_runs_on(tmp_path: Path) -> None:
+    """SIGTERM at spread-out moments, from the imports to the running command, with stderr a full
+    disk: 130 (or SIGTERM's default, before any of the program's code runs). An exception from the
+    start-up handler's failed write, raised inside an import, could be swallowed by the import
+    system, and the command ran on."""
+    import signal
+    import time
+
+    root = _repo(tmp_path, _CONF)
+    started = tmp_path / "pants-started"
+    script = f"#!/bin/sh\necho $$ > {started}\ntrap '' TERM\nexec sleep 60\n"
+    (root / "pants").write_text(script)
+    (root / "pants").chmod(0o755)
+    commit(root, "a ./pants that hangs and ignores SIGTERM", {"pants": script})
+    codes = []
+    with open("/dev/full", "w") as full:
+        for delay in (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.45, 0.6, 0.8, 1.2):
+            started.unlink(missing_ok=True)
+            proc = _program(root, "plan", "HEAD~0", stderr=full)
+            time.sleep(delay)
+            proc.send_signal(signal.SIGTERM)
+            try:
+                codes.append(proc.wait(timeout=30))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise AssertionError(f"SIGTERM after {delay} s: the command ran on") from None
+            ran = started.exists() and bool(started.read_text().strip())
+            if ran:
+                assert gone(int(started.read_text())), "./pants outlived the command"
+            # Before Python runs any of the program's code, SIGTERM's default action is all there is.
+            assert codes[-1] == 130 or (codes[-1] == -signal.SIGTERM and not ran), (delay, codes)
+    assert 130 in codes, codes  # the start-up handler and the command's own were both reached

@@ -4,7 +4,8 @@
 default action restored (CPython ignores it at startup): the first write that would take a file past
 ``limit`` bytes writes up to the limit, and the next one kills the process. A write of more than
 ``limit`` bytes is therefore cut exactly there, deterministically, with no timing involved: what a
-SIGKILL halfway through the write leaves behind.
+SIGKILL halfway through the write leaves behind. :func:`gone` tells whether an interrupted
+command's child process went with it.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import os
 import resource
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["killed_mid_write"]
+__all__ = ["gone", "killed_mid_write"]
 
 # After the signal's default is back, runs sys.argv[1:] as `python -m MODULE ARGS` or `python -c CODE ARGS` would.
 _BOOT = """
@@ -59,3 +61,21 @@ def killed_mid_write(python_args: Sequence[str], cwd: Path, limit: int) -> subpr
         preexec_fn=limit_files,
         timeout=120,
     )
+
+
+def gone(pid: int, within: float = 10.0) -> bool:
+    """Whether process ``pid`` ends (or is a zombie nobody has reaped yet) within ``within`` seconds.
+
+    For a child that ``exec``\'d another program (a ``./pants`` script ending in ``exec sleep``),
+    where a search by command line would no longer find it: the script writes its ``$$`` first.
+    """
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False
