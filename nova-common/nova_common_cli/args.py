@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import Any, TextIO
 
 __all__ = [
     "EXIT_FAILED",
@@ -33,6 +33,7 @@ __all__ = [
     "plain",
     "prepare_stdout",
     "stdout_to_devnull",
+    "to_devnull",
     "terminate_as_exception",
 ]
 
@@ -147,13 +148,18 @@ def prepare_stdout() -> str | None:
     return None
 
 
-def stdout_to_devnull() -> None:
-    """Point stdout at /dev/null once writing it failed (a closed pipe, a full disk), so what is
-    still buffered does not fail again, with a traceback, when the interpreter exits."""
+def to_devnull(stream: TextIO) -> None:
+    """Point ``stream`` at /dev/null once writing it failed (a closed pipe, a full disk, a terminal
+    gone), so what is still buffered does not fail again, with a traceback, when the interpreter exits."""
     try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
     except (OSError, ValueError):
         pass
+
+
+def stdout_to_devnull() -> None:
+    """:func:`to_devnull` for stdout."""
+    to_devnull(sys.stdout)
 
 
 class GlobalOptions:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from nova_common_cli.args import (
     prepare_stdout,
     stdout_to_devnull,
     terminate_as_exception,
+    to_devnull,
 )
 from nova_common_cli.completion import add_completion_command, completion_script
 from nova_split_tools import (
@@ -165,14 +165,8 @@ def _fail(command: str, message: str, code: int) -> int:
     try:
         print(f"{PROG}{' ' + command if command else ''}: {message}", file=sys.stderr, flush=True)
     except (OSError, ValueError):  # stderr is a full disk, closed, or a terminal gone: the code still says it
-        _stderr_to_devnull()
+        to_devnull(sys.stderr)
     return code
-
-
-def _stderr_to_devnull() -> None:
-    """Send what stderr still holds nowhere, so that exiting does not fail on it (exit 120)."""
-    with contextlib.suppress(OSError, ValueError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
 
 
 def _format_after_command(argv: list[str]) -> list[str]:

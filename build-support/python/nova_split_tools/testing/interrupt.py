@@ -66,7 +66,7 @@ def killed_mid_write(python_args: Sequence[str], cwd: Path, limit: int) -> subpr
 def gone(pid: int, within: float = 10.0) -> bool:
     """Whether process ``pid`` ends (or is a zombie nobody has reaped yet) within ``within`` seconds.
 
-    For a child that ``exec``\'d another program (a ``./pants`` script ending in ``exec sleep``),
+    For a child that exec'd another program (a ``./pants`` script ending in ``exec sleep``),
     where a search by command line would no longer find it: the script writes its ``$$`` first.
     """
     deadline = time.monotonic() + within
