@@ -78,44 +78,61 @@ def plain(doc: str | None) -> str:
 
 
 class Terminated(BaseException):
-    """SIGTERM, raised in the main thread like KeyboardInterrupt so ``finally`` blocks run."""
+    """SIGTERM or SIGHUP, raised in the main thread like KeyboardInterrupt so ``finally`` blocks run."""
+
+    def __init__(self, *args: object, signal_name: str = "SIGTERM") -> None:
+        super().__init__(*args)
+        #: The signal that ended the command: ``SIGTERM`` (``kill``, ``timeout``, a CI runner
+        #: cancelling) or ``SIGHUP`` (the terminal closed).
+        self.signal_name = signal_name
 
 
 @contextmanager
-def terminate_as_exception(restore: bool = True) -> Iterator[None]:
-    """Within the block, SIGTERM raises :class:`Terminated` (main thread only).
+def terminate_as_exception(restore: bool = True, hangup: bool = False) -> Iterator[None]:
+    """Within the block, SIGTERM (and with ``hangup`` SIGHUP) raises :class:`Terminated` (main thread only).
 
-    With ``restore`` (a caller in Python) the previous handler comes back afterwards. Without it
-    (the program), the first interrupt wins: SIGTERM raises :class:`Terminated` and Ctrl-C
-    KeyboardInterrupt after setting both to be ignored, so that a second signal (``timeout`` and CI
-    runners send several) cuts neither the cleanup short nor the line that says what happened; an
-    interrupted block leaves them ignored, and a block that ends otherwise gives the handlers back."""
+    ``hangup`` is for a program whose cleanup may run at any point (the repository tooling): a
+    closed terminal then cleans up as ``kill`` does. SIGHUP is left alone where it is ignored
+    already (``nohup``: the user asked the command to outlive the terminal).
+
+    With ``restore`` (a caller in Python) the previous handlers come back afterwards. Without it (the program), the first interrupt wins: SIGTERM or SIGHUP raises
+    :class:`Terminated` and Ctrl-C KeyboardInterrupt after setting all of them to be ignored, so
+    that a second signal (``timeout`` and CI runners send several) cuts neither the cleanup short
+    nor the line that says what happened; an interrupted block leaves them ignored, and a block
+    that ends otherwise gives the handlers back."""
     fired = False
+    handled = [signal.SIGTERM]
+
+    def ignore_all() -> None:
+        for sig in handled:
+            signal.signal(sig, signal.SIG_IGN)
 
     def interrupted(signum: int, frame: FrameType | None) -> None:
         nonlocal fired
         if not restore:
             fired = True
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, signal.SIG_IGN)
+            ignore_all()
         if signum == signal.SIGINT:
             raise KeyboardInterrupt
-        raise Terminated()
+        raise Terminated(signal_name=signal.Signals(signum).name)
 
     try:
         previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, interrupted)}
     except ValueError:  # not the main thread: leave the signals alone
         yield
         return
+    if hangup and signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, interrupted)
+        handled.append(signal.SIGHUP)
     if not restore:
         previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupted)
+        handled.append(signal.SIGINT)
     try:
         yield
     except BaseException as e:
-        # as the program, an interrupt (also from a handler the block installed itself) leaves both ignored
+        # as the program, an interrupt (also from a handler the block installed itself) leaves them ignored
         if not restore and isinstance(e, (Terminated, KeyboardInterrupt)):
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, signal.SIG_IGN)
+            ignore_all()
         else:
             _give_back(previous)
         raise

@@ -1,4 +1,4 @@
-"""``terminate_as_exception``: what SIGTERM does inside the block, and what is left after it.
+"""``terminate_as_exception``: what SIGTERM (and SIGHUP) does inside the block, and what is left after it.
 
 In process, with real signals sent to this process; a fixture puts the test runner's handlers back.
 """
@@ -16,11 +16,12 @@ import pytest
 from nova_common_cli.args import Terminated, terminate_as_exception
 
 _BOTH = (signal.SIGTERM, signal.SIGINT)
+_ALL = (*_BOTH, signal.SIGHUP)
 
 
 @pytest.fixture(autouse=True)
 def _handlers_back() -> Iterator[None]:
-    saved = {sig: signal.getsignal(sig) for sig in _BOTH}
+    saved = {sig: signal.getsignal(sig) for sig in _ALL}
     yield
     for sig, handling in saved.items():
         signal.signal(sig, handling)
@@ -88,3 +89,48 @@ def test_as_the_program_a_second_signal_cuts_no_cleanup_short(second: signal.Sig
             time.sleep(0.05)
             cleaned = True
     assert cleaned
+
+
+def test_with_hangup_sighup_raises_terminated_naming_it_and_the_handler_comes_back() -> None:
+    """A closed terminal cleans up as ``kill`` does (the repository tooling asks for this)."""
+    signal.signal(signal.SIGHUP, _previous)
+    with pytest.raises(Terminated) as stopped, terminate_as_exception(hangup=True):
+        os.kill(os.getpid(), signal.SIGHUP)
+        time.sleep(5)
+    assert stopped.value.signal_name == "SIGHUP"
+    assert signal.getsignal(signal.SIGHUP) is _previous
+
+
+def test_sigterm_is_named_as_such() -> None:
+    with pytest.raises(Terminated) as stopped, terminate_as_exception(hangup=True):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+    assert stopped.value.signal_name == "SIGTERM"
+
+
+def test_without_hangup_sighup_is_left_as_it_was() -> None:
+    """nova-compute defers SIGINT and SIGTERM to its boot's step boundaries; SIGHUP stays its own."""
+    signal.signal(signal.SIGHUP, _previous)
+    with terminate_as_exception(restore=False):
+        assert signal.getsignal(signal.SIGHUP) is _previous
+    assert signal.getsignal(signal.SIGHUP) is _previous
+
+
+def test_under_nohup_sighup_stays_ignored_and_the_block_runs_on() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    ran_on = False
+    with terminate_as_exception(restore=False, hangup=True):
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+        os.kill(os.getpid(), signal.SIGHUP)
+        time.sleep(0.05)
+        ran_on = True
+    assert ran_on and signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+
+
+def test_as_the_program_a_hangup_leaves_every_handled_signal_ignored() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    with pytest.raises(Terminated), terminate_as_exception(restore=False, hangup=True):
+        os.kill(os.getpid(), signal.SIGHUP)
+        time.sleep(5)
+    assert [signal.getsignal(s) for s in _ALL] == [signal.SIG_IGN] * 3
+    os.kill(os.getpid(), signal.SIGHUP)  # survived: the line can still be written

@@ -378,9 +378,9 @@ def audit(
     if sample is not None and sample < 1:
         raise ToolError("--sample must be at least 1")
     repo = Repository(root)
-    # SIGTERM unwinds like Ctrl-C (raised as Terminated): the running Pants is killed and the
-    # scratch worktree removed.
-    with terminate_as_exception():
+    # SIGTERM and SIGHUP unwind like Ctrl-C (raised as Terminated): the running Pants is killed
+    # and the scratch worktree removed.
+    with terminate_as_exception(hangup=True):
         return _audit_in_worktree(
             repo, sample, seed, kinds, paths, progress or Progress("audit", show=False), runner, journal
         )

@@ -5,7 +5,8 @@ Each subcommand lives in its own module with ``add_arguments(parser)`` and
 global options before or after the subcommand, ``--version``, plain help, ``completion``, and
 one error handler: a :class:`ToolError` is one line on stderr and its exit code (2: could not
 run; :class:`CheckFailed`: 1), an ``OSError`` (a path the machine refuses) is one line and 2,
-SIGINT and SIGTERM exit 130 after cleaning up, anything else keeps its traceback.
+SIGINT, SIGTERM and SIGHUP (the terminal closed; not under ``nohup``) exit 130 after cleaning up,
+anything else keeps its traceback.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def parser() -> tuple[argparse.ArgumentParser, GlobalOptions]:
         allow_abbrev=False,
         description="The repository tooling of nova-split: CI plans, reviews, releases, exports and checks.",
         epilog="Global options may also follow the command. Exit codes: 0 success, 1 a check or gate "
-        "failed, 2 usage error or the tool could not run, 130 interrupted (SIGINT or SIGTERM). "
+        "failed, 2 usage error or the tool could not run, 130 interrupted (SIGINT, SIGTERM or SIGHUP). "
         "Details: docs/cli.md.",
     )
     # dest: not "version", which a subcommand's own --version (release cut --version X.Y.Z) sets in the same namespace
@@ -221,8 +222,8 @@ def _main(argv: Sequence[str] | None) -> int:
         # from here on Ctrl-C is KeyboardInterrupt, and cleanup runs (see __main__ for before)
         with contextlib.suppress(ValueError):  # not the main thread: signals are not ours
             signal.signal(signal.SIGINT, signal.default_int_handler)
-        # as the program, an interrupt leaves SIGTERM/SIGINT ignored until the line below is written
-        with terminate_as_exception(restore=argv is not None):
+        # as the program, an interrupt leaves SIGTERM/SIGINT/SIGHUP ignored until the line below is written
+        with terminate_as_exception(restore=argv is not None, hangup=True):
             if args.show_version:
                 print(_version(args.repo))
                 result = 0
@@ -252,4 +253,4 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt as e:
         return _fail(command, interrupted_line(e, "interrupted"), EXIT_INTERRUPTED)
     except Terminated as e:
-        return _fail(command, interrupted_line(e, "terminated (SIGTERM)"), EXIT_INTERRUPTED)
+        return _fail(command, interrupted_line(e, f"terminated ({e.signal_name})"), EXIT_INTERRUPTED)

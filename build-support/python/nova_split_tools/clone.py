@@ -154,20 +154,24 @@ def _step(name: str) -> None:
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (timeout, docker stop, CI cancellation) unwinds like Ctrl-C, so cleanup runs."""
+    """SIGTERM (timeout, docker stop, CI cancellation) and SIGHUP (the terminal closed, unless
+    ``nohup`` ignores it) unwind like Ctrl-C, so cleanup runs."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt(f"interrupted by signal {signal.Signals(signum).name}")
 
     try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
+        previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, interrupt)}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, interrupt)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handling in previous.items():
+            signal.signal(sig, handling)
 
 
 def _alive(pid: int) -> bool:

@@ -195,7 +195,7 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
     )
 
 
-@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP", "SIGKILL"])
 def test_an_interrupted_clone_leaves_no_destination(source: Path, tmp_path: Path, sig: str) -> None:
     for step in STEPS:
         dest = tmp_path / f"{sig}-{step}"

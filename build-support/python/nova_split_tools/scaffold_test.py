@@ -137,7 +137,7 @@ def _tool(repo: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_interrupted_mid_run_leaves_the_tree_as_it_was_and_a_second_run_is_refused(tmp_path: Path, signum: int) -> None:
     # ./pants hangs: the run is stopped while the driver directory and resolve line are in place.
     repo = _repo(tmp_path, pants="#!/bin/sh\nexec sleep 60\n")
@@ -151,7 +151,7 @@ def test_interrupted_mid_run_leaves_the_tree_as_it_was_and_a_second_run_is_refus
     assert second.wait(30) == 2
     assert "another new-driver or remove-driver is running" in second.communicate()[1]
     first.send_signal(signum)
-    said = "interrupted" if signum == signal.SIGINT else "terminated (SIGTERM)"
+    said = "interrupted" if signum == signal.SIGINT else f"terminated ({signal.Signals(signum).name})"
     assert first.wait(30) == 130
     assert first.communicate()[1].endswith(f"nova-split new-driver: {said}\n")
     assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
