@@ -1,8 +1,9 @@
 """The conventions both command-line tools (``nova-compute`` and the repository's ``nova-split``) share.
 
 * Exit codes (:data:`EXIT_OK` ...): 0 success, 1 a check or gate that failed (or an operation
-  that was refused), 2 a usage error or a tool that could not run, 130 interrupted by SIGINT
-  or SIGTERM (both: a TERM sent by a supervisor or CI timeout is an interruption too).
+  that was refused), 2 a usage error or a tool that could not run, 130 interrupted by SIGINT,
+  SIGTERM or SIGHUP (all: a TERM sent by a supervisor or CI timeout, a closed terminal, is an
+  interruption too).
 * Global options are accepted before or after the subcommand (:class:`GlobalOptions`).
 * ``--format`` with help (:func:`add_format_argument`); JSON objects carry ``schema_version``
   (:data:`SCHEMA_VERSION`, documented in docs/cli.md).
@@ -42,7 +43,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 #: Bad usage, or the tool could not run (bad revision, missing git or Pants, unreadable input).
 EXIT_UNUSABLE = 2
-#: Interrupted by SIGINT (Ctrl-C, 128 + 2) or SIGTERM, after cleaning up: the same code for both.
+#: Interrupted by SIGINT (Ctrl-C, 128 + 2), SIGTERM or SIGHUP, after cleaning up: the same code for all.
 EXIT_INTERRUPTED = 130
 #: The version of every JSON document the tools print; bumped when a field changes meaning or goes.
 SCHEMA_VERSION = 1
