@@ -33,6 +33,7 @@ __all__ = [
     "add_format_argument",
     "plain",
     "prepare_stdout",
+    "quiet_signal_races",
     "stdout_to_devnull",
     "to_devnull",
     "terminate_as_exception",
@@ -96,11 +97,14 @@ def terminate_as_exception(restore: bool = True, hangup: bool = False) -> Iterat
     closed terminal then cleans up as ``kill`` does. SIGHUP is left alone where it is ignored
     already (``nohup``: the user asked the command to outlive the terminal).
 
-    With ``restore`` (a caller in Python) the previous handlers come back afterwards. Without it (the program), the first interrupt wins: SIGTERM or SIGHUP raises
-    :class:`Terminated` and Ctrl-C KeyboardInterrupt after setting all of them to be ignored, so
-    that a second signal (``timeout`` and CI runners send several) cuts neither the cleanup short
-    nor the line that says what happened; an interrupted block leaves them ignored, and a block
-    that ends otherwise gives the handlers back."""
+    The first interrupt wins: it raises (SIGTERM or SIGHUP :class:`Terminated`, Ctrl-C
+    KeyboardInterrupt) after setting every signal the block handles to be ignored, so that a second
+    one (``timeout`` and CI runners send several; a closing terminal sends SIGHUP twice, systemd
+    SIGTERM then SIGHUP) cuts neither the cleanup short nor the line that says what happened, and
+    the cleanup's own children (``git worktree remove``) inherit that. With ``restore`` (a caller
+    in Python, or a block inside the program's) the previous handlers come back when the block
+    ends, however it ends. Without it (the program, which also takes Ctrl-C here), an interrupted
+    block leaves them ignored, and a block that ends otherwise gives the handlers back."""
     fired = False
     handled = [signal.SIGTERM]
 
@@ -110,9 +114,8 @@ def terminate_as_exception(restore: bool = True, hangup: bool = False) -> Iterat
 
     def interrupted(signum: int, frame: FrameType | None) -> None:
         nonlocal fired
-        if not restore:
-            fired = True
-            ignore_all()
+        fired = True
+        ignore_all()
         if signum == signal.SIGINT:
             raise KeyboardInterrupt
         raise Terminated(signal_name=signal.Signals(signum).name)
@@ -132,13 +135,33 @@ def terminate_as_exception(restore: bool = True, hangup: bool = False) -> Iterat
         yield
     except BaseException as e:
         # as the program, an interrupt (also from a handler the block installed itself) leaves them ignored
-        if not restore and isinstance(e, (Terminated, KeyboardInterrupt)):
+        if not restore and (fired or isinstance(e, (Terminated, KeyboardInterrupt))):
             ignore_all()
         else:
             _give_back(previous)
         raise
-    if not fired:  # an interrupt the block swallowed: still on the way out
+    if restore or not fired:  # as the program, an interrupt the block swallowed: still on the way out
         _give_back(previous)
+
+
+def quiet_signal_races() -> None:
+    """Drop CPython's report of a signal that came just as its handler became SIG_IGN.
+
+    A signal caught by the interpreter is handled between two bytecodes; if the program set that
+    signal to be ignored in between (the first interrupt does, see :func:`terminate_as_exception`),
+    CPython writes "Exception ignored ... OSError: Signal 1 ignored due to race condition" to
+    stderr: a second SIGHUP of a closing terminal, a SIGTERM sent twice. For a program that ignores
+    later interrupts on purpose that is the intended outcome, not an error; every other unraisable
+    exception is reported as before (:func:`sys.unraisablehook`)."""
+    report = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        error = unraisable.exc_value
+        if isinstance(error, OSError) and str(error).endswith("ignored due to race condition"):
+            return
+        report(unraisable)
+
+    sys.unraisablehook = hook
 
 
 def _give_back(previous: dict[signal.Signals, Any]) -> None:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from collections.abc import Iterator
-from types import FrameType
+from types import FrameType, SimpleNamespace
 
 import pytest
 
-from nova_common_cli.args import Terminated, terminate_as_exception
+from nova_common_cli.args import Terminated, quiet_signal_races, terminate_as_exception
 
 _BOTH = (signal.SIGTERM, signal.SIGINT)
 _ALL = (*_BOTH, signal.SIGHUP)
@@ -134,3 +135,39 @@ def test_as_the_program_a_hangup_leaves_every_handled_signal_ignored() -> None:
         time.sleep(5)
     assert [signal.getsignal(s) for s in _ALL] == [signal.SIG_IGN] * 3
     os.kill(os.getpid(), signal.SIGHUP)  # survived: the line can still be written
+
+
+@pytest.mark.parametrize("second", [signal.SIGHUP, signal.SIGTERM])
+def test_in_a_block_that_restores_a_second_signal_cuts_no_cleanup_short(second: signal.Signals) -> None:
+    """A block inside the program's (``nova-split audit``'s) is interrupted by a closing terminal,
+    which sends SIGHUP twice: the second must not interrupt the cleanup the first began (the
+    audit's scratch worktree), and the handlers before the block still come back afterwards."""
+    signal.signal(signal.SIGTERM, _previous)
+    signal.signal(signal.SIGHUP, _previous)
+    cleaned = False
+    with pytest.raises(Terminated) as stopped, terminate_as_exception(hangup=True):
+        try:
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(5)
+        finally:
+            os.kill(os.getpid(), second)
+            time.sleep(0.05)
+            cleaned = True
+    assert cleaned and stopped.value.signal_name == "SIGHUP"
+    assert [signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)] == [_previous, _previous]
+
+
+def test_signal_races_drop_only_the_report_of_an_ignored_signal() -> None:
+    """CPython reports a signal that came as its handler became SIG_IGN; the program means it."""
+    reported: list[BaseException | None] = []
+    saved = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: reported.append(unraisable.exc_value)
+    try:
+        quiet_signal_races()
+        race = OSError("Signal 1 ignored due to race condition")
+        other = OSError("something else went wrong")
+        for error in (race, other):
+            sys.unraisablehook(SimpleNamespace(exc_type=OSError, exc_value=error, exc_traceback=None, object=None))
+    finally:
+        sys.unraisablehook = saved
+    assert reported == [other]

@@ -28,6 +28,7 @@ from nova_common_cli.args import (
     Terminated,
     plain,
     prepare_stdout,
+    quiet_signal_races,
     stdout_to_devnull,
     terminate_as_exception,
     to_devnull,
@@ -161,6 +162,15 @@ def _version(repo: Path) -> str:
     raise ToolError(f"{repo} is not inside a nova-split checkout (no nova-common/subproject.toml); pass --repo")
 
 
+def _settle() -> None:
+    """The program's command is over (done, failed or interrupted): only its line is left to write.
+    A signal now changes nothing: ignored, so that it neither turns the command's exit code into an
+    interruption it never had nor reaches the start-up handler the block gave back (which would say
+    "interrupted while starting")."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+
+
 def _fail(command: str, message: str, code: int) -> int:
     """Print the command's one line on stderr; ``code``, whether or not the line could be written."""
     try:
@@ -200,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     SIGHUP) are given back whatever the command did with them (an interrupted release cut leaves
     them ignored, for the program's last line)."""
     if argv is None:
+        quiet_signal_races()  # a second signal, ignored on purpose, is not an error to report
         return _main(None)
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
@@ -223,20 +234,24 @@ def _main(argv: Sequence[str] | None) -> int:
         with contextlib.suppress(ValueError):  # not the main thread: signals are not ours
             signal.signal(signal.SIGINT, signal.default_int_handler)
         # as the program, an interrupt leaves SIGTERM/SIGINT/SIGHUP ignored until the line below is written
-        with terminate_as_exception(restore=argv is not None, hangup=True):
-            if args.show_version:
-                print(_version(args.repo))
-                result = 0
-            elif not command:
-                p.error("a COMMAND is required")
-            elif command == "completion":
-                sys.stdout.write(completion_script(p, args.shell))
-                result = 0
-            else:
-                result = COMMANDS[command].run(args)
-            # written out here, where a closed pipe or a full disk is one line, not at exit (120)
-            sys.stdout.flush()
-            return result
+        try:
+            with terminate_as_exception(restore=argv is not None, hangup=True):
+                if args.show_version:
+                    print(_version(args.repo))
+                    result = 0
+                elif not command:
+                    p.error("a COMMAND is required")
+                elif command == "completion":
+                    sys.stdout.write(completion_script(p, args.shell))
+                    result = 0
+                else:
+                    result = COMMANDS[command].run(args)
+                # written out here, where a closed pipe or a full disk is one line, not at exit (120)
+                sys.stdout.flush()
+                return result
+        finally:
+            if argv is None:
+                _settle()
     except ToolError as e:
         return _fail(command, f"error: {e}", e.exit_code)
     except UnicodeDecodeError as e:  # a file the command reads is not UTF-8 (damaged, or another encoding)

@@ -235,3 +235,39 @@ def test_the_program_cleans_up_on_a_hangup_unless_nohup_ignores_it(tmp_path: Pat
     assert (proc.returncode, err) == (130, f"nova-split plan: terminated ({said})\n"), (out, err)
     assert gone(child), "./pants outlived the command"
 
+
+_LATE = """
+import os, runpy, signal, sys
+import nova_split_tools.cli as cli
+
+fail = cli._fail
+
+
+def hangup_then_fail(command, message, code):  # the terminal closes as the command's line is written
+    os.kill(os.getpid(), signal.SIGHUP)
+    return fail(command, message, code)
+
+
+cli._fail = hangup_then_fail
+sys.argv = ["nova-split", *sys.argv[1:]]
+runpy.run_module("nova_split_tools", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_a_signal_after_the_command_ended_changes_neither_its_line_nor_its_exit_code(tmp_path: Path) -> None:
+    """The command is over and only its line is left to write: a SIGHUP then is too late to
+    interrupt anything, and must not become "interrupted while starting" (the start-up handler)."""
+    import os
+    import sys
+
+    root = _repo(tmp_path, _CONF)
+    proc = subprocess.run(
+        [sys.executable, "-c", _LATE, "--repo", str(root), "plan", "nope..HEAD"],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("nova-split plan: error: "), proc.stderr

@@ -33,6 +33,7 @@ from nova_split_tools.generators import ALL as GENERATORS
 from nova_split_tools.graph import run_pants
 from nova_split_tools.metadata import check_email
 from nova_split_tools.proc import git
+from nova_split_tools.release_state import shielded
 from nova_split_tools.repo import Repository
 
 __all__ = [
@@ -286,8 +287,8 @@ def _rollback(root: Path) -> Iterator[_Staging]:
         try:
             yield staged
         except BaseException:
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # finish the rollback
-            staged.restore()
+            with shielded():  # finish the rollback: no SIGTERM, SIGINT or SIGHUP cuts it short
+                staged.restore()
             raise
         finally:
             signal.signal(signal.SIGTERM, previous)

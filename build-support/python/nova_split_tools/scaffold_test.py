@@ -179,3 +179,38 @@ def test_a_new_driver_declares_its_system_packages_in_an_empty_bindep_txt() -> N
     assert "drivers/vbox" in text and not any(p.endswith("/system-deps") for p in files)
     # bindep's own parser reads it, and it asks for nothing until the driver's team adds a line.
     assert Depends(text).active_rules(["platform:dpkg", "test"]) == []
+
+
+@pytest.mark.parametrize("second", [signal.SIGHUP, signal.SIGINT, signal.SIGTERM])
+def test_a_second_signal_cuts_no_rollback_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, second: signal.Signals
+) -> None:
+    """SIGTERM stops new-driver half-way; a second signal (systemd sends SIGHUP after SIGTERM, a
+    closing terminal two SIGHUPs) arrives while the rollback runs: the rollback still finishes."""
+    from nova_common_cli.args import Terminated, terminate_as_exception
+    from nova_split_tools import scaffold
+
+    repo = _repo(tmp_path)
+    before = (repo / "pants.toml").read_text()
+    restore = scaffold._Staging.restore
+
+    def interrupted_restore(self: scaffold._Staging) -> None:
+        os.kill(os.getpid(), second)
+        time.sleep(0.05)
+        restore(self)
+
+    monkeypatch.setattr(scaffold._Staging, "restore", interrupted_restore)
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        with pytest.raises(Terminated), terminate_as_exception(restore=False, hangup=True):  # as the program
+            with scaffold._rollback(repo) as staged:
+                staged.save("pants.toml")
+                (repo / "pants.toml").write_text(before + "# half-made\n")
+                staged.create_dir("drivers/vbox", {"drivers/vbox/BUILD": "python_sources()\n"})
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)
+    finally:
+        for sig, handling in saved.items():
+            signal.signal(sig, handling)
+    assert (repo / "pants.toml").read_text() == before
+    assert not (repo / "drivers/vbox").exists()
