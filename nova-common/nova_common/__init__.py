@@ -20,6 +20,7 @@ name loaded here (ruff's TID251 refuses ``from nova_common import ComputeDriver`
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for type checkers and the API gate (griffe); at run time see __getattr__
@@ -43,6 +44,12 @@ def __getattr__(name: str) -> Any:
     """``nova_common.<name>``: imports the defining module on first use and keeps the value."""
     module = _DEFINED_IN.get(name)
     if module is None:
+        if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+            # ``import nova_common`` once loaded the driver API's modules as a side effect
+            raise AttributeError(
+                f"module {__name__!r} has no attribute {name!r}: import {__name__}.{name} "
+                "(the package does not import its modules itself)"
+            )
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value

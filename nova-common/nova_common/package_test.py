@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import nova_common
-from nova_common import api_version, driver, virtapi
+from nova_common import api_version, driver, power, virtapi
 from nova_common.compute import names
 
 #: what the package promises (its docstring and __all__): each name, and the module defining it
@@ -77,6 +77,20 @@ def test_all_and_dir_list_exactly_the_promised_names() -> None:
     assert set(PROMISED) <= set(dir(nova_common))
 
 
+def test_a_module_not_imported_yet_is_an_attribute_error_that_says_to_import_it() -> None:
+    """``import nova_common`` once loaded the driver API's modules as a side effect."""
+    name = power.__name__  # nova_common.power: in this test's sandbox, not loaded by the package
+    out = _fresh(
+        "import nova_common\n"
+        f"try:\n    nova_common.{name.split('.')[1]}\nexcept AttributeError as e:\n    print(e)\n"
+        f"import {name}\nprint({name}.__name__)"
+    )
+    assert out.splitlines() == [
+        f"module 'nova_common' has no attribute 'power': import {name} (the package does not import its modules itself)",
+        name,
+    ]
+
+
 def test_an_unknown_name_is_the_usual_attribute_and_import_error() -> None:
     with pytest.raises(AttributeError, match="module 'nova_common' has no attribute 'ComputeDrivr'"):
         nova_common.ComputeDrivr  # noqa: B018
@@ -105,4 +119,4 @@ def test_the_type_checking_imports_match_the_run_time_table_and_add_no_build_dep
         for alias in n.names
     }
     # a run-time import of the package's own modules here would load them for every module again
-    assert run_time == {"__future__", "importlib", "typing"}, run_time
+    assert run_time == {"__future__", "importlib", "importlib.util", "typing"}, run_time
