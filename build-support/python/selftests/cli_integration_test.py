@@ -117,7 +117,7 @@ def test_first_run_export_failure_is_2_and_interruption_130(clone: Path, tmp_pat
         "pants: could not start (stand-in)",
         "nova-split: 'pants export --resolve=common' failed; see the lines above",
     ]
-    for signum in (signal.SIGINT, signal.SIGHUP):  # Ctrl-C, and the terminal closing
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # Ctrl-C, a group SIGTERM, the terminal closing
         code, shown = _on_a_terminal([tool, "--version"], _env(), interrupt_after=1.5, signum=signum)
         assert code == 130 and "nova-split: interrupted while preparing the tooling" in shown, (signum, shown)
         assert not (root / "dist/export/python/virtualenvs/common/.nova-split-lock-sha256").exists()
