@@ -86,7 +86,8 @@ def test_a_module_not_imported_yet_is_an_attribute_error_that_says_to_import_it(
         f"import {name}\nprint({name}.__name__)"
     )
     assert out.splitlines() == [
-        f"module 'nova_common' has no attribute 'power': import {name} (the package does not import its modules itself)",
+        f"module 'nova_common' has no attribute 'power': import {name} "
+        "(the package does not import its modules itself)",
         name,
     ]
 

@@ -2,9 +2,10 @@
 
 Until ``main`` installs its handlers (once the command line is parsed), the imports take a
 moment (seconds on a loaded machine): a SIGINT, SIGTERM or SIGHUP (unless ``nohup`` ignores it)
-then stops the program with its one line and exit 130, as later ones do. Nothing has started, so there is nothing to clean up, and
-the exit is immediate (``os._exit``): an exception raised there could land inside an import and
-be swallowed, and the command would go on after saying it had stopped.
+then stops the program with its one line and exit 130, as later ones do. Nothing has started, so
+there is nothing to clean up, and the exit is immediate (``os._exit``): an exception raised there
+could land inside an import and be swallowed, and the command would go on after saying it had
+stopped.
 
 The tooling imports nova-common from the work tree it runs in (its command-line plumbing, nova_common_cli):
 a branch where that does not import (a syntax error, a deleted module) gets one line naming the

@@ -43,9 +43,7 @@ sys.exit(3)
 """
 
 
-def _signal_at_each_stage(
-    restore: bool, signum: signal.Signals, nohup: bool = False
-) -> tuple[list[str], int, str]:
+def _signal_at_each_stage(restore: bool, signum: signal.Signals, nohup: bool = False) -> tuple[list[str], int, str]:
     """Run the child, send ``signum`` at every stage it reaches; its stages, exit status, stderr."""
     proc = subprocess.Popen(
         [sys.executable, "-c", _CHILD, "restore" if restore else "block", "nohup" if nohup else "-"],
