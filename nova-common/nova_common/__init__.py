@@ -44,7 +44,7 @@ def __getattr__(name: str) -> Any:
     """``nova_common.<name>``: imports the defining module on first use and keeps the value."""
     module = _DEFINED_IN.get(name)
     if module is None:
-        if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        if name.isidentifier() and not name.startswith("_") and _is_module(name):
             # ``import nova_common`` once loaded the driver API's modules as a side effect
             raise AttributeError(
                 f"module {__name__!r} has no attribute {name!r}: import {__name__}.{name} "
@@ -54,6 +54,13 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(f"{__name__}.{name}") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def __dir__() -> list[str]:

@@ -92,6 +92,13 @@ def test_a_module_not_imported_yet_is_an_attribute_error_that_says_to_import_it(
     ]
 
 
+@pytest.mark.parametrize("name", ["a.b", ".x", "compute.nope", "", "__path_hook__"])
+def test_hasattr_of_any_string_is_false_and_imports_nothing(name: str) -> None:
+    loaded = set(sys.modules)
+    assert not hasattr(nova_common, name)
+    assert set(sys.modules) == loaded
+
+
 def test_an_unknown_name_is_the_usual_attribute_and_import_error() -> None:
     with pytest.raises(AttributeError, match="module 'nova_common' has no attribute 'ComputeDrivr'"):
         nova_common.ComputeDrivr  # noqa: B018

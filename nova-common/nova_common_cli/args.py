@@ -102,9 +102,19 @@ def terminate_as_exception(restore: bool = True, hangup: bool = False) -> Iterat
     one (``timeout`` and CI runners send several; a closing terminal sends SIGHUP twice, systemd
     SIGTERM then SIGHUP) cuts neither the cleanup short nor the line that says what happened, and
     the cleanup's own children (``git worktree remove``) inherit that. With ``restore`` (a caller
-    in Python, or a block inside the program's) the previous handlers come back when the block
-    ends, however it ends. Without it (the program, which also takes Ctrl-C here), an interrupted
-    block leaves them ignored, and a block that ends otherwise gives the handlers back."""
+    in Python) the previous handlers come back when the block ends, however it ends. Without it
+    (the program, which also takes Ctrl-C here), an interrupted block leaves them ignored, and a
+    block that ends otherwise gives the handlers back. A block inside another that handles the
+    same signals (``audit`` within the program's) changes nothing: the outer one stays in charge,
+    so its first interrupt wins for all of them (a nested block that re-armed on leaving let a
+    second signal cut the audit's cleanup short)."""
+    global _owner
+    wanted = {signal.SIGTERM} | ({signal.SIGHUP} if hangup else set())
+    if _owner is not None and wanted <= _owner:
+        # Inside a block that already handles these (``audit`` within the program's): that block
+        # stays in charge, so its first interrupt wins for every signal it handles (SIGINT too).
+        yield
+        return
     fired = False
     handled = [signal.SIGTERM]
 
@@ -131,6 +141,7 @@ def terminate_as_exception(restore: bool = True, hangup: bool = False) -> Iterat
     if not restore:
         previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupted)
         handled.append(signal.SIGINT)
+    outer, _owner = _owner, set(handled) | ({signal.SIGHUP} if hangup else set())
     try:
         yield
     except BaseException as e:
@@ -140,8 +151,16 @@ def terminate_as_exception(restore: bool = True, hangup: bool = False) -> Iterat
         else:
             _give_back(previous)
         raise
-    if restore or not fired:  # as the program, an interrupt the block swallowed: still on the way out
-        _give_back(previous)
+    else:
+        if restore or not fired:  # as the program, an interrupt the block swallowed: still on the way out
+            _give_back(previous)
+    finally:
+        _owner = outer
+
+
+#: The signals the outermost active :func:`terminate_as_exception` block handles (None: no block).
+#: (Under nohup, SIGHUP counts as handled: it is ignored, as the user asked.)
+_owner: set[signal.Signals] | None = None
 
 
 def quiet_signal_races() -> None:

@@ -171,3 +171,25 @@ def test_signal_races_drop_only_the_report_of_an_ignored_signal() -> None:
     finally:
         sys.unraisablehook = saved
     assert reported == [other]
+
+
+@pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGHUP, signal.SIGTERM])
+def test_a_block_inside_the_programs_leaves_the_signals_to_it(second: signal.Signals) -> None:
+    """``nova-split audit`` runs a block of its own inside the program's: SIGTERM there, then a
+    second signal (Ctrl-C too) while the audit cleans up: the cleanup ends, the exception stays the
+    first one's, and everything is left ignored for the program's line."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    cleaned = False
+    with pytest.raises(Terminated) as stopped, terminate_as_exception(restore=False, hangup=True):
+        with terminate_as_exception(hangup=True):  # the audit's
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)
+            finally:
+                os.kill(os.getpid(), second)
+                time.sleep(0.05)
+                cleaned = True
+    assert cleaned and stopped.value.signal_name == "SIGTERM"
+    assert [signal.getsignal(s) for s in _ALL] == [signal.SIG_IGN] * 3

@@ -214,3 +214,32 @@ def test_a_second_signal_cuts_no_rollback_short(
             signal.signal(sig, handling)
     assert (repo / "pants.toml").read_text() == before
     assert not (repo / "drivers/vbox").exists()
+
+
+@pytest.mark.parametrize("second", [signal.SIGHUP, signal.SIGINT])
+def test_a_second_signal_before_the_rollback_does_not_replace_the_first(tmp_path: Path, second: signal.Signals) -> None:
+    """SIGTERM, then another signal while new-driver is still stopping (its ./pants being killed):
+    the command still ends as SIGTERM ended it, rolled back."""
+    from nova_common_cli.args import Terminated, terminate_as_exception
+
+    from nova_split_tools import scaffold
+
+    repo = _repo(tmp_path)
+    before = (repo / "pants.toml").read_text()
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        with pytest.raises(Terminated) as stopped, terminate_as_exception(restore=False, hangup=True):
+            with scaffold._rollback(repo) as staged:
+                staged.save("pants.toml")
+                (repo / "pants.toml").write_text(before + "# half-made\n")
+                try:
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    time.sleep(5)
+                finally:  # stopping the step that was running
+                    os.kill(os.getpid(), second)
+                    time.sleep(0.05)
+    finally:
+        for sig, handling in saved.items():
+            signal.signal(sig, handling)
+    assert stopped.value.signal_name == "SIGTERM"
+    assert (repo / "pants.toml").read_text() == before

@@ -121,6 +121,21 @@ def test_first_run_export_failure_is_2_and_interruption_130(clone: Path, tmp_pat
         code, shown = _on_a_terminal([tool, "--version"], _env(), interrupt_after=1.5, signum=signum)
         assert code == 130 and "nova-split: interrupted while preparing the tooling" in shown, (signum, shown)
         assert not (root / "dist/export/python/virtualenvs/common/.nova-split-lock-sha256").exists()
+    # SIGTERM to the wrapper alone (`kill PID`) does not reach the export, which ends; then the
+    # wrapper stops with the line and 130, and the command does not run.
+    alone = subprocess.Popen(
+        [tool, "--version"],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(1.5)
+    alone.send_signal(signal.SIGTERM)
+    out, err = alone.communicate(timeout=60)
+    assert (alone.returncode, out) == (130, ""), (out, err)
+    assert err.splitlines()[-1:] == ["nova-split: interrupted while preparing the tooling"], err
     # The next run starts the export again and succeeds.
     assert subprocess.run([tool, "--repo", str(clone), "--version"], env=_env(), capture_output=True).returncode == 0
 
