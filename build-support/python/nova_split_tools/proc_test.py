@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from nova_common_cli.args import terminate_as_exception
 from nova_split_tools.proc import run, status
 
 
@@ -46,17 +47,17 @@ def test_results_are_unchanged(tmp_path: Path) -> None:
     assert status(["sh", "-c", "echo out; echo err >&2; exit 3"], tmp_path) == (3, "out\nerr\n")
 
 
-_STARTING = """
+_STARTING = f"""
 import os, signal, sys
 from pathlib import Path
-from nova_common_cli.args import Terminated, terminate_as_exception
+from {terminate_as_exception.__module__} import Terminated, terminate_as_exception
 from nova_split_tools import proc
 
 # The interrupt arrives as the command starts (in the parent, right after the fork).
 os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGTERM))
 try:
     with terminate_as_exception(restore=False, hangup=True):  # as the program
-        getattr(proc, sys.argv[1])(["bash", "-c", f"echo $$ > {sys.argv[2]}; exec sleep 60"], Path(sys.argv[3]))
+        getattr(proc, sys.argv[1])(["bash", "-c", f"echo $$ > {{sys.argv[2]}}; exec sleep 60"], Path(sys.argv[3]))
 except Terminated:
     print("terminated")
     sys.exit(130)

@@ -221,7 +221,6 @@ def test_a_second_signal_before_the_rollback_does_not_replace_the_first(tmp_path
     """SIGTERM, then another signal while new-driver is still stopping (its ./pants being killed):
     the command still ends as SIGTERM ended it, rolled back."""
     from nova_common_cli.args import Terminated, terminate_as_exception
-
     from nova_split_tools import scaffold
 
     repo = _repo(tmp_path)
