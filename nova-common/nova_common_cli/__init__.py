@@ -2,8 +2,7 @@
 
 Argument conventions and exit codes (:mod:`nova_common_cli.args`), progress on stderr
 (:mod:`nova_common_cli.progress`) and shell completion (:mod:`nova_common_cli.completion`). It imports nothing
-of :mod:`nova_common`: a tool that uses it does not load the driver API (importing any
-``nova_common.*`` module runs ``nova_common/__init__.py``, which imports the driver, its objects
-and the VirtAPI), so a change to the driver API does not reach the tooling's tests through its
-command-line plumbing. Core-internal like :mod:`nova_common.compute`: drivers must not import it.
+of :mod:`nova_common`: a tool that uses it depends on nothing of the driver API, so a change to
+the driver API does not reach the tooling's tests through its command-line plumbing.
+Core-internal like :mod:`nova_common.compute`: drivers must not import it.
 """

@@ -1,8 +1,9 @@
 """The conventions both command-line tools (``nova-compute`` and the repository's ``nova-split``) share.
 
 * Exit codes (:data:`EXIT_OK` ...): 0 success, 1 a check or gate that failed (or an operation
-  that was refused), 2 a usage error or a tool that could not run, 130 interrupted by SIGINT
-  or SIGTERM (both: a TERM sent by a supervisor or CI timeout is an interruption too).
+  that was refused), 2 a usage error or a tool that could not run, 130 interrupted by SIGINT,
+  SIGTERM or SIGHUP (all: a TERM sent by a supervisor or CI timeout, a closed terminal, is an
+  interruption too).
 * Global options are accepted before or after the subcommand (:class:`GlobalOptions`).
 * ``--format`` with help (:func:`add_format_argument`); JSON objects carry ``schema_version``
   (:data:`SCHEMA_VERSION`, documented in docs/cli.md).
@@ -32,6 +33,7 @@ __all__ = [
     "add_format_argument",
     "plain",
     "prepare_stdout",
+    "quiet_signal_races",
     "stdout_to_devnull",
     "to_devnull",
     "terminate_as_exception",
@@ -42,7 +44,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 #: Bad usage, or the tool could not run (bad revision, missing git or Pants, unreadable input).
 EXIT_UNUSABLE = 2
-#: Interrupted by SIGINT (Ctrl-C, 128 + 2) or SIGTERM, after cleaning up: the same code for both.
+#: Interrupted by SIGINT (Ctrl-C, 128 + 2), SIGTERM or SIGHUP, after cleaning up: the same code for all.
 EXIT_INTERRUPTED = 130
 #: The version of every JSON document the tools print; bumped when a field changes meaning or goes.
 SCHEMA_VERSION = 1
@@ -78,49 +80,107 @@ def plain(doc: str | None) -> str:
 
 
 class Terminated(BaseException):
-    """SIGTERM, raised in the main thread like KeyboardInterrupt so ``finally`` blocks run."""
+    """SIGTERM or SIGHUP, raised in the main thread like KeyboardInterrupt so ``finally`` blocks run."""
+
+    def __init__(self, *args: object, signal_name: str = "SIGTERM") -> None:
+        super().__init__(*args)
+        #: The signal that ended the command: ``SIGTERM`` (``kill``, ``timeout``, a CI runner
+        #: cancelling) or ``SIGHUP`` (the terminal closed).
+        self.signal_name = signal_name
 
 
 @contextmanager
-def terminate_as_exception(restore: bool = True) -> Iterator[None]:
-    """Within the block, SIGTERM raises :class:`Terminated` (main thread only).
+def terminate_as_exception(restore: bool = True, hangup: bool = False) -> Iterator[None]:
+    """Within the block, SIGTERM (and with ``hangup`` SIGHUP) raises :class:`Terminated` (main thread only).
 
-    With ``restore`` (a caller in Python) the previous handler comes back afterwards. Without it
-    (the program), the first interrupt wins: SIGTERM raises :class:`Terminated` and Ctrl-C
-    KeyboardInterrupt after setting both to be ignored, so that a second signal (``timeout`` and CI
-    runners send several) cuts neither the cleanup short nor the line that says what happened; an
-    interrupted block leaves them ignored, and a block that ends otherwise gives the handlers back."""
+    ``hangup`` is for a program whose cleanup may run at any point (the repository tooling): a
+    closed terminal then cleans up as ``kill`` does. SIGHUP is left alone where it is ignored
+    already (``nohup``: the user asked the command to outlive the terminal).
+
+    The first interrupt wins: it raises (SIGTERM or SIGHUP :class:`Terminated`, Ctrl-C
+    KeyboardInterrupt) after setting every signal the block handles to be ignored, so that a second
+    one (``timeout`` and CI runners send several; a closing terminal sends SIGHUP twice, systemd
+    SIGTERM then SIGHUP) cuts neither the cleanup short nor the line that says what happened, and
+    the cleanup's own children (``git worktree remove``) inherit that. With ``restore`` (a caller
+    in Python) the previous handlers come back when the block ends, however it ends. Without it
+    (the program, which also takes Ctrl-C here), an interrupted block leaves them ignored, and a
+    block that ends otherwise gives the handlers back. A block inside another that handles the
+    same signals (``audit`` within the program's) changes nothing: the outer one stays in charge,
+    so its first interrupt wins for all of them (a nested block that re-armed on leaving let a
+    second signal cut the audit's cleanup short)."""
+    global _owner
+    wanted = {signal.SIGTERM} | ({signal.SIGHUP} if hangup else set())
+    if _owner is not None and wanted <= _owner:
+        # Inside a block that already handles these (``audit`` within the program's): that block
+        # stays in charge, so its first interrupt wins for every signal it handles (SIGINT too).
+        yield
+        return
     fired = False
+    handled = [signal.SIGTERM]
+
+    def ignore_all() -> None:
+        for sig in handled:
+            signal.signal(sig, signal.SIG_IGN)
 
     def interrupted(signum: int, frame: FrameType | None) -> None:
         nonlocal fired
-        if not restore:
-            fired = True
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, signal.SIG_IGN)
+        fired = True
+        ignore_all()
         if signum == signal.SIGINT:
             raise KeyboardInterrupt
-        raise Terminated()
+        raise Terminated(signal_name=signal.Signals(signum).name)
 
     try:
         previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, interrupted)}
     except ValueError:  # not the main thread: leave the signals alone
         yield
         return
+    if hangup and signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, interrupted)
+        handled.append(signal.SIGHUP)
     if not restore:
         previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupted)
+        handled.append(signal.SIGINT)
+    outer, _owner = _owner, set(handled) | ({signal.SIGHUP} if hangup else set())
     try:
         yield
     except BaseException as e:
-        # as the program, an interrupt (also from a handler the block installed itself) leaves both ignored
-        if not restore and isinstance(e, (Terminated, KeyboardInterrupt)):
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, signal.SIG_IGN)
+        # as the program, an interrupt (also from a handler the block installed itself) leaves them ignored
+        if not restore and (fired or isinstance(e, (Terminated, KeyboardInterrupt))):
+            ignore_all()
         else:
             _give_back(previous)
         raise
-    if not fired:  # an interrupt the block swallowed: still on the way out
-        _give_back(previous)
+    else:
+        if restore or not fired:  # as the program, an interrupt the block swallowed: still on the way out
+            _give_back(previous)
+    finally:
+        _owner = outer
+
+
+#: The signals the outermost active :func:`terminate_as_exception` block handles (None: no block).
+#: (Under nohup, SIGHUP counts as handled: it is ignored, as the user asked.)
+_owner: set[signal.Signals] | None = None
+
+
+def quiet_signal_races() -> None:
+    """Drop CPython's report of a signal that came just as its handler became SIG_IGN.
+
+    A signal caught by the interpreter is handled between two bytecodes; if the program set that
+    signal to be ignored in between (the first interrupt does, see :func:`terminate_as_exception`),
+    CPython writes "Exception ignored ... OSError: Signal 1 ignored due to race condition" to
+    stderr: a second SIGHUP of a closing terminal, a SIGTERM sent twice. For a program that ignores
+    later interrupts on purpose that is the intended outcome, not an error; every other unraisable
+    exception is reported as before (:func:`sys.unraisablehook`)."""
+    report = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        error = unraisable.exc_value
+        if isinstance(error, OSError) and str(error).endswith("ignored due to race condition"):
+            return
+        report(unraisable)
+
+    sys.unraisablehook = hook
 
 
 def _give_back(previous: dict[signal.Signals, Any]) -> None:

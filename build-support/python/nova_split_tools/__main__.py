@@ -1,10 +1,11 @@
 """``python -m nova_split_tools``: what build-support/bin/nova-split runs.
 
 Until ``main`` installs its handlers (once the command line is parsed), the imports take a
-moment (seconds on a loaded machine): a SIGINT or SIGTERM then stops the program with its one
-line and exit 130, as later ones do. Nothing has started, so there is nothing to clean up, and
-the exit is immediate (``os._exit``): an exception raised there could land inside an import and
-be swallowed, and the command would go on after saying it had stopped.
+moment (seconds on a loaded machine): a SIGINT, SIGTERM or SIGHUP (unless ``nohup`` ignores it)
+then stops the program with its one line and exit 130, as later ones do. Nothing has started, so
+there is nothing to clean up, and the exit is immediate (``os._exit``): an exception raised there
+could land inside an import and be swallowed, and the command would go on after saying it had
+stopped.
 
 The tooling imports nova-common from the work tree it runs in (its command-line plumbing, nova_common_cli):
 a branch where that does not import (a syntax error, a deleted module) gets one line naming the
@@ -78,6 +79,9 @@ def _stopped(signum: int, frame: FrameType | None) -> None:
 
 signal.signal(signal.SIGINT, _stopped)
 signal.signal(signal.SIGTERM, _stopped)
+_HANGUP_IGNORED = signal.getsignal(signal.SIGHUP) is signal.SIG_IGN  # under nohup: stays so
+if not _HANGUP_IGNORED:
+    signal.signal(signal.SIGHUP, _stopped)
 try:
     from nova_split_tools.cli import main  # (after the handlers, on purpose)
 except Exception as error:  # noqa: BLE001  (any import-time failure of the work tree's code)
@@ -88,4 +92,5 @@ code = main()
 # Done: a signal now must not turn the command's exit code into an interruption it never had.
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
 sys.exit(code)

@@ -53,7 +53,7 @@ from nova_split_tools.graph import Graph, load_graph
 from nova_split_tools.input_mutations import NEUTRAL_OPERATORS, input_mutations
 from nova_split_tools.mutations import apply, choose
 from nova_split_tools.plan import Texts, compute_plan
-from nova_split_tools.proc import git
+from nova_split_tools.proc import completed, git
 from nova_split_tools.repo import Repository, worktree
 from nova_split_tools.subprojects import Subproject, load_subprojects, tool_resolves
 
@@ -344,15 +344,11 @@ SUITE_ARGS = ("--no-pantsd", "--tag=-integration", "test", "::")
 
 
 def _pants_test(tree: Path, specs: Sequence[str] = ("::",)) -> RunResult:
-    proc = subprocess.run(
-        [str(tree / "pants"), *SUITE_ARGS[:-1], *specs],
-        cwd=tree,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
+    # (proc.completed: an interrupt as Pants starts still stops it, and it dies with a killed audit)
+    proc = completed(
+        [str(tree / "pants"), *SUITE_ARGS[:-1], *specs], cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    return parse_test_run(proc.returncode, proc.stdout)
+    return parse_test_run(proc.returncode, proc.stdout.decode(errors="replace"))
 
 
 def audit(
@@ -378,9 +374,9 @@ def audit(
     if sample is not None and sample < 1:
         raise ToolError("--sample must be at least 1")
     repo = Repository(root)
-    # SIGTERM unwinds like Ctrl-C (raised as Terminated): the running Pants is killed and the
-    # scratch worktree removed.
-    with terminate_as_exception():
+    # SIGTERM and SIGHUP unwind like Ctrl-C (raised as Terminated): the running Pants is killed
+    # and the scratch worktree removed.
+    with terminate_as_exception(hangup=True):
         return _audit_in_worktree(
             repo, sample, seed, kinds, paths, progress or Progress("audit", show=False), runner, journal
         )

@@ -5,7 +5,8 @@ Each subcommand lives in its own module with ``add_arguments(parser)`` and
 global options before or after the subcommand, ``--version``, plain help, ``completion``, and
 one error handler: a :class:`ToolError` is one line on stderr and its exit code (2: could not
 run; :class:`CheckFailed`: 1), an ``OSError`` (a path the machine refuses) is one line and 2,
-SIGINT and SIGTERM exit 130 after cleaning up, anything else keeps its traceback.
+SIGINT, SIGTERM and SIGHUP (the terminal closed; not under ``nohup``) exit 130 after cleaning up,
+anything else keeps its traceback.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from nova_common_cli.args import (
     Terminated,
     plain,
     prepare_stdout,
+    quiet_signal_races,
     stdout_to_devnull,
     terminate_as_exception,
     to_devnull,
@@ -99,7 +101,7 @@ def parser() -> tuple[argparse.ArgumentParser, GlobalOptions]:
         allow_abbrev=False,
         description="The repository tooling of nova-split: CI plans, reviews, releases, exports and checks.",
         epilog="Global options may also follow the command. Exit codes: 0 success, 1 a check or gate "
-        "failed, 2 usage error or the tool could not run, 130 interrupted (SIGINT or SIGTERM). "
+        "failed, 2 usage error or the tool could not run, 130 interrupted (SIGINT, SIGTERM or SIGHUP). "
         "Details: docs/cli.md.",
     )
     # dest: not "version", which a subcommand's own --version (release cut --version X.Y.Z) sets in the same namespace
@@ -160,6 +162,15 @@ def _version(repo: Path) -> str:
     raise ToolError(f"{repo} is not inside a nova-split checkout (no nova-common/subproject.toml); pass --repo")
 
 
+def _settle() -> None:
+    """The program's command is over (done, failed or interrupted): only its line is left to write.
+    A signal now changes nothing: ignored, so that it neither turns the command's exit code into an
+    interruption it never had nor reaches the start-up handler the block gave back (which would say
+    "interrupted while starting")."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+
+
 def _fail(command: str, message: str, code: int) -> int:
     """Print the command's one line on stderr; ``code``, whether or not the line could be written."""
     try:
@@ -199,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     SIGHUP) are given back whatever the command did with them (an interrupted release cut leaves
     them ignored, for the program's last line)."""
     if argv is None:
+        quiet_signal_races()  # a second signal, ignored on purpose, is not an error to report
         return _main(None)
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
@@ -221,21 +233,25 @@ def _main(argv: Sequence[str] | None) -> int:
         # from here on Ctrl-C is KeyboardInterrupt, and cleanup runs (see __main__ for before)
         with contextlib.suppress(ValueError):  # not the main thread: signals are not ours
             signal.signal(signal.SIGINT, signal.default_int_handler)
-        # as the program, an interrupt leaves SIGTERM/SIGINT ignored until the line below is written
-        with terminate_as_exception(restore=argv is not None):
-            if args.show_version:
-                print(_version(args.repo))
-                result = 0
-            elif not command:
-                p.error("a COMMAND is required")
-            elif command == "completion":
-                sys.stdout.write(completion_script(p, args.shell))
-                result = 0
-            else:
-                result = COMMANDS[command].run(args)
-            # written out here, where a closed pipe or a full disk is one line, not at exit (120)
-            sys.stdout.flush()
-            return result
+        # as the program, an interrupt leaves SIGTERM/SIGINT/SIGHUP ignored until the line below is written
+        try:
+            with terminate_as_exception(restore=argv is not None, hangup=True):
+                if args.show_version:
+                    print(_version(args.repo))
+                    result = 0
+                elif not command:
+                    p.error("a COMMAND is required")
+                elif command == "completion":
+                    sys.stdout.write(completion_script(p, args.shell))
+                    result = 0
+                else:
+                    result = COMMANDS[command].run(args)
+                # written out here, where a closed pipe or a full disk is one line, not at exit (120)
+                sys.stdout.flush()
+                return result
+        finally:
+            if argv is None:
+                _settle()
     except ToolError as e:
         return _fail(command, f"error: {e}", e.exit_code)
     except UnicodeDecodeError as e:  # a file the command reads is not UTF-8 (damaged, or another encoding)
@@ -252,4 +268,4 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt as e:
         return _fail(command, interrupted_line(e, "interrupted"), EXIT_INTERRUPTED)
     except Terminated as e:
-        return _fail(command, interrupted_line(e, "terminated (SIGTERM)"), EXIT_INTERRUPTED)
+        return _fail(command, interrupted_line(e, f"terminated ({e.signal_name})"), EXIT_INTERRUPTED)

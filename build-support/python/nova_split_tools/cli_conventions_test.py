@@ -122,7 +122,7 @@ def test_exit_code_matrix(
     assert err.count("\n") == 1 and "Traceback" not in err and re.search(said, err), err
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_interrupted_is_130_one_line_and_leaves_no_child(tmp_path: Path, signum: int) -> None:
     root = make_repo(tmp_path / "repo")
     started = tmp_path / "pants-started"
@@ -149,7 +149,7 @@ def test_interrupted_is_130_one_line_and_leaves_no_child(tmp_path: Path, signum:
     child = int(started.read_text())
     proc.send_signal(signum)
     out, err = proc.communicate(timeout=30)
-    said = "interrupted" if signum == signal.SIGINT else "terminated (SIGTERM)"
+    said = "interrupted" if signum == signal.SIGINT else f"terminated ({signal.Signals(signum).name})"
     assert (proc.returncode, err) == (130, f"nova-split plan: {said}\n"), (out, err)
     assert gone(child), "./pants outlived the command"
 

@@ -189,3 +189,85 @@ def test_interrupted_with_an_unwritable_stderr_is_still_130_and_never_runs_on(tm
             # Before Python runs any of the program's code, SIGTERM's default action is all there is.
             assert codes[-1] == 130 or (codes[-1] == -signal.SIGTERM and not ran), (delay, codes)
     assert 130 in codes, codes  # the start-up handler and the command's own were both reached
+
+
+@pytest.mark.parametrize("nohup", [False, True], ids=["terminal-closed", "under-nohup"])
+def test_the_program_cleans_up_on_a_hangup_unless_nohup_ignores_it(tmp_path: Path, nohup: bool) -> None:
+    """SIGHUP (the terminal closed) stops the program as SIGTERM does, child and all; under
+    ``nohup`` the command outlives the terminal, as its user asked, until something else stops it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = _repo(tmp_path, _CONF)
+    started = tmp_path / "pants-started"
+    script = f"#!/bin/sh\necho $$ > {started}\ntrap '' TERM\nexec sleep 60\n"
+    (root / "pants").write_text(script)
+    (root / "pants").chmod(0o755)  # before the commit: git records the mode
+    commit(root, "a ./pants that hangs and ignores SIGTERM", {"pants": script})
+
+    def as_nohup() -> None:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nova_split_tools", "--repo", str(root), "plan", "HEAD~0"],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=as_nohup if nohup else None,
+    )
+    deadline = time.monotonic() + 120
+    while not (started.exists() and started.read_text().strip()) and proc.poll() is None:
+        assert time.monotonic() < deadline, "./pants never started"
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()
+    child = int(started.read_text())
+    proc.send_signal(signal.SIGHUP)
+    if nohup:
+        time.sleep(1)
+        assert proc.poll() is None, "nohup asked the command to outlive the terminal"
+        proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    said = "SIGTERM" if nohup else "SIGHUP"
+    assert (proc.returncode, err) == (130, f"nova-split plan: terminated ({said})\n"), (out, err)
+    assert gone(child), "./pants outlived the command"
+
+
+_LATE = """
+import os, runpy, signal, sys
+import nova_split_tools.cli as cli
+
+fail = cli._fail
+
+
+def hangup_then_fail(command, message, code):  # the terminal closes as the command's line is written
+    os.kill(os.getpid(), signal.SIGHUP)
+    return fail(command, message, code)
+
+
+cli._fail = hangup_then_fail
+sys.argv = ["nova-split", *sys.argv[1:]]
+runpy.run_module("nova_split_tools", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_a_signal_after_the_command_ended_changes_neither_its_line_nor_its_exit_code(tmp_path: Path) -> None:
+    """The command is over and only its line is left to write: a SIGHUP then is too late to
+    interrupt anything, and must not become "interrupted while starting" (the start-up handler)."""
+    import os
+    import sys
+
+    root = _repo(tmp_path, _CONF)
+    proc = subprocess.run(
+        [sys.executable, "-c", _LATE, "--repo", str(root), "plan", "nope..HEAD"],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("nova-split plan: error: "), proc.stderr

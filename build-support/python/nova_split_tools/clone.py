@@ -154,20 +154,40 @@ def _step(name: str) -> None:
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (timeout, docker stop, CI cancellation) unwinds like Ctrl-C, so cleanup runs."""
+    """SIGTERM (timeout, docker stop, CI cancellation) and SIGHUP (the terminal closed, unless
+    ``nohup`` ignores it) unwind like Ctrl-C, so cleanup runs.
+
+    The first interrupt wins: SIGINT, SIGTERM and SIGHUP are ignored from then on, so a second one
+    (a closing terminal sends SIGHUP twice; ``timeout`` and CI runners SIGTERM then more) does not
+    cut short the removal of the half-made clone. Once one has fired they stay ignored after the
+    block too (the program is on its way to its last line, as :mod:`release_state` does it); a
+    block that ends without one gives the previous handlers back."""
+    fired = False
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
+        nonlocal fired
+        fired = True
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        if signum == signal.SIGINT:  # Ctrl-C: the usual "interrupted"
+            raise KeyboardInterrupt
         raise KeyboardInterrupt(f"interrupted by signal {signal.Signals(signum).name}")
 
     try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
+        previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, interrupt)}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupt)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, interrupt)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if not fired:
+            for sig, handling in previous.items():
+                if handling is not None:  # None: not installed from Python, cannot be put back
+                    signal.signal(sig, handling)
 
 
 def _alive(pid: int) -> bool:

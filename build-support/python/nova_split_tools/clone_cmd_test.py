@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -195,7 +196,7 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
     )
 
 
-@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP", "SIGKILL"])
 def test_an_interrupted_clone_leaves_no_destination(source: Path, tmp_path: Path, sig: str) -> None:
     for step in STEPS:
         dest = tmp_path / f"{sig}-{step}"
@@ -211,6 +212,29 @@ def test_an_interrupted_clone_leaves_no_destination(source: Path, tmp_path: Path
         assert again.returncode == 0, again.stderr
         assert not list(tmp_path.glob(f".{dest.name}.nova-split-clone-*"))
         assert "drivers/xen/nova_xen/driver.py" in _checked_out(dest)
+
+
+@pytest.mark.parametrize("second", [signal.SIGHUP, signal.SIGINT, signal.SIGTERM])
+def test_a_second_signal_cuts_no_removal_of_the_partial_clone_short(second: signal.Signals) -> None:
+    """The first interrupt wins: a second (a closing terminal sends SIGHUP twice; CI runners
+    SIGTERM several times) while the half-made clone is removed does not stop the removal."""
+    from nova_split_tools.clone import _sigterm_as_interrupt
+
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    removed = False
+    try:
+        with pytest.raises(KeyboardInterrupt, match="SIGTERM"), _sigterm_as_interrupt():
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)
+            finally:  # the removal
+                os.kill(os.getpid(), second)
+                time.sleep(0.05)
+                removed = True
+    finally:
+        for sig, handling in saved.items():
+            signal.signal(sig, handling)
+    assert removed
 
 
 def test_a_killed_clones_leftover_is_removed_when_dest_has_glob_characters(source: Path, tmp_path: Path) -> None:

@@ -7,6 +7,12 @@ failure is a result (a test run); ``passthrough`` lets a command talk to the ter
 Every command dies with the tooling: on Linux it gets SIGTERM when the process that started it
 dies (``PR_SET_PDEATHSIG``), so a SIGKILLed ``release cut`` leaves no ``./pants test`` running on
 beside the ``--continue`` that follows (daemons such as pantsd detach first, and are unaffected).
+
+An interrupt (SIGINT, SIGTERM, SIGHUP) that arrives while a command starts waits until the
+command is this module's to stop (:func:`completed`): raised in the middle of starting it, the
+child was nobody's and ran on, or, raised in a fork callback, the exception was dropped as
+"unraisable" after the handler had set the signals to be ignored, so the command could no longer
+be stopped at all.
 """
 
 from __future__ import annotations
@@ -18,20 +24,55 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from nova_split_tools.errors import ToolError
 
-__all__ = ["git", "git_bytes", "git_probe", "passthrough", "probe", "run", "status"]
+__all__ = ["completed", "git", "git_bytes", "git_probe", "passthrough", "probe", "run", "status"]
 
 
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
 
 
+_INTERRUPTS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
 def _die_with_parent() -> None:
     """In the child, before exec: SIGTERM when the parent dies (kept across exec; only a syscall)."""
     if _libc is not None:
         _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def completed(cmd: Sequence[str], *, input: bytes | None = None, **popen: Any) -> subprocess.CompletedProcess[bytes]:
+    """``subprocess.run``, but the child is stopped (killed and reaped) by any exception, an
+    interrupt included, from the moment it exists: the interrupts are held back (blocked) while it
+    starts, and the child unblocks them for itself before exec."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+
+    def child() -> None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        _die_with_parent()
+
+    try:
+        proc = subprocess.Popen(list(cmd), preexec_fn=child, **popen)
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
+    with proc:
+        try:
+            # Ours from here on: an interrupt held back meanwhile is raised here, inside the try.
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            stdout, stderr = proc.communicate(input)
+        except BaseException:
+            _stop(proc)
+            raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.kill()
+    proc.wait()
 
 
 def _check(proc: subprocess.CompletedProcess[bytes], cmd: Sequence[str], cwd: Path, what: str | None) -> None:
@@ -60,13 +101,14 @@ def run(
     A non-zero exit is a ToolError naming the command (or ``what``) and its last line of output
     (stderr's, else stdout's). ``env`` is added to this process's environment.
     """
-    proc = subprocess.run(
-        list(cmd),
+    proc = completed(
+        cmd,
         cwd=cwd,
         input=None if stdin is None else stdin.encode(),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE if stdin is not None else None,
         env=_env(env),
-        preexec_fn=_die_with_parent,
     )
     _check(proc, cmd, cwd, what)
     return (proc.stdout + proc.stderr).decode() if with_stderr else proc.stdout.decode()
@@ -74,19 +116,19 @@ def run(
 
 def probe(cmd: Sequence[str], cwd: Path) -> str | None:
     """``cmd``'s stdout, stripped; None when it fails (a question, not an operation)."""
-    proc = subprocess.run(list(cmd), cwd=cwd, capture_output=True, preexec_fn=_die_with_parent)
+    proc = completed(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
 
 def status(cmd: Sequence[str], cwd: Path, *, env: Mapping[str, str] | None = None) -> tuple[int, str]:
     """``cmd``'s exit code and its stdout and stderr together, for commands whose failure is a result."""
-    proc = subprocess.run(list(cmd), cwd=cwd, capture_output=True, env=_env(env), preexec_fn=_die_with_parent)
+    proc = completed(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(env))
     return proc.returncode, (proc.stdout + proc.stderr).decode(errors="replace")
 
 
 def passthrough(cmd: Sequence[str], cwd: Path) -> int:
     """Run ``cmd`` attached to this terminal; its exit code."""
-    return subprocess.run(list(cmd), cwd=cwd, preexec_fn=_die_with_parent).returncode
+    return completed(cmd, cwd=cwd).returncode
 
 
 def git(cwd: Path, *args: str, stdin: str | None = None, env: Mapping[str, str] | None = None) -> str:
@@ -102,6 +144,6 @@ def git_probe(cwd: Path, *args: str) -> str | None:
 def git_bytes(cwd: Path, *args: str, stdin: bytes = b"") -> bytes:
     """``git ARGS`` in ``cwd`` with binary stdin and stdout (``cat-file --batch`` and friends)."""
     cmd = ["git", *args]
-    proc = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, preexec_fn=_die_with_parent)
+    proc = completed(cmd, cwd=cwd, input=stdin, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _check(proc, cmd, cwd, f"git {' '.join(args[:2])}")
     return proc.stdout

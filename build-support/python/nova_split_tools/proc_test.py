@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from nova_common_cli.args import terminate_as_exception
 from nova_split_tools.proc import run, status
 
 
@@ -44,3 +45,47 @@ def test_a_command_dies_when_the_tooling_is_killed(tmp_path: Path, function: str
 def test_results_are_unchanged(tmp_path: Path) -> None:
     assert run(["echo", "hi"], tmp_path) == "hi\n"
     assert status(["sh", "-c", "echo out; echo err >&2; exit 3"], tmp_path) == (3, "out\nerr\n")
+
+
+_STARTING = f"""
+import os, signal, sys
+from pathlib import Path
+from {terminate_as_exception.__module__} import Terminated, terminate_as_exception
+from nova_split_tools import proc
+
+# The interrupt arrives as the command starts (in the parent, right after the fork).
+os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGTERM))
+try:
+    with terminate_as_exception(restore=False, hangup=True):  # as the program
+        getattr(proc, sys.argv[1])(["bash", "-c", f"echo $$ > {{sys.argv[2]}}; exec sleep 60"], Path(sys.argv[3]))
+except Terminated:
+    print("terminated")
+    sys.exit(130)
+print("ran on")
+"""
+
+
+@pytest.mark.parametrize("function", ["run", "status", "probe", "passthrough"])
+def test_an_interrupt_as_a_command_starts_stops_it_and_is_not_lost(tmp_path: Path, function: str) -> None:
+    """Raised while the child was being started, the interrupt left a child nobody stopped; raised
+    in a fork callback, it was dropped as unraisable after the handler had set the signals to be
+    ignored, and the command ran to its end and could no longer be stopped."""
+    pidfile = tmp_path / "pid"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _STARTING, function, str(pidfile), str(tmp_path)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the interrupt was lost: the command ran on") from None
+    assert (done.returncode, done.stdout) == (130, "terminated\n"), done
+    if pidfile.exists() and pidfile.read_text().strip():  # it got as far as starting: it was stopped
+        child = int(pidfile.read_text())
+        deadline = time.monotonic() + 10
+        while _state(child) not in (None, "Z"):
+            assert time.monotonic() < deadline, f"the command (pid {child}) outlived the interrupt"
+            time.sleep(0.05)

@@ -250,7 +250,7 @@ INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 @contextmanager
 def interrupts_as_keyboard_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGHUP handled like Ctrl-C for the block. The first one raises
+    """SIGTERM and SIGHUP (unless ``nohup`` ignores it) handled like Ctrl-C for the block. The first one raises
     KeyboardInterrupt; later ones are ignored, so the restore that follows the first is not cut
     short by a second (``timeout`` and CI runners send several).
 
@@ -267,7 +267,9 @@ def interrupts_as_keyboard_interrupt() -> Iterator[None]:
             signal.signal(sig, signal.SIG_IGN)
         raise KeyboardInterrupt(f"interrupted by signal {signal.Signals(signum).name}")
 
-    previous = {sig: signal.signal(sig, handler) for sig in INTERRUPTS}
+    # SIGHUP ignored already (``nohup``: the user asked the release to outlive the terminal) stays so
+    handled = [sig for sig in INTERRUPTS if sig != signal.SIGHUP or signal.getsignal(sig) is not signal.SIG_IGN]
+    previous = {sig: signal.signal(sig, handler) for sig in handled}
     try:
         yield
     finally:

@@ -56,3 +56,15 @@ def test_after_an_interrupt_later_ones_stay_ignored_beyond_the_block(first: sign
     assert all(signal.getsignal(sig) == signal.SIG_IGN for sig in INTERRUPTS)
     for sig in INTERRUPTS:  # and they are survived: the process goes on to write its line
         os.kill(os.getpid(), sig)
+
+
+def test_under_nohup_sighup_stays_ignored_and_the_block_runs_on() -> None:
+    """``nohup nova-split release cut ...``: the user asked the release to outlive the terminal."""
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    ran_on = False
+    with interrupts_as_keyboard_interrupt():
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+        os.kill(os.getpid(), signal.SIGHUP)
+        time.sleep(0.05)
+        ran_on = True
+    assert ran_on and signal.getsignal(signal.SIGHUP) is signal.SIG_IGN

@@ -33,6 +33,7 @@ from nova_split_tools.generators import ALL as GENERATORS
 from nova_split_tools.graph import run_pants
 from nova_split_tools.metadata import check_email
 from nova_split_tools.proc import git
+from nova_split_tools.release_state import INTERRUPTS, shielded
 from nova_split_tools.repo import Repository
 
 __all__ = [
@@ -279,18 +280,25 @@ def _rollback(root: Path) -> Iterator[_Staging]:
     with tempfile.TemporaryDirectory(prefix=".nova-split-driver-", dir=scratch_parent) as tmp:
         staged = _Staging(root, Path(tmp))
 
+        fired = False
+
         def _term(signum: int, frame: FrameType | None) -> None:
+            nonlocal fired
+            fired = True  # the first interrupt wins: a second one must not replace its exception
+            for sig in INTERRUPTS:
+                signal.signal(sig, signal.SIG_IGN)
             raise Terminated()
 
         previous = signal.signal(signal.SIGTERM, _term)
         try:
             yield staged
         except BaseException:
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # finish the rollback
-            staged.restore()
+            with shielded():  # finish the rollback: no SIGTERM, SIGINT or SIGHUP cuts it short
+                staged.restore()
             raise
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            if not fired:  # once one fired they stay ignored: the program is on its way to its line
+                signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager

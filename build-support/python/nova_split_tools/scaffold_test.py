@@ -137,7 +137,7 @@ def _tool(repo: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_interrupted_mid_run_leaves_the_tree_as_it_was_and_a_second_run_is_refused(tmp_path: Path, signum: int) -> None:
     # ./pants hangs: the run is stopped while the driver directory and resolve line are in place.
     repo = _repo(tmp_path, pants="#!/bin/sh\nexec sleep 60\n")
@@ -151,7 +151,7 @@ def test_interrupted_mid_run_leaves_the_tree_as_it_was_and_a_second_run_is_refus
     assert second.wait(30) == 2
     assert "another new-driver or remove-driver is running" in second.communicate()[1]
     first.send_signal(signum)
-    said = "interrupted" if signum == signal.SIGINT else "terminated (SIGTERM)"
+    said = "interrupted" if signum == signal.SIGINT else f"terminated ({signal.Signals(signum).name})"
     assert first.wait(30) == 130
     assert first.communicate()[1].endswith(f"nova-split new-driver: {said}\n")
     assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
@@ -179,3 +179,66 @@ def test_a_new_driver_declares_its_system_packages_in_an_empty_bindep_txt() -> N
     assert "drivers/vbox" in text and not any(p.endswith("/system-deps") for p in files)
     # bindep's own parser reads it, and it asks for nothing until the driver's team adds a line.
     assert Depends(text).active_rules(["platform:dpkg", "test"]) == []
+
+
+@pytest.mark.parametrize("second", [signal.SIGHUP, signal.SIGINT, signal.SIGTERM])
+def test_a_second_signal_cuts_no_rollback_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, second: signal.Signals
+) -> None:
+    """SIGTERM stops new-driver half-way; a second signal (systemd sends SIGHUP after SIGTERM, a
+    closing terminal two SIGHUPs) arrives while the rollback runs: the rollback still finishes."""
+    from nova_common_cli.args import Terminated, terminate_as_exception
+    from nova_split_tools import scaffold
+
+    repo = _repo(tmp_path)
+    before = (repo / "pants.toml").read_text()
+    restore = scaffold._Staging.restore
+
+    def interrupted_restore(self: scaffold._Staging) -> None:
+        os.kill(os.getpid(), second)
+        time.sleep(0.05)
+        restore(self)
+
+    monkeypatch.setattr(scaffold._Staging, "restore", interrupted_restore)
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        with pytest.raises(Terminated), terminate_as_exception(restore=False, hangup=True):  # as the program
+            with scaffold._rollback(repo) as staged:
+                staged.save("pants.toml")
+                (repo / "pants.toml").write_text(before + "# half-made\n")
+                staged.create_dir("drivers/vbox", {"drivers/vbox/BUILD": "python_sources()\n"})
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)
+    finally:
+        for sig, handling in saved.items():
+            signal.signal(sig, handling)
+    assert (repo / "pants.toml").read_text() == before
+    assert not (repo / "drivers/vbox").exists()
+
+
+@pytest.mark.parametrize("second", [signal.SIGHUP, signal.SIGINT])
+def test_a_second_signal_before_the_rollback_does_not_replace_the_first(tmp_path: Path, second: signal.Signals) -> None:
+    """SIGTERM, then another signal while new-driver is still stopping (its ./pants being killed):
+    the command still ends as SIGTERM ended it, rolled back."""
+    from nova_common_cli.args import Terminated, terminate_as_exception
+    from nova_split_tools import scaffold
+
+    repo = _repo(tmp_path)
+    before = (repo / "pants.toml").read_text()
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        with pytest.raises(Terminated) as stopped, terminate_as_exception(restore=False, hangup=True):
+            with scaffold._rollback(repo) as staged:
+                staged.save("pants.toml")
+                (repo / "pants.toml").write_text(before + "# half-made\n")
+                try:
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    time.sleep(5)
+                finally:  # stopping the step that was running
+                    os.kill(os.getpid(), second)
+                    time.sleep(0.05)
+    finally:
+        for sig, handling in saved.items():
+            signal.signal(sig, handling)
+    assert stopped.value.signal_name == "SIGTERM"
+    assert (repo / "pants.toml").read_text() == before

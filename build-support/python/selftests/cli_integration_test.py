@@ -50,8 +50,12 @@ def _fresh(clone: Path, tmp_path: Path) -> Path:
     return root
 
 
-def _on_a_terminal(argv: list[str], env: dict[str, str], interrupt_after: float | None = None) -> tuple[int, str]:
-    """Run ``argv`` with stdout and stderr on a pseudo-terminal; its exit code and what it showed."""
+def _on_a_terminal(
+    argv: list[str], env: dict[str, str], interrupt_after: float | None = None, signum: int = signal.SIGINT
+) -> tuple[int, str]:
+    """Run ``argv`` with stdout and stderr on a pseudo-terminal; its exit code and what it showed.
+    With ``interrupt_after``, ``signum`` then goes to its process group (Ctrl-C; SIGHUP: the
+    terminal closed)."""
     master, slave = pty.openpty()
     # Its own session, so an interrupt reaches the whole process group, as Ctrl-C on a terminal does.
     proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, start_new_session=True)
@@ -59,7 +63,7 @@ def _on_a_terminal(argv: list[str], env: dict[str, str], interrupt_after: float 
     shown, start = b"", time.monotonic()
     while True:
         if interrupt_after is not None and time.monotonic() - start > interrupt_after and proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
+            os.killpg(proc.pid, signum)
             interrupt_after = None
         ready, _, _ = select.select([master], [], [], 0.2)
         if ready:
@@ -113,9 +117,25 @@ def test_first_run_export_failure_is_2_and_interruption_130(clone: Path, tmp_pat
         "pants: could not start (stand-in)",
         "nova-split: 'pants export --resolve=common' failed; see the lines above",
     ]
-    code, shown = _on_a_terminal([tool, "--version"], _env(), interrupt_after=1.5)
-    assert code == 130 and "nova-split: interrupted while preparing the tooling" in shown, shown
-    assert not (root / "dist/export/python/virtualenvs/common/.nova-split-lock-sha256").exists()
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # Ctrl-C, a group SIGTERM, the terminal closing
+        code, shown = _on_a_terminal([tool, "--version"], _env(), interrupt_after=1.5, signum=signum)
+        assert code == 130 and "nova-split: interrupted while preparing the tooling" in shown, (signum, shown)
+        assert not (root / "dist/export/python/virtualenvs/common/.nova-split-lock-sha256").exists()
+    # SIGTERM to the wrapper alone (`kill PID`) does not reach the export, which ends; then the
+    # wrapper stops with the line and 130, and the command does not run.
+    alone = subprocess.Popen(
+        [tool, "--version"],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(1.5)
+    alone.send_signal(signal.SIGTERM)
+    out, err = alone.communicate(timeout=60)
+    assert (alone.returncode, out) == (130, ""), (out, err)
+    assert err.splitlines()[-1:] == ["nova-split: interrupted while preparing the tooling"], err
     # The next run starts the export again and succeeds.
     assert subprocess.run([tool, "--repo", str(clone), "--version"], env=_env(), capture_output=True).returncode == 0
 

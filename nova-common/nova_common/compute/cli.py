@@ -14,9 +14,10 @@ of ``nova-compute`` processes may share a state directory. Expected failures pri
 the exit code (docs/cli.md) is 1 when the operation failed or was refused (no capacity, wrong
 state, name in use), 2 when it could not run as asked (usage, an unknown instance, flavor or
 driver, an unusable state directory, an unreachable hypervisor). Commands that change state
-defer SIGINT/SIGTERM to a safe point: an interrupted boot is rolled back (exit 130 for both
-signals) unless its guest already exists, in which case it completes (exit 0). Read-only
-commands stop at once on Ctrl-C (exit 130) and SIGTERM (exit 130 too, like the changing ones).
+defer SIGINT/SIGTERM/SIGHUP to a safe point: an interrupted boot is rolled back (exit 130 for
+each) unless its guest already exists, in which case it completes (exit 0). Read-only commands
+stop at once on Ctrl-C, SIGTERM or SIGHUP (exit 130, like the changing ones). Under ``nohup``
+SIGHUP stays ignored.
 """
 
 from __future__ import annotations
@@ -168,8 +169,8 @@ def _parser() -> tuple[argparse.ArgumentParser, GlobalOptions]:
         description="Run instances through a nova compute driver.",
         epilog="Global options may also follow the command. Exit codes: 0 success, 1 the operation "
         "failed or was refused, 2 usage error or it could not run (unknown instance, driver or "
-        "flavor; unusable state directory; unreachable hypervisor), 130 interrupted (SIGINT or "
-        "SIGTERM). Details: docs/cli.md.",
+        "flavor; unusable state directory; unreachable hypervisor), 130 interrupted (SIGINT, "
+        "SIGTERM or SIGHUP). Details: docs/cli.md.",
     )
     p.add_argument("--version", action=_Version, help="print the versions of nova-compute and its drivers and exit")
     g = GlobalOptions()
@@ -363,7 +364,7 @@ def _run(args: argparse.Namespace, interrupts: Interrupts) -> int:
         with interrupts.immediate():
             try:
                 driver.init_host(args.host)
-            except Interrupted:  # Ctrl-C or SIGTERM while connecting: 130, as everywhere
+            except Interrupted:  # Ctrl-C, SIGTERM or SIGHUP while connecting: 130, as everywhere
                 raise
             except NovaError as e:  # the hypervisor is unreachable or refuses: nothing could run
                 raise CouldNotRun(reason=str(e)) from None
@@ -438,8 +439,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     interrupts = Interrupts()
     try:
-        if args.command not in _CHANGING:  # read-only: SIGTERM stops it at once, as Ctrl-C does (130)
-            with terminate_as_exception(restore=argv is not None):
+        if args.command not in _CHANGING:  # read-only: SIGTERM/SIGHUP stop it at once, as Ctrl-C does (130)
+            with terminate_as_exception(restore=argv is not None, hangup=True):
                 return _run(args, interrupts)
         # As the program (argv None), block the signals once the command is done, until exit: a
         # signal after it completed must not turn its exit 0 into a kill. Called from Python
@@ -464,8 +465,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nova-compute: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Terminated:
-        print("nova-compute: terminated (SIGTERM)", file=sys.stderr)
+    except Terminated as e:
+        print(f"nova-compute: terminated ({e.signal_name})", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

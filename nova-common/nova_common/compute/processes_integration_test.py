@@ -62,7 +62,7 @@ def test_twenty_concurrent_mixed_commands_keep_records_and_guests_equal(cli: Cli
     assert len(assert_agree(cli, lambda: _guests(cli))) == 11 - 4 + 8
 
 
-@pytest.mark.parametrize("signal", ["INT", "TERM", "KILL"])
+@pytest.mark.parametrize("signal", ["INT", "TERM", "HUP", "KILL"])
 def test_a_boot_interrupted_at_each_step_completes_or_leaves_nothing(cli: Cli, signal: str) -> None:
     for step in range(len(BOOT_STEPS)):
         result = cli.run("boot", f"vm{step}", env={"NOVA_COMPUTE_TEST_SIGNAL": f"{step}:{signal}"})
@@ -374,10 +374,8 @@ class SlowToConnectDriver(SharedFakeDriver):
         time.sleep(120)
 
 
-@pytest.mark.parametrize(("command", "signum"), [("boot", signal.SIGINT), ("stop", signal.SIGTERM)])
-def test_interrupted_while_connecting_is_130(tmp_path: Path, command: str, signum: int) -> None:
-    """Ctrl-C or SIGTERM while the driver is still connecting (an unreachable hypervisor, a slow
-    one): an interruption like any other, one line and 130, not 'could not run' (2)."""
+def _connecting(tmp_path: Path, *args: str, nohup: bool = False) -> tuple[subprocess.Popen[str], Path]:
+    """``nova-compute ARGS`` against a hypervisor that never answers, once it is connecting."""
     site = register(
         tmp_path / "site",
         "nova-common",
@@ -386,14 +384,51 @@ def test_interrupted_while_connecting_is_130(tmp_path: Path, command: str, signu
     )
     connecting = tmp_path / "connecting"
     slow = Cli(site, tmp_path / "state", ("--driver", "slow"), env={"NOVA_TEST_CONNECTING": str(connecting)})
-    proc = slow.popen(command, "web1")
+    ignore_hangup = (lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)) if nohup else None
+    proc = slow.popen(*args, preexec_fn=ignore_hangup)
     _until(lambda: connecting.exists() or proc.poll() is not None)
     assert proc.poll() is None, proc.communicate()
+    return proc, connecting
+
+
+@pytest.mark.parametrize(
+    ("command", "signum"), [("boot", signal.SIGINT), ("stop", signal.SIGTERM), ("boot", signal.SIGHUP)]
+)
+def test_interrupted_while_connecting_is_130(tmp_path: Path, command: str, signum: int) -> None:
+    """Ctrl-C, SIGTERM or a closed terminal while the driver is still connecting (an unreachable
+    hypervisor, a slow one): an interruption like any other, one line and 130, not 'could not run' (2)."""
+    proc, _ = _connecting(tmp_path, command, "web1")
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     name = signal.Signals(signum).name
     assert proc.returncode == 130 and err.startswith(f"nova-compute: interrupted by {name}; {command} "), err
     assert err.count("\n") == 1 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(
+    ("signum", "said"),
+    [
+        (signal.SIGINT, "nova-compute: interrupted\n"),
+        (signal.SIGTERM, "nova-compute: terminated (SIGTERM)\n"),
+        (signal.SIGHUP, "nova-compute: terminated (SIGHUP)\n"),
+    ],
+)
+def test_a_read_only_command_stops_at_once_with_one_line(tmp_path: Path, signum: int, said: str) -> None:
+    proc, _ = _connecting(tmp_path, "list")
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err) == (130, said)
+
+
+def test_under_nohup_a_hangup_does_not_stop_a_command(tmp_path: Path) -> None:
+    """``nohup nova-compute ...``: the user asked the command to outlive the terminal."""
+    proc, _ = _connecting(tmp_path, "list", nohup=True)
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err) == (130, "nova-compute: terminated (SIGTERM)\n")
 
 
 def _until(condition: Callable[[], bool], timeout: float = 120.0) -> None:

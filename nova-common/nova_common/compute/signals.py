@@ -1,12 +1,14 @@
-"""Turning SIGINT/SIGTERM into decisions at step boundaries instead of exceptions anywhere.
+"""Turning SIGINT/SIGTERM/SIGHUP into decisions at step boundaries instead of exceptions anywhere.
 
 A command that changes state runs under :class:`Interrupts`: a signal only sets a flag, and the
 code asks :meth:`Interrupts.check` where stopping is safe (before a step, or while waiting for a
 lock). So a boot is never cut between the hypervisor call and the record update: it either rolls
-back or completes. Read-only commands keep Python's default (Ctrl-C stops at once).
+back or completes. Read-only commands keep Python's default (Ctrl-C stops at once). SIGHUP (the
+terminal closed) is one more interruption, except where it is ignored already (``nohup``: the
+user asked the command to outlive the terminal).
 
 For tests, ``NOVA_COMPUTE_TEST_SIGNAL="<step>:<SIGNAL>"`` makes the process send itself
-``SIGNAL`` (INT, TERM or KILL) right after step ``<step>`` of a boot (0-3: ``manager.BOOT_STEPS``),
+``SIGNAL`` (INT, TERM, HUP or KILL) right after step ``<step>`` of a boot (0-3: ``manager.BOOT_STEPS``),
 so every step boundary can be interrupted deterministically with a real signal.
 """
 
@@ -23,11 +25,16 @@ from nova_common.compute.errors import Interrupted
 __all__ = ["TEST_HOOK_ENV", "Interrupts"]
 
 TEST_HOOK_ENV = "NOVA_COMPUTE_TEST_SIGNAL"
-_HANDLED = (signal.SIGINT, signal.SIGTERM)
+_HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _handled() -> tuple[signal.Signals, ...]:
+    """The signals to defer: all of :data:`_HANDLED` but one this process ignores (``nohup``)."""
+    return tuple(s for s in _HANDLED if s != signal.SIGHUP or signal.getsignal(s) is not signal.SIG_IGN)
 
 
 class Interrupts:
-    """Deferred SIGINT/SIGTERM; a no-op checker when not installed."""
+    """Deferred SIGINT/SIGTERM/SIGHUP; a no-op checker when not installed."""
 
     def __init__(self) -> None:
         self.received: int | None = None
@@ -42,7 +49,7 @@ class Interrupts:
         during interpreter shutdown, which resets Python's handlers); a blocked signal stays
         pending and dies with the process.
         """
-        previous = {s: signal.signal(s, self._handle) for s in _HANDLED}
+        previous = {s: signal.signal(s, self._handle) for s in _handled()}
         try:
             yield self
         finally:
@@ -50,7 +57,7 @@ class Interrupts:
                 for s, handler in previous.items():
                     signal.signal(s, handler)
             else:
-                signal.pthread_sigmask(signal.SIG_BLOCK, _HANDLED)
+                signal.pthread_sigmask(signal.SIG_BLOCK, tuple(previous))
 
     @contextmanager
     def immediate(self) -> Iterator[None]:

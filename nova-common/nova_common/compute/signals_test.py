@@ -21,7 +21,8 @@ from nova_common.compute.signals import Interrupts
 # A program's usual start, whatever the test process left: default handlers, nothing blocked.
 signal.signal(signal.SIGINT, signal.default_int_handler)
 signal.signal(signal.SIGTERM, signal.SIG_DFL)
-signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))
+signal.signal(signal.SIGHUP, signal.SIG_IGN if sys.argv[2] == "nohup" else signal.SIG_DFL)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
 
 def pause(stage, write=os.write, read=os.read):
     # Say where we are; the parent sends its signal, then the byte we wait for.
@@ -42,10 +43,10 @@ sys.exit(3)
 """
 
 
-def _signal_at_each_stage(restore: bool, signum: signal.Signals) -> tuple[list[str], int, str]:
+def _signal_at_each_stage(restore: bool, signum: signal.Signals, nohup: bool = False) -> tuple[list[str], int, str]:
     """Run the child, send ``signum`` at every stage it reaches; its stages, exit status, stderr."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, "restore" if restore else "block"],
+        [sys.executable, "-c", _CHILD, "restore" if restore else "block", "nohup" if nohup else "-"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -66,7 +67,7 @@ def _signal_at_each_stage(restore: bool, signum: signal.Signals) -> tuple[list[s
     return stages, proc.returncode, stderr.decode()
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_without_restore_the_signals_stay_blocked_until_exit(signum: signal.Signals) -> None:
     # nova-compute as a program: a signal after the command completed, even one that comes while
     # the interpreter shuts down, must not turn the command's exit status into a kill.
@@ -75,9 +76,16 @@ def test_without_restore_the_signals_stay_blocked_until_exit(signum: signal.Sign
     assert (stages, status, stderr) == (expected, 3, "")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_with_restore_the_previous_handlers_are_back_after_the_block(signum: signal.Signals) -> None:
     # Inside the block the signal is only recorded; after it, the program's own handler acts again
-    # (SIGTERM's default kills, SIGINT's KeyboardInterrupt ends Python with SIGINT).
+    # (SIGTERM's and SIGHUP's defaults kill, SIGINT's KeyboardInterrupt ends Python with SIGINT).
     stages, status, stderr = _signal_at_each_stage(restore=True, signum=signum)
     assert (stages, status) == (["in the block", f"after the block, received {signum.value}"], -signum.value), stderr
+
+
+@pytest.mark.parametrize("restore", [True, False], ids=["restore", "block"])
+def test_under_nohup_a_hangup_is_neither_recorded_nor_fatal(restore: bool) -> None:
+    """``nohup nova-compute boot ...``: the user asked the command to outlive the terminal."""
+    stages, status, stderr = _signal_at_each_stage(restore=restore, signum=signal.SIGHUP, nohup=True)
+    assert (stages, status, stderr) == (["in the block", "after the block, received None", "shutdown"], 3, "")
