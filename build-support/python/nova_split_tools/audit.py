@@ -50,9 +50,10 @@ from nova_common_cli.progress import Progress
 from nova_split_tools.audit_journal import MutationKey, open_journal
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph, load_graph
+from nova_split_tools.impact import impact_at
 from nova_split_tools.input_mutations import NEUTRAL_OPERATORS, input_mutations
 from nova_split_tools.mutations import apply, choose
-from nova_split_tools.plan import Texts, compute_plan
+from nova_split_tools.plan import Narrower, Texts, compute_plan
 from nova_split_tools.proc import completed, git
 from nova_split_tools.repo import Repository, worktree
 from nova_split_tools.subprojects import Subproject, load_subprojects, tool_resolves
@@ -258,13 +259,14 @@ def planned_and_skipped(
     tool_resolves: Mapping[str, Sequence[str]] | None = None,
     texts: Texts | None = None,
     base: Graph | None = None,
+    impact: Narrower | None = None,
 ) -> tuple[set[str], set[str]]:
     """The test files the plan of a one-file change to ``path`` runs, and those its policies skip.
 
     ``graph`` is the graph of the changed tree (``base``, the one before the change, defaults to
     it). ``tool_resolves`` and ``texts`` (any file's text before and after) are what
     ``nova-split plan`` gives the plan: the resolves tools install from, and the two versions
-    for member-level reach.
+    for member-level reach; ``impact`` is the test-impact map at HEAD (:func:`impact.impact_at`).
     """
     from nova_split_tools.repo import Change
 
@@ -275,6 +277,7 @@ def planned_and_skipped(
         lambda: base if base is not None else graph,
         tool_resolves=tool_resolves,
         texts=texts,
+        impact=impact,
     )
     by_name = {s.name: s for s in subprojects}
     specs = plan.test_specs(by_name)
@@ -361,6 +364,7 @@ def audit(
     progress: Progress | None = None,
     runner: Runner = _pants_test,
     journal: Path | None = None,
+    use_impact: bool = True,
 ) -> tuple[list[Outcome], list[str]]:
     """Audit every mutation (or a seeded ``sample``) in a worktree of HEAD: (outcomes, baseline failures).
 
@@ -378,7 +382,7 @@ def audit(
     # and the scratch worktree removed.
     with terminate_as_exception(hangup=True):
         return _audit_in_worktree(
-            repo, sample, seed, kinds, paths, progress or Progress("audit", show=False), runner, journal
+            repo, sample, seed, kinds, paths, progress or Progress("audit", show=False), runner, journal, use_impact
         )
 
 
@@ -391,6 +395,7 @@ def _audit_in_worktree(
     progress: Progress,
     runner: Runner,
     journal_path: Path | None,
+    use_impact: bool,
 ) -> tuple[list[Outcome], list[str]]:
     commit = git(repo.root, "rev-parse", "HEAD").strip()
     journal = open_journal(journal_path, commit, seed) if journal_path is not None else None
@@ -418,6 +423,8 @@ def _audit_in_worktree(
             found = random.Random(seed).sample(found, min(sample, len(found)))
             found.sort(key=lambda m: (m.kind, m.path))
         tools = tool_resolves(tree)
+        # the plan as `nova-split plan` makes it: with the test-impact map committed at HEAD
+        impact = impact_at(repo, commit, graph, subprojects, tools) if use_impact else None
         originals = {m.path: (tree / m.path).read_text() for m in found if m.path.endswith(".py")}
         recorded = journal.recorded if journal is not None else {}
         pending = [m for m in found if _key(m) not in recorded]
@@ -439,7 +446,7 @@ def _audit_in_worktree(
                     log(f"[{i}/{len(found)}] {m.path}: {m.description}: {o.outcome} (recorded)")
                     continue
                 progress.status(f"{m.path}: {m.description}")
-                o = _one(tree, m, subprojects, graph, all_tests, tools, originals, runner, base)
+                o = _one(tree, m, subprojects, graph, all_tests, tools, originals, runner, base, impact)
                 if journal is not None:
                     journal.record(_key(m), o)
                 outcomes.append(o)
@@ -474,6 +481,7 @@ def _one(
     originals: dict[str, str],
     runner: Runner,
     base: RunResult,
+    impact: Narrower | None = None,
 ) -> Outcome:
     """Commit ``m`` in ``tree``, plan it, run the suite, reset to HEAD, classify."""
     start = time.monotonic()
@@ -496,6 +504,7 @@ def _one(
                 tool_resolves=tools,
                 texts=_texts(tree, m, originals) if m.path in originals else None,
                 base=graph,
+                impact=impact,
             )
             run = runner(tree, ("::",))
             if run.error is not None:

@@ -64,6 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --report: plan each behavioural mutation of the journal again at HEAD, against the "
         "failures it recorded (no test runs; a projection for a changed selection: misses, precision)",
     )
+    parser.add_argument(
+        "--no-impact",
+        action="store_true",
+        help="plan from the build graph alone, without the test-impact map committed at HEAD (nova-split impact)",
+    )
     add_format_argument(parser)
 
 
@@ -139,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
             paths=_repo_paths(repo, args.path),
             progress=progress,
             journal=args.journal.resolve() if args.journal else None,
+            use_impact=not args.no_impact,
         )
     commit = git(repo.root, "rev-parse", "HEAD").strip()
     journal = str(args.journal.resolve()) if args.journal else None
@@ -156,7 +162,7 @@ def _report(args: argparse.Namespace) -> int:
     if args.replan:
         if args.kind and "python" not in args.kind:
             raise ToolError("--replan re-plans behavioural (python) mutations only; drop --kind inputs")
-        replanned = replan(Repository(args.repo).root, journal)
+        replanned = replan(Repository(args.repo).root, journal, use_impact=not args.no_impact)
         if not replanned.outcomes:
             raise ToolError(f"--replan: every mutation of {args.report} was left out (see above)")
         return _print(

@@ -34,6 +34,7 @@ from nova_split_tools.audit import Mutant, Outcome, RunResult, _texts, classify,
 from nova_split_tools.audit_journal import Journal
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import graph_at
+from nova_split_tools.impact import impact_at
 from nova_split_tools.mutations import Site, apply, sites
 from nova_split_tools.proc import git, git_bytes, git_probe
 from nova_split_tools.repo import Repository
@@ -101,8 +102,9 @@ def find_site(source: str, description: str) -> Site | None:
     return min(same, key=lambda s: (abs(s.line - line), s.line))
 
 
-def replan(root: Path, journal: Journal) -> Replanned:
-    """Every behavioural mutation ``journal`` records, planned at HEAD of ``root`` (see the module doc)."""
+def replan(root: Path, journal: Journal, *, use_impact: bool = True) -> Replanned:
+    """Every behavioural mutation ``journal`` records, planned at HEAD of ``root`` (see the module
+    doc), with the test-impact map committed at HEAD unless not ``use_impact``."""
     if git_probe(root, "cat-file", "-t", journal.commit) != "commit":
         raise ToolError(
             f"the journal's commit {journal.commit[:12]} is not in {root}: fetch it, or re-plan in a clone that has it"
@@ -134,6 +136,7 @@ def replan(root: Path, journal: Journal) -> Replanned:
     subprojects = load_subprojects(root)
     all_tests = {p for p in graph.owners if graph.is_test(p)}
     tools = tool_resolves(root)
+    impact = impact_at(Repository(root), head, graph, subprojects, tools) if use_impact else None
     for old in recorded:
         path = renames.get(old.path, old.path)
         if old.outcome == "pants-error":
@@ -170,6 +173,7 @@ def replan(root: Path, journal: Journal) -> Replanned:
                 {path: original},
             ),
             base=graph,
+            impact=impact,
         )
         outcome, misses, uncaught, _ = classify(planned, skipped, RunResult(kept, set(), old.error))
         result.outcomes.append(

@@ -54,7 +54,8 @@ def texts_between(repo: Repository, base: str, head: str | None) -> Texts:
 
     def blob(rev: str, path: str) -> str | None:
         try:
-            return str(repo.git.git.show(f"{rev}:{path}", stdout_as_string=True))
+            # the text as stored (GitPython strips a final newline unless told not to)
+            return str(repo.git.git.show(f"{rev}:{path}", stdout_as_string=True, strip_newline_in_stdout=False))
         except (GitCommandError, UnicodeDecodeError, ValueError):  # absent, or not text: the whole file
             return None
 

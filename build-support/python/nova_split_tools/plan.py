@@ -41,6 +41,12 @@ driver's ``subproject.toml`` (``[ci]``, values ``vote``, ``advisory``, ``skip``)
 
 nova-common's own tests (the compute service with the fake driver, the conformance suite) always
 run and vote on a nova-common change. The ``why`` of each reached driver names the path.
+
+**Test impact.** With a recorded test-impact map (:mod:`impact_map`, ``impact``), a Python file
+changed only inside function bodies reaches only the test files that executed one of those
+functions when the map was recorded, besides every test the map does not trust (rule 5b, then the
+paths above, apply to what is left). If no test executed them, nothing runs for that file, and its
+subproject's ``why`` says so.
 """
 
 from __future__ import annotations
@@ -48,9 +54,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Protocol
 
 from nova_split_tools.api_reach import EVERYTHING, SUBCLASS, affected_units, changed_units, references
 from nova_split_tools.graph import Graph
+from nova_split_tools.impact_map import Narrowing
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CORE, CorePolicy, Subproject
 
@@ -62,6 +70,7 @@ __all__ = [
     "ROOT_FILES",
     "ROOT_PREFIXES",
     "Decision",
+    "Narrower",
     "Plan",
     "Texts",
     "compute_plan",
@@ -86,6 +95,13 @@ OWN, API, END_TO_END = "own", "api", "end-to-end"
 
 #: path -> (its text at the base revision, its text at the head); None where it does not exist.
 Texts = Callable[[str], tuple["str | None", "str | None"]]
+
+
+class Narrower(Protocol):
+    """What narrows a Python change to the tests that executed it (:class:`impact_map.Impact`)."""
+
+    def narrow(self, path: str, old: str | None, new: str | None) -> Narrowing | None:
+        ...
 
 
 @dataclass
@@ -167,12 +183,14 @@ def compute_plan(
     *,
     tool_resolves: Mapping[str, Sequence[str]] | None = None,
     texts: Texts | None = None,
+    impact: Narrower | None = None,
 ) -> Plan:
     """Decide every subproject's CI for ``changes``. ``base_graph`` is called only if needed.
 
     ``tool_resolves`` (:func:`subprojects.tool_resolves`) names the resolves tools install from;
     ``texts`` gives a file's two versions, for member-level reach through the driver API (without
-    it, a nova-common change reaches drivers file by file, which is safe but coarser).
+    it, a nova-common change reaches drivers file by file, which is safe but coarser), and for
+    ``impact``, the test-impact map at the base revision (:func:`impact.impact_at`).
     """
     decisions = {s.name: Decision() for s in subprojects}
     owner_of = _owner_lookup(subprojects)
@@ -292,6 +310,16 @@ def compute_plan(
         for p in (p for p in owned if p not in resolve_files):
             changed_sub = owner_of(p)
             reached = graph.reach([p])
+            narrowing = (
+                impact.narrow(p, *texts(p))
+                if impact is not None
+                and texts is not None
+                and side == "head"
+                and p.endswith(".py")
+                and p not in declared_by
+                and change_status(changes, p) == "M"
+                else None
+            )
             api: dict[str, str] = {}
             # dependent -> its chain through the compute service (the end-to-end path's reason)
             via_internal: dict[str, tuple[str, ...]] = {}
@@ -306,10 +334,22 @@ def compute_plan(
                 ):
                     for f, chain in graph.reach(starts).items():
                         via_internal.setdefault(f, (*reached[chain[0]], *chain[1:]))
+            if narrowing is not None:
+                reached = _narrowed(reached, graph, narrowing.keep, changed=p)
+                if changed_sub is not None:
+                    ran = sorted(t for t in reached if graph.is_test(t) and t in narrowing.executing)
+                    changed = ", ".join(sorted(narrowing.functions)[:3]) + (
+                        ", ..." if len(narrowing.functions) > 3 else ""
+                    )
+                    decisions[changed_sub.name].why.append(
+                        f"{p}: changed only inside {changed}; the test-impact map "
+                        f"({narrowing.commit[:12]}) has {len(ran)} test file(s) executing it"
+                        + ("" if reached else ": no test runs for it")
+                    )
             for path, chain in sorted(reached.items()):
                 reached_sub = owner_of(path)
-                if reached_sub is None:
-                    continue
+                if reached_sub is None or (narrowing is not None and not graph.is_test(path)):
+                    continue  # narrowed: the tests decide who runs (a reached source would run all tests)
                 reason = (label(p) + (" -> " + " -> ".join(chain[1:]) if len(chain) > 1 else "")) + (
                     " (deleted)" if side == "base" and len(chain) == 1 else ""
                 )
@@ -349,6 +389,16 @@ def compute_plan(
                     decisions[sub.name].tests.add(test)
     only_docs = bool(docs) and not run_all and not others
     return Plan(decisions, bool(run_all), run_all, only_docs)
+
+
+def _narrowed(
+    reached: dict[str, tuple[str, ...]], graph: Graph, keep: Callable[[str], bool], *, changed: str
+) -> dict[str, tuple[str, ...]]:
+    """``reached`` with only the test files ``keep`` keeps (a ``changed`` test file always) and
+    the files on their chains (the plan follows tests only, once narrowed)."""
+    kept = [t for t in reached if graph.is_test(t) and (t == changed or keep(t))]
+    on_chains = {f for t in kept for f in reached[t]}
+    return {f: chain for f, chain in reached.items() if f in on_chains}
 
 
 def change_status(changes: Sequence[Change], path: str) -> str:

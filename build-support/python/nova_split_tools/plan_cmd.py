@@ -7,6 +7,10 @@ counts as changed as a whole (no member-level narrowing, which needs both versio
 Output is a table, JSON (``--format json``) or a GitHub Actions matrix (``--format github``).
 ``--run`` then runs ``pants test`` on exactly the planned tests.
 
+A Python change confined to function bodies is narrowed with the test-impact map committed at the
+base revision (``nova-split impact``, docs/change-aware-ci.md#test-impact); ``--no-impact`` plans
+from the build graph alone.
+
 JSON: ``base``, ``head``, ``run_all``, ``run_all_reasons`` and, per subproject under
 ``subprojects``: ``run``, ``voting``, ``why`` (as before), ``paths`` (how it was reached, skipped
 paths included: ``own``, ``api``, ``end-to-end``) and ``tests`` (``"all"`` or the test files
@@ -26,6 +30,7 @@ from nova_split_tools import ci_zuul
 from nova_split_tools.changes import add_change_arguments, parse_range, read_paths, texts_between
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import graph_at, load_graph
+from nova_split_tools.impact import impact_at
 from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.plan import Decision, Plan, compute_plan
 from nova_split_tools.proc import passthrough
@@ -41,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_format_argument(parser, ("table", "json", "github"))
     parser.add_argument("--run", action="store_true", help="run 'pants test' on exactly the planned tests")
     parser.add_argument("--no-pantsd", action="store_true", help="do not use (or start) the Pants daemon")
+    parser.add_argument(
+        "--no-impact",
+        action="store_true",
+        help="plan from the build graph alone, without the test-impact map (nova-split impact record)",
+    )
     parser.add_argument(
         "--uncovered-by-zuul",
         action="store_true",
@@ -73,14 +83,16 @@ def run(args: argparse.Namespace) -> int:
         if head is None
         else graph_at(repo, head)
     )
+    tools = tool_resolves(repo.root)
     plan = compute_plan(
         changes,
         subprojects,
         head_graph,
         lambda: graph_at(repo, base),
-        tool_resolves=tool_resolves(repo.root),
+        tool_resolves=tools,
         # Paths alone say nothing about what changed in them: a listed file changed as a whole.
         texts=None if args.paths_from else texts_between(repo, base, head),
+        impact=None if args.paths_from or args.no_impact else impact_at(repo, base, head_graph, subprojects, tools),
     )
     by_name = {s.name: s for s in subprojects}
     if args.uncovered_by_zuul and args.format != "json":
