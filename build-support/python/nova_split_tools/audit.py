@@ -53,7 +53,7 @@ from nova_split_tools.graph import Graph, load_graph
 from nova_split_tools.impact import impact_at
 from nova_split_tools.input_mutations import NEUTRAL_OPERATORS, input_mutations
 from nova_split_tools.mutations import apply, choose
-from nova_split_tools.plan import Narrower, Texts, compute_plan
+from nova_split_tools.plan import Narrower, Texts, compute_plan, covers
 from nova_split_tools.proc import completed, git
 from nova_split_tools.repo import Repository, worktree
 from nova_split_tools.subprojects import Subproject, load_subprojects, tool_resolves
@@ -245,11 +245,6 @@ def _shares(tests: set[str], subprojects: Sequence[Subproject]) -> list[set[str]
     return [shares[k] for k in sorted(shares)]
 
 
-def covers(spec: str, test: str) -> bool:
-    """Whether the test spec ``spec`` (a file, or ``dir::``) selects the test file ``test``."""
-    return spec == "::" or spec == test or (spec.endswith("::") and test.startswith(spec[:-2].rstrip("/") + "/"))
-
-
 def planned_and_skipped(
     path: str,
     subprojects: list[Subproject],
@@ -280,8 +275,7 @@ def planned_and_skipped(
         impact=impact,
     )
     by_name = {s.name: s for s in subprojects}
-    specs = plan.test_specs(by_name)
-    planned = {t for t in all_tests if any(covers(s, t) for s in specs)}
+    planned = plan.planned_tests(all_tests, by_name)
     skipped: set[str] = set()
     for name, decision in plan.subprojects.items():
         # Only the tests a skip policy left out for the path that reached them: a driver reached

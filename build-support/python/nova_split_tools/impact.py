@@ -11,6 +11,7 @@ a tool installs from), the map is not used at all.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -40,8 +41,9 @@ def impact_at(
         text = str(repo.git.git.show(f"{repo.resolve(rev)}:{MAP_PATH}", stdout_as_string=True))
     except GitCommandError:
         return None  # no map at that revision: plans follow the graph, as they always did
+    shown = rev[:12] if re.fullmatch(r"[0-9a-f]{40}", rev) else rev  # as git's short form
     try:
-        imap = read_map(text, f"{MAP_PATH} at {rev}")
+        imap = read_map(text, f"{MAP_PATH} at {shown}")
     except MapError as e:
         warn(str(e))
         return None
@@ -49,7 +51,7 @@ def impact_at(
         recorded = repo.resolve(imap.commit)
         repo.git.git.merge_base("--is-ancestor", recorded, repo.resolve(rev))
     except (GitCommandError, ToolError):  # an unknown commit, or not an ancestor
-        warn(f"{MAP_PATH} was recorded at {imap.commit[:12]}, which is not in the history of {rev}")
+        warn(f"{MAP_PATH} was recorded at {imap.commit[:12]}, which is not in the history of {shown}")
         return None
     # The map's own commit changes only the map: plans read it, tests do not run it.
     since = [c for c in repo.changes(recorded, rev) if MAP_PATH not in (c.path, c.old_path)]
@@ -59,12 +61,5 @@ def impact_at(
     if plan.run_all:
         warn(f"{MAP_PATH}: since its recording at {imap.commit[:12]}, {plan.run_all_reasons[0]}")
         return None
-    by_name = {s.name: s for s in subprojects}
-    specs = plan.test_specs(by_name)
     tests = {f for f in graph.owners if graph.is_test(f)}
-    stale = {t for t in tests if any(_covers(s, t) for s in specs)}
-    return Impact(imap, stale)
-
-
-def _covers(spec: str, test: str) -> bool:
-    return spec == test or (spec.endswith("::") and test.startswith(spec[:-2].rstrip("/") + "/"))
+    return Impact(imap, plan.planned_tests(tests, {s.name: s for s in subprojects}))

@@ -19,7 +19,15 @@ from pathlib import Path
 
 from nova_split_tools.errors import ToolError
 from nova_split_tools.impact_map import MAP_PATH, read_map, write_map
-from nova_split_tools.impact_record import combine, coverage_config, pants_args, remove, scratch_dir
+from nova_split_tools.impact_record import (
+    KEPT_MARKER,
+    combine,
+    coverage_config,
+    exclusive,
+    pants_args,
+    remove,
+    scratch_dir,
+)
 from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.proc import git, passthrough
 from nova_split_tools.repo import Repository
@@ -54,6 +62,13 @@ def _record(repo: Repository, specs: list[str], output: Path | None) -> int:
             f"the work tree has uncommitted changes ({dirty[0]}{' and more' if len(dirty) > 1 else ''}); "
             "the map records HEAD: commit or stash them first"
         )
+    with exclusive(repo.root) as left:
+        for d in left:
+            print(f"impact: removed {d.relative_to(repo.root)}, left by a recording that was killed")
+        return _record_alone(repo, specs, output)
+
+
+def _record_alone(repo: Repository, specs: list[str], output: Path | None) -> int:
     commit = repo.resolve("HEAD")
     target = output.resolve() if output is not None else repo.root / MAP_PATH
     data = scratch_dir(repo.root)
@@ -82,6 +97,7 @@ def _record(repo: Repository, specs: list[str], output: Path | None) -> int:
         keep = False
     finally:
         if keep:
+            (data / KEPT_MARKER).write_text("kept after a failure: see nova-split impact record's output\n")
             print(f"impact: the recording's data is kept in {data.relative_to(repo.root)} (delete it when done)")
         else:
             remove(data)

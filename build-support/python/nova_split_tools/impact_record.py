@@ -20,25 +20,30 @@ process left no data, is not trusted either.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import shutil
 import sqlite3
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from nova_split_tools.errors import ToolError
 from nova_split_tools.impact_map import Body, FileRecord, ImpactMap, bodies, git_blob
 
 __all__ = [
     "DATA_ENV",
     "DEBUG_FILE",
+    "KEPT_MARKER",
     "SEALED_FILE",
     "Recording",
     "combine",
     "coverage_config",
+    "exclusive",
     "pants_args",
     "read_lost",
     "repo_path",
@@ -339,6 +344,33 @@ def combine(
     read_data(data, tests, index, recording)
     orphans += read_lost(data, tests, recording)
     return build_map(commit, recording, texts, ran), orphans
+
+
+#: In a recording's data directory: the data is kept on purpose (a failure after the tests ran).
+KEPT_MARKER = "KEPT"
+
+
+@contextmanager
+def exclusive(root: Path) -> Iterator[list[Path]]:
+    """Hold the repository's recording lock for one recording, and yield the data directories
+    that recordings killed before they could clean up left behind (removed: they hold no result).
+
+    A second recording in the same repository is refused in one line rather than run beside the
+    first (both would run every test, and the last to end would overwrite the other's map)."""
+    parent = root / "dist" / "impact"
+    parent.mkdir(parents=True, exist_ok=True)
+    with (parent / ".lock").open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ToolError(
+                "another 'nova-split impact record' is running in this repository; "
+                "wait for it to end, then run this again"
+            ) from None
+        left = [d for d in sorted(parent.glob("record-*")) if d.is_dir() and not (d / KEPT_MARKER).exists()]
+        for d in left:
+            remove(d)
+        yield left
 
 
 def scratch_dir(root: Path) -> Path:

@@ -4,17 +4,21 @@ start-up hook, attributed to test files, and the tests the map must not trust.""
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from nova_split_tools.impact_map import git_blob
+from nova_split_tools.errors import ToolError
+from nova_split_tools.impact_map import ImpactMap, git_blob
 from nova_split_tools.impact_record import (
     DATA_ENV,
+    KEPT_MARKER,
     SEALED_FILE,
     Recording,
     combine,
     coverage_config,
+    exclusive,
     pants_args,
     read_lost,
     repo_path,
@@ -23,6 +27,7 @@ from nova_split_tools.impact_record import (
 )
 
 MOD = "proj/nova_x/mod.py"
+A_TEST = "proj/nova_x/a_test.py"
 TESTS = {f"proj/nova_x/{n}_test.py" for n in "abcd"}
 MODULE = """\
 def f():
@@ -110,10 +115,24 @@ def test_a_recording_attributes_every_process_and_trusts_only_what_it_saw_whole(
     assert dict(rec.functions) == {"f": {0}}
 
 
-def test_a_child_is_attributed_to_the_test_running_when_it_started(tmp_path: Path) -> None:
+@dataclass
+class OneTest:
+    """A scratch recording of one passing test file, ``a_test.py``, whose pytest process imported mod.py."""
+
+    src: Path
+    data: Path
+    reports: Path
+    texts: dict[str, str]
+
+    def combine(self) -> tuple[ImpactMap, list[str]]:
+        return combine(self.data, self.reports, "c" * 40, self.texts, {A_TEST})
+
+
+@pytest.fixture
+def one_test(tmp_path: Path) -> OneTest:
     src = tmp_path / "src"
     (src / "proj/nova_x").mkdir(parents=True)
-    texts = {MOD: MODULE, "proj/nova_x/a_test.py": "import nova_x.mod\n"}
+    texts = {MOD: MODULE, A_TEST: "import nova_x.mod\n"}
     for path, text in texts.items():
         (src / path).write_text(text)
     data, reports = tmp_path / "data", tmp_path / "reports"
@@ -121,9 +140,13 @@ def test_a_child_is_attributed_to_the_test_running_when_it_started(tmp_path: Pat
     reports.mkdir()
     (data / "coverage.ini").write_text(coverage_config(data))
     measured(data, "import nova_x.a_test", src, None)
-    measured(data, "import nova_x.mod as m; m.g()", src, "proj/nova_x/a_test.py::test_a[1-2] (setup)")
     (reports / "proj.nova_x.a_test.py@tests.xml").write_text(passing("a"))
-    imap, _ = combine(data, reports, "c" * 40, texts, {"proj/nova_x/a_test.py"})
+    return OneTest(src, data, reports, texts)
+
+
+def test_a_child_is_attributed_to_the_test_running_when_it_started(one_test: OneTest) -> None:
+    measured(one_test.data, "import nova_x.mod as m; m.g()", one_test.src, f"{A_TEST}::test_a[1-2] (setup)")
+    imap, _ = one_test.combine()
     assert dict(imap.files[MOD].functions) == {"g": {0}}
 
 
@@ -142,29 +165,16 @@ def test_the_debug_log_is_read_whatever_the_width_of_the_pid(tmp_path: Path) -> 
     assert set(into.untrusted) == {"t/a_test.py", "t/b_test.py"}  # neither saved its data
 
 
-def test_a_process_killed_before_it_saved_leaves_its_test_untrusted(tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    (src / "proj/nova_x").mkdir(parents=True)
-    texts = {MOD: MODULE, "proj/nova_x/a_test.py": "import nova_x.mod\n"}
-    for path, text in texts.items():
-        (src / path).write_text(text)
-    data, reports = tmp_path / "data", tmp_path / "reports"
-    data.mkdir()
-    reports.mkdir()
-    (data / "coverage.ini").write_text(coverage_config(data))
-    measured(data, "import nova_x.a_test", src, None)
+def test_a_process_killed_before_it_saved_leaves_its_test_untrusted(one_test: OneTest) -> None:
     # a child of a's test that runs g() and is killed before coverage saves
-    measured(data, "import os, signal, nova_x.mod as m; m.g(); os.kill(os.getpid(), signal.SIGKILL)", src,
-             "proj/nova_x/a_test.py::test_a (call)", check=False)  # fmt: skip
-    (reports / "proj.nova_x.a_test.py@tests.xml").write_text(passing("a"))
-    imap, orphans = combine(data, reports, "c" * 40, texts, {"proj/nova_x/a_test.py"})
+    measured(one_test.data, "import os, signal, nova_x.mod as m; m.g(); os.kill(os.getpid(), signal.SIGKILL)",
+             one_test.src, f"{A_TEST}::test_a (call)", check=False)  # fmt: skip
+    imap, orphans = one_test.combine()
     assert orphans == []
-    assert imap.untrusted == {
-        "proj/nova_x/a_test.py": "a process it started ended before coverage saved its data (killed?)"
-    }
+    assert imap.untrusted == {A_TEST: "a process it started ended before coverage saved its data (killed?)"}
     # killed outside any test: no test can answer for it, and the recording is refused
-    measured(data, "import os, signal; os.kill(os.getpid(), signal.SIGKILL)", src, "", check=False)
-    _, orphans = combine(data, reports, "c" * 40, texts, {"proj/nova_x/a_test.py"})
+    measured(one_test.data, "import os, signal; os.kill(os.getpid(), signal.SIGKILL)", one_test.src, "", check=False)
+    _, orphans = one_test.combine()
     assert len(orphans) == 1 and orphans[0].startswith("pid ")
 
 
@@ -300,3 +310,77 @@ def test_outside_a_recording_the_watch_does_nothing(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != DATA_ENV} | {"PYTHONPATH": os.pathsep.join(sys.path)}
     subprocess.run([sys.executable, "-c", WATCHED, str(bin_dir)], env=env, check=True, cwd=tmp_path)
     assert list(tmp_path.rglob(SEALED_FILE)) == []
+
+
+PYTHONS = """\
+import subprocess, sys
+from nova_split_tools.testing.impact import watch
+watch()
+for command in sys.argv[1:]:
+    subprocess.run([command, "-c", "pass"] if command.endswith("python3") else [command], check=True)
+"""
+
+
+def test_a_python_child_without_coverage_is_marked(tmp_path: Path) -> None:
+    base = Path(os.path.realpath(sys.executable))
+    bare = tmp_path / "bare/python3"  # the interpreter alone, outside any venv: no coverage starts
+    venv = tmp_path / "venv"  # a venv whose site-packages start coverage
+    for link in (bare, venv / "bin/python3"):
+        link.parent.mkdir(parents=True)
+        link.symlink_to(base)
+    (venv / "pyvenv.cfg").write_text(f"home = {base.parent}\n")
+    (venv / "lib/python3.11/site-packages").mkdir(parents=True)
+    (venv / "lib/python3.11/site-packages/a1_coverage.pth").write_text("\n")
+    scripts = {
+        "bare-script": f"#!{bare}\npass\n",
+        "env-script": "#!/usr/bin/env -S python3 -I\npass\n",  # found on PATH: the bare one first
+        "venv-script": f"#!{venv / 'bin/python3'}\npass\n",
+        "shell-script": "#!/bin/sh\nexit 0\n",
+    }
+    for name, text in scripts.items():
+        (tmp_path / name).write_text(text)
+        (tmp_path / name).chmod(0o755)
+    data = tmp_path / "data"
+    data.mkdir()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), COVERAGE_PROCESS_START=str(data / "c.ini"))
+    env |= {DATA_ENV: str(data), "PYTEST_CURRENT_TEST": "t/x_test.py::test_y (call)"}
+    env["PATH"] = f"{bare.parent}{os.pathsep}{env['PATH']}"
+    (data / "c.ini").write_text(coverage_config(data))
+    commands = [sys.executable, str(bare), *(str(tmp_path / n) for n in scripts), str(venv / "bin/python3")]
+    subprocess.run([sys.executable, "-c", PYTHONS, *commands], env=env, check=True)
+    assert (data / SEALED_FILE).read_text().splitlines() == [
+        f"t/x_test.py::test_y (call)\tpython3 (a Python without coverage: {bare})",
+        f"t/x_test.py::test_y (call)\tbare-script (a Python without coverage: {bare})",
+        f"t/x_test.py::test_y (call)\tenv-script (a Python without coverage: {bare})",
+    ]
+
+
+KILLED = """\
+import os, signal, sys
+from pathlib import Path
+from nova_split_tools.impact_record import exclusive, scratch_dir
+with exclusive(Path(sys.argv[1])):
+    (scratch_dir(Path(sys.argv[1])) / "coverage.ini").write_text("")
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_killed_recordings_data_is_removed_by_the_next_and_kept_data_stays(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    killed = subprocess.run([sys.executable, "-c", KILLED, str(tmp_path)], env=env, check=False)
+    assert killed.returncode == -9
+    (left,) = (tmp_path / "dist/impact").glob("record-*")
+    kept = tmp_path / "dist/impact/record-kept"
+    kept.mkdir()
+    (kept / KEPT_MARKER).write_text("")
+    with exclusive(tmp_path) as removed:
+        assert removed == [left] and not left.exists() and kept.exists()
+
+
+def test_a_second_recording_in_one_repository_is_refused_in_one_line(tmp_path: Path) -> None:
+    with exclusive(tmp_path):
+        with pytest.raises(ToolError, match="another 'nova-split impact record' is running in this repository"):
+            with exclusive(tmp_path):
+                pass
+    with exclusive(tmp_path):  # free again once the first ends
+        pass

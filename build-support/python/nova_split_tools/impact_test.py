@@ -60,11 +60,14 @@ def test_a_body_change_runs_only_the_tests_that_executed_the_function() -> None:
     p = plan(Impact(recorded({f"{LV}/driver_test.py"})))
     assert planned(p) == {"libvirt": {f"{LV}/driver_test.py"}}
     assert p.subprojects["libvirt"].paths == {API}
+    said = f"{DRIVER}: changed only inside ComputeDriver.spawn; the test-impact map (aaaaaaaaaaaa) keeps"
     assert p.subprojects["nova-common"].why == [
-        f"{DRIVER}: changed only inside ComputeDriver.spawn; "
-        "the test-impact map (aaaaaaaaaaaa) has 1 test file(s) executing it"
+        f"{said} 0 of 1 reached test file(s): 0 executed it: no test runs for it here"
     ]
+    # every subproject the map narrowed says how many of its reached tests it left out
+    assert f"{said} 1 of 2 reached test file(s): 1 executed it" in p.subprojects["libvirt"].why
     assert not p.subprojects["xen"].run
+    assert p.subprojects["xen"].why == [f"{said} 0 of 1 reached test file(s): 0 executed it: no test runs for it here"]
 
 
 def test_tests_the_map_cannot_vouch_for_still_run() -> None:
@@ -75,12 +78,17 @@ def test_tests_the_map_cannot_vouch_for_still_run() -> None:
         "libvirt": {f"{LV}/driver_test.py"},
         "xen": {f"{XN}/driver_test.py"},  # not trusted
     }
+    said = f"{DRIVER}: changed only inside ComputeDriver.spawn; the test-impact map (aaaaaaaaaaaa) keeps"
+    # kept without having executed the change: labelled as such
+    assert p.subprojects["nova-common"].why[0] == (
+        f"{said} 1 of 1 reached test file(s): 0 executed it, 1 it cannot vouch for (untrusted, stale or not recorded)"
+    )
 
 
 def test_a_function_no_test_executed_runs_nothing_and_says_so() -> None:
     p = plan(Impact(recorded(set())))
     assert planned(p) == {}
-    assert p.subprojects["nova-common"].why[-1].endswith("has 0 test file(s) executing it: no test runs for it")
+    assert p.subprojects["nova-common"].why[-1].endswith("0 executed it: no test runs for it here")
 
 
 def test_a_change_outside_function_bodies_is_planned_from_the_graph() -> None:
@@ -150,6 +158,14 @@ def test_an_unusable_map_is_one_line_and_the_plan_goes_on_from_the_graph(
     assert impact_at(repo, "HEAD", graph(), subprojects(), TOOLS) is None
     err = capsys.readouterr().err
     assert says in err and err.endswith("planning from the build graph alone\n") and err.count("\n") == 1
+
+
+def test_a_full_revision_is_shown_short(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo, _ = repo_with_map(tmp_path, None, "{")
+    head = repo.resolve("HEAD")
+    assert impact_at(repo, head, graph(), subprojects(), TOOLS) is None
+    err = capsys.readouterr().err
+    assert f"{MAP_PATH} at {head[:12]}: not JSON" in err and head not in err
 
 
 def test_build_configuration_changed_since_the_recording_voids_the_map(

@@ -74,6 +74,7 @@ __all__ = [
     "Plan",
     "Texts",
     "compute_plan",
+    "covers",
     "docs_tests",
     "internal_files",
     "is_doc",
@@ -140,6 +141,16 @@ class Plan:
             if d.run:
                 specs |= {f"{by_name[name].path}::"} if d.all_tests or not d.tests else d.tests
         return sorted(specs)
+
+    def planned_tests(self, all_tests: Iterable[str], by_name: dict[str, Subproject]) -> set[str]:
+        """The test files of ``all_tests`` that :meth:`test_specs` selects."""
+        specs = self.test_specs(by_name)
+        return {t for t in all_tests if any(covers(s, t) for s in specs)}
+
+
+def covers(spec: str, test: str) -> bool:
+    """Whether the test spec ``spec`` (a file, ``dir::`` or ``::``) selects the test file ``test``."""
+    return spec == "::" or spec == test or (spec.endswith("::") and test.startswith(spec[:-2].rstrip("/") + "/"))
 
 
 def _is_root(path: str) -> bool:
@@ -335,21 +346,14 @@ def compute_plan(
                     for f, chain in graph.reach(starts).items():
                         via_internal.setdefault(f, (*reached[chain[0]], *chain[1:]))
             if narrowing is not None:
+                before = reached
                 reached = _narrowed(reached, graph, narrowing.keep, changed=p)
-                if changed_sub is not None:
-                    ran = sorted(t for t in reached if graph.is_test(t) and t in narrowing.executing)
-                    changed = ", ".join(sorted(narrowing.functions)[:3]) + (
-                        ", ..." if len(narrowing.functions) > 3 else ""
-                    )
-                    decisions[changed_sub.name].why.append(
-                        f"{p}: changed only inside {changed}; the test-impact map "
-                        f"({narrowing.commit[:12]}) has {len(ran)} test file(s) executing it"
-                        + ("" if reached else ": no test runs for it")
-                    )
+                for name, note in _narrowing_notes(p, narrowing, before, reached, graph, owner_of, changed_sub):
+                    decisions[name].why.append(note)
             for path, chain in sorted(reached.items()):
                 reached_sub = owner_of(path)
-                if reached_sub is None or (narrowing is not None and not graph.is_test(path)):
-                    continue  # narrowed: the tests decide who runs (a reached source would run all tests)
+                if reached_sub is None:
+                    continue
                 reason = (label(p) + (" -> " + " -> ".join(chain[1:]) if len(chain) > 1 else "")) + (
                     " (deleted)" if side == "base" and len(chain) == 1 else ""
                 )
@@ -394,11 +398,47 @@ def compute_plan(
 def _narrowed(
     reached: dict[str, tuple[str, ...]], graph: Graph, keep: Callable[[str], bool], *, changed: str
 ) -> dict[str, tuple[str, ...]]:
-    """``reached`` with only the test files ``keep`` keeps (a ``changed`` test file always) and
-    the files on their chains (the plan follows tests only, once narrowed)."""
-    kept = [t for t in reached if graph.is_test(t) and (t == changed or keep(t))]
-    on_chains = {f for t in kept for f in reached[t]}
-    return {f: chain for f, chain in reached.items() if f in on_chains}
+    """``reached`` with only the test files ``keep`` keeps (a ``changed`` test file always): once
+    narrowed, the plan follows the tests alone (a reached source file would run all of its
+    subproject's tests)."""
+    return {t: chain for t, chain in reached.items() if graph.is_test(t) and (t == changed or keep(t))}
+
+
+def _narrowing_notes(
+    path: str,
+    narrowing: Narrowing,
+    before: Mapping[str, tuple[str, ...]],
+    after: Mapping[str, tuple[str, ...]],
+    graph: Graph,
+    owner_of: Callable[[str], Subproject | None],
+    changed_sub: Subproject | None,
+) -> list[tuple[str, str]]:
+    """(subproject, why) for the changed file's subproject and every subproject whose reached
+    test files the map narrowed: how many it keeps, how many of those executed the change, and
+    how many it keeps only because it cannot vouch for them (untrusted, stale, or not seen
+    importing the file)."""
+    functions = ", ".join(sorted(narrowing.functions)[:3]) + (", ..." if len(narrowing.functions) > 3 else "")
+    by_sub: dict[str, list[str]] = {}
+    for t in before:
+        if graph.is_test(t) and (s := owner_of(t)) is not None:
+            by_sub.setdefault(s.name, []).append(t)
+    if changed_sub is not None:
+        by_sub.setdefault(changed_sub.name, [])
+    notes = []
+    for name, tests in sorted(by_sub.items()):
+        kept = [t for t in tests if t in after]
+        if len(kept) == len(tests) and (changed_sub is None or name != changed_sub.name):
+            continue  # not narrowed here: the graph's reasons say it all
+        ran = sum(t in narrowing.executing for t in kept)
+        unvouched = sum(t not in narrowing.executing and t != path for t in kept)
+        note = (
+            f"{path}: changed only inside {functions}; the test-impact map ({narrowing.commit[:12]}) "
+            f"keeps {len(kept)} of {len(tests)} reached test file(s): {ran} executed it"
+            + (f", {unvouched} it cannot vouch for (untrusted, stale or not recorded)" if unvouched else "")
+            + ("" if kept else ": no test runs for it here")
+        )
+        notes.append((name, note))
+    return notes
 
 
 def change_status(changes: Sequence[Change], path: str) -> str:

@@ -1,7 +1,9 @@
 """The nova-common files selftests/BUILD declares for the self-tests that run nova-common's code
 (``NOVA_COMMON_RUN_BY``) are the files that code imports: Pants cannot infer these dependencies
 (generated code, a child process's script), so a list that drifts would leave a change that breaks
-the self-test out of the plan. (A key naming no self-test fails in Pants: an unmatched override.)"""
+the self-test out of the plan. (A key naming no self-test fails in Pants: an unmatched override.)
+Likewise the self-tests that run ``nova-split plan`` in their clone (``_PLANS``) depend on the
+committed test-impact map, which narrows those plans."""
 
 from __future__ import annotations
 
@@ -15,13 +17,28 @@ from nova_split_tools.release_pants import _LOAD
 BUILD = Path(__file__).with_name("BUILD")
 
 
-def _declared() -> dict[str, list[str]]:
+def _assigned(name: str) -> object:
     for node in ast.parse(BUILD.read_text()).body:
-        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == ["NOVA_COMMON_RUN_BY"]:
-            value = ast.literal_eval(node.value)
-            assert isinstance(value, dict)
-            return value
-    raise AssertionError(f"{BUILD} defines no NOVA_COMMON_RUN_BY")
+        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == [name]:
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{BUILD} defines no {name}")
+
+
+def _declared() -> dict[str, list[str]]:
+    value = _assigned("NOVA_COMMON_RUN_BY")
+    assert isinstance(value, dict)
+    return value
+
+
+def _runs_plan(source: str) -> bool:
+    """Whether a self-test runs ``nova-split plan``: a call or a command list with the word
+    ``plan`` (not ``release plan``) among its literal arguments."""
+    for node in ast.walk(ast.parse(source)):
+        args = node.args if isinstance(node, ast.Call) else node.elts if isinstance(node, ast.List) else []
+        words = [a.value if isinstance(a, ast.Constant) else None for a in args]
+        if any(w == "plan" and (i == 0 or words[i - 1] != "release") for i, w in enumerate(words)):
+            return True
+    return False
 
 
 def _imports(sources: Iterable[str]) -> set[str]:
@@ -61,3 +78,23 @@ def test_the_new_driver_template_imports_what_is_declared() -> None:
 def test_the_release_smoke_imports_what_is_declared() -> None:
     missing, extra = _compare(_imports([_LOAD]), _declared()["release_integration_test.py"])
     assert (missing, extra) == ([], []), "update NOVA_COMMON_RUN_BY in selftests/BUILD: not declared, not used"
+
+
+def test_the_self_tests_that_plan_depend_on_the_impact_map() -> None:
+    # (the GitHub workflow self-test runs the plan through the workflows' steps; its target
+    # declares the map itself)
+    planners = sorted(
+        p.name
+        for p in BUILD.parent.glob("*_integration_test.py")
+        if p.name != "github_workflow_integration_test.py" and _runs_plan(p.read_text())
+    )
+    assert planners, "no self-test source found next to BUILD"
+    declared = _assigned("_PLANS")
+    assert isinstance(declared, list)
+    assert planners == sorted(declared), "update _PLANS in selftests/BUILD"
+
+
+def test_a_release_plan_is_not_a_plan() -> None:
+    assert _runs_plan('nova_split(repo, "plan", "HEAD~1")')
+    assert _runs_plan('run(["nova-split", "plan", "--format", "json"])')
+    assert not _runs_plan('nova_split(repo, "release", "plan", name)')
