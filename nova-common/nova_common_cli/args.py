@@ -17,6 +17,7 @@ import os
 import re
 import signal
 import sys
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
@@ -34,6 +35,7 @@ __all__ = [
     "plain",
     "prepare_stdout",
     "quiet_signal_races",
+    "start_without_interrupts",
     "stdout_to_devnull",
     "to_devnull",
     "terminate_as_exception",
@@ -103,8 +105,10 @@ def terminate_as_exception(restore: bool = True, hangup: bool = False) -> Iterat
     SIGTERM then SIGHUP) cuts neither the cleanup short nor the line that says what happened, and
     the cleanup's own children (``git worktree remove``) inherit that. With ``restore`` (a caller
     in Python) the previous handlers come back when the block ends, however it ends. Without it
-    (the program, which also takes Ctrl-C here), an interrupted block leaves them ignored, and a
-    block that ends otherwise gives the handlers back. A block inside another that handles the
+    (the program, which also takes Ctrl-C here, and whose command is over when the block ends),
+    the block leaves them ignored however it ends: a signal after a command printed its result
+    (a read-only ``nova-compute list``) must not turn its exit code into a kill (143), nor reach a
+    start-up handler given back. A block inside another that handles the
     same signals (``audit`` within the program's) changes nothing: the outer one stays in charge,
     so its first interrupt wins for all of them (a nested block that re-armed on leaving let a
     second signal cut the audit's cleanup short)."""
@@ -144,23 +148,37 @@ def terminate_as_exception(restore: bool = True, hangup: bool = False) -> Iterat
     outer, _owner = _owner, set(handled) | ({signal.SIGHUP} if hangup else set())
     try:
         yield
-    except BaseException as e:
-        # as the program, an interrupt (also from a handler the block installed itself) leaves them ignored
-        if not restore and (fired or isinstance(e, (Terminated, KeyboardInterrupt))):
-            ignore_all()
-        else:
-            _give_back(previous)
-        raise
-    else:
-        if restore or not fired:  # as the program, an interrupt the block swallowed: still on the way out
-            _give_back(previous)
     finally:
         _owner = outer
+        if restore:
+            _give_back(previous)
+        else:  # as the program: its command is over, however the block ended
+            ignore_all()
 
 
 #: The signals the outermost active :func:`terminate_as_exception` block handles (None: no block).
 #: (Under nohup, SIGHUP counts as handled: it is ignored, as the user asked.)
 _owner: set[signal.Signals] | None = None
+
+
+_INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def start_without_interrupts(thread: threading.Thread) -> threading.Thread:
+    """Start ``thread`` with SIGINT, SIGTERM and SIGHUP blocked in it for good, and return it.
+
+    Python runs signal handlers in the main thread, but the kernel hands a signal sent to the
+    process to any thread that does not block it. A helper thread that does not (a progress
+    ticker, a heartbeat, a test server) takes the signal while the main thread holds it back
+    (``nova_split_tools.proc.completed`` blocks the interrupts while a child starts, nova-compute
+    after its command completed), and the handler then runs in the main thread all the same, in
+    the middle of what the block protected. A thread started here leaves them to the main thread."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+    try:
+        thread.start()  # the new thread inherits this thread's mask
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    return thread
 
 
 def quiet_signal_races() -> None:

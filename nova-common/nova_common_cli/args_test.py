@@ -8,13 +8,14 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from types import FrameType, SimpleNamespace
 
 import pytest
 
-from nova_common_cli.args import Terminated, quiet_signal_races, terminate_as_exception
+from nova_common_cli.args import Terminated, quiet_signal_races, start_without_interrupts, terminate_as_exception
 
 _BOTH = (signal.SIGTERM, signal.SIGINT)
 _ALL = (*_BOTH, signal.SIGHUP)
@@ -62,8 +63,9 @@ def test_as_the_program_ctrl_c_in_the_block_also_leaves_them_ignored() -> None:
 
 
 @pytest.mark.parametrize("ending", ["normal", "error"])
-def test_as_the_program_a_block_not_interrupted_gives_the_handler_back(ending: str) -> None:
-    signal.signal(signal.SIGTERM, _previous)
+def test_as_the_program_a_block_not_interrupted_also_leaves_them_ignored(ending: str) -> None:
+    """The command is over: a signal after it printed its result must not kill it (143)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, _previous)
     if ending == "normal":
         with terminate_as_exception(restore=False):
@@ -71,7 +73,8 @@ def test_as_the_program_a_block_not_interrupted_gives_the_handler_back(ending: s
     else:
         with pytest.raises(ValueError), terminate_as_exception(restore=False):
             raise ValueError("a command's own failure")
-    assert [signal.getsignal(s) for s in _BOTH] == [_previous, _previous]
+    assert [signal.getsignal(s) for s in _BOTH] == [signal.SIG_IGN, signal.SIG_IGN]
+    os.kill(os.getpid(), signal.SIGTERM)  # survived: the exit code stays the command's
 
 
 @pytest.mark.parametrize("second", [signal.SIGTERM, signal.SIGINT])
@@ -193,3 +196,35 @@ def test_a_block_inside_the_programs_leaves_the_signals_to_it(second: signal.Sig
                 cleaned = True
     assert cleaned and stopped.value.signal_name == "SIGTERM"
     assert [signal.getsignal(s) for s in _ALL] == [signal.SIG_IGN] * 3
+
+
+@pytest.mark.parametrize("started", ["without interrupts", "plainly"])
+def test_a_signal_the_main_thread_holds_back_waits_only_if_other_threads_block_it(started: str) -> None:
+    """With the main thread blocking SIGTERM (as ``proc.completed`` does while a child starts), a
+    helper thread that does not block it takes it, and the handler runs at once all the same."""
+    assert threading.active_count() == 1, f"other threads run in this test process: {threading.enumerate()}"
+    got: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: got.append(signum))
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait, daemon=True)
+    if started == "plainly":
+        helper.start()
+    else:
+        assert start_without_interrupts(helper) is helper
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline and not got:
+            time.sleep(0.01)  # bytecodes between which a handler would run
+        held_back = not got
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        stop.set()
+        helper.join()
+    for _ in range(100):  # unblocked: the pending signal is the main thread's now
+        if got:
+            break
+        time.sleep(0.01)
+    assert got == [signal.SIGTERM]
+    assert held_back is (started == "without interrupts")

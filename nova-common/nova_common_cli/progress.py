@@ -18,6 +18,8 @@ import time
 from types import TracebackType
 from typing import IO
 
+from nova_common_cli.args import start_without_interrupts
+
 __all__ = ["Progress", "enabled"]
 
 
@@ -63,8 +65,7 @@ class Progress:
     def __enter__(self) -> Progress:
         if self._on:
             self._draw()
-            self._ticker = threading.Thread(target=self._tick, daemon=True)
-            self._ticker.start()
+            self._ticker = start_without_interrupts(threading.Thread(target=self._tick, daemon=True))
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:

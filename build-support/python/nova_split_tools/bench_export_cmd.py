@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from nova_common_cli.args import start_without_interrupts
 from nova_split_tools.errors import CheckFailed, ToolError
 from nova_split_tools.export import check_export, export
 from nova_split_tools.export_history import ROOT_FILES
@@ -60,8 +61,7 @@ def _timed(label: str, fn: Callable[[], T]) -> tuple[T, float]:
         while not done.wait(30):
             print(f"  still running, {time.perf_counter() - start:.0f}s", flush=True)
 
-    beat = threading.Thread(target=heartbeat, daemon=True)
-    beat.start()
+    beat = start_without_interrupts(threading.Thread(target=heartbeat, daemon=True))
     try:
         result = fn()
     finally:

@@ -173,6 +173,22 @@ def _settle() -> None:
         signal.signal(sig, signal.SIG_IGN)
 
 
+def _interruption(error: BaseException) -> KeyboardInterrupt | Terminated | None:
+    """The interrupt ``error`` was raised while handling (its cleanup's), if any."""
+    seen: set[int] = set()
+    context = error.__context__
+    while context is not None and id(context) not in seen:
+        if isinstance(context, (KeyboardInterrupt, Terminated)):
+            return context
+        seen.add(id(context))
+        context = context.__context__
+    return None
+
+
+def _interrupted(e: KeyboardInterrupt | Terminated) -> str:
+    return interrupted_line(e, "interrupted" if isinstance(e, KeyboardInterrupt) else f"terminated ({e.signal_name})")
+
+
 def _fail(command: str, message: str, code: int) -> int:
     """Print the command's one line on stderr; ``code``, whether or not the line could be written."""
     try:
@@ -255,6 +271,8 @@ def _main(argv: Sequence[str] | None) -> int:
             if argv is None:
                 _settle()
     except ToolError as e:
+        if (first := _interruption(e)) is not None:  # the cleanup of an interrupted command failed
+            return _fail(command, f"{_interrupted(first)}; then its cleanup failed: {e}", EXIT_INTERRUPTED)
         return _fail(command, f"error: {e}", e.exit_code)
     except UnicodeDecodeError as e:  # a file the command reads is not UTF-8 (damaged, or another encoding)
         return _fail(
@@ -264,10 +282,10 @@ def _main(argv: Sequence[str] | None) -> int:
         stdout_to_devnull()
         return _fail(command, "error: the output could not be written (its reader closed the pipe)", EXIT_FAILED)
     except OSError as e:  # the machine said no (a read-only or damaged directory, a full disk): one line
+        if (first := _interruption(e)) is not None:
+            return _fail(command, f"{_interrupted(first)}; then its cleanup failed: {e}", EXIT_INTERRUPTED)
         if e.filename:
             return _fail(command, f"error: {e.strerror or e}: {e.filename}; fix that path, then rerun", EXIT_UNUSABLE)
         return _fail(command, f"error: {e.strerror or e}; fix the cause, then rerun", EXIT_UNUSABLE)
-    except KeyboardInterrupt as e:
-        return _fail(command, interrupted_line(e, "interrupted"), EXIT_INTERRUPTED)
-    except Terminated as e:
-        return _fail(command, interrupted_line(e, f"terminated ({e.signal_name})"), EXIT_INTERRUPTED)
+    except (KeyboardInterrupt, Terminated) as e:
+        return _fail(command, _interrupted(e), EXIT_INTERRUPTED)

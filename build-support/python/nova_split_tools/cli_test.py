@@ -86,6 +86,36 @@ def test_a_caller_in_python_gets_its_signal_handlers_back_after_an_interrupted_c
             signal.signal(sig, handling)
 
 
+@pytest.mark.parametrize("failure", ["tool", "os"])
+def test_a_cleanup_that_fails_after_an_interrupt_still_reports_the_interrupt_and_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], failure: str
+) -> None:
+    """The interrupt is what happened (a supervisor's SIGTERM, a CI timeout): a cleanup that then
+    fails (a worktree git cannot remove) adds to the line, and does not turn 130 into 2."""
+    import os
+    import signal
+    import time
+
+    from nova_split_tools import cli
+    from nova_split_tools.errors import ToolError
+
+    def interrupted(args: object) -> int:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        finally:
+            if failure == "tool":
+                raise ToolError("'git worktree remove' failed in /x: busy")
+            raise PermissionError(13, "Permission denied", "/x/scratch")
+        return 0
+
+    monkeypatch.setattr(cli.COMMANDS["owners"], "run", interrupted)
+    assert main(["owners", "--check"]) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("nova-split owners: terminated (SIGTERM); then its cleanup failed: ")
+    assert ("busy" if failure == "tool" else "Permission denied") in err
+
+
 @pytest.mark.parametrize(
     ("files", "message"),
     [

@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 
+from nova_common_cli.args import start_without_interrupts
+
 __all__ = ["GitHttpServer"]
 
 
@@ -111,8 +113,7 @@ class GitHttpServer:
         for config in self.root.glob("*.git/config"):
             subprocess.run(["git", "--git-dir", str(config.parent), "config", "uploadpack.allowFilter", "true"])
         self._server = _Server(self.root)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._thread = start_without_interrupts(threading.Thread(target=self._server.serve_forever, daemon=True))
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:

@@ -45,9 +45,9 @@ def _die_with_parent() -> None:
 
 
 def completed(cmd: Sequence[str], *, input: bytes | None = None, **popen: Any) -> subprocess.CompletedProcess[bytes]:
-    """``subprocess.run``, but the child is stopped (killed and reaped) by any exception, an
-    interrupt included, from the moment it exists: the interrupts are held back (blocked) while it
-    starts, and the child unblocks them for itself before exec."""
+    """``subprocess.run``, but the child is stopped (:func:`_stop`: SIGINT, then SIGKILL, and
+    reaped) by any exception, an interrupt included, from the moment it exists: the interrupts
+    are held back (blocked) while it starts, and the child unblocks them for itself before exec."""
     held = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
 
     def child() -> None:
@@ -70,7 +70,20 @@ def completed(cmd: Sequence[str], *, input: bytes | None = None, **popen: Any) -
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
+#: Seconds a command has to end after SIGINT before it is killed.
+_GRACE = 10.0
+
+
 def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop ``proc`` as Ctrl-C would, so that it cleans up (git removes its ``index.lock``, Pants
+    ends its run), and kill it if it has not ended after :data:`_GRACE` seconds; reaped either way."""
+    if proc.poll() is None:
+        try:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(_GRACE)
+            return
+        except subprocess.TimeoutExpired:
+            pass
     proc.kill()
     proc.wait()
 

@@ -89,3 +89,43 @@ def test_an_interrupt_as_a_command_starts_stops_it_and_is_not_lost(tmp_path: Pat
         while _state(child) not in (None, "Z"):
             assert time.monotonic() < deadline, f"the command (pid {child}) outlived the interrupt"
             time.sleep(0.05)
+
+
+_STOPPED = """
+import sys
+from pathlib import Path
+from nova_common_cli.args import Terminated, terminate_as_exception
+from nova_split_tools import proc
+
+proc._GRACE = float(sys.argv[2])
+try:
+    with terminate_as_exception(restore=False, hangup=True):  # as the program
+        proc.run(["bash", "-c", sys.argv[1]], Path.cwd())
+except Terminated:
+    sys.exit(130)
+"""
+
+
+@pytest.mark.parametrize(
+    ("child", "grace", "left"),
+    [
+        # git, Pants: Ctrl-C lets the command clean up (a lock file removed) before it ends
+        ("trap 'echo cleaned > left; exit 130' INT; echo $$ > pid; sleep 60 & wait", "10", "cleaned\n"),
+        # a command that does not end on SIGINT is killed after the grace period
+        ("trap '' INT; echo $$ > pid; while :; do sleep 0.1; done", "0.5", None),
+    ],
+)
+def test_an_interrupted_command_gets_ctrl_c_then_is_killed(
+    tmp_path: Path, child: str, grace: str, left: str | None
+) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    tool = subprocess.Popen([sys.executable, "-c", _STOPPED, child, grace], cwd=tmp_path, env=env)
+    pidfile = tmp_path / "pid"
+    deadline = time.monotonic() + 30
+    while not pidfile.exists() or not pidfile.read_text().strip():
+        assert time.monotonic() < deadline and tool.poll() is None, "the command did not start"
+        time.sleep(0.05)
+    tool.terminate()
+    assert tool.wait(timeout=30) == 130
+    assert _state(int(pidfile.read_text())) is None  # ended and reaped
+    assert ((tmp_path / "left").read_text() if left else None) == left

@@ -297,7 +297,11 @@ def _rollback(root: Path) -> Iterator[_Staging]:
                 staged.restore()
             raise
         finally:
-            if not fired:  # once one fired they stay ignored: the program is on its way to its line
+            # Only if it is still ours: once one fired they stay ignored (the program is on its way
+            # to its line), and so they do when another handler ignored them meanwhile (the
+            # program's, on a Ctrl-C): giving SIGTERM back then would let a second signal cut the
+            # program's cleanup short.
+            if not fired and signal.getsignal(signal.SIGTERM) is _term:
                 signal.signal(signal.SIGTERM, previous)
 
 

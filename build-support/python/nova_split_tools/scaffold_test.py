@@ -242,3 +242,31 @@ def test_a_second_signal_before_the_rollback_does_not_replace_the_first(tmp_path
             signal.signal(sig, handling)
     assert stopped.value.signal_name == "SIGTERM"
     assert (repo / "pants.toml").read_text() == before
+
+
+def test_after_a_ctrl_c_the_rollback_does_not_rearm_sigterm(tmp_path: Path) -> None:
+    """Ctrl-C goes to the program's handler, which ignores every interrupt from then on: leaving
+    the rollback must not give SIGTERM back, or a second signal would cut the program's cleanup."""
+    from nova_common_cli.args import terminate_as_exception
+    from nova_split_tools import scaffold
+
+    repo = _repo(tmp_path)
+    before = (repo / "pants.toml").read_text()
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        with pytest.raises(KeyboardInterrupt), terminate_as_exception(restore=False, hangup=True):
+            try:
+                with scaffold._rollback(repo) as staged:
+                    staged.save("pants.toml")
+                    (repo / "pants.toml").write_text(before + "# half-made\n")
+                    os.kill(os.getpid(), signal.SIGINT)
+                    time.sleep(5)
+            finally:  # the program's cleanup, after the rollback
+                after = signal.getsignal(signal.SIGTERM)
+                os.kill(os.getpid(), signal.SIGTERM)  # ignored: the cleanup runs on
+                time.sleep(0.05)
+        assert after is signal.SIG_IGN
+    finally:
+        for sig, handling in saved.items():
+            signal.signal(sig, handling)
+    assert (repo / "pants.toml").read_text() == before

@@ -19,6 +19,7 @@ name a kernel, ACPI, user-mode NICs with the VIFs' MACs and a serial console log
 from __future__ import annotations
 
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -135,7 +136,14 @@ def _start_event_loop() -> None:
             while True:
                 libvirt.virEventRunDefaultImpl()
 
-        threading.Thread(target=run, name="libvirt-events", daemon=True).start()
+        # Started with the interrupts blocked (it inherits the mask): a signal sent to the
+        # process then goes to the main thread, where nova-compute defers or blocks it, and not
+        # to this thread, where it would escape that (see nova_common_cli.args.start_without_interrupts).
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
+        try:
+            threading.Thread(target=run, name="libvirt-events", daemon=True).start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         _event_loop_started = True
 
 
