@@ -118,7 +118,8 @@ except Terminated:
 def test_an_interrupted_command_gets_ctrl_c_then_is_killed(
     tmp_path: Path, child: str, grace: str, left: str | None
 ) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    # (absolute: the tool runs in tmp_path, and a test runner's sys.path may hold relative entries)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(os.path.abspath(p) for p in sys.path if p)}
     tool = subprocess.Popen([sys.executable, "-c", _STOPPED, child, grace], cwd=tmp_path, env=env)
     pidfile = tmp_path / "pid"
     deadline = time.monotonic() + 30
