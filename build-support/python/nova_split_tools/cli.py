@@ -176,12 +176,15 @@ def _settle() -> None:
 def _interruption(error: BaseException) -> KeyboardInterrupt | Terminated | None:
     """The interrupt ``error`` was raised while handling (its cleanup's), if any."""
     seen: set[int] = set()
-    context = error.__context__
-    while context is not None and id(context) not in seen:
+    current: BaseException = error
+    # (``raise ... from None`` says the context is not part of the story: a handled Ctrl-C is not)
+    while not current.__suppress_context__ and (context := current.__context__) is not None:
         if isinstance(context, (KeyboardInterrupt, Terminated)):
             return context
+        if id(context) in seen:
+            break
         seen.add(id(context))
-        context = context.__context__
+        current = context
     return None
 
 
@@ -275,11 +278,15 @@ def _main(argv: Sequence[str] | None) -> int:
             return _fail(command, f"{_interrupted(first)}; then its cleanup failed: {e}", EXIT_INTERRUPTED)
         return _fail(command, f"error: {e}", e.exit_code)
     except UnicodeDecodeError as e:  # a file the command reads is not UTF-8 (damaged, or another encoding)
+        if (first := _interruption(e)) is not None:
+            return _fail(command, f"{_interrupted(first)}; then its cleanup failed: {e}", EXIT_INTERRUPTED)
         return _fail(
             command, f"error: a file is not UTF-8 ({e.reason} at byte {e.start}); repair it, then rerun", EXIT_UNUSABLE
         )
-    except BrokenPipeError:  # the reader went away (`| head`): as nova-compute, one line and 1
+    except BrokenPipeError as e:  # the reader went away (`| head`): as nova-compute, one line and 1
         stdout_to_devnull()
+        if (first := _interruption(e)) is not None:  # Ctrl-C stopped the reader too (`| tee`)
+            return _fail(command, f"{_interrupted(first)}; its output could not be written", EXIT_INTERRUPTED)
         return _fail(command, "error: the output could not be written (its reader closed the pipe)", EXIT_FAILED)
     except OSError as e:  # the machine said no (a read-only or damaged directory, a full disk): one line
         if (first := _interruption(e)) is not None:

@@ -116,6 +116,24 @@ def test_a_cleanup_that_fails_after_an_interrupt_still_reports_the_interrupt_and
     assert ("busy" if failure == "tool" else "Permission denied") in err
 
 
+def test_a_failure_after_a_handled_interrupt_is_a_failure(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A command that turns a Ctrl-C into its own error (``raise ... from None``) ends with that error."""
+    from nova_split_tools import cli
+    from nova_split_tools.errors import ToolError
+
+    def handled(args: object) -> int:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ToolError("no driver chosen") from None
+
+    monkeypatch.setattr(cli.COMMANDS["owners"], "run", handled)
+    assert main(["owners", "--check"]) == 2
+    assert capsys.readouterr().err == "nova-split owners: error: no driver chosen\n"
+
+
 @pytest.mark.parametrize(
     ("files", "message"),
     [

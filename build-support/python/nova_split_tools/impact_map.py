@@ -122,7 +122,7 @@ class ImpactMap:
         """The map in ``data`` (as :meth:`to_json` writes it); :class:`MapError` if it is not one."""
         if not isinstance(data, dict):
             raise MapError("not an impact map (not a JSON object)")
-        if data.get("format") != _FORMAT:
+        if type(data.get("format")) is not int or data.get("format") != _FORMAT:  # (True == 1)
             raise MapError(f"format {data.get('format')!r}, this tool reads format {_FORMAT}")
         tests, untrusted, files, commit = (
             data.get("tests"),
@@ -138,6 +138,10 @@ class ImpactMap:
             raise MapError("not an impact map (untrusted)")
         if not isinstance(files, dict):
             raise MapError("not an impact map (files)")
+        if both := sorted(set(tests) & set(untrusted)):
+            raise MapError(f"{both[0]} is both trusted and not")
+        if odd := next((p for p in [*tests, *untrusted, *files] if not _relative(p)), None):
+            raise MapError(f"{odd!r} is not a path relative to the repository")
         n = len(tests)
 
         def ids(values: Any) -> frozenset[int]:
@@ -153,10 +157,18 @@ class ImpactMap:
                 or not isinstance(rec.get("functions"), dict)
             ):
                 raise MapError(f"not an impact map (the record of {path})")
-            records[path] = FileRecord(
+            record = FileRecord(
                 rec["blob"], ids(rec.get("imported_by")), {str(q): ids(v) for q, v in rec["functions"].items()}
             )
+            if any(not v <= record.imported_by for v in record.functions.values()):
+                raise MapError(f"a test executes a function of {path} but did not import it")
+            records[path] = record
         return cls(commit, tuple(tests), dict(untrusted), records)
+
+
+def _relative(path: str) -> bool:
+    """A normalised repository-relative POSIX path (no ``..``, ``.``, empty part or leading ``/``)."""
+    return bool(path) and all(part not in ("", ".", "..") for part in path.split("/"))
 
 
 def read_map(text: str, where: str) -> ImpactMap:

@@ -200,7 +200,7 @@ def _map(**changes: object) -> str:
         "commit": "x",
         "tests": ["a_test.py", "b_test.py"],
         "untrusted": {},
-        "files": {"m.py": {"blob": "b", "imported_by": [0], "functions": {"f": [1]}}},
+        "files": {"m.py": {"blob": "b", "imported_by": [0, 1], "functions": {"f": [1]}}},
     }
     return json.dumps(base | changes)
 
@@ -209,6 +209,11 @@ def _map(**changes: object) -> str:
     ("text", "says"),
     [
         ("{not json", "not JSON"),
+        (_map(format=True), "format True"),
+        (_map(untrusted={"a_test.py": "it failed"}), "a_test.py is both trusted and not"),
+        (_map(tests=["../a_test.py", "b_test.py"]), "'../a_test.py' is not a path relative to the repository"),
+        (_map(files={"/abs/m.py": {"blob": "b", "imported_by": [0], "functions": {}}}), "not a path relative"),
+        (_map(files={"m.py": {"blob": "b", "imported_by": [0], "functions": {"f": [1]}}}), "did not import it"),
         ("[" * 100000 + "]" * 100000, "not JSON"),
         ("[]", "not a JSON object"),
         (json.dumps({"format": 99}), "format 99"),

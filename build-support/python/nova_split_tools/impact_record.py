@@ -367,9 +367,16 @@ def exclusive(root: Path) -> Iterator[list[Path]]:
                 "another 'nova-split impact record' is running in this repository; "
                 "wait for it to end, then run this again"
             ) from None
-        left = [d for d in sorted(parent.glob("record-*")) if d.is_dir() and not (d / KEPT_MARKER).exists()]
-        for d in left:
-            remove(d)
+        left = []
+        for d in sorted(parent.glob("record-*")):
+            if d.is_symlink():  # not one a recording makes: the link goes, never what it points to
+                d.unlink()
+            elif d.is_dir() and not (d / KEPT_MARKER).exists():
+                remove(d)
+            else:
+                continue
+            if not d.exists() and not d.is_symlink():
+                left.append(d)
         yield left
 
 

@@ -1,6 +1,7 @@
 """Recording the test-impact map from real coverage data: processes measured through coverage's own
 start-up hook, attributed to test files, and the tests the map must not trust."""
 
+import json
 import os
 import subprocess
 import sys
@@ -373,8 +374,15 @@ def test_a_killed_recordings_data_is_removed_by_the_next_and_kept_data_stays(tmp
     kept = tmp_path / "dist/impact/record-kept"
     kept.mkdir()
     (kept / KEPT_MARKER).write_text("")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep").write_text("")
+    (tmp_path / "dist/impact/record-link").symlink_to(elsewhere)
     with exclusive(tmp_path) as removed:
-        assert removed == [left] and not left.exists() and kept.exists()
+        assert sorted(removed) == sorted([left, tmp_path / "dist/impact/record-link"])
+        assert not left.exists() and kept.exists() and (elsewhere / "keep").exists()
+    with exclusive(tmp_path) as removed:
+        assert removed == []  # nothing is reported twice
 
 
 def test_a_second_recording_in_one_repository_is_refused_in_one_line(tmp_path: Path) -> None:
@@ -384,3 +392,54 @@ def test_a_second_recording_in_one_repository_is_refused_in_one_line(tmp_path: P
                 pass
     with exclusive(tmp_path):  # free again once the first ends
         pass
+
+
+COMMANDS = """\
+import json, os, subprocess, sys
+from nova_split_tools.testing.impact import watch
+watch()
+for argv, cwd in json.loads(sys.argv[1]):
+    if isinstance(argv, str):
+        os.system(argv)
+    else:
+        subprocess.run(argv, cwd=cwd, check=True)
+"""
+
+
+def test_python_children_are_found_in_every_spelling_and_the_tests_own_is_not_marked(tmp_path: Path) -> None:
+    base = Path(os.path.realpath(sys.executable))
+    bare = tmp_path / "bare/python3"
+    runner = tmp_path / "bare/runner"  # the interpreter under another name
+    venv = tmp_path / "venv"  # with coverage's start-up .pth: measured
+    for link, to in ((bare, base), (runner, base), (venv / "bin/python3", base)):
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(to)
+    (venv / "pyvenv.cfg").write_text(f"home = {base.parent}\n")
+    (venv / "lib/python3.11/site-packages").mkdir(parents=True)
+    (venv / "lib/python3.11/site-packages/a1_coverage.pth").write_text("\n")
+    beside = Path(sys.executable).with_name("python3" if Path(sys.executable).name != "python3" else "python")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "c.ini").write_text(coverage_config(data))
+    commands: list[tuple[object, str | None]] = [
+        ([sys.executable, "-c", "pass"], None),  # the test's own: measured
+        (["venv/bin/python3", "-c", "pass"], str(tmp_path)),  # relative, from the child's cwd: measured
+        ([sys.executable, "-S", "-c", "pass"], None),  # no site, so no .pth: marked
+        (["bash", "-c", f"true && {bare} -c pass"], None),  # in a shell command line: marked
+        (["env", "A=1", str(bare), "-c", "pass"], None),  # after env: marked
+        ([str(runner), "-c", "pass"], None),  # under another name: marked
+        (f"{bare} -c pass", None),  # os.system: marked
+    ]
+    if beside.exists() and os.path.realpath(beside) == os.path.realpath(sys.executable):
+        commands.append(([str(beside), "-c", "pass"], None))  # the same interpreter beside the own: measured
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path), COVERAGE_PROCESS_START=str(data / "c.ini"))
+    env |= {DATA_ENV: str(data), "PYTEST_CURRENT_TEST": "t/x_test.py::test_y (call)"}
+    subprocess.run([sys.executable, "-c", COMMANDS, json.dumps(commands)], env=env, check=True)
+    said = "t/x_test.py::test_y (call)\t"
+    assert (data / SEALED_FILE).read_text().splitlines() == [
+        f"{said}{Path(sys.executable).name} (a Python without coverage: {sys.executable})",
+        f"{said}bash (a Python without coverage: {bare})",
+        f"{said}env (a Python without coverage: {bare})",
+        f"{said}runner (a Python without coverage: {runner})",
+        f"{said}sh (a Python without coverage: {bare})",
+    ]

@@ -51,7 +51,9 @@ def completed(cmd: Sequence[str], *, input: bytes | None = None, **popen: Any) -
     held = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
 
     def child() -> None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        # unblocked whatever the starting thread had (a helper thread blocks them for good:
+        # nova_common_cli.args.start_without_interrupts): Ctrl-C and PR_SET_PDEATHSIG reach the command
+        signal.pthread_sigmask(signal.SIG_SETMASK, set(held) - _INTERRUPTS)
         _die_with_parent()
 
     try:

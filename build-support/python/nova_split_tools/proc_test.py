@@ -130,3 +130,18 @@ def test_an_interrupted_command_gets_ctrl_c_then_is_killed(
     assert tool.wait(timeout=30) == 130
     assert _state(int(pidfile.read_text())) is None  # ended and reaped
     assert ((tmp_path / "left").read_text() if left else None) == left
+
+
+def test_a_command_started_from_a_thread_that_blocks_interrupts_can_be_interrupted(tmp_path: Path) -> None:
+    """A helper thread blocks SIGINT, SIGTERM and SIGHUP for good; a command it starts must not
+    inherit that (Ctrl-C could not stop it, nor SIGTERM when the tool dies)."""
+    import threading
+
+    from nova_common_cli.args import start_without_interrupts
+
+    out: list[str] = []
+    start_without_interrupts(
+        threading.Thread(target=lambda: out.append(run(["grep", "^SigBlk", "/proc/self/status"], tmp_path)))
+    ).join()
+    blocked = int(out[0].split()[1], 16)
+    assert not blocked & ((1 << 1) | (1 << 14) | (1 << 0)), out  # SIGINT (2), SIGTERM (15), SIGHUP (1)

@@ -76,10 +76,12 @@ def _sealed_runner(words: list[str]) -> str | None:
     return None
 
 
-def _found(program: str, env: Any) -> Path | None:
-    """``program`` as the child would find it (through its PATH, for a bare name)."""
+def _found(program: str, env: Any, cwd: Any = None) -> Path | None:
+    """``program`` as the child would find it (through its PATH, for a bare name; a relative
+    path from the child's working directory)."""
     if os.sep in program:
-        return Path(os.path.abspath(program))
+        base = os.fsdecode(cwd) if isinstance(cwd, (str, bytes, os.PathLike)) else os.getcwd()
+        return Path(os.path.normpath(os.path.join(base, program)))
     path = env.get("PATH") if isinstance(env, Mapping) else None
     if isinstance(path, bytes):
         path = os.fsdecode(path)
@@ -87,10 +89,29 @@ def _found(program: str, env: Any) -> Path | None:
     return Path(found) if found else None
 
 
-def _interpreter(program: Path, env: Any) -> Path | None:
-    """The Python interpreter ``program`` runs: itself, or its ``#!`` line's (``env python3`` too)."""
-    if _PYTHON.fullmatch(program.name):
-        return program
+def _is_python(path: Path) -> bool:
+    """Whether ``path`` is a Python interpreter, also under another name (a symlink to one)."""
+    return bool(_PYTHON.fullmatch(path.name) or _PYTHON.fullmatch(Path(os.path.realpath(path)).name))
+
+
+def _after_env(words: list[str]) -> list[str]:
+    """The command ``env [OPTIONS] [NAME=VALUE]... COMMAND`` runs (``words`` without ``env``)."""
+    rest = list(words)
+    while rest and (rest[0].startswith("-") or "=" in rest[0]):
+        rest.pop(0)
+    return rest
+
+
+def _interpreter(words: list[str], env: Any, cwd: Any) -> tuple[Path, list[str]] | None:
+    """The Python interpreter a command runs and its arguments: the program itself, a command
+    after ``env``, or a ``#!`` line's (``env python3`` too); None when it runs no Python."""
+    program = _found(words[0], env, cwd) if words else None
+    if program is None:
+        return None
+    if program.name == "env":
+        return _interpreter(_after_env(words[1:]), env, cwd)
+    if _is_python(program):
+        return program, words[1:]
     try:
         with program.open("rb") as f:
             first = f.readline(256)
@@ -98,53 +119,66 @@ def _interpreter(program: Path, env: Any) -> Path | None:
         return None
     if not first.startswith(b"#!"):
         return None
-    words = os.fsdecode(first[2:]).split()
-    if words and PurePath(words[0]).name == "env":
-        words = [w for w in words[1:] if not w.startswith("-")]
-    if not words or not _PYTHON.fullmatch(PurePath(words[0]).name):
+    line = os.fsdecode(first[2:]).split()
+    if line and PurePath(line[0]).name == "env":
+        line = _after_env(line[1:])
+    if not line:
         return None
-    return _found(words[0], env)
+    found = _found(line[0], env, cwd)
+    return (found, line[1:] + words) if found is not None and _is_python(found) else None
 
 
-def _measured(interpreter: Path) -> bool:
-    """Whether coverage starts in ``interpreter``: the test's own, or a venv's with coverage's
-    start-up ``.pth``."""
-    if str(interpreter) == sys.executable:
+def _measured(interpreter: Path, args: list[str]) -> bool:
+    """Whether coverage starts in ``interpreter`` run with ``args``: the test's own (or the same
+    interpreter beside it, ``python3`` for ``python``), or a venv's with coverage's start-up
+    ``.pth``; never with ``-S`` (no ``site``, so no ``.pth`` runs)."""
+    options = [a for a in args[: next((i for i, a in enumerate(args) if not a.startswith("-")), len(args))]]
+    if any(o.startswith("-") and not o.startswith("--") and "S" in o[1:] for o in options):
+        return False
+    own = Path(sys.executable)
+    if interpreter == own or (
+        interpreter.parent == own.parent and os.path.realpath(interpreter) == os.path.realpath(own)
+    ):
         return True
     venv = interpreter.parent.parent
     return (venv / "pyvenv.cfg").is_file() and any(venv.glob("lib/python*/site-packages/a1_coverage.pth"))
 
 
-def _unmeasured_python(words: list[str], env: Any) -> str | None:
-    """The interpreter of a Python child that coverage will not measure, if the command is one."""
-    program = _found(words[0], env) if words else None
-    interpreter = _interpreter(program, env) if program is not None else None
-    if interpreter is None or _measured(interpreter):
-        return None
-    return str(interpreter)
+def _unmeasured_python(words: list[str], env: Any, cwd: Any = None) -> str | None:
+    """The interpreter of a Python child that coverage will not measure, if the command is one
+    (also inside a shell command line: ``bash -c "python3 ..."``)."""
+    found = _interpreter(words, env, cwd)
+    if found is not None:
+        interpreter, args = found
+        return None if _measured(interpreter, args) else str(interpreter)
+    for w in words[1:]:
+        if " " in w:  # a shell command line: each simple command in it
+            for command in re.split(r"&&|\|\||[;|&\n]", w):
+                inner = _unmeasured_python(_words(command), env, cwd)
+                if inner is not None:
+                    return inner
+    return None
 
 
-def _check(words: list[str], env: Any) -> None:
+def _check(words: list[str], env: Any, cwd: Any = None) -> None:
     runner = _sealed_runner(words)
     if runner is not None:
         sealed(f"{runner} (a runner coverage cannot see into)")
     elif isinstance(env, Mapping) and _START not in env and b"COVERAGE_PROCESS_START" not in env:
         sealed(f"{PurePath(words[0]).name if words else 'a command'} (with an environment of its own)")
-    elif (python := _unmeasured_python(words, env)) is not None:
+    elif (python := _unmeasured_python(words, env, cwd)) is not None:
         sealed(f"{PurePath(words[0]).name} (a Python without coverage: {python})")
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
     if event == "subprocess.Popen":
-        executable, argv, _cwd, env = args
+        executable, argv, cwd, env = args
         words = _words(argv)
         if executable is not None and words:
             words = [os.fsdecode(executable), *words[1:]]
-        _check(words, env)
+        _check(words, env, cwd)
     elif event == "os.system":
-        runner = _sealed_runner(_words(args[0]))
-        if runner is not None:
-            sealed(f"{runner} (a runner coverage cannot see into)")
+        _check(["sh", "-c", os.fsdecode(args[0])], None)
     elif event in ("os.exec", "os.posix_spawn", "os.spawn"):
         # (path, argv, env) for each; a replaced process or a spawn outside subprocess
         words = _words(args[1]) if len(args) > 1 else []
