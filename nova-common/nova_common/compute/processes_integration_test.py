@@ -13,7 +13,7 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,17 @@ from nova_common.compute.harness import Cli, assert_agree, register, stress
 from nova_common.compute.manager import BOOT_STEPS
 from nova_common.compute.shared_fake import HOST_FILE, SharedFakeDriver
 from nova_common.compute.store import SCHEMA_VERSION
+
+
+@pytest.fixture(autouse=True)
+def _hangup_at_its_default() -> Iterator[None]:
+    """As from a terminal, also when the run was started under ``nohup`` (which every nova-compute
+    started here would inherit, and so run on when a test closes its terminal)."""
+    previous = signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
 
 
 @pytest.fixture
