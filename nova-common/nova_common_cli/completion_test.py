@@ -9,6 +9,7 @@ are exercised in their ``cli_conventions_test.py``.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 
 import pytest
@@ -18,7 +19,7 @@ from nova_common_cli.completion import add_completion_command, completion_script
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="demo")
-    parser.add_argument("--verbose", action="store_true")  # nargs=0: a flag
+    parser.add_argument("-v", "--verbose", action="store_true")  # nargs=0: a flag
     parser.add_argument("--count", nargs=1)  # nargs=1: one value
     parser.add_argument("--repo")  # nargs=None: one value
     sub = parser.add_subparsers(dest="command")
@@ -37,7 +38,8 @@ def _complete(*words: str) -> list[str]:
         + f"\nCOMP_WORDS=({' '.join(repr(w) for w in words)}); COMP_CWORD={len(words) - 1}\n"
         + "_demo_complete\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
     )
-    proc = subprocess.run(["bash", "--norc", "-c", program], capture_output=True, text=True, check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("BASH_ENV", "ENV")}  # read by a non-interactive bash
+    proc = subprocess.run(["bash", "--norc", "-c", program], capture_output=True, text=True, check=True, env=env)
     return sorted(filter(None, proc.stdout.splitlines()))
 
 
@@ -61,3 +63,17 @@ def test_after_an_option_that_takes_a_value_comes_its_value(option: str) -> None
 def test_the_completion_command_completes_its_shells() -> None:
     assert _complete("demo", "completion", "") == ["bash", "zsh"]
     assert _complete("demo", "--verbose", "completion", "z") == ["zsh"]
+
+
+def test_options_are_offered_in_their_long_form_and_help_as_h() -> None:
+    assert _complete("demo", "-") == ["--count", "--help", "--repo", "--verbose", "-h"]  # not -v
+    assert _complete("demo", "-v", "") == ["completion", "run", "stop"]  # still a flag
+
+
+def test_the_zsh_script_completes_on_its_first_autoloaded_call() -> None:
+    lines = completion_script(_parser(), "zsh").splitlines()
+    assert lines[0] == "#compdef demo"  # what compinit reads in $fpath
+    assert lines[2] == "autoload -U +X bashcompinit && bashcompinit"
+    # autoloaded from $fpath, the file's first run defines the function: it must complete then too
+    assert lines[-1] == '[[ ${funcstack[1]-} == _demo ]] && _bash_complete -F _demo_complete "$@"'
+    assert "[[ ${funcstack" not in completion_script(_parser(), "bash")

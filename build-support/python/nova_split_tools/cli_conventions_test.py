@@ -273,7 +273,8 @@ def _module_names() -> set[str]:
     return {m.name for m in pkgutil.iter_modules(nova_split_tools.__path__) if "_" in m.name}
 
 
-def test_help_is_plain_words(capsys: pytest.CaptureFixture[str]) -> None:
+def test_help_is_plain_words(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")  # argparse wraps help to the terminal: the checks read whole lines
     p, _ = parser()
     modules = _module_names()
     for name in [None, *COMMANDS, "release plan", "release cut", "completion"]:
@@ -296,7 +297,8 @@ def _complete(script: str, *words: str) -> list[str]:
         + f"\nCOMP_WORDS=({' '.join(repr(w) for w in words)}); COMP_CWORD={len(words) - 1}\n"
         + "_nova_split_complete\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
     )
-    proc = subprocess.run(["bash", "--norc", "-c", program], capture_output=True, text=True, check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("BASH_ENV", "ENV")}  # read by a non-interactive bash
+    proc = subprocess.run(["bash", "--norc", "-c", program], capture_output=True, text=True, check=True, env=env)
     return sorted(filter(None, proc.stdout.splitlines()))
 
 

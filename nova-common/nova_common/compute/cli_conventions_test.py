@@ -108,7 +108,8 @@ def test_every_json_record_has_the_schema_version(tmp_path: Path, capsys: pytest
     assert json.loads(result.out)[0]["schema_version"] == SCHEMA_VERSION
 
 
-def test_help_is_plain_words(capsys: pytest.CaptureFixture[str]) -> None:
+def test_help_is_plain_words(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")  # argparse wraps help to the terminal: the checks read whole lines
     parser, _ = _parser()
     texts = [parser.format_help()]
     texts += [p.format_help() for p in GlobalOptions.subparsers(parser)]
@@ -126,7 +127,8 @@ def _complete(script: str, *words: str) -> list[str]:
         + f"\nCOMP_WORDS=({' '.join(repr(w) for w in words)}); COMP_CWORD={len(words) - 1}\n"
         + "_nova_compute_complete\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
     )
-    proc = subprocess.run(["bash", "--norc", "-c", program], capture_output=True, text=True, check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("BASH_ENV", "ENV")}  # read by a non-interactive bash
+    proc = subprocess.run(["bash", "--norc", "-c", program], capture_output=True, text=True, check=True, env=env)
     return sorted(filter(None, proc.stdout.splitlines()))
 
 
