@@ -181,6 +181,34 @@ def _spread(units: dict[tuple[str, str | None], _Unit], changed: set[tuple[str, 
         idents |= {units[k].ident for k in more}
 
 
+def _inherited(units: dict[tuple[str, str | None], _Unit], idents: set[str]) -> set[str]:
+    """``SUBCLASS + C`` for each class ``C`` of the module that inherits, directly or through other
+    classes here, from a class ``B`` with ``SUBCLASS + B`` in ``idents`` (a member of ``B`` changed).
+
+    ``class DriverConformance(_Checks)``: a changed test method of ``_Checks`` runs in every driver
+    test that subclasses ``DriverConformance`` and names neither.
+    """
+    out: set[str] = set()
+    while True:
+        known = idents | out
+        more = {
+            SUBCLASS + u.owner
+            for (_, member), u in units.items()
+            if member is None
+            and isinstance(u.node, ast.ClassDef)
+            and SUBCLASS + u.owner not in known
+            and any(SUBCLASS + b in known for b in _base_names(u.node))
+        }
+        if not more:
+            return out
+        out |= more
+
+
+def _base_names(node: ast.ClassDef) -> set[str]:
+    """The names a class's bases are spelled by (``Base``, ``module.Base``: ``Base``)."""
+    return {b.id if isinstance(b, ast.Name) else b.attr for b in node.bases if isinstance(b, (ast.Name, ast.Attribute))}
+
+
 def _class_time_refs(node: ast.AST) -> set[str]:
     """The names a class-body statement reads while the class body runs: a data member's whole
     statement; a function's decorators, defaults and annotations (not its body, which runs later)."""
@@ -270,6 +298,8 @@ def changed_units(old: str | None, new: str | None) -> frozenset[str] | None:
         spread = {k for k in changed if k in units}
         idents |= _spread(units, spread)
         idents |= {SUBCLASS + k[0] for k in spread if k[1] is not None}
+    for units in (old_units, new_units):
+        idents |= _inherited(units, idents)
     return frozenset(idents)
 
 
@@ -293,7 +323,8 @@ def affected_units(text: str | None, idents: frozenset[str]) -> frozenset[str] |
         return None
     changed = {k for k, u in units.items() if u.refs & idents}
     out = _spread(units, changed)  # closes ``changed`` in place
-    return frozenset(out | {SUBCLASS + k[0] for k in changed if k[1] is not None})
+    out |= {SUBCLASS + k[0] for k in changed if k[1] is not None}
+    return frozenset(out | _inherited(units, out | idents))
 
 
 @functools.lru_cache(maxsize=4096)

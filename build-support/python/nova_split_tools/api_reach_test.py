@@ -144,3 +144,33 @@ def test_a_helper_change_reaches_subclasses_of_the_suite_that_calls_it() -> None
     assert affected_units(suite, frozenset({"make_instance"})) == frozenset(
         {"make_instance", "test_boot", SUBCLASS + "DriverConformance"}
     )
+
+
+def test_a_changed_member_reaches_subclasses_of_its_subclasses() -> None:
+    """``_Checks`` -> ``DriverConformance(_Checks)`` -> a driver's ``TestXen(DriverConformance)``:
+    the driver test runs the changed method and names neither ``_Checks`` nor the method."""
+    suite = (
+        "class _Checks:\n    def test_ok(self):\n        assert True\n\n"
+        "class Middle(_Checks):\n    pass\n\n"
+        "class DriverConformance(Middle):\n    def test_boot(self):\n        pass\n"
+    )
+    changed = changed_units(suite, suite.replace("True", "False"))
+    assert changed is not None
+    assert {SUBCLASS + "_Checks", SUBCLASS + "Middle", SUBCLASS + "DriverConformance"} <= changed
+    assert changed & references("import c\nclass TestXen(c.DriverConformance):\n    pass\n")
+    # only the classes below the changed one: a sibling's subclasses are not reached
+    sibling = suite + "\nclass Other:\n    def test_other(self):\n        pass\n"
+    changed = changed_units(sibling, sibling.replace("True", "False"))
+    assert changed is not None and SUBCLASS + "Other" not in changed
+
+
+def test_a_class_in_a_dependent_module_passes_on_its_bases_change() -> None:
+    """``base.py``'s ``Base`` changed a member; ``conformance.py`` subclasses it: its subclasses inherit it."""
+    dependent = (
+        "from pkg.base import Base\n\n"
+        "class DriverConformance(Base):\n    pass\n\n"
+        "class Deeper(DriverConformance):\n    pass\n"
+    )
+    aff = affected_units(dependent, frozenset({"check", SUBCLASS + "Base"}))
+    assert aff is not None and {SUBCLASS + "DriverConformance", SUBCLASS + "Deeper"} <= aff
+    assert affected_units(dependent, frozenset({"check"})) == frozenset()  # a member of no base of theirs

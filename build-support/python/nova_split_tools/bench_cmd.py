@@ -29,7 +29,15 @@ from nova_split_tools.output import add_format_argument, print_json
 from nova_split_tools.plan import compute_plan
 from nova_split_tools.proc import git
 from nova_split_tools.proc import run as run_command
-from nova_split_tools.replay import BASELINE, CATEGORIES, NOVA_DRIVER_SHARES, NOVA_MIX, parse_shares, replay
+from nova_split_tools.replay import (
+    BASELINE,
+    CATEGORIES,
+    NOVA_DRIVER_SHARES,
+    NOVA_MIX,
+    parse_shares,
+    replay,
+    scaling_note,
+)
 from nova_split_tools.repo import Repository
 from nova_split_tools.subprojects import load_subprojects, tool_resolves
 from nova_split_tools.table import print_table
@@ -172,6 +180,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _replay(repo: Repository, args: argparse.Namespace) -> int:
     mix = parse_shares(args.mix, CATEGORIES, "--mix")
+    if note := scaling_note(mix, "--mix"):
+        print(note, file=sys.stderr)
     driver_shares = parse_shares(args.driver_shares, None, "--driver-shares") if args.driver_shares else {}
     if args.commits < 1:
         raise ToolError("--commits must be at least 1")

@@ -129,6 +129,10 @@ def read_paths(root: Path, source: str) -> list[Change]:
         text = sys.stdin.read() if source == "-" else Path(source).read_text()
     except OSError as e:
         raise ToolError(f"cannot read --paths-from {source}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise ToolError(
+            f"--paths-from {source} is not UTF-8 text; list the paths as git prints them (git diff --name-only)"
+        ) from None
     changes = []
     for raw in text.splitlines():
         line = raw.strip()
@@ -145,6 +149,8 @@ def read_paths(root: Path, source: str) -> list[Change]:
                 raise ToolError(f"{listed} is outside the repository at {root}; list paths relative to it") from None
             if rel == Path("."):
                 raise ToolError(f"{line}: names the repository itself; list the files that changed")
+            if full.is_dir() and not full.is_symlink():  # git lists files; a directory would plan as a file
+                raise ToolError(f"{line}: a directory; list the files that changed in it (git diff --name-only)")
             rel_posix = PurePosixPath(rel).as_posix()
             changes.append(Change(path=rel_posix, status="M" if full.exists() else "D"))
     if not changes:

@@ -126,11 +126,25 @@ def test_git_status_porcelain_renames_list_both_paths(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("line", "message"),
-    [("", "listed no paths"), (".", "names the repository itself"), ('"a\\000.py"', "NUL byte")],
+    [
+        ("", "listed no paths"),
+        (".", "names the repository itself"),
+        ('"a\\000.py"', "NUL byte"),
+        ("pkg", "pkg: a directory; list the files that changed in it"),  # not a file no target owns
+        ("pkg/", "a directory"),
+    ],
 )
 def test_lines_that_name_no_file_are_one_line_errors(tmp_path: Path, line: str, message: str) -> None:
     root = new_repo(tmp_path / "repo")
-    commit(root, "base", {"a.py": "a\n"})
+    commit(root, "base", {"a.py": "a\n", "pkg/b.py": "b\n"})
     (tmp_path / "paths").write_text(line + "\n")
     with pytest.raises(ToolError, match=message):
+        read_paths(root, str(tmp_path / "paths"))
+
+
+def test_a_paths_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    root = new_repo(tmp_path / "repo")
+    commit(root, "base", {"a.py": "a\n"})
+    (tmp_path / "paths").write_bytes(b"caf\xe9.py\n")
+    with pytest.raises(ToolError, match=r"--paths-from .*paths is not UTF-8 text"):
         read_paths(root, str(tmp_path / "paths"))

@@ -39,7 +39,7 @@ from nova_split_tools.repo import Repository, worktree
 __all__ = ["CACHE_FORMAT", "Graph", "cache_dir", "failed_tests", "graph_at", "load_graph", "run_pants"]
 
 #: The cache file format; a file of another format is rebuilt.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 _FAILED = re.compile(r"^✕ (\S+?)(?::\S*)? failed")
 
@@ -309,12 +309,13 @@ def _read_cache(repo: Repository, commit: str) -> Graph | None:
         and data.get("format") == CACHE_FORMAT
         and data.get("commit") == commit
         and isinstance(data.get("targets"), list)
+        and data.get("digest") == _digest(data["targets"])  # not cut short or edited, even as valid JSON
         and all(
             isinstance(t, dict)
             and isinstance(t.get("address"), str)
             and isinstance(t.get("target_type"), str)
-            and isinstance(t.get("sources", []), list)
-            and isinstance(t.get("dependencies", []), list)
+            and all(_paths(t.get(key, [])) for key in ("sources", "dependencies"))
+            and isinstance(t.get("resolve", ""), str)
             for t in data["targets"]
         )
     )
@@ -324,6 +325,16 @@ def _read_cache(repo: Repository, commit: str) -> Graph | None:
     return Graph.from_peek(data["targets"])
 
 
+def _digest(targets: Sequence[object]) -> str:
+    """The cache's check of its own targets (a file cut short or edited by hand still parses)."""
+    return hashlib.sha256(json.dumps(targets, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _paths(value: object) -> bool:
+    """Whether ``value`` is a list of strings (a target's sources or dependencies)."""
+    return isinstance(value, list) and all(isinstance(x, str) for x in value)
+
+
 def _write_cache(repo: Repository, commit: str, graph: Graph) -> None:
     """Write atomically: readers see the old file or the new one, never a partial one."""
     directory = cache_dir(repo)
@@ -331,8 +342,10 @@ def _write_cache(repo: Repository, commit: str, graph: Graph) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{commit}.", suffix=".tmp", dir=directory)
         try:
+            os.fchmod(fd, 0o644)  # as git writes its own files (mkstemp's are private)
+            targets = graph.to_peek()
             with os.fdopen(fd, "w") as f:
-                json.dump({"format": CACHE_FORMAT, "commit": commit, "targets": graph.to_peek()}, f)
+                json.dump({"format": CACHE_FORMAT, "commit": commit, "digest": _digest(targets), "targets": targets}, f)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, directory / f"{commit}.json")

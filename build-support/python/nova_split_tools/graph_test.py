@@ -3,10 +3,11 @@
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from nova_split_tools.graph import CACHE_FORMAT, Graph, cache_dir, graph_at, load_graph
+from nova_split_tools.graph import CACHE_FORMAT, Graph, _digest, cache_dir, graph_at, load_graph
 from nova_split_tools.repo import Repository
 from nova_split_tools.testing.graphs import LV, NC, XN, graph
 from nova_split_tools.testing.repos import commit, git, new_repo
@@ -63,10 +64,24 @@ def test_graph_at_is_cached_per_repository_inside_its_git_dir(fake: Repository) 
     cached = cache_dir(fake) / f"{fake.resolve('HEAD')}.json"
     assert cached.is_file() and cached.is_relative_to(fake.root / ".git")
     assert json.loads(cached.read_text())["format"] == CACHE_FORMAT
+    assert cached.stat().st_mode & 0o777 == 0o644  # readable as git's own files are
     assert len(calls(fake)) == 1
     graph_at(fake, "HEAD")
     assert len(calls(fake)) == 1, "a second read of the same commit used Pants again"
     assert not [p for p in cached.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def _edited(text: str, edit: Callable[[list[dict[str, Any]]], object]) -> str:
+    data = json.loads(text)
+    edit(data["targets"])
+    return json.dumps(data)
+
+
+def _redigested(text: str, edit: Callable[[list[dict[str, Any]]], object]) -> str:
+    """Edited, with a digest that matches: only the check of each field's type can refuse it."""
+    data = json.loads(text)
+    edit(data["targets"])
+    return json.dumps({**data, "digest": _digest(data["targets"])})
 
 
 @pytest.mark.parametrize(
@@ -77,6 +92,12 @@ def test_graph_at_is_cached_per_repository_inside_its_git_dir(fake: Repository) 
         lambda text: json.dumps({"format": CACHE_FORMAT, "commit": "0" * 40, "targets": []}),  # another commit's
         lambda text: json.dumps({"format": 1, "targets": []}),  # an old format
         lambda text: json.dumps({"format": CACHE_FORMAT, "commit": "%s", "targets": [{"address": 1}]}),  # bad shape
+        lambda text: _redigested(text, lambda t: t[0]["dependencies"].append(["x"])),  # a list, not an address
+        lambda text: _redigested(text, lambda t: t[0]["sources"].append(None)),  # not a path
+        lambda text: _redigested(text, lambda t: t[0].update(sources="a.py")),  # a string, not a list
+        lambda text: _redigested(text, lambda t: t[0].update(resolve=["common"])),
+        lambda text: _edited(text, lambda t: t.clear()),  # cut short, still valid JSON: the digest differs
+        lambda text: _edited(text, lambda t: t[0].update(sources=["b.py"])),  # edited by hand
     ],
 )
 def test_an_unreadable_cache_is_rebuilt_with_a_note(

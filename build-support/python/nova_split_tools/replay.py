@@ -36,7 +36,7 @@ from nova_split_tools.plan import compute_plan
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CORE, Subproject
 
-__all__ = ["BASELINE", "CATEGORIES", "NOVA_MIX", "CategoryResult", "parse_shares", "replay"]
+__all__ = ["BASELINE", "CATEGORIES", "NOVA_MIX", "CategoryResult", "parse_shares", "replay", "scaling_note"]
 
 #: Driver CIs per commit in 2014: every commit ran all five drivers' CI.
 BASELINE = 5
@@ -80,10 +80,20 @@ def parse_shares(text: str, known: Sequence[str] | None, what: str) -> dict[str,
             raise ToolError(f"{what}: share of '{name}' is not a number: '{value}'") from None
         if not math.isfinite(share) or share < 0:
             raise ToolError(f"{what}: share of '{name}' must be a number >= 0, not {value}")
+        if share > 100:
+            raise ToolError(f"{what}: share of '{name}' is {value}; shares are percentages, at most 100")
         shares[name] = share
     if not shares or sum(shares.values()) <= 0:
         raise ToolError(f"{what}: give at least one positive share")
     return shares
+
+
+def scaling_note(shares: dict[str, float], what: str) -> str | None:
+    """The note to print when ``shares`` do not add up to 100% (they are scaled to it); None when they do."""
+    total = sum(shares.values())
+    if abs(total - 100) <= 0.5:  # (nova's rounded mix adds up to 100.1)
+        return None
+    return f"note: {what} adds up to {total:g}%; each share is scaled to its part of 100%"
 
 
 class _Files:
@@ -157,6 +167,8 @@ def replay(
     if unknown:
         raise ToolError(f"--driver-shares: unknown driver '{unknown[0]}' (drivers: {', '.join(sorted(files.drivers))})")
     given = sum(driver_shares.values())
+    if given > 100.5:  # (a rounded mix may add up to 100.1)
+        raise ToolError(f"--driver-shares add up to {given:g}%, more than 100; give each driver's percentage")
     rest = [d for d in sorted(files.drivers) if d not in driver_shares]
     weights = {d: driver_shares.get(d, max(0.0, 100.0 - given) / len(rest) if rest else 0.0) for d in files.drivers}
     if sum(weights.values()) <= 0:

@@ -2,7 +2,7 @@ import pytest
 
 from nova_split_tools.errors import ToolError
 from nova_split_tools.graph import Graph
-from nova_split_tools.replay import NOVA_MIX, parse_shares, replay
+from nova_split_tools.replay import NOVA_MIX, parse_shares, replay, scaling_note
 from nova_split_tools.subprojects import CorePolicy
 from nova_split_tools.testing.graphs import NC, graph, subprojects, target
 
@@ -70,6 +70,7 @@ def test_the_documented_default_is_nova_s_mix() -> None:
         ("docs=-1", ">= 0"),
         ("docs=inf", ">= 0"),
         ("docs=0", "at least one positive share"),
+        ("docs=150", "share of 'docs' is 150; shares are percentages, at most 100"),
     ],
 )
 def test_bad_mix_is_refused_with_one_line(text: str, message: str) -> None:
@@ -82,3 +83,12 @@ def test_unknown_driver_and_no_commits_are_refused() -> None:
         replay(_graph(), subprojects(), DOCS, {"docs": 1}, {"nope": 1}, commits=1, seed=0)
     with pytest.raises(ToolError, match="at least 1"):
         replay(_graph(), subprojects(), DOCS, {"docs": 1}, {}, commits=0, seed=0)
+    with pytest.raises(ToolError, match=r"--driver-shares add up to 120%, more than 100"):
+        replay(_graph(), subprojects(), DOCS, {"docs": 1}, {"libvirt": 60, "xen": 60}, commits=1, seed=0)
+
+
+def test_a_mix_that_is_not_100_percent_is_scaled_with_a_note() -> None:
+    assert scaling_note(NOVA_MIX, "--mix") is None  # 100.1: rounding
+    assert scaling_note({"core-internal": 50}, "--mix") == (
+        "note: --mix adds up to 50%; each share is scaled to its part of 100%"
+    )

@@ -39,12 +39,25 @@ class Repository:
         self.root = Path(self.git.working_tree_dir)
 
     def resolve(self, rev: str) -> str:
-        """The commit id of ``rev``; an unknown ref is a one-line error."""
+        """The commit id of ``rev``, as git itself resolves it; an unknown ref is a one-line error.
+
+        git's own ``rev-parse`` (not GitPython's reimplementation): it knows a shallow clone's
+        boundary and every revision syntax (``main:path``, ``HEAD^{tree}``, ``@{upstream}``).
+        """
+        if not rev or rev.startswith("-"):
+            raise ToolError(f"unknown revision {rev!r}")
         try:
-            return self.git.rev_parse(f"{rev}^{{commit}}").hexsha
-        except (git.BadName, ValueError):
-            hint = " (a shallow clone may lack it: git fetch --deepen=100, or --unshallow)" if self.is_shallow else ""
-            raise ToolError(f"unknown revision {rev!r}{hint}") from None
+            return str(self.git.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")).strip()
+        except git.GitCommandError:
+            pass
+        try:  # it names something: say what, and that a commit is needed
+            kind = str(self.git.git.cat_file("-t", rev)).strip()
+        except git.GitCommandError:
+            kind = ""
+        if kind:
+            raise ToolError(f"{rev!r} names a {kind}, not a commit; give a commit (a branch, a tag or a commit id)")
+        hint = " (a shallow clone may lack it: git fetch --deepen=100, or --unshallow)" if self.is_shallow else ""
+        raise ToolError(f"unknown revision {rev!r}{hint}") from None
 
     @property
     def is_shallow(self) -> bool:

@@ -40,9 +40,31 @@ def test_default_base_is_the_merge_base_with_main(repo: Path) -> None:
     assert [c.path for c in r.changes(r.default_base(), "HEAD")] == ["c.py"]
 
 
-def test_unknown_revision_is_one_clear_line(repo: Path) -> None:
-    with pytest.raises(ToolError, match=r"^unknown revision 'no-such-branch'$"):
-        Repository(repo).resolve("no-such-branch")
+@pytest.mark.parametrize(
+    ("rev", "message"),
+    [
+        ("no-such-branch", r"^unknown revision 'no-such-branch'$"),
+        ("main:", r"^'main:' names a tree, not a commit"),  # git's syntax for a tree, not GitPython's KeyError
+        ("HEAD:docs", r"^'HEAD:docs' names a tree, not a commit"),
+        ("HEAD:b.py", r"^'HEAD:b.py' names a blob, not a commit"),
+        ("main^{tree}", r"names a tree, not a commit"),
+        ("HEAD:nothing", r"^unknown revision 'HEAD:nothing'$"),
+        ("--all", r"^unknown revision '--all'$"),  # an option, not a revision
+        ("", r"^unknown revision ''$"),
+    ],
+)
+def test_unknown_revision_is_one_clear_line(repo: Path, rev: str, message: str) -> None:
+    with pytest.raises(ToolError, match=message):
+        Repository(repo).resolve(rev)
+
+
+def test_revisions_resolve_as_git_resolves_them(repo: Path) -> None:
+    first = git(repo, "rev-parse", "HEAD")
+    commit(repo, "second", {"b.py": "b = 3\n"})
+    git(repo, "tag", "-a", "v1", "-m", "v1")  # an annotated tag: its commit, not the tag object
+    r = Repository(repo)
+    assert r.resolve("HEAD~1") == r.resolve("main^") == r.resolve(first[:7]) == first
+    assert r.resolve("v1") == r.resolve("HEAD") == git(repo, "rev-parse", "HEAD")
 
 
 def test_shallow_clone_without_the_merge_base_says_how_much_to_fetch(repo: Path, tmp_path: Path) -> None:
@@ -58,6 +80,9 @@ def test_shallow_clone_without_the_merge_base_says_how_much_to_fetch(repo: Path,
         r.merge_base("origin/main", "origin/topic")
     with pytest.raises(ToolError, match="shallow clone may lack it"):
         r.resolve("HEAD~5")
+    # the parent a shallow commit records but the clone lacks is named as given, not as its id
+    with pytest.raises(ToolError, match=r"^unknown revision 'HEAD~1' \(a shallow clone may lack it"):
+        r.resolve("HEAD~1")
 
 
 def test_dirty_paths_lists_modified_staged_and_untracked(repo: Path) -> None:
