@@ -182,31 +182,65 @@ def _spread(units: dict[tuple[str, str | None], _Unit], changed: set[tuple[str, 
 
 
 def _inherited(units: dict[tuple[str, str | None], _Unit], idents: set[str]) -> set[str]:
-    """``SUBCLASS + C`` for each class ``C`` of the module that inherits, directly or through other
-    classes here, from a class ``B`` with ``SUBCLASS + B`` in ``idents`` (a member of ``B`` changed).
+    """What inherits a changed member, closed over the module: ``SUBCLASS + C`` for each class
+    ``C`` whose bases name, directly or through other classes and aliases here, a class ``B`` with
+    ``SUBCLASS + B`` in ``idents`` (:func:`_derives`); an alias (``Base = B``, an import ``as``) is
+    such a class too. A function that makes such a class (a class in its body) changes as a whole.
 
     ``class DriverConformance(_Checks)``: a changed test method of ``_Checks`` runs in every driver
     test that subclasses ``DriverConformance`` and names neither.
     """
     out: set[str] = set()
+    makers: set[str] = set()  # functions that make such a class: what they return is one
     while True:
-        known = idents | out
-        more = {
-            SUBCLASS + u.owner
-            for (_, member), u in units.items()
-            if member is None
-            and isinstance(u.node, ast.ClassDef)
-            and SUBCLASS + u.owner not in known
-            and any(SUBCLASS + b in known for b in _base_names(u.node))
-        }
+        carets = _carets(idents | out)
+        more: set[str] = set()
+        for (_, member), u in units.items():
+            if member is not None or not (_derives(u.node) & carets or u.refs & makers):
+                continue
+            if isinstance(u.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                makers.add(u.ident)
+                more |= {u.ident, SUBCLASS + u.ident}
+            elif u.ident not in carets or not isinstance(u.node, (ast.Import, ast.ImportFrom)):
+                more.add(SUBCLASS + u.ident)
+        more -= idents | out
         if not more:
             return out
         out |= more
 
 
-def _base_names(node: ast.ClassDef) -> set[str]:
-    """The names a class's bases are spelled by (``Base``, ``module.Base``: ``Base``)."""
-    return {b.id if isinstance(b, ast.Name) else b.attr for b in node.bases if isinstance(b, (ast.Name, ast.Attribute))}
+def _spelled(node: ast.AST) -> set[str]:
+    """Every name an expression spells (``Base``, ``mod.Base``, ``Base[int]``, ``meta(Base)``: ``Base``)."""
+    return {
+        n.id if isinstance(n, ast.Name) else n.attr for n in ast.walk(node) if isinstance(n, (ast.Name, ast.Attribute))
+    }
+
+
+def _derives(node: ast.AST) -> set[str]:
+    """The names ``node`` makes a class (or another name for a class) from: the bases of every
+    class it defines, at any depth (in a function, under an ``if``); the bases given to
+    ``type(name, bases, ns)``; and, when ``node`` is itself an alias, the class it names
+    (``Base = _Checks``, ``Base = mod.C[int]``, ``from m import C as Base``). Over-approximate:
+    every name spelled in those places counts."""
+    out: set[str] = set()
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(
+        node.value, (ast.Name, ast.Attribute, ast.Subscript)
+    ):
+        out |= _spelled(node.value)
+    elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        out |= {a.name.split(".")[-1] for a in node.names}
+    for n in ast.walk(node):
+        if isinstance(n, ast.ClassDef):
+            for b in [*n.bases, *(k.value for k in n.keywords)]:
+                out |= _spelled(b)
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "type" and len(n.args) > 1:
+            out |= _spelled(n.args[1])
+    return out
+
+
+def _carets(idents: set[str] | frozenset[str]) -> set[str]:
+    """The classes ``idents`` says a member of changed (``SUBCLASS + C`` -> ``C``)."""
+    return {i[len(SUBCLASS) :] for i in idents if i.startswith(SUBCLASS)}
 
 
 def _class_time_refs(node: ast.AST) -> set[str]:
@@ -300,6 +334,9 @@ def changed_units(old: str | None, new: str | None) -> frozenset[str] | None:
         idents |= {SUBCLASS + k[0] for k in spread if k[1] is not None}
     for units in (old_units, new_units):
         idents |= _inherited(units, idents)
+    loose = [n for tree in (before_tree, after_tree) for n in tree.body if _names_of(n) is None]
+    if any(_derives(n) & _carets(idents) for n in loose):  # a class made under an ``if``: cannot tell its name
+        return None
     return frozenset(idents)
 
 
@@ -319,7 +356,7 @@ def affected_units(text: str | None, idents: frozenset[str]) -> frozenset[str] |
     if "*" in idents:
         return None
     loose = [n for n in tree.body if _names_of(n) is None]  # module-level code that defines no name
-    if any(_refs(n) & idents for n in loose):
+    if any(_refs(n) & idents or _derives(n) & _carets(idents) for n in loose):
         return None
     changed = {k for k, u in units.items() if u.refs & idents}
     out = _spread(units, changed)  # closes ``changed`` in place
@@ -354,14 +391,46 @@ def references(text: str | None) -> frozenset[str]:
             out.add(n.name)
         elif isinstance(n, ast.ClassDef):
             out.add(n.name)
-            out.update(
-                SUBCLASS + (b.id if isinstance(b, ast.Name) else b.attr)
-                for b in n.bases
-                if isinstance(b, (ast.Name, ast.Attribute))
-            )
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _DYNAMIC:
             if len(n.args) < 2 or not (isinstance(n.args[1], ast.Constant) and isinstance(n.args[1].value, str)):
                 return EVERYTHING
     # its own __all__ does not count: another module's matters to ``import *`` only
     out.discard("__all__")
-    return frozenset(out)
+    return frozenset(out | {SUBCLASS + c for c in _inherits(tree)})
+
+
+def _inherits(tree: ast.Module) -> set[str]:
+    """The classes a file's tests inherit from, under any name: the bases of its classes (and of
+    ``type()`` calls), followed through its aliases (``import C as B``, ``B = C``), and what pytest
+    collects from it without a ``class`` statement: an imported or assigned ``Test*`` name."""
+    aliases: dict[str, set[str]] = {}
+    bases: set[str] = set()
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.Import, ast.ImportFrom)):
+            for a in n.names:
+                original, bound = a.name.split(".")[-1], a.asname or a.name.split(".")[0]
+                aliases.setdefault(bound, set()).add(original)
+                if bound.startswith("Test") or original.startswith("Test"):
+                    bases.add(bound)  # collected by pytest as it is
+        elif isinstance(n, (ast.Assign, ast.AnnAssign)) and isinstance(
+            n.value, (ast.Name, ast.Attribute, ast.Subscript)
+        ):
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    aliases.setdefault(t.id, set()).update(_spelled(n.value))
+                    if t.id.startswith("Test"):
+                        bases.add(t.id)
+        if isinstance(n, (ast.ClassDef, ast.Call)):
+            bases |= (
+                _derives(n)
+                if isinstance(n, ast.ClassDef) or (isinstance(n.func, ast.Name) and n.func.id == "type")
+                else set()
+            )
+    todo, seen = list(bases), set(bases)
+    while todo:  # every name each base is another name for
+        for original in aliases.get(todo.pop(), ()):
+            if original not in seen:
+                seen.add(original)
+                todo.append(original)
+    return seen

@@ -174,3 +174,68 @@ def test_a_class_in_a_dependent_module_passes_on_its_bases_change() -> None:
     aff = affected_units(dependent, frozenset({"check", SUBCLASS + "Base"}))
     assert aff is not None and {SUBCLASS + "DriverConformance", SUBCLASS + "Deeper"} <= aff
     assert affected_units(dependent, frozenset({"check"})) == frozenset()  # a member of no base of theirs
+
+
+_SUITE = "class _Checks:\n    def test_ok(self):\n        assert True\n\n"
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "_Base = _Checks\n\nclass DriverConformance(_Base):\n    pass\n",  # an alias
+        "class DriverConformance(_Checks[int]):\n    pass\n",  # a subscripted (generic) base
+        "class DriverConformance(with_meta(_Checks)):\n    pass\n",  # a base made by a call
+        "def _make():\n    class C(_Checks):\n        pass\n    return C\n\nDriverConformance = _make()\n",
+        "DriverConformance = type('DriverConformance', (_Checks,), {})\n",
+    ],
+)
+def test_a_changed_member_reaches_the_suite_made_from_its_class_however_it_is_spelled(tail: str) -> None:
+    suite = _SUITE + tail
+    changed = changed_units(suite, suite.replace("True", "False"))
+    driver_test = (
+        "from nova_common.testing.conformance import DriverConformance\nclass TestXen(DriverConformance):\n    pass\n"
+    )
+    assert changed is not None and changed & references(driver_test), changed
+
+
+def test_a_class_made_under_an_if_cannot_be_narrowed() -> None:
+    suite = _SUITE + "if True:\n    class DriverConformance(_Checks):\n        pass\n"
+    assert changed_units(suite, suite.replace("True:\n", "True:\n", 1).replace("assert True", "assert False")) is None
+    dependent = "from a import _Checks\nif FLAG:\n    class DriverConformance(_Checks):\n        pass\n"
+    assert affected_units(dependent, frozenset({"test_ok", SUBCLASS + "_Checks"})) is None
+
+
+@pytest.mark.parametrize(
+    "dependent",
+    [
+        "from a import _Checks as Base\n\nclass DriverConformance(Base):\n    pass\n",  # an import alias
+        "from a import _Checks as DriverConformance\n",  # a re-export under another name
+    ],
+)
+def test_a_dependent_module_passes_an_inherited_change_on_under_its_own_names(dependent: str) -> None:
+    aff = affected_units(dependent, frozenset({"test_ok", SUBCLASS + "_Checks"}))
+    assert aff is not None and SUBCLASS + "DriverConformance" in aff, aff
+
+
+@pytest.mark.parametrize(
+    "driver_test",
+    [
+        "from nova_common.testing.conformance import DriverConformance as Conformance\n"
+        "class TestXen(Conformance):\n    pass\n",
+        "from nova_common.testing import conformance\nBase = conformance.DriverConformance\n"
+        "class TestXen(Base):\n    pass\n",
+        "from nova_common.testing.conformance import DriverConformance\n"
+        "TestXen = type('TestXen', (DriverConformance,), {})\n",
+        "from nova_common.testing.conformance import DriverConformance as TestXen\n",  # collected by pytest
+        "from nova_common.testing.conformance import DriverConformance\nTestXen = DriverConformance\n",
+    ],
+)
+def test_a_driver_test_inherits_the_suite_under_any_name(driver_test: str) -> None:
+    assert SUBCLASS + "DriverConformance" in references(driver_test)
+
+
+def test_naming_a_class_is_not_inheriting_it() -> None:
+    """A driver that only uses ``Flavor`` is not reached by a change to a member it does not use."""
+    refs = references("from nova_common.objects import Flavor\ndef f(x: Flavor):\n    return Flavor(vcpus=1)\n")
+    assert SUBCLASS + "Flavor" not in refs
+    assert SUBCLASS + "Flavor" not in references("from nova_common.objects import Flavor as F\nx = F(vcpus=1)\n")

@@ -34,6 +34,7 @@ from nova_split_tools.replay import (
     CATEGORIES,
     NOVA_DRIVER_SHARES,
     NOVA_MIX,
+    check_driver_shares,
     parse_shares,
     replay,
     scaling_note,
@@ -182,7 +183,10 @@ def _replay(repo: Repository, args: argparse.Namespace) -> int:
     mix = parse_shares(args.mix, CATEGORIES, "--mix")
     if note := scaling_note(mix, "--mix"):
         print(note, file=sys.stderr)
-    driver_shares = parse_shares(args.driver_shares, None, "--driver-shares") if args.driver_shares else {}
+    driver_shares = (
+        parse_shares(args.driver_shares, None, "--driver-shares", all_zero=True) if args.driver_shares else {}
+    )
+    check_driver_shares(driver_shares)  # before the graph is read
     if args.commits < 1:
         raise ToolError("--commits must be at least 1")
     subprojects = load_subprojects(repo.root)

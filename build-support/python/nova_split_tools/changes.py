@@ -11,6 +11,7 @@ merge base, so a branch behind main is not charged with main's newer commits. ``
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path, PurePosixPath
@@ -142,17 +143,20 @@ def read_paths(root: Path, source: str) -> list[Change]:
             if "\0" in listed:
                 raise ToolError(f"{line}: a path cannot hold a NUL byte")
             path = Path(listed)
-            full = path if path.is_absolute() else root / path
+            full = Path(os.path.normpath(path if path.is_absolute() else root / path))
+            # a symlink is the changed file itself (git stores it as one), not what it points to
+            real = full.parent.resolve() / full.name if full.name not in ("", ".", "..") else full.resolve()
             try:
-                rel = full.resolve().relative_to(root.resolve())
+                rel = real.relative_to(root.resolve())
             except ValueError:
                 raise ToolError(f"{listed} is outside the repository at {root}; list paths relative to it") from None
             if rel == Path("."):
                 raise ToolError(f"{line}: names the repository itself; list the files that changed")
-            if full.is_dir() and not full.is_symlink():  # git lists files; a directory would plan as a file
+            if real.is_dir() and not real.is_symlink():  # git lists files; a directory would plan as a file
                 raise ToolError(f"{line}: a directory; list the files that changed in it (git diff --name-only)")
+            full = real
             rel_posix = PurePosixPath(rel).as_posix()
-            changes.append(Change(path=rel_posix, status="M" if full.exists() else "D"))
+            changes.append(Change(path=rel_posix, status="M" if full.exists() or full.is_symlink() else "D"))
     if not changes:
         raise ToolError(f"--paths-from {source} listed no paths")
     return changes

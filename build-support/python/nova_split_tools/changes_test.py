@@ -7,7 +7,7 @@ import pytest
 
 from nova_split_tools.changes import parse_range, read_paths, texts_between, unquote_git_path
 from nova_split_tools.errors import ToolError
-from nova_split_tools.repo import Repository
+from nova_split_tools.repo import Change, Repository
 from nova_split_tools.testing.repos import commit, git, new_repo
 
 
@@ -148,3 +148,20 @@ def test_a_paths_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     (tmp_path / "paths").write_bytes(b"caf\xe9.py\n")
     with pytest.raises(ToolError, match=r"--paths-from .*paths is not UTF-8 text"):
         read_paths(root, str(tmp_path / "paths"))
+
+
+def test_a_symlink_is_the_changed_file_itself(tmp_path: Path) -> None:
+    """git stores a symlink as a file: a listed one is that path, whatever it points to."""
+    root = new_repo(tmp_path / "repo")
+    commit(root, "base", {"a.py": "a\n", "pkg/b.py": "b\n"})
+    (root / "to-pkg").symlink_to("pkg")  # to a directory: not refused as one, not planned as pkg
+    (root / "to-a").symlink_to("a.py")
+    (root / "dangling").symlink_to("nowhere")
+    (root / "outside").symlink_to(tmp_path)
+    (tmp_path / "paths").write_text("to-pkg\nto-a\ndangling\noutside\n")
+    assert read_paths(root, str(tmp_path / "paths")) == [
+        Change("to-pkg", "M"),
+        Change("to-a", "M"),
+        Change("dangling", "M"),
+        Change("outside", "M"),
+    ]

@@ -301,8 +301,8 @@ def _read_cache(repo: Repository, commit: str) -> Graph | None:
         data = json.loads(path.read_text())
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        print(f"note: rebuilding the graph cache {path.name}: unreadable ({e})", file=sys.stderr)
+    except (OSError, ValueError, RecursionError) as e:  # ValueError: JSON, UTF-8, a 5000-digit number
+        print(f"note: rebuilding the graph cache {path.name}: unreadable ({str(e)[:100]})", file=sys.stderr)
         return None
     ok = (
         isinstance(data, dict)

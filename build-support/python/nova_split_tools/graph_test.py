@@ -89,6 +89,8 @@ def _redigested(text: str, edit: Callable[[list[dict[str, Any]]], object]) -> st
     [
         lambda text: text[: len(text) // 2],  # truncated
         lambda text: "\xff\xfe",  # not UTF-8 JSON
+        lambda text: "1" * 5000,  # an integer past the interpreter's digit limit: ValueError
+        lambda text: "[" * 200_000,  # nested past the recursion limit: RecursionError
         lambda text: json.dumps({"format": CACHE_FORMAT, "commit": "0" * 40, "targets": []}),  # another commit's
         lambda text: json.dumps({"format": 1, "targets": []}),  # an old format
         lambda text: json.dumps({"format": CACHE_FORMAT, "commit": "%s", "targets": [{"address": 1}]}),  # bad shape

@@ -36,7 +36,16 @@ from nova_split_tools.plan import compute_plan
 from nova_split_tools.repo import Change
 from nova_split_tools.subprojects import CORE, Subproject
 
-__all__ = ["BASELINE", "CATEGORIES", "NOVA_MIX", "CategoryResult", "parse_shares", "replay", "scaling_note"]
+__all__ = [
+    "BASELINE",
+    "CATEGORIES",
+    "NOVA_MIX",
+    "CategoryResult",
+    "parse_shares",
+    "check_driver_shares",
+    "replay",
+    "scaling_note",
+]
 
 #: Driver CIs per commit in 2014: every commit ran all five drivers' CI.
 BASELINE = 5
@@ -64,8 +73,9 @@ class CategoryResult:
     example_drivers: list[str]
 
 
-def parse_shares(text: str, known: Sequence[str] | None, what: str) -> dict[str, float]:
-    """``a=1.5,b=2`` as a dict; a name outside ``known`` or a share that is not a number >= 0 is refused."""
+def parse_shares(text: str, known: Sequence[str] | None, what: str, *, all_zero: bool = False) -> dict[str, float]:
+    """``a=1.5,b=2`` as a dict; a name outside ``known`` or given twice, or a share that is not a
+    number from 0 to 100, is refused; so are shares that are all 0, unless ``all_zero``."""
     shares: dict[str, float] = {}
     for item in filter(None, (p.strip() for p in text.split(","))):
         name, sep, value = item.partition("=")
@@ -74,6 +84,8 @@ def parse_shares(text: str, known: Sequence[str] | None, what: str) -> dict[str,
             raise ToolError(f"{what}: '{item}' is not NAME=SHARE (e.g. core-internal=65.7)")
         if known is not None and name not in known:
             raise ToolError(f"{what}: unknown name '{name}' (known: {', '.join(known)})")
+        if name in shares:
+            raise ToolError(f"{what}: '{name}' is given twice; give each name once")
         try:
             share = float(value)
         except ValueError:
@@ -83,9 +95,16 @@ def parse_shares(text: str, known: Sequence[str] | None, what: str) -> dict[str,
         if share > 100:
             raise ToolError(f"{what}: share of '{name}' is {value}; shares are percentages, at most 100")
         shares[name] = share
-    if not shares or sum(shares.values()) <= 0:
+    if not shares or (sum(shares.values()) <= 0 and not all_zero):
         raise ToolError(f"{what}: give at least one positive share")
     return shares
+
+
+def check_driver_shares(shares: dict[str, float]) -> None:
+    """One-driver shares are percentages of those commits: together at most 100 (the unnamed split the rest)."""
+    given = sum(shares.values())
+    if given > 100.5:  # (a rounded mix may add up to 100.1)
+        raise ToolError(f"--driver-shares add up to {given:g}%, more than 100; give each driver's percentage")
 
 
 def scaling_note(shares: dict[str, float], what: str) -> str | None:
@@ -166,9 +185,8 @@ def replay(
     unknown = sorted(set(driver_shares) - set(files.drivers))
     if unknown:
         raise ToolError(f"--driver-shares: unknown driver '{unknown[0]}' (drivers: {', '.join(sorted(files.drivers))})")
+    check_driver_shares(driver_shares)
     given = sum(driver_shares.values())
-    if given > 100.5:  # (a rounded mix may add up to 100.1)
-        raise ToolError(f"--driver-shares add up to {given:g}%, more than 100; give each driver's percentage")
     rest = [d for d in sorted(files.drivers) if d not in driver_shares]
     weights = {d: driver_shares.get(d, max(0.0, 100.0 - given) / len(rest) if rest else 0.0) for d in files.drivers}
     if sum(weights.values()) <= 0:

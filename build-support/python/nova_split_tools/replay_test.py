@@ -71,6 +71,7 @@ def test_the_documented_default_is_nova_s_mix() -> None:
         ("docs=inf", ">= 0"),
         ("docs=0", "at least one positive share"),
         ("docs=150", "share of 'docs' is 150; shares are percentages, at most 100"),
+        ("docs=60,docs=60", "'docs' is given twice"),
     ],
 )
 def test_bad_mix_is_refused_with_one_line(text: str, message: str) -> None:
@@ -92,3 +93,10 @@ def test_a_mix_that_is_not_100_percent_is_scaled_with_a_note() -> None:
     assert scaling_note({"core-internal": 50}, "--mix") == (
         "note: --mix adds up to 50%; each share is scaled to its part of 100%"
     )
+
+
+def test_a_driver_share_of_zero_leaves_that_driver_out() -> None:
+    assert parse_shares("libvirt=0", None, "--driver-shares", all_zero=True) == {"libvirt": 0.0}
+    for seed in range(8):  # the first sampled commit of each seed names a driver other than libvirt
+        results = replay(_graph(), subprojects(), DOCS, {"one-driver": 100}, {"libvirt": 0}, commits=1, seed=seed)
+        assert results[0].example_drivers and "libvirt" not in results[0].example_drivers

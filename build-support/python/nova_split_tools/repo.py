@@ -42,22 +42,27 @@ class Repository:
         """The commit id of ``rev``, as git itself resolves it; an unknown ref is a one-line error.
 
         git's own ``rev-parse`` (not GitPython's reimplementation): it knows a shallow clone's
-        boundary and every revision syntax (``main:path``, ``HEAD^{tree}``, ``@{upstream}``).
+        boundary and every revision syntax (``HEAD@{1}``, ``:/message``, ``@{upstream}``); a tag is
+        peeled to its commit, and a name for a tree or a blob (``main:``, ``HEAD:docs``) is refused.
         """
         if not rev or rev.startswith("-"):
             raise ToolError(f"unknown revision {rev!r}")
+        oid = self._rev_parse(rev)
+        if oid is None:
+            hint = " (a shallow clone may lack it: git fetch --deepen=100, or --unshallow)" if self.is_shallow else ""
+            raise ToolError(f"unknown revision {rev!r}{hint}")
+        commit = self._rev_parse(f"{oid}^{{commit}}")
+        if commit is None:  # a tree or a blob, or a tag of one
+            peeled = self._rev_parse(f"{oid}^{{}}") or oid
+            kind = str(self.git.git.cat_file("-t", peeled)).strip()
+            raise ToolError(f"{rev!r} names a {kind}, not a commit; give a branch, a tag or a commit id")
+        return commit
+
+    def _rev_parse(self, rev: str) -> str | None:
         try:
-            return str(self.git.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")).strip()
+            return str(self.git.git.rev_parse("--verify", "--quiet", "--end-of-options", rev)).strip() or None
         except git.GitCommandError:
-            pass
-        try:  # it names something: say what, and that a commit is needed
-            kind = str(self.git.git.cat_file("-t", rev)).strip()
-        except git.GitCommandError:
-            kind = ""
-        if kind:
-            raise ToolError(f"{rev!r} names a {kind}, not a commit; give a commit (a branch, a tag or a commit id)")
-        hint = " (a shallow clone may lack it: git fetch --deepen=100, or --unshallow)" if self.is_shallow else ""
-        raise ToolError(f"unknown revision {rev!r}{hint}") from None
+            return None
 
     @property
     def is_shallow(self) -> bool:

@@ -65,6 +65,12 @@ def test_revisions_resolve_as_git_resolves_them(repo: Path) -> None:
     r = Repository(repo)
     assert r.resolve("HEAD~1") == r.resolve("main^") == r.resolve(first[:7]) == first
     assert r.resolve("v1") == r.resolve("HEAD") == git(repo, "rev-parse", "HEAD")
+    assert r.resolve(":/second") == r.resolve("HEAD@{0}") == r.resolve("HEAD")  # a message search, the reflog
+    assert r.resolve(":/base") == first
+    tree = git(repo, "rev-parse", "HEAD^{tree}")
+    git(repo, "tag", "-a", "tree-tag", "-m", "a tag of a tree", tree)
+    with pytest.raises(ToolError, match=r"^'tree-tag' names a tree, not a commit"):
+        r.resolve("tree-tag")
 
 
 def test_shallow_clone_without_the_merge_base_says_how_much_to_fetch(repo: Path, tmp_path: Path) -> None:
