@@ -87,6 +87,8 @@ def _refs(node: ast.AST) -> set[str]:
             out.add(n.name.split(".")[-1])
         elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             out.add(n.name)  # a subclass overriding a changed method refers to it
+        elif isinstance(n, ast.arg):
+            out.add(n.arg)  # a fixture is requested by naming it as a parameter
     return out
 
 
@@ -238,6 +240,41 @@ def _derives(node: ast.AST) -> set[str]:
     return out
 
 
+#: Members pytest runs without a test naming them (besides ``test*`` methods and fixtures).
+_PYTEST_RUNS = frozenset(
+    {
+        "setup_method",
+        "teardown_method",
+        "setup_class",
+        "teardown_class",
+        "setUp",
+        "tearDown",
+        "setUpClass",
+        "tearDownClass",
+    }
+)
+
+
+def _suites(units: dict[tuple[str, str | None], _Unit]) -> set[str]:
+    """The module's test suites: classes pytest collects or whose members it runs when a subclass
+    is collected (``test*`` methods, fixtures, setup and teardown), or named ``Test*``, or
+    ``unittest.TestCase`` subclasses. Whatever makes a class from a suite (a factory, a decorator,
+    ``types.new_class``, an alias under an ``if``) carries its tests, so a changed suite is followed
+    by its name, not only through ``class`` statements."""
+    out: set[str] = set()
+    for (cls, member), u in units.items():
+        if member is None:
+            if cls.startswith("Test") or (isinstance(u.node, ast.ClassDef) and "TestCase" in _derives(u.node)):
+                out.add(cls)
+        elif (
+            member.startswith("test")
+            or member in _PYTEST_RUNS
+            or any("fixture" in _spelled(d) for d in getattr(u.node, "decorator_list", []))
+        ):
+            out.add(cls)
+    return out
+
+
 def _carets(idents: set[str] | frozenset[str]) -> set[str]:
     """The classes ``idents`` says a member of changed (``SUBCLASS + C`` -> ``C``)."""
     return {i[len(SUBCLASS) :] for i in idents if i.startswith(SUBCLASS)}
@@ -322,6 +359,13 @@ def changed_units(old: str | None, new: str | None) -> frozenset[str] | None:
             o is None or n is None or (o.node.value is None) != (n.node.value is None)  # type: ignore[attr-defined]
         ):
             idents.add((o or n).owner)  # type: ignore[union-attr]
+    # A changed suite is changed by its name too: whatever makes a class from it (a factory, a
+    # decorator, an alias under an ``if``), and every file that names it, may run its tests.
+    suites = _suites(old_units) | _suites(new_units)
+    changed_suites = {k[0] for k in changed if k[0] in suites}
+    for cls in changed_suites:
+        changed.add((cls, None))
+        idents |= {cls, SUBCLASS + cls}
     # Members in another order: a dataclass's positional construction, an enum's iteration order,
     # a class-body statement that calls a method defined above it. Only plain methods may move.
     for cls in {c for c, m in old_units if m is None} & {c for c, m in new_units if m is None}:
@@ -335,8 +379,8 @@ def changed_units(old: str | None, new: str | None) -> frozenset[str] | None:
     for units in (old_units, new_units):
         idents |= _inherited(units, idents)
     loose = [n for tree in (before_tree, after_tree) for n in tree.body if _names_of(n) is None]
-    if any(_derives(n) & _carets(idents) for n in loose):  # a class made under an ``if``: cannot tell its name
-        return None
+    if any(_derives(n) & _carets(idents) or _refs(n) & idents & suites for n in loose):
+        return None  # a class made or named under an ``if`` or ``try``: cannot tell its name
     return frozenset(idents)
 
 
@@ -381,6 +425,8 @@ def references(text: str | None) -> frozenset[str]:
             out.add(n.attr)
         elif isinstance(n, ast.keyword) and n.arg:
             out.add(n.arg)
+        elif isinstance(n, ast.arg):
+            out.add(n.arg)  # a fixture is requested by naming it as a parameter
         elif isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.isidentifier():
             out.add(n.value)
         elif isinstance(n, ast.alias):

@@ -126,14 +126,17 @@ def test_references() -> None:
 def test_a_subclass_inherits_changed_members_it_never_names() -> None:
     suite = "class DriverConformance:\n    def test_boot(self):\n        assert True\n"
     changed = changed_units(suite, suite.replace("True", "False"))
-    assert changed == frozenset({"test_boot", SUBCLASS + "DriverConformance"})
+    # a suite: changed by its name too (whatever makes a class of it may run its tests)
+    assert changed == frozenset({"test_boot", "DriverConformance", SUBCLASS + "DriverConformance"})
     driver_test = (
         "from nova_common.testing.conformance import DriverConformance\n"
         "class TestXen(DriverConformance):\n    pass\n"
     )
     assert changed is not None
     assert changed & references(driver_test)
-    assert not changed & references("from nova_common.testing.conformance import DriverConformance\n")
+    # naming the suite is enough (a factory may make a class of it); naming neither it nor the test is not
+    assert changed & references("from nova_common.testing.conformance import DriverConformance\n")
+    assert not changed & references("from nova_common.testing.conformance import other\n")
 
 
 def test_a_helper_change_reaches_subclasses_of_the_suite_that_calls_it() -> None:
@@ -239,3 +242,91 @@ def test_naming_a_class_is_not_inheriting_it() -> None:
     refs = references("from nova_common.objects import Flavor\ndef f(x: Flavor):\n    return Flavor(vcpus=1)\n")
     assert SUBCLASS + "Flavor" not in refs
     assert SUBCLASS + "Flavor" not in references("from nova_common.objects import Flavor as F\nx = F(vcpus=1)\n")
+
+
+_CHECKS = "class Checks:\n    def test_a(self):\n        assert 1\n"
+_DRIVER = (
+    "from nova_common.testing.conformance import DriverConformance\nclass TestLibvirt(DriverConformance):\n    pass\n"
+)
+
+
+def _through(suffix: str, *dependents: str, driver: str = _DRIVER) -> bool:
+    """Whether a change to ``Checks.test_a`` (in a module ending with ``suffix``), passed on through
+    ``dependents`` in turn, reaches ``driver``; None from a step (cannot narrow) reaches it."""
+    idents = changed_units(_CHECKS + suffix, _CHECKS.replace("1", "2") + suffix)
+    if idents is None:
+        return True
+    for text in dependents:
+        more = affected_units(text, idents)
+        if more is None:
+            return True
+        idents |= more
+    return bool(references(driver) & idents)
+
+
+@pytest.mark.parametrize(
+    "dependent",
+    [
+        "from a import Checks\nfrom b import make_suite\nDriverConformance = make_suite(Checks)\n",  # a factory
+        "from a import Checks\n@mixin(Checks)\nclass DriverConformance:\n    pass\n",  # a decorator
+        "try:\n    from a import Checks as Base\nexcept ImportError:\n    Base = object\n"
+        "class DriverConformance(Base):\n    pass\n",  # a conditional import
+        "from a import Checks\nBASES = (Checks,)\nclass DriverConformance(*BASES):\n    pass\n",  # a tuple
+        "import types\nfrom a import Checks\nDriverConformance = types.new_class('DriverConformance', (Checks,))\n",
+        "import a\nBase = getattr(a, 'Checks')\nclass DriverConformance(Base):\n    pass\n",
+    ],
+)
+def test_a_changed_suite_is_followed_by_its_name_through_whatever_makes_a_class_of_it(dependent: str) -> None:
+    assert _through("", dependent)
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    [
+        "try:\n    Base = Checks\nexcept Exception:\n    pass\nclass DriverConformance(Base):\n    pass\n",
+        "def mk(b):\n    return type('X', (b,), {})\nDriverConformance = mk(Checks)\n",
+    ],
+)
+def test_a_changed_suite_is_followed_by_its_name_in_its_own_module(suffix: str) -> None:
+    assert _through(suffix)
+
+
+@pytest.mark.parametrize(
+    "driver",
+    [
+        "import types\nfrom nova_common.testing.conformance import Checks\n"
+        "TestD = types.new_class('TestD', (Checks,))\n",
+        "from nova_common.testing.conformance import Checks\n"
+        "def mk(b):\n    return type('T', (b,), {})\nTestD = mk(Checks)\n",
+    ],
+)
+def test_a_driver_that_makes_its_suite_without_a_class_statement(driver: str) -> None:
+    assert _through("", driver=driver)
+
+
+def test_fixtures_are_followed_by_the_parameters_that_request_them() -> None:
+    fixture = "import pytest\n@pytest.fixture\ndef fake_conn():\n    yield 1\n"
+    idents = changed_units(fixture, fixture.replace("1", "2"))
+    assert idents is not None and "fake_conn" in idents
+    assert references("def test_boot(fake_conn):\n    assert True\n") & idents  # requested, never called
+    chained = affected_units("import pytest\n@pytest.fixture\ndef conn(fake_conn):\n    return 3\n", idents)
+    assert chained is not None and "conn" in chained
+    suite = "class Checks:\n    def test_b(self, fake_conn):\n        pass\n"
+    assert SUBCLASS + "Checks" in (affected_units(suite, idents) or frozenset())
+
+
+def test_a_testcase_is_a_suite_whatever_its_name() -> None:
+    case = "import unittest\nclass ConformanceCase(unittest.TestCase):\n    def test_a(self):\n        assert 1\n"
+    idents = changed_units(case, case.replace("1", "2"))
+    assert idents is not None
+    assert references("from nova_common.testing import ConformanceCase  # noqa: F401\n") & idents
+
+
+def test_a_changed_object_is_still_followed_by_member_only() -> None:
+    """Not a suite: a driver that uses Flavor is reached only when it names the changed member."""
+    flavor = "class Flavor:\n    memory_mb: int = 0\n    ephemeral_gb: int = 0\n"
+    idents = changed_units(flavor, flavor.replace("ephemeral_gb: int = 0", "ephemeral_gb: int = 1"))
+    assert idents is not None and "Flavor" not in idents
+    assert (
+        not references("from nova_common.objects import Flavor\ndef f(x: Flavor):\n    return x.memory_mb\n") & idents
+    )
