@@ -81,8 +81,8 @@ def _refs(node: ast.AST) -> set[str]:
             out.add(n.attr)
         elif isinstance(n, ast.keyword) and n.arg:
             out.add(n.arg)
-        elif isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.isidentifier():
-            out.add(n.value)
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str):
+            out |= _dotted(n.value)
         elif isinstance(n, ast.alias):
             out.add(n.name.split(".")[-1])
         elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -90,6 +90,13 @@ def _refs(node: ast.AST) -> set[str]:
         elif isinstance(n, ast.arg):
             out.add(n.arg)  # a fixture is requested by naming it as a parameter
     return out
+
+
+def _dotted(text: str) -> set[str]:
+    """The names a string constant spells: an identifier, or each part of a dotted path
+    (``mock.patch("nova_common.utils.execute")``, ``pytest_plugins = ["nova_common.testing.fx"]``)."""
+    parts = text.split(".") if len(text) < 256 else []
+    return set(parts) if parts and all(p.isidentifier() for p in parts) else set()
 
 
 def _is_dunder(name: str) -> bool:
@@ -275,6 +282,25 @@ def _suites(units: dict[tuple[str, str | None], _Unit]) -> set[str]:
     return out
 
 
+#: Modules that make a file test code: pytest, unittest and the fixture libraries OpenStack uses.
+_TEST_FRAMEWORKS = frozenset({"pytest", "_pytest", "unittest", "testtools", "fixtures"})
+
+
+def _is_test_code(tree: ast.Module) -> bool:
+    """Whether the module imports a test framework (anywhere in it): a suite, a fixture, a plugin.
+
+    Test code is not narrowed member by member: pytest runs it by names the code under test never
+    spells (inherited and generated test methods, fixtures requested by parameter or registered
+    under another ``name=``, hooks, plugins named by dotted strings), so a change to it, or one it
+    refers to, reaches everything that depends on its file."""
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Import) and any(a.name.split(".")[0] in _TEST_FRAMEWORKS for a in n.names):
+            return True
+        if isinstance(n, ast.ImportFrom) and n.level == 0 and (n.module or "").split(".")[0] in _TEST_FRAMEWORKS:
+            return True
+    return False
+
+
 def _carets(idents: set[str] | frozenset[str]) -> set[str]:
     """The classes ``idents`` says a member of changed (``SUBCLASS + C`` -> ``C``)."""
     return {i[len(SUBCLASS) :] for i in idents if i.startswith(SUBCLASS)}
@@ -336,6 +362,8 @@ def changed_units(old: str | None, new: str | None) -> frozenset[str] | None:
     before_tree, after_tree = _parse(old), _parse(new)
     if before_tree is None or after_tree is None:
         return None
+    if _is_test_code(before_tree) or _is_test_code(after_tree):
+        return None  # by its file (see _is_test_code)
     before, after = _units(before_tree), _units(after_tree)
     if before is None or after is None or before[1] != after[1]:
         return None
@@ -399,6 +427,8 @@ def affected_units(text: str | None, idents: frozenset[str]) -> frozenset[str] |
     units, _ = parsed
     if "*" in idents:
         return None
+    if _is_test_code(tree) and (_refs(tree) & idents or _derives(tree) & _carets(idents)):
+        return None  # test code that refers to the change: by its file (see _is_test_code)
     loose = [n for n in tree.body if _names_of(n) is None]  # module-level code that defines no name
     if any(_refs(n) & idents or _derives(n) & _carets(idents) for n in loose):
         return None
@@ -427,8 +457,8 @@ def references(text: str | None) -> frozenset[str]:
             out.add(n.arg)
         elif isinstance(n, ast.arg):
             out.add(n.arg)  # a fixture is requested by naming it as a parameter
-        elif isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.isidentifier():
-            out.add(n.value)
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str):
+            out |= _dotted(n.value)
         elif isinstance(n, ast.alias):
             if n.name == "*":
                 return EVERYTHING

@@ -305,21 +305,46 @@ def test_a_driver_that_makes_its_suite_without_a_class_statement(driver: str) ->
 
 
 def test_fixtures_are_followed_by_the_parameters_that_request_them() -> None:
-    fixture = "import pytest\n@pytest.fixture\ndef fake_conn():\n    yield 1\n"
+    fixture = "def fake_conn():\n    yield 1\n"  # (registered by a plugin elsewhere)
     idents = changed_units(fixture, fixture.replace("1", "2"))
     assert idents is not None and "fake_conn" in idents
     assert references("def test_boot(fake_conn):\n    assert True\n") & idents  # requested, never called
-    chained = affected_units("import pytest\n@pytest.fixture\ndef conn(fake_conn):\n    return 3\n", idents)
-    assert chained is not None and "conn" in chained
     suite = "class Checks:\n    def test_b(self, fake_conn):\n        pass\n"
     assert SUBCLASS + "Checks" in (affected_units(suite, idents) or frozenset())
 
 
 def test_a_testcase_is_a_suite_whatever_its_name() -> None:
-    case = "import unittest\nclass ConformanceCase(unittest.TestCase):\n    def test_a(self):\n        assert 1\n"
+    case = "class ConformanceCase(TestCase):\n    def test_a(self):\n        assert 1\n"  # TestCase from elsewhere
     idents = changed_units(case, case.replace("1", "2"))
     assert idents is not None
     assert references("from nova_common.testing import ConformanceCase  # noqa: F401\n") & idents
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "import pytest\n@pytest.fixture(name='conn')\ndef _conn_fixture():\n    yield 1\n",  # requested as 'conn'
+        "import unittest\nclass AsyncBase(unittest.IsolatedAsyncioTestCase):\n    async def asyncSetUp(self):\n"
+        "        self.x = 1\n",
+        "from pytest import fixture\nTIMEOUT = 1\nclass Checks:\n    def test_a(self):\n        wait(TIMEOUT)\n",
+        "import pytest\nclass Checks:\n    def test_base(self):\n        pass\n"
+        "def _add(cls):\n    for n in (1,):\n        setattr(cls, f'test_{n}', lambda self: None)\n_add(Checks)\n",
+    ],
+)
+def test_test_code_changes_by_its_file(module: str) -> None:
+    """Test code (it imports a test framework) runs by names no caller spells: never narrowed."""
+    assert changed_units(module, module.replace("1", "2")) is None
+    if "wait" in module:  # it refers to a changed helper: all of it may change
+        assert affected_units(module, frozenset({"wait"})) is None
+    assert affected_units(module, frozenset({"unrelated"})) == frozenset()  # not referred to: not reached
+
+
+def test_dotted_strings_name_each_part() -> None:
+    """``mock.patch`` targets and ``pytest_plugins`` entries name what they reach."""
+    refs = references("from unittest import mock\n@mock.patch('nova_common.utils.execute')\ndef test_x(m):\n    pass\n")
+    assert {"utils", "execute"} <= refs
+    assert "fixtures" in references("pytest_plugins = ['nova_common.testing.fixtures']\n")
+    assert not {"a", "b"} & references("x = 'a b'\n")
 
 
 def test_a_changed_object_is_still_followed_by_member_only() -> None:
