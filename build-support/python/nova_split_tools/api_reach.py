@@ -42,6 +42,10 @@ EVERYTHING = frozenset({"*"})
 #: ``C`` (in :func:`references`). A subclass inherits the change without naming the member.
 SUBCLASS = "^"
 _DYNAMIC = frozenset({"getattr", "setattr", "hasattr", "delattr", "vars"})
+#: Calls that reach attributes by names they are given (any constant names count as spelled) or
+#: list them all: a file that makes one with a name that is not a constant may refer to anything.
+_BY_NAME = frozenset({"attrgetter", "methodcaller", "__getattribute__", "__getattr__"})
+_ALL_MEMBERS = frozenset({"getmembers", "getmembers_static", "dir"})
 
 
 def _parse(text: str | None) -> ast.Module | None:
@@ -138,6 +142,15 @@ class _Unit:
             return self.owner
         return self.member
 
+    @property
+    def spelled_as(self) -> set[str]:
+        """Every identifier a user may spell to reach this unit: :attr:`ident`, and a class-body
+        constant's or alias's own name too (``VERSION = "1.1"``, ``memory_gb = property(_gb)``,
+        read through an instance whose class it never names)."""
+        if self.member is not None and self.data and not self.is_field and not _is_dunder(self.member):
+            return {self.owner, self.member}
+        return {self.ident}
+
 
 def _units(tree: ast.Module) -> tuple[dict[tuple[str, str | None], _Unit], str] | None:
     """The module's units, and the dump of everything else (its unnamed statements)."""
@@ -181,13 +194,13 @@ def _units(tree: ast.Module) -> tuple[dict[tuple[str, str | None], _Unit], str] 
 
 def _spread(units: dict[tuple[str, str | None], _Unit], changed: set[tuple[str, str | None]]) -> set[str]:
     """Close ``changed`` (in place) over the module's units that refer to a changed identifier; their identifiers."""
-    idents = {units[k].ident for k in changed if k in units}
+    idents = {i for k in changed if k in units for i in units[k].spelled_as}
     while True:
         more = {k for k, u in units.items() if k not in changed and u.refs & idents}
         if not more:
             return idents
         changed |= more
-        idents |= {units[k].ident for k in more}
+        idents |= {i for k in more for i in units[k].spelled_as}
 
 
 def _inherited(units: dict[tuple[str, str | None], _Unit], idents: set[str]) -> set[str]:
@@ -374,7 +387,7 @@ def changed_units(old: str | None, new: str | None) -> frozenset[str] | None:
         if k not in old_units or k not in new_units or old_units[k].dump != new_units[k].dump
     }
     # A unit present on one side only: its identifier still counts (a removed member).
-    idents = {(old_units.get(k) or new_units[k]).ident for k in changed}
+    idents = {i for k in changed for i in (old_units.get(k) or new_units[k]).spelled_as}
     # A subclass inherits a changed member without naming it (pytest runs inherited test methods).
     idents |= {
         SUBCLASS + k[0]
@@ -387,6 +400,17 @@ def changed_units(old: str | None, new: str | None) -> frozenset[str] | None:
             o is None or n is None or (o.node.value is None) != (n.node.value is None)  # type: ignore[attr-defined]
         ):
             idents.add((o or n).owner)  # type: ignore[union-attr]
+    # An abstract method added, removed or (un)marked: every instantiation of the class or of a
+    # subclass that lacks it changes (TypeError), wherever the class is named.
+    for k in list(changed):
+        if k[1] is not None and any(
+            "abstractmethod" in _spelled(d)
+            for units in (old_units, new_units)
+            if k in units
+            for d in getattr(units[k].node, "decorator_list", [])
+        ):
+            changed.add((k[0], None))
+            idents |= {k[0], SUBCLASS + k[0]}
     # A changed suite is changed by its name too: whatever makes a class from it (a factory, a
     # decorator, an alias under an ``if``), and every file that names it, may run its tests.
     suites = _suites(old_units) | _suites(new_units)
@@ -469,6 +493,12 @@ def references(text: str | None) -> frozenset[str]:
             out.add(n.name)
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _DYNAMIC:
             if len(n.args) < 2 or not (isinstance(n.args[1], ast.Constant) and isinstance(n.args[1].value, str)):
+                return EVERYTHING
+        if isinstance(n, ast.Call):
+            called = n.func.id if isinstance(n.func, ast.Name) else getattr(n.func, "attr", "")
+            if called in _ALL_MEMBERS and n.args:
+                return EVERYTHING
+            if called in _BY_NAME and not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in n.args):
                 return EVERYTHING
     # its own __all__ does not count: another module's matters to ``import *`` only
     out.discard("__all__")

@@ -39,7 +39,7 @@ class Flavor(VersionedObject):
         ("    ephemeral_gb: int = 0\n", "", {"ephemeral_gb", "Flavor"}),  # removed
         ("return mb // 1024", "return mb // 1000", {"_gib", "memory_gb", "summary"}),  # a helper, its callers
         ('"The size."', '"The flavor size."', set()),  # a docstring
-        ('VERSION = "1.0"', 'VERSION = "1.1"', {"Flavor"}),  # a class constant
+        ('VERSION = "1.0"', 'VERSION = "1.1"', {"Flavor", "VERSION"}),  # a constant: its class, its name
         ('return "Flavor"', 'return "F"', {"Flavor"}),  # a dunder
         ("class Flavor(VersionedObject):", "class Flavor(object):", {"Flavor"}),  # the header
         ("import VersionedObject", "import VersionedObject, obj_field", {"obj_field"}),  # an import
@@ -355,3 +355,48 @@ def test_a_changed_object_is_still_followed_by_member_only() -> None:
     assert (
         not references("from nova_common.objects import Flavor\ndef f(x: Flavor):\n    return x.memory_mb\n") & idents
     )
+
+
+def test_a_class_body_alias_is_reached_by_its_own_name() -> None:
+    """``memory_gb = property(_get_gb)``: a driver reads ``instance.flavor.memory_gb``, naming no class."""
+    flavor = (
+        "class Flavor:\n    memory_mb: int\n    def _get_gb(self):\n        return self.memory_mb // 1024\n"
+        "    memory_gb = property(_get_gb)\n"
+    )
+    idents = changed_units(flavor, flavor.replace("1024", "1000"))
+    assert idents is not None and "memory_gb" in idents
+    assert references("def get_mem(instance):\n    return instance.flavor.memory_gb\n") & idents
+
+
+def test_an_abstract_method_added_changes_every_instantiation() -> None:
+    base = "import abc\nclass ComputeDriver(abc.ABC):\n    @abc.abstractmethod\n    def spawn(self):\n        pass\n"
+    new = base + "    @abc.abstractmethod\n    def cleanup_host(self):\n        pass\n"
+    idents = changed_units(base, new)
+    assert idents is not None and "ComputeDriver" in idents
+    fake = (
+        "from nova_common import driver\n"
+        "class FakeDriver(driver.ComputeDriver):\n    def spawn(self):\n        pass\n"
+    )
+    aff = affected_units(fake, idents)
+    assert aff is not None and "FakeDriver" in aff  # FakeDriver() now raises TypeError
+    assert references("from nova_common import fake_driver\ndef test_x():\n    fake_driver.FakeDriver().spawn()\n") & (
+        idents | aff
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "import operator\ndef f(x, names):\n    return operator.attrgetter(*names)(x)\n",
+        "import inspect\ndef f(x):\n    return inspect.getmembers(x, inspect.ismethod)\n",
+        "def f(x, n):\n    return x.__getattribute__(n)\n",
+        "def f(x, n):\n    return object.__getattribute__(x, n)\n",
+    ],
+)
+def test_attributes_reached_by_computed_names_may_be_anything(text: str) -> None:
+    assert references(text) is EVERYTHING
+
+
+def test_attributes_reached_by_constant_names_are_spelled() -> None:
+    refs = references("import operator\ndef f(x):\n    return operator.attrgetter('memory_mb')(x)\n")
+    assert refs is not EVERYTHING and "memory_mb" in refs
