@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
+import string
 
 __all__ = ["EVERYTHING", "SUBCLASS", "affected_units", "changed_units", "references"]
 
@@ -83,6 +85,8 @@ def _refs(node: ast.AST) -> set[str]:
             out.add(n.id)
         elif isinstance(n, ast.Attribute):
             out.add(n.attr)
+        elif isinstance(n, ast.MatchClass):
+            out.update(n.kwd_attrs)  # case Flavor(disk_gb=d): reads disk_gb
         elif isinstance(n, ast.keyword) and n.arg:
             out.add(n.arg)
         elif isinstance(n, ast.Constant) and isinstance(n.value, str):
@@ -97,10 +101,21 @@ def _refs(node: ast.AST) -> set[str]:
 
 
 def _dotted(text: str) -> set[str]:
-    """The names a string constant spells: an identifier, or each part of a dotted path
-    (``mock.patch("nova_common.utils.execute")``, ``pytest_plugins = ["nova_common.testing.fx"]``)."""
-    parts = text.split(".") if len(text) < 256 else []
-    return set(parts) if parts and all(p.isidentifier() for p in parts) else set()
+    """The names a string constant spells: an identifier, each part of a dotted path
+    (``mock.patch("nova_common.utils.execute")``, ``pytest_plugins = ["nova_common.testing.fx"]``),
+    and the attributes a format string reads (``"{0.disk_gb}".format(f)``)."""
+    if len(text) >= 256:
+        return set()
+    parts = text.split(".")
+    out = set(parts) if all(p.isidentifier() for p in parts) else set()
+    if "{" in text:
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(text) if f]
+        except ValueError:  # not a format string
+            fields = []
+        for field in fields:
+            out |= {w for w in re.split(r"[.\[\]]", field) if w.isidentifier()}
+    return out
 
 
 def _is_dunder(name: str) -> bool:
@@ -477,6 +492,8 @@ def references(text: str | None) -> frozenset[str]:
             if n.attr == "__dict__":
                 return EVERYTHING
             out.add(n.attr)
+        elif isinstance(n, ast.MatchClass):
+            out.update(n.kwd_attrs)  # case Flavor(disk_gb=d): reads disk_gb
         elif isinstance(n, ast.keyword) and n.arg:
             out.add(n.arg)
         elif isinstance(n, ast.arg):

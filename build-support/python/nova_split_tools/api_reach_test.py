@@ -400,3 +400,11 @@ def test_attributes_reached_by_computed_names_may_be_anything(text: str) -> None
 def test_attributes_reached_by_constant_names_are_spelled() -> None:
     refs = references("import operator\ndef f(x):\n    return operator.attrgetter('memory_mb')(x)\n")
     assert refs is not EVERYTHING and "memory_mb" in refs
+
+
+def test_members_read_by_a_class_pattern_or_a_format_string_are_spelled() -> None:
+    match = "def f(x):\n    match x:\n        case Flavor(disk_gb=d):\n            return d\n"
+    assert "disk_gb" in references(match)
+    assert {"disk_gb", "root_gb"} <= references("def f(x):\n    return '{0.disk_gb} {x.root_gb}'.format(x)\n")
+    assert {"flavor", "vcpus"} <= references("def f(i):\n    return '{i.flavor[0].vcpus}'.format(i=i)\n")
+    assert references("x = '{'\n") is not EVERYTHING  # not a format string: nothing from it
